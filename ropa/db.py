@@ -1,0 +1,308 @@
+"""Engine, transactions and schema migrations for SQLite and PostgreSQL.
+
+A plain path means SQLite; `postgresql+psycopg://…` selects PostgreSQL. Reads run in an
+ordinary transaction; writes in a serialized one (`BEGIN IMMEDIATE` on SQLite, a transaction
+advisory lock on PostgreSQL) so that concurrent read-modify-write never loses an update.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ropa.errors import DatabaseError
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Connection, Engine
+
+DEFAULT_PATH = Path("data") / "ropa.db"
+#: The newest migration in ropa/migrations/versions (a test holds that they agree).
+HEAD_REVISION = "0001"
+MIGRATIONS = Path(__file__).parent / "migrations"
+BUSY_TIMEOUT_S = 60
+_WRITE_LOCK_ID = 0x524F5041  # "ROPA": the PostgreSQL advisory lock that serializes writers
+
+
+def resolve_url(db: str | None = None) -> str:
+    """The SQLAlchemy URL for `--db`, else `ROPA_DB`, else data/ropa.db (a path means SQLite)."""
+    value = db or os.environ.get("ROPA_DB") or str(DEFAULT_PATH)
+    if "://" not in value:
+        return "sqlite:///" + str(Path(value).expanduser().resolve())
+    for plain in ("postgresql://", "postgres://"):
+        if value.startswith(plain):
+            return "postgresql+psycopg://" + value[len(plain) :]
+    return value
+
+
+def mask_url(url: str) -> str:
+    """The URL with any password replaced by ***."""
+    from sqlalchemy.engine import make_url
+
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except Exception:  # an unparsable URL: show no part that could hold a password
+        return url.split("://", 1)[0] + "://***"
+
+
+@dataclass
+class Database:
+    """A ropa database at a URL; engines are created lazily."""
+
+    url: str
+    _engine: Engine | None = None
+
+    @classmethod
+    def open(cls, db: str | None = None) -> Database:
+        return cls(resolve_url(db))
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.url.startswith("sqlite")
+
+    @property
+    def path(self) -> Path | None:
+        if not self.is_sqlite:
+            return None
+        return Path(self.url.split(":///", 1)[1])
+
+    @property
+    def display_url(self) -> str:
+        return str(self.path) if self.is_sqlite else mask_url(self.url)
+
+    @property
+    def engine(self) -> Engine:
+        if self._engine is None:
+            self._engine = _create_engine(self.url)
+        return self._engine
+
+    def dispose(self) -> None:
+        if self._engine is not None:
+            self._engine.dispose()
+            self._engine = None
+
+    # -- transactions -------------------------------------------------------------------
+
+    @contextmanager
+    def read(self) -> Iterator[Connection]:
+        """A read transaction on a database at the current schema revision."""
+        self.require_current()
+        with self.engine.connect() as conn, conn.begin():
+            yield conn
+
+    @contextmanager
+    def write(self) -> Iterator[Connection]:
+        """A serialized write transaction: committed on success, rolled back on any error."""
+        self.require_current()
+        with self._write_unchecked() as conn:
+            yield conn
+
+    @contextmanager
+    def _write_unchecked(self) -> Iterator[Connection]:
+        from sqlalchemy import text
+
+        with self.engine.connect() as conn:
+            conn.execution_options(ropa_begin="IMMEDIATE")
+            with conn.begin():
+                if not self.is_sqlite:
+                    conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _WRITE_LOCK_ID})
+                yield conn
+
+    # -- schema -------------------------------------------------------------------------
+
+    def exists(self) -> bool:
+        if self.is_sqlite:
+            return self.path is not None and self.path.exists() and self.path.stat().st_size > 0
+        return self.current_revision() is not None or self._has_tables()
+
+    def _has_tables(self) -> bool:
+        from sqlalchemy import inspect
+
+        with self.engine.connect() as conn:
+            return bool(inspect(conn).get_table_names())
+
+    def current_revision(self) -> str | None:
+        """The schema revision stamped in the database; None when there is none."""
+        from sqlalchemy import text
+        from sqlalchemy.exc import SQLAlchemyError
+
+        try:
+            with self.engine.connect() as conn:
+                row = conn.execute(text("SELECT version_num FROM alembic_version")).first()
+        except SQLAlchemyError as e:
+            if _is_missing_table(e):
+                return None
+            raise DatabaseError(_connection_problem(self, e)) from None
+        return row[0] if row else None
+
+    def require_current(self) -> None:
+        """Raise a DatabaseError telling the user what to run unless the schema is current."""
+        if self.is_sqlite and not self.exists():
+            raise DatabaseError(f"no database at {self.display_url}; run `ropa init` first")
+        revision = self.current_revision()
+        if revision == HEAD_REVISION:
+            return
+        if revision is None and not self._has_alembic_table():
+            raise DatabaseError(
+                f"{self.display_url} is not a ropa database; run `ropa init` to create one"
+            )
+        raise DatabaseError(
+            f"the database schema is at revision {revision or 'none'}, this ropa needs "
+            f"{HEAD_REVISION}; run `ropa db upgrade`"
+        )
+
+    def _has_alembic_table(self) -> bool:
+        from sqlalchemy import inspect
+
+        with self.engine.connect() as conn:
+            return inspect(conn).has_table("alembic_version")
+
+    def init(self, force: bool = False) -> None:
+        """Create the database at the newest schema revision."""
+        if self.exists():
+            if not force:
+                raise DatabaseError(
+                    f"a database already exists at {self.display_url}; "
+                    "use `ropa db upgrade` to migrate it or `ropa init --force` to start over"
+                )
+            self._drop_everything()
+        if self.is_sqlite:
+            self.path.unlink(missing_ok=True)  # an empty file is no database
+            _create_private_file(self.path)
+        self.upgrade()
+
+    def upgrade(self) -> tuple[str | None, str]:
+        """Migrate to the newest revision; returns (revision before, revision after)."""
+        from alembic import command
+
+        if self.is_sqlite and not self.path.exists():
+            raise DatabaseError(f"no database at {self.display_url}; run `ropa init` first")
+        before = self.current_revision()
+        with self._write_unchecked() as conn:
+            config = _alembic_config(conn)
+            command.upgrade(config, "head")
+        return before, HEAD_REVISION
+
+    def downgrade(self, revision: str) -> None:
+        """Migrate down to an older revision ("base" for an empty schema)."""
+        from alembic import command
+
+        with self._write_unchecked() as conn:
+            command.downgrade(_alembic_config(conn), revision)
+
+    def _drop_everything(self) -> None:
+        if self.is_sqlite:
+            self.dispose()
+            for suffix in ("", "-wal", "-shm"):
+                Path(str(self.path) + suffix).unlink(missing_ok=True)
+            return
+        from sqlalchemy import text
+
+        from ropa.models import metadata
+
+        with self._write_unchecked() as conn:
+            metadata.drop_all(conn)
+            conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+
+    def info(self) -> dict[str, Any]:
+        """URL (password masked), backend, schema revision and record counts."""
+        from sqlalchemy import func, select
+
+        from ropa.models import RECORD_MODELS, Revision
+
+        with self.read() as conn:
+            counts = {
+                model.__tablename__: conn.execute(select(func.count()).select_from(model)).scalar()
+                for model in RECORD_MODELS.values()
+            }
+            counts["revisions"] = conn.execute(select(func.count()).select_from(Revision)).scalar()
+        return {
+            "url": self.display_url,
+            "backend": "sqlite" if self.is_sqlite else self.engine.dialect.name,
+            "revision": self.current_revision(),
+            "counts": counts,
+        }
+
+    def backup(self, target: Path) -> Path:
+        """A consistent copy of a SQLite database, taken online while others may write."""
+        import sqlite3
+
+        if not self.is_sqlite:
+            raise DatabaseError(
+                "`ropa db backup` copies SQLite databases; for PostgreSQL use pg_dump"
+            )
+        self.require_current()
+        target = Path(target)
+        if target.exists():
+            raise DatabaseError(f"{target} already exists; choose a new backup path")
+        if not target.parent.exists():
+            raise DatabaseError(f"folder {target.parent} does not exist")
+        _create_private_file(target)
+        source = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+        copy = sqlite3.connect(target)
+        try:
+            source.backup(copy)
+        finally:
+            copy.close()
+            source.close()
+        return target
+
+
+def _create_private_file(path: Path | None) -> None:
+    """Create an empty SQLite file readable by its owner only (mode 0600)."""
+    assert path is not None
+    if not path.parent.exists():
+        path.parent.mkdir(parents=True)
+    fd = os.open(path, os.O_CREAT | os.O_EXCL | os.O_WRONLY, 0o600)
+    os.close(fd)
+
+
+def _create_engine(url: str) -> Engine:
+    from sqlalchemy import create_engine, event
+
+    if not url.startswith("sqlite"):
+        try:
+            return create_engine(url, pool_pre_ping=True)
+        except Exception as e:  # a missing driver or a malformed URL
+            raise DatabaseError(f"cannot use database {mask_url(url)}: {e}") from None
+
+    engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})
+
+    @event.listens_for(engine, "connect")
+    def _on_connect(dbapi_connection: Any, _record: Any) -> None:
+        # We issue BEGIN ourselves (below) so that writers can take the lock up front.
+        dbapi_connection.isolation_level = None
+        cursor = dbapi_connection.cursor()
+        cursor.execute("PRAGMA foreign_keys=ON")
+        cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _on_begin(conn: Connection) -> None:
+        mode = conn.get_execution_options().get("ropa_begin", "DEFERRED")
+        conn.exec_driver_sql(f"BEGIN {mode}")
+
+    return engine
+
+
+def _alembic_config(conn: Connection) -> Any:
+    from alembic.config import Config
+
+    config = Config()
+    config.set_main_option("script_location", str(MIGRATIONS))
+    config.attributes["connection"] = conn
+    return config
+
+
+def _is_missing_table(error: Exception) -> bool:
+    text = str(error).lower()
+    return "no such table" in text or "does not exist" in text and "relation" in text
+
+
+def _connection_problem(db: Database, error: Exception) -> str:
+    detail = str(getattr(error, "orig", error)).strip().splitlines()[0]
+    return f"cannot read database {db.display_url}: {detail}"

@@ -1,0 +1,53 @@
+"""Domain errors raised by the library; the CLI turns each into one `error:` line."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+class RopaError(Exception):
+    """Base of every error the library raises on purpose."""
+
+
+class NotFound(RopaError):
+    """No record with that key."""
+
+
+class UnknownKey(RopaError):
+    """A reference to a key that does not exist (the message suggests close keys)."""
+
+
+class StillReferenced(RopaError):
+    """A record cannot be removed while activities or other records refer to it."""
+
+
+class DatabaseError(RopaError):
+    """The database is missing, unreachable, or at the wrong schema revision."""
+
+
+@dataclass(frozen=True)
+class Problem:
+    """One validation problem, located by a path such as `activities[3].transfers[0].country`
+    or, for spreadsheets, `FILE:SHEET:ROW:COLUMN`."""
+
+    where: str
+    message: str
+
+    def __str__(self) -> str:
+        return f"{self.where}: {self.message}" if self.where else self.message
+
+
+class ValidationFailed(RopaError):
+    """One or more problems with the input; nothing was written."""
+
+    LIMIT = 100
+
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+        super().__init__(self.summary())
+
+    def summary(self) -> str:
+        lines = [str(p) for p in self.problems[: self.LIMIT]]
+        if len(self.problems) > self.LIMIT:
+            lines.append(f"… and {len(self.problems) - self.LIMIT} more problems")
+        return "\n".join(lines)
