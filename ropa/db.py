@@ -300,7 +300,7 @@ def _alembic_config(conn: Connection) -> Any:
 
 def _is_missing_table(error: Exception) -> bool:
     text = str(error).lower()
-    return "no such table" in text or "does not exist" in text and "relation" in text
+    return "no such table" in text or ("does not exist" in text and "relation" in text)
 
 
 def _connection_problem(db: Database, error: Exception) -> str:

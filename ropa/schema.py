@@ -115,8 +115,9 @@ PARTY = Kind(
     "party",
     (
         *_common("party"),
-        Field("kind", T.CODE, "Party kind", codes=vocab.PARTY_KINDS, default="other",
-              in_table=True),
+        Field(
+            "kind", T.CODE, "Party kind", codes=vocab.PARTY_KINDS, default="other", in_table=True
+        ),
         Field("country", T.COUNTRY, "Country (ISO 3166-1 alpha-2, or INTL)", in_table=True),
         Field("address", T.TEXT, "Postal address"),
         Field("email", T.EMAIL, "Contact email"),
@@ -141,8 +142,14 @@ CATEGORY = Kind(
     "data category",
     (
         *_common("data category"),
-        Field("special", T.CODE, "Special category: none, art9 or art10",
-              codes=vocab.SPECIAL, default="none", in_table=True),
+        Field(
+            "special",
+            T.CODE,
+            "Special category: none, art9 or art10",
+            codes=vocab.SPECIAL,
+            default="none",
+            in_table=True,
+        ),
         Field("parent", T.REF, "Parent category key", ref="category", in_table=True),
         Field("fides_key", T.TEXT, "fideslang data category"),
     ),
@@ -154,8 +161,12 @@ SUBJECT = Kind(
     "data subject category",
     (
         *_common("data subject category"),
-        Field("vulnerable", T.BOOL, "Vulnerable data subjects (employees, children, patients…)",
-              in_table=True),
+        Field(
+            "vulnerable",
+            T.BOOL,
+            "Vulnerable data subjects (employees, children, patients…)",
+            in_table=True,
+        ),
         Field("fides_key", T.TEXT, "fideslang data subject"),
     ),
 )
@@ -169,8 +180,14 @@ MEASURE = Kind(
     "security measure",
     (
         *_common("security measure"),
-        Field("kind", T.CODE, "Measure kind", codes=vocab.MEASURE_KINDS,
-              default="technical", in_table=True),
+        Field(
+            "kind",
+            T.CODE,
+            "Measure kind",
+            codes=vocab.MEASURE_KINDS,
+            default="technical",
+            in_table=True,
+        ),
     ),
 )
 
@@ -210,39 +227,60 @@ ACTIVITY = Kind(
     (
         *_common("activity"),
         Field("status", T.CODE, "Status", codes=vocab.STATUSES, default="active", in_table=True),
-        Field("role", T.CODE, "Our role", codes=vocab.ROLES, default="controller",
-              in_table=True),
-        Field("controller", T.REF, "Group-member party responsible", ref="party",
-              in_table=True),
-        Field("joint_controllers", T.REFS, "Joint controllers (party keys)", ref="party",
-              option="joint_controller"),
-        Field("processor_for", T.REFS, "Controllers we process for (party keys)", ref="party",
-              option="processor_for"),
+        Field("role", T.CODE, "Our role", codes=vocab.ROLES, default="controller", in_table=True),
+        Field("controller", T.REF, "Group-member party responsible", ref="party", in_table=True),
+        Field(
+            "joint_controllers",
+            T.REFS,
+            "Joint controllers (party keys)",
+            ref="party",
+            option="joint_controller",
+        ),
+        Field(
+            "processor_for",
+            T.REFS,
+            "Controllers we process for (party keys)",
+            ref="party",
+            option="processor_for",
+        ),
         Field("business_function", T.TEXT, "Department"),
         Field("owner", T.TEXT, "Accountable person or mailbox"),
         Field("purposes", T.REFS, "Purposes (purpose keys)", ref="purpose", option="purpose"),
-        Field("lawful_bases", T.CODES, "Art. 6 lawful bases", codes=vocab.LAWFUL_BASES,
-              option="basis"),
-        Field("art9_conditions", T.CODES, "Art. 9(2) conditions", codes=vocab.ART9_CONDITIONS,
-              option="art9_condition"),
+        Field(
+            "lawful_bases", T.CODES, "Art. 6 lawful bases", codes=vocab.LAWFUL_BASES, option="basis"
+        ),
+        Field(
+            "art9_conditions",
+            T.CODES,
+            "Art. 9(2) conditions",
+            codes=vocab.ART9_CONDITIONS,
+            option="art9_condition",
+        ),
         Field("art10_basis", T.TEXT, "Authority for criminal-offence data"),
         Field("legitimate_interests", T.TEXT, "Legitimate interests pursued"),
         Field("lia_link", T.TEXT, "Link to the legitimate interests assessment"),
-        Field("data_subjects", T.REFS, "Data subject categories", ref="subject",
-              option="subject"),
-        Field("data_categories", T.REFS, "Personal data categories", ref="category",
-              option="category"),
+        Field("data_subjects", T.REFS, "Data subject categories", ref="subject", option="subject"),
+        Field(
+            "data_categories", T.REFS, "Personal data categories", ref="category", option="category"
+        ),
         Field("sources", T.REFS, "Sources of the data", ref="source", option="source"),
         Field("recipients", T.REFS, "Recipients (party keys)", ref="party", option="recipient"),
         Field("measures", T.REFS, "Security measures", ref="measure", option="measure"),
         Field("systems", T.REFS, "Systems", ref="system", option="system"),
-        Field("transfers", T.NESTED, "Transfers outside the EEA", nested=TRANSFER_FIELDS,
-              option="transfer"),
-        Field("retention", T.NESTED, "Retention rules", nested=RETENTION_FIELDS,
-              option="retention"),
+        Field(
+            "transfers",
+            T.NESTED,
+            "Transfers outside the EEA",
+            nested=TRANSFER_FIELDS,
+            option="transfer",
+        ),
+        Field(
+            "retention", T.NESTED, "Retention rules", nested=RETENTION_FIELDS, option="retention"
+        ),
         Field("automated_decisions", T.TEXT, "Automated decision-making (empty: none)"),
-        Field("dpia_required", T.CODE, "DPIA required", codes=vocab.DPIA_REQUIRED,
-              default="unknown"),
+        Field(
+            "dpia_required", T.CODE, "DPIA required", codes=vocab.DPIA_REQUIRED, default="unknown"
+        ),
         Field("dpia_status", T.CODE, "DPIA status", codes=vocab.DPIA_STATUSES),
         Field("dpia_link", T.TEXT, "Link to the DPIA"),
         Field("consent_record_link", T.TEXT, "Link to the consent records"),

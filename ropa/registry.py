@@ -1,0 +1,575 @@
+"""The service layer: validated reads and writes of the register, each write with history.
+
+Every write runs in one serialized transaction (see :meth:`ropa.db.Database.write`): it reads
+the current records, validates the whole result, writes rows and revisions, or raises and
+leaves the database as it was.
+"""
+
+from __future__ import annotations
+
+import copy
+from collections import Counter
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ropa.db import Database
+from ropa.errors import NotFound, Problem, RopaError, StillReferenced, ValidationFailed
+from ropa.schema import ACTIVITY, KINDS, Kind, T, kind_named
+from ropa.validate import Index, check_record, closest, parse_field, parse_nested, parse_record
+
+if TYPE_CHECKING:
+    from ropa.store import Change
+
+
+@dataclass
+class Edit:
+    """Changes to one record: fields to set, list items to add or remove, fields to clear."""
+
+    set: dict[str, Any] = field(default_factory=dict)
+    add: dict[str, list[Any]] = field(default_factory=dict)
+    remove: dict[str, list[Any]] = field(default_factory=dict)
+    clear: list[str] = field(default_factory=list)
+
+    def __bool__(self) -> bool:
+        return bool(self.set or self.add or self.remove or self.clear)
+
+
+@dataclass
+class ImportReport:
+    """What an import did (or, with dry_run, would do), per kind."""
+
+    created: Counter = field(default_factory=Counter)
+    updated: Counter = field(default_factory=Counter)
+    unchanged: Counter = field(default_factory=Counter)
+    deleted: Counter = field(default_factory=Counter)
+    dry_run: bool = False
+
+    def rows(self) -> list[tuple[str, int, int, int, int]]:
+        return [
+            (
+                kind.section,
+                self.created[kind.name],
+                self.updated[kind.name],
+                self.unchanged[kind.name],
+                self.deleted[kind.name],
+            )
+            for kind in KINDS.values()
+        ]
+
+    @property
+    def changes(self) -> int:
+        return sum(self.created.values()) + sum(self.updated.values()) + sum(self.deleted.values())
+
+
+def new_record(kind: Kind) -> dict:
+    """A record of a kind with every field at its empty or default value."""
+    return {f.name: f.empty() for f in kind.fields}
+
+
+def _index_for_db(conn) -> Index:
+    from ropa import store
+
+    return Index(
+        lambda kind: store.read_names(conn, KINDS[kind]),
+        lambda kind, column: store.read_column(conn, KINDS[kind], column),
+    )
+
+
+def _index_for_state(state: dict[str, dict[str, dict]]) -> Index:
+    return Index(
+        lambda kind: {k: r["name"] for k, r in state[kind].items()},
+        lambda kind, column: {k: r[column] for k, r in state[kind].items()},
+    )
+
+
+class Registry:
+    """The register in a database, changed on behalf of an actor."""
+
+    def __init__(self, db: Database, actor: str = "ropa"):
+        self.db = db
+        self.actor = actor
+
+    # -- reads ---------------------------------------------------------------------------
+
+    def get(self, kind: str, key: str) -> dict:
+        """One record with every field, plus version and timestamps."""
+        from ropa import store
+
+        k = kind_named(kind)
+        with self.db.read() as conn:
+            records = store.read_records(conn, k, [key])
+            if key not in records:
+                raise NotFound(self._not_found(conn, k, key))
+        return records[key]
+
+    def list(self, kind: str, **filters: str | None) -> list[dict]:
+        """Records of a kind sorted by key; activity filters: entity, subject, category,
+        status, role; party/measure filter: kind; category filter: special."""
+        from ropa import store
+
+        k = kind_named(kind)
+        with self.db.read() as conn:
+            where = self._filters(conn, k, {n: v for n, v in filters.items() if v})
+            return list(store.read_records(conn, k, where=where).values())
+
+    def state(self) -> dict[str, dict[str, dict]]:
+        """Every record of every kind: {kind name: {key: record}}."""
+        with self.db.read() as conn:
+            return self._state(conn)
+
+    def document(self) -> dict:
+        """The registry document of the current register."""
+        from ropa.io.document import build_document
+
+        return build_document(self.state())
+
+    @staticmethod
+    def _state(conn) -> dict[str, dict[str, dict]]:
+        from ropa import store
+
+        return {kind.name: store.read_records(conn, kind) for kind in KINDS.values()}
+
+    def _filters(self, conn, kind: Kind, filters: Mapping[str, str]) -> Any:
+        import sqlalchemy as sa
+
+        from ropa import store
+        from ropa.models import LINK_TABLES
+
+        table = store.record_table(kind)
+        index = _index_for_db(conn)
+        clauses = []
+        for name, value in filters.items():
+            if kind is ACTIVITY and name in ("subject", "category", "entity"):
+                target = {"subject": "subject", "category": "category", "entity": "party"}[name]
+                try:
+                    key = index.resolve(target, value)
+                except ValueError as e:
+                    raise RopaError(f"--{name}: {e}") from None
+                if name == "entity":
+                    clauses.append(table.c.controller == key)
+                    continue
+                links = LINK_TABLES[
+                    ("activity", "data_subjects" if name == "subject" else "data_categories")
+                ]
+                clauses.append(
+                    table.c.key.in_(sa.select(links.c.owner).where(links.c.value == key))
+                )
+                continue
+            column = {"status": "status", "role": "role", "kind": "kind", "special": "special"}
+            if name not in column or name not in kind.field_names:
+                raise RopaError(f"--{name} does not filter {kind.section}")
+            try:
+                code = parse_field(kind.field(name), value)
+            except ValueError as e:
+                raise RopaError(f"--{name}: {e}") from None
+            clauses.append(table.c[name] == code)
+        return sa.and_(*clauses) if clauses else None
+
+    @staticmethod
+    def _not_found(conn, kind: Kind, key: str) -> str:
+        from ropa import store
+
+        return f"no {kind.label} {key!r}{closest(key, store.read_names(conn, kind))}"
+
+    # -- writes --------------------------------------------------------------------------
+
+    def add(self, kind: str, values: Mapping[str, Any], message: str | None = None) -> dict:
+        """Create a record; raises ValidationFailed listing every problem."""
+        from ropa import store
+        from ropa.history import record_revisions, utcnow
+
+        k = kind_named(kind)
+        key = values.get("key")
+        where = f"{k.name} {key}"
+        parsed, problems = parse_record(k, values, where)
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.write() as conn:
+            if store.read_records(conn, k, [parsed["key"]]):
+                raise ValidationFailed(
+                    [
+                        Problem(
+                            where,
+                            f"a {k.label} with key {parsed['key']!r} already exists; "
+                            f"use `ropa {k.name} edit`",
+                        )
+                    ]
+                )
+            record = new_record(k) | parsed
+            index = _index_for_db(conn)
+            problems = check_record(k, record, index, where) + self._name_clash(
+                index, k, record, where
+            )
+            if problems:
+                raise ValidationFailed(problems)
+            change = store.Change(k, record["key"], "create", None, record)
+            now = utcnow()
+            store.write_changes(conn, [change], now)
+            record_revisions(conn, [change], self.actor, message, now)
+        return record
+
+    def edit(
+        self, kind: str, key: str, edit: Edit, message: str | None = None, action: str = "update"
+    ) -> Change | None:
+        """Change a record (read, modify, write in one serialized transaction); returns the
+        change, or None when nothing changed."""
+        from ropa import store
+        from ropa.history import record_revisions, utcnow
+
+        k = kind_named(kind)
+        where = f"{k.name} {key}"
+        with self.db.write() as conn:
+            before = store.read_records(conn, k, [key]).get(key)
+            if before is None:
+                raise NotFound(self._not_found(conn, k, key))
+            index = _index_for_db(conn)
+            after = self._apply_edit(k, before, edit, index, where)
+            problems = check_record(k, after, index, where) + self._name_clash(
+                index, k, after, where
+            )
+            if problems:
+                raise ValidationFailed(problems)
+            change = store.Change(k, key, action, before, after)
+            if not change.changed_fields:
+                return None
+            now = utcnow()
+            store.write_changes(conn, [change], now)
+            record_revisions(conn, [change], self.actor, message, now)
+        return change
+
+    def retire(self, key: str, message: str | None = None) -> Change | None:
+        """Mark an activity retired (kept in the register and its history)."""
+        return self.edit("activity", key, Edit(set={"status": "retired"}), message, "retire")
+
+    def remove(self, kind: str, key: str, message: str | None = None) -> None:
+        """Delete a record; refuses while other records refer to it."""
+        from ropa import store
+        from ropa.history import record_revisions, utcnow
+
+        k = kind_named(kind)
+        with self.db.write() as conn:
+            before = store.read_records(conn, k, [key]).get(key)
+            if before is None:
+                raise NotFound(self._not_found(conn, k, key))
+            users = store.referencing(conn, k, [key]).get(key, [])
+            if users:
+                raise StillReferenced(_still_referenced(k, key, users))
+            change = store.Change(k, key, "delete", before, None)
+            now = utcnow()
+            store.write_changes(conn, [change], now)
+            record_revisions(conn, [change], self.actor, message, now)
+
+    def import_documents(
+        self,
+        documents: list[tuple[Any, str]],
+        replace: bool = False,
+        dry_run: bool = False,
+        message: str | None = None,
+    ) -> ImportReport:
+        """Upsert the records of registry documents, given as (document, source name) pairs
+        (or, with `replace`, make the register exactly their content). All or nothing: any
+        problem raises ValidationFailed and nothing is written."""
+        from ropa import store
+        from ropa.history import record_revisions, utcnow
+
+        incoming = parse_documents(documents)
+        source = ", ".join(name for _, name in documents)
+        report = ImportReport(dry_run=dry_run)
+        with self.db.write() as conn:
+            current = self._state(conn)
+            state, changes, problems = plan_import(current, incoming, replace, source)
+            if problems:
+                raise ValidationFailed(problems)
+            for kind in KINDS.values():
+                report.unchanged[kind.name] = len(state[kind.name])
+            for change in changes:
+                counter = {
+                    "create": report.created,
+                    "update": report.updated,
+                    "delete": report.deleted,
+                }[change.action]
+                counter[change.kind.name] += 1
+                if change.action != "delete":
+                    report.unchanged[change.kind.name] -= 1
+            if dry_run or not changes:
+                return report
+            now = utcnow()
+            store.write_changes(conn, changes, now)
+            record_revisions(conn, changes, self.actor, message, now)
+        return report
+
+    # -- helpers -------------------------------------------------------------------------
+
+    @staticmethod
+    def _name_clash(index: Index, kind: Kind, record: dict, where: str) -> list[Problem]:
+        other = index.key_for_name(kind.name, record["name"] or "")
+        if other and other != record["key"]:
+            return [
+                Problem(
+                    f"{where}.name",
+                    f"{kind.label} {other!r} already has the name "
+                    f"{record['name']!r}; names are unique within their kind",
+                )
+            ]
+        return []
+
+    @staticmethod
+    def _apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -> dict:
+        problems: list[Problem] = []
+        after = copy.deepcopy({f.name: before[f.name] for f in kind.fields})
+        for name in [*edit.clear, *edit.add, *edit.remove]:
+            if name not in kind.field_names:
+                problems.append(
+                    Problem(
+                        where,
+                        f"unknown {kind.label} field {name!r}{closest(name, kind.field_names)}",
+                    )
+                )
+        if "key" in edit.set or "key" in edit.clear:
+            problems.append(Problem(where, "a key cannot change; it is the record's identity"))
+        if problems:
+            raise ValidationFailed(problems)
+        for name in edit.clear:
+            after[name] = kind.field(name).empty()
+        parsed, problems = parse_record(kind, edit.set, where)
+        after.update(parsed)
+        for name, items in edit.add.items():
+            f = kind.field(name)
+            at = f"{where}.{name}"
+            if f.type is T.NESTED:
+                after[name] = after[name] + parse_nested(f, items, at, problems)
+                continue
+            try:
+                values = parse_field(f, items)
+            except ValueError as e:
+                problems.append(Problem(at, str(e)))
+                continue
+            after[name] = list(dict.fromkeys(after[name] + values))
+        for name, items in edit.remove.items():
+            f = kind.field(name)
+            at = f"{where}.{name}"
+            for item in items:
+                present = _remove_item(f, after, item, index)
+                if not present:
+                    problems.append(Problem(at, f"{item!r} is not among the {name} of {where}"))
+        if problems:
+            raise ValidationFailed(problems)
+        return after
+
+
+def _remove_item(f, record: dict, item: Any, index: Index) -> bool:
+    """Remove one item from a list field; False when it is not there."""
+    from ropa.reference import parse_country
+
+    values = record[f.name]
+    if f.type is T.NESTED:
+        # Transfers are removed by destination ("US", or "US:recipient"); retention rules by
+        # their position (1-based) or their data category.
+        text = str(item)
+        if f.name == "transfers":
+            country, _, recipient = text.partition(":")
+            try:
+                country = parse_country(country)
+            except ValueError:
+                return False
+            kept = [
+                r
+                for r in values
+                if not (
+                    r["country"] == country and (not recipient or r.get("recipient") == recipient)
+                )
+            ]
+        elif text.isdigit():
+            position = int(text) - 1
+            kept = [r for i, r in enumerate(values) if i != position]
+        else:
+            kept = [r for r in values if r.get("data_category") != text]
+        record[f.name] = kept
+        return len(kept) < len(values)
+    try:
+        value = parse_field(f, [item])[0]
+        if f.type is T.REFS:
+            value = index.resolve(f.ref, value)
+    except (ValueError, IndexError):
+        return False
+    if value not in values:
+        return False
+    record[f.name] = [v for v in values if v != value]
+    return True
+
+
+def _still_referenced(kind: Kind, key: str, users: list[tuple[str, str]]) -> str:
+    shown = ", ".join(f"{KINDS[k].label} {u}" for k, u in users[:10])
+    more = f" and {len(users) - 10} more" if len(users) > 10 else ""
+    return f"{kind.label} {key!r} is still used by {shown}{more}; remove those references first"
+
+
+def parse_documents(documents: list[tuple[Any, str]]) -> dict[str, list[tuple[str, dict]]]:
+    """The parsed records of documents by kind, each with its location; raises
+    ValidationFailed with every problem (unknown sections, bad values, duplicate keys)."""
+    problems: list[Problem] = []
+    incoming: dict[str, list[tuple[str, dict]]] = {k.name: [] for k in KINDS.values()}
+    seen: dict[tuple[str, str], str] = {}
+    sections = {k.section: k for k in KINDS.values()}
+    for doc, source in documents:
+        if not isinstance(doc, Mapping):
+            problems.append(
+                Problem(
+                    source, "a registry document is a mapping with sections such as `activities:`"
+                )
+            )
+            continue
+        version = doc.get("ropa", 1)
+        if version != 1:
+            problems.append(Problem(f"{source}:ropa", f"unsupported document version {version!r}"))
+        for name in doc:
+            if name != "ropa" and name not in sections:
+                problems.append(
+                    Problem(f"{source}:{name}", f"unknown section{closest(str(name), sections)}")
+                )
+        for section, kind in sections.items():
+            problems += _parse_section(doc.get(section), kind, source, incoming, seen)
+    if problems:
+        raise ValidationFailed(problems)
+    return incoming
+
+
+def _parse_section(
+    entries: Any,
+    kind: Kind,
+    source: str,
+    incoming: dict[str, list[tuple[str, dict]]],
+    seen: dict[tuple[str, str], str],
+) -> list[Problem]:
+    problems: list[Problem] = []
+    section = kind.section
+    if entries is None:
+        return problems
+    if not isinstance(entries, list):
+        return [Problem(f"{source}:{section}", "expected a list of records")]
+    for i, raw in enumerate(entries):
+        where = f"{source}:{section}[{i}]"
+        if not isinstance(raw, Mapping):
+            problems.append(Problem(where, "expected a mapping of fields"))
+            continue
+        if "key" not in raw:
+            problems.append(Problem(f"{where}.key", "every record needs a key"))
+            continue
+        parsed, found = parse_record(kind, raw, where)
+        problems += found
+        key = parsed.get("key")
+        if key is None:
+            continue
+        if (kind.name, key) in seen:
+            problems.append(
+                Problem(f"{where}.key", f"duplicate key {key!r} (also at {seen[(kind.name, key)]})")
+            )
+            continue
+        seen[(kind.name, key)] = where
+        incoming[kind.name].append((where, parsed))
+    return problems
+
+
+def plan_import(
+    current: dict[str, dict[str, dict]],
+    incoming: dict[str, list[tuple[str, dict]]],
+    replace: bool,
+    source: str,
+) -> tuple[dict[str, dict[str, dict]], list, list[Problem]]:
+    """The register after an import, the changes that lead there, and every problem."""
+    from ropa import store
+
+    problems: list[Problem] = []
+    state: dict[str, dict[str, dict]] = {}
+    touched: list[tuple[Kind, str, str]] = []
+    for kind in KINDS.values():
+        records = {} if replace else dict(current[kind.name])
+        for where, parsed in incoming[kind.name]:
+            key = parsed["key"]
+            base = current[kind.name].get(key)
+            if base is None or replace:
+                record = new_record(kind)
+            else:
+                record = copy.deepcopy({f.name: base[f.name] for f in kind.fields})
+            record.update(copy.deepcopy(parsed))
+            records[key] = record
+            touched.append((kind, key, where))
+        state[kind.name] = records
+
+    index = _index_for_state(state)
+    for kind, key, where in touched:
+        problems += check_record(kind, state[kind.name][key], index, where)
+    for kind in KINDS.values():
+        problems += _duplicate_names(kind, state[kind.name], source)
+
+    deleted = {
+        kind.name: set(current[kind.name]) - set(state[kind.name]) for kind in KINDS.values()
+    }
+    if any(deleted.values()):
+        problems += _dangling(state, deleted, source)
+
+    changes = []
+    for kind, key, _ in touched:
+        after = state[kind.name][key]
+        before = current[kind.name].get(key)
+        if before is None:
+            changes.append(store.Change(kind, key, "create", None, after))
+            continue
+        change = store.Change(kind, key, "update", before, after)
+        if change.changed_fields:
+            changes.append(change)
+        else:
+            state[kind.name][key] = before  # unchanged: keep version and timestamps
+    for kind in KINDS.values():
+        for key in sorted(deleted[kind.name]):
+            changes.append(store.Change(kind, key, "delete", current[kind.name][key], None))
+    return state, changes, problems
+
+
+def _duplicate_names(kind: Kind, records: dict[str, dict], source: str) -> list[Problem]:
+    by_name: dict[str, list[str]] = {}
+    for key, record in records.items():
+        if record.get("name"):
+            by_name.setdefault(record["name"].lower(), []).append(key)
+    return [
+        Problem(
+            f"{source}:{kind.section}",
+            f"{len(keys)} {kind.section} share the name {records[keys[0]]['name']!r}: "
+            f"{', '.join(sorted(keys))}; names are unique within their kind",
+        )
+        for keys in by_name.values()
+        if len(keys) > 1
+    ]
+
+
+def _dangling(
+    state: dict[str, dict[str, dict]], deleted: dict[str, set[str]], source: str
+) -> list[Problem]:
+    """Records left referring to records that the import deletes."""
+    problems = []
+    for kind in KINDS.values():
+        for key, record in state[kind.name].items():
+            for f in kind.fields:
+                refs: list[tuple[str, str]] = []
+                if f.type is T.REF and record[f.name]:
+                    refs = [(f.ref, record[f.name])]
+                elif f.type is T.REFS:
+                    refs = [(f.ref, v) for v in record[f.name]]
+                elif f.type is T.NESTED:
+                    refs = [
+                        (s.ref, row[s.name])
+                        for row in record[f.name]
+                        for s in f.nested
+                        if s.type is T.REF and row.get(s.name)
+                    ]
+                for target_kind, target in refs:
+                    if target in deleted[target_kind]:
+                        problems.append(
+                            Problem(
+                                f"{source}:{kind.section}",
+                                f"{kind.label} {key!r} still refers to {KINDS[target_kind].label} "
+                                f"{target!r}, which the import would delete",
+                            )
+                        )
+    return problems

@@ -1,0 +1,378 @@
+"""Parsing and validation of record values, whatever they came from (CLI, YAML, JSON).
+
+`parse_record` turns raw input into canonical values field by field; `check_record` resolves
+references (by key, or by exact name ignoring case) against an :class:`Index` and enforces
+the rules that hold at write time. Both collect every problem instead of stopping at the first.
+"""
+
+from __future__ import annotations
+
+import difflib
+import re
+from collections.abc import Callable, Iterable, Mapping
+from datetime import date, datetime
+from typing import Any
+
+from ropa import reference
+from ropa.errors import Problem
+from ropa.schema import ACTIVITY, CATEGORY, Field, Kind, T
+
+KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
+DURATION_PATTERN = re.compile(
+    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$"
+)
+EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+# Characters XML 1.0 cannot hold: a workbook could not be written with them.
+ILLEGAL_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+MAX_TEXT = 32_767  # the most characters a spreadsheet cell holds
+TRUE = {"true", "yes", "y", "1", "x", "on"}
+FALSE = {"false", "no", "n", "0", "off", ""}
+
+
+def closest(value: str, choices: Iterable[str], n: int = 3) -> str:
+    """A hint naming the closest choices: " (did you mean: a, b?)", or ""."""
+    choices = list(choices)
+    lowered = {c.lower(): c for c in choices}
+    close = difflib.get_close_matches(value.lower(), list(lowered), n=n, cutoff=0.5)
+    if not close:
+        return ""
+    return " (did you mean: " + ", ".join(lowered[c] for c in close) + "?)"
+
+
+def split_list(value: Any) -> list[Any]:
+    """A list from a list, or from a text with items separated by newlines or `;`."""
+    if value is None:
+        return []
+    if isinstance(value, list | tuple | set):
+        return list(value)
+    if isinstance(value, str):
+        return [item.strip() for item in re.split(r"[;\n]", value) if item.strip()]
+    return [value]
+
+
+def parse_text(value: Any) -> str | None:
+    if value is None:
+        return None
+    if isinstance(value, bool) or not isinstance(value, str | int | float | date):
+        raise ValueError(f"expected text, got {type(value).__name__}")
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    if not text:
+        return None
+    bad = ILLEGAL_TEXT.search(text)
+    if bad:
+        raise ValueError(f"contains the control character U+{ord(bad.group()):04X}")
+    if len(text) > MAX_TEXT:
+        raise ValueError(f"is {len(text)} characters long; at most {MAX_TEXT} fit in a cell")
+    return text
+
+
+def parse_key(value: Any) -> str:
+    text = "" if value is None else str(value).strip()
+    if not KEY_PATTERN.match(text):
+        raise ValueError(
+            f"{text!r} is not a valid key: 1–64 letters, digits, '.', '_' or '-', "
+            "starting with a letter or digit"
+        )
+    return text
+
+
+def parse_bool(value: Any) -> bool:
+    if isinstance(value, bool):
+        return value
+    if value is None:
+        return False
+    text = str(value).strip().lower()
+    if text in TRUE:
+        return True
+    if text in FALSE:
+        return False
+    raise ValueError(f"{value!r} is not yes/no (true/false)")
+
+
+def parse_int(value: Any) -> int | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, bool):
+        raise ValueError(f"{value!r} is not a whole number")
+    try:
+        number = float(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not a whole number") from None
+    if not number.is_integer():
+        raise ValueError(f"{value!r} is not a whole number")
+    return int(number)
+
+
+def parse_date(value: Any) -> date | None:
+    if value is None or value == "":
+        return None
+    if isinstance(value, datetime):
+        return value.date()
+    if isinstance(value, date):
+        return value
+    try:
+        return date.fromisoformat(str(value).strip())
+    except ValueError:
+        raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
+
+
+def parse_duration(value: Any) -> str | None:
+    text = parse_text(value)
+    if text is None:
+        return None
+    text = text.upper()
+    if not DURATION_PATTERN.match(text):
+        raise ValueError(f"{value!r} is not an ISO 8601 duration such as P6Y, P18M or P30D")
+    return text
+
+
+def parse_email(value: Any) -> str | None:
+    text = parse_text(value)
+    if text is not None and not EMAIL_PATTERN.match(text):
+        raise ValueError(f"{text!r} is not an email address")
+    return text
+
+
+def parse_code(field: Field, value: Any) -> str | None:
+    text = parse_text(value)
+    if text is None:
+        return field.default
+    code = field.codes.parse(text)
+    if code is None:
+        raise ValueError(
+            f"{text!r} is not a {field.codes.name}{closest(text, field.codes.values)}; "
+            f"choose one of {', '.join(field.codes.values)}"
+        )
+    return code
+
+
+def parse_ref(value: Any) -> str | None:
+    return parse_text(value)
+
+
+def parse_field(field: Field, value: Any) -> Any:
+    """The canonical value of one field; raises ValueError with a readable message."""
+    match field.type:
+        case T.KEY:
+            return parse_key(value)
+        case T.TEXT:
+            return parse_text(value)
+        case T.EMAIL:
+            return parse_email(value)
+        case T.BOOL:
+            return parse_bool(value)
+        case T.INT:
+            number = parse_int(value)
+            return field.default if number is None else number
+        case T.DATE:
+            return parse_date(value)
+        case T.DURATION:
+            return parse_duration(value)
+        case T.COUNTRY:
+            text = parse_text(value)
+            return None if text is None else reference.parse_country(text)
+        case T.COUNTRIES:
+            return sorted({reference.parse_country(v, allow_intl=False) for v in split_list(value)})
+        case T.CODE:
+            return parse_code(field, value)
+        case T.CODES:
+            codes = {parse_code(field, v) for v in split_list(value)}
+            return sorted(codes, key=field.codes.order)
+        case T.REF:
+            return parse_ref(value)
+        case T.REFS:
+            refs = [parse_ref(v) for v in split_list(value)]
+            return list(dict.fromkeys(r for r in refs if r))
+        case T.NESTED:
+            raise AssertionError("nested fields are parsed by parse_nested")
+
+
+def parse_nested(field: Field, value: Any, where: str, problems: list[Problem]) -> list[dict]:
+    """The rows of a nested list field (transfers, retention), each with every column."""
+    if value is None or value == "":
+        return []
+    if isinstance(value, Mapping):
+        value = [value]
+    if not isinstance(value, list):
+        problems.append(Problem(where, "expected a list of mappings"))
+        return []
+    names = [f.name for f in field.nested]
+    rows = []
+    for i, item in enumerate(value):
+        at = f"{where}[{i}]"
+        if not isinstance(item, Mapping):
+            problems.append(Problem(at, "expected a mapping"))
+            continue
+        for name in item:
+            if name not in names:
+                problems.append(Problem(f"{at}.{name}", f"unknown field{closest(name, names)}"))
+        row = {}
+        for sub in field.nested:
+            try:
+                row[sub.name] = parse_field(sub, item.get(sub.name))
+            except ValueError as e:
+                problems.append(Problem(f"{at}.{sub.name}", str(e)))
+                row[sub.name] = "?"
+        if field.name == "transfers" and not row.get("country"):
+            problems.append(Problem(f"{at}.country", "a transfer needs a country"))
+        rows.append(row)
+    return rows
+
+
+def parse_record(kind: Kind, raw: Mapping[str, Any], where: str) -> tuple[dict, list[Problem]]:
+    """Canonical values of the fields present in `raw` (absent fields stay absent)."""
+    problems: list[Problem] = []
+    values: dict[str, Any] = {}
+    names = kind.field_names
+    for name in raw:
+        if name not in names:
+            problems.append(
+                Problem(f"{where}.{name}", f"unknown {kind.label} field{closest(str(name), names)}")
+            )
+    for field in kind.fields:
+        if field.name not in raw:
+            continue
+        at = f"{where}.{field.name}"
+        if field.type is T.NESTED:
+            values[field.name] = parse_nested(field, raw[field.name], at, problems)
+            continue
+        try:
+            values[field.name] = parse_field(field, raw[field.name])
+        except ValueError as e:
+            problems.append(Problem(at, str(e)))
+    return values, problems
+
+
+class Index:
+    """Keys and names of the records a validation may refer to, loaded per kind on demand.
+
+    `loader(kind_name)` returns {key: name}; the party kinds and category parents (for the
+    rules below) come from `attributes(kind_name, field_name)` -> {key: value}.
+    """
+
+    def __init__(
+        self,
+        loader: Callable[[str], dict[str, str]],
+        attributes: Callable[[str, str], dict[str, Any]],
+    ):
+        self._loader = loader
+        self._attributes = attributes
+        self._names: dict[str, dict[str, str]] = {}
+        self._by_name: dict[str, dict[str, str]] = {}
+        self._attrs: dict[tuple[str, str], dict[str, Any]] = {}
+
+    def names(self, kind: str) -> dict[str, str]:
+        if kind not in self._names:
+            self._names[kind] = self._loader(kind)
+            self._by_name[kind] = {n.lower(): k for k, n in self._names[kind].items()}
+        return self._names[kind]
+
+    def attribute(self, kind: str, field: str) -> dict[str, Any]:
+        if (kind, field) not in self._attrs:
+            self._attrs[(kind, field)] = self._attributes(kind, field)
+        return self._attrs[(kind, field)]
+
+    def resolve(self, kind: str, value: str) -> str:
+        """The key for a key or an exact name (ignoring case); ValueError with hints."""
+        names = self.names(kind)
+        if value in names:
+            return value
+        key = self._by_name[kind].get(value.lower())
+        if key is not None:
+            return key
+        from ropa.schema import KINDS
+
+        raise ValueError(f"unknown {KINDS[kind].label} {value!r}{closest(value, names)}")
+
+    def key_for_name(self, kind: str, name: str) -> str | None:
+        self.names(kind)
+        return self._by_name[kind].get(name.lower())
+
+
+def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Problem]:
+    """Resolve the references of a complete record in place and check the write-time rules."""
+    problems: list[Problem] = []
+
+    def resolve(field: Field, value: str, at: str) -> str | None:
+        try:
+            return index.resolve(field.ref, value)
+        except ValueError as e:
+            problems.append(Problem(at, str(e)))
+            return None
+
+    for field in kind.fields:
+        at = f"{where}.{field.name}"
+        value = record.get(field.name)
+        if field.type is T.REF and value:
+            record[field.name] = resolve(field, value, at)
+        elif field.type is T.REFS and value:
+            keys = [resolve(field, v, at) for v in value]
+            record[field.name] = sorted({k for k in keys if k})
+        elif field.type is T.NESTED:
+            for i, row in enumerate(value or []):
+                for sub in field.nested:
+                    if sub.type is T.REF and row.get(sub.name):
+                        row[sub.name] = resolve(sub, row[sub.name], f"{at}[{i}].{sub.name}")
+
+    if not record.get("name"):
+        problems.append(Problem(f"{where}.name", f"a {kind.label} needs a name"))
+    if kind is ACTIVITY:
+        problems += _check_activity(record, index, where)
+    if kind is CATEGORY:
+        problems += _check_category(record, index, where)
+    return problems
+
+
+def _check_activity(record: dict, index: Index, where: str) -> list[Problem]:
+    problems = []
+    role = record.get("role")
+    controller = record.get("controller")
+    if controller:
+        party_kind = index.attribute("party", "kind").get(controller)
+        if party_kind and party_kind != "group-member":
+            problems.append(
+                Problem(
+                    f"{where}.controller",
+                    f"{controller!r} is a {party_kind}, not a group-member party; "
+                    "the controller must be a legal entity of the group",
+                )
+            )
+    if record.get("joint_controllers") and role != "joint-controller":
+        problems.append(
+            Problem(
+                f"{where}.joint_controllers",
+                f"joint controllers are set but the role is {role}; "
+                "set role joint-controller or clear joint_controllers",
+            )
+        )
+    if record.get("processor_for") and role != "processor":
+        problems.append(
+            Problem(
+                f"{where}.processor_for",
+                f"processor_for is set but the role is {role}; "
+                "set role processor or clear processor_for",
+            )
+        )
+    interval = record.get("review_interval_months")
+    if interval is not None and not 1 <= interval <= 120:
+        problems.append(
+            Problem(f"{where}.review_interval_months", "must be between 1 and 120 months")
+        )
+    return problems
+
+
+def _check_category(record: dict, index: Index, where: str) -> list[Problem]:
+    parent = record.get("parent")
+    if not parent:
+        return []
+    parents = dict(index.attribute("category", "parent"))
+    parents[record["key"]] = parent
+    seen = {record["key"]}
+    while parent:
+        if parent in seen:
+            return [Problem(f"{where}.parent", f"{record['key']!r} would be its own ancestor")]
+        seen.add(parent)
+        parent = parents.get(parent)
+    return []
