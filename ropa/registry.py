@@ -113,6 +113,13 @@ class Registry:
             where = self._filters(conn, k, {n: v for n, v in filters.items() if v})
             return list(store.read_records(conn, k, where=where).values())
 
+    def used_by(self, kind: str, key: str) -> list[tuple[str, str]]:
+        """The (kind, key) of the records that refer to a record."""
+        from ropa import store
+
+        with self.db.read() as conn:
+            return store.referencing(conn, kind_named(kind), [key]).get(key, [])
+
     def state(self) -> dict[str, dict[str, dict]]:
         """Every record of every kind: {kind name: {key: record}}."""
         with self.db.read() as conn:

@@ -136,6 +136,8 @@ def parse_email(value: Any) -> str | None:
 
 
 def parse_code(field: Field, value: Any) -> str | None:
+    if isinstance(value, bool):  # YAML 1.1 reads a bare `no` as false
+        value = "yes" if value else "no"
     text = parse_text(value)
     if text is None:
         return field.default

@@ -1,0 +1,160 @@
+"""The `ropa` command line: parses options, calls the library, turns its errors into one
+`error:` line on stderr and exit code 1. Heavy modules are imported inside the commands."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+from typer.core import TyperGroup
+
+from ropa import __version__
+from ropa.errors import RopaError, ValidationFailed
+
+if TYPE_CHECKING:
+    from ropa.db import Database
+    from ropa.registry import Registry
+
+
+def default_actor() -> str:
+    try:
+        return getpass.getuser()
+    except (KeyError, OSError):  # no passwd entry, as in some containers
+        return "unknown"
+
+
+@dataclass
+class State:
+    """Global options, and the database opened on first use."""
+
+    db_option: str | None = None
+    actor: str = field(default_factory=default_actor)
+    _db: Database | None = None
+
+    @property
+    def db(self) -> Database:
+        if self._db is None:
+            from ropa.db import Database
+
+            self._db = Database.open(self.db_option)
+        return self._db
+
+    @property
+    def registry(self) -> Registry:
+        from ropa.registry import Registry
+
+        return Registry(self.db, self.actor)
+
+
+_state = State()
+
+
+def state() -> State:
+    """The global options of the running command."""
+    return _state
+
+
+def fail(message: str) -> None:
+    """Print one `error:` line per problem on stderr."""
+    for line in message.splitlines() or [""]:
+        typer.echo(f"error: {line}", err=True)
+
+
+class RopaGroup(TyperGroup):
+    """The root group: library errors become `error:` lines and exit code 1, never a
+    traceback; usage errors keep Click's exit code 2."""
+
+    def invoke(self, ctx: typer.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except ValidationFailed as e:
+            fail(e.summary())
+        except RopaError as e:
+            fail(str(e))
+        except BrokenPipeError:  # output piped into `head`: not an error
+            raise typer.Exit(0) from None
+        except OSError as e:
+            fail(f"{e.filename}: {e.strerror}" if e.filename else str(e))
+        except Exception as e:
+            if type(e).__module__.split(".")[0] in ("sqlalchemy", "psycopg", "sqlite3"):
+                from ropa.db import mask_url
+
+                detail = str(getattr(e, "orig", e)).strip().splitlines()[0]
+                where = mask_url(_state.db.url) if _state._db else "the database"
+                fail(f"database error on {where}: {detail}")
+            else:
+                raise
+        raise typer.Exit(1)
+
+
+app = typer.Typer(
+    cls=RopaGroup,
+    no_args_is_help=True,
+    add_completion=False,
+    pretty_exceptions_enable=False,
+    help="Records of processing activities (GDPR Article 30): the register, its checks and "
+    "the spreadsheets auditors want.",
+)
+
+
+def _version(value: bool) -> None:
+    if value:
+        typer.echo(f"ropa {__version__}")
+        raise typer.Exit()
+
+
+@app.callback()
+def main_options(
+    ctx: typer.Context,
+    db: Annotated[
+        str | None,
+        typer.Option(
+            "--db",
+            envvar="ROPA_DB",
+            metavar="URL_OR_PATH",
+            help="Database: a SQLite path or postgresql+psycopg://user@host/db "
+            "[default: data/ropa.db]",
+            show_envvar=True,
+        ),
+    ] = None,
+    actor: Annotated[
+        str | None,
+        typer.Option(
+            "--actor",
+            envvar="ROPA_ACTOR",
+            help="Name recorded in the history [default: the OS user]",
+            show_envvar=True,
+        ),
+    ] = None,
+    version: Annotated[
+        bool,
+        typer.Option("--version", callback=_version, is_eager=True, help="Show the version."),
+    ] = False,
+) -> None:
+    global _state
+    _state = State(db_option=db, actor=actor or default_actor())
+    ctx.obj = _state
+
+
+def _register() -> None:
+    from ropa.cli import dbcmd, demo, records, transfer
+
+    records.register(app)
+    dbcmd.register(app)
+    transfer.register(app)
+    demo.register(app)
+
+
+_register()
+
+
+def main() -> None:
+    """Console-script entry point."""
+    app(prog_name="ropa")
+
+
+if __name__ == "__main__":  # pragma: no cover
+    sys.exit(main())

@@ -1,0 +1,44 @@
+"""`ropa demo`: a working register from the sample in data/sample/, and its outputs."""
+
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from ropa.cli import state
+from ropa.cli.output import console
+
+
+def demo(
+    out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("exports"),
+) -> None:
+    """Create the database if needed, load the sample registry and write its outputs."""
+    from ropa.cli.transfer import write_text
+    from ropa.io.document import dumps, read_document
+    from ropa.reference import SAMPLE_DIR
+
+    st = state()
+    db = st.db
+    say = console(stderr=True).print
+    if not db.exists():
+        db.init()
+        say(f"created database {db.display_url}")
+    sample = SAMPLE_DIR / "registry.yaml"
+    report = st.registry.import_documents(
+        [(read_document(sample), str(sample))], message="ropa demo: load the sample registry"
+    )
+    say(
+        f"loaded {sample.name}: {sum(report.created.values())} created, "
+        f"{sum(report.updated.values())} updated, {sum(report.unchanged.values())} unchanged"
+    )
+    out.mkdir(parents=True, exist_ok=True)
+    document = st.registry.document()
+    written = [write_text(out / "registry.yaml", dumps(document, "yaml"))]
+    for path in written:
+        typer.echo(f"wrote {path}")
+    activities = len(document["activities"])
+    say(f"{activities} activities in {db.display_url}; try `ropa activity list`")
+
+
+def register(app: typer.Typer) -> None:
+    app.command("demo")(demo)

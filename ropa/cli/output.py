@@ -1,0 +1,106 @@
+"""Printing records and reports: table (rich), json, csv, yaml. JSON, CSV and YAML go to
+stdout so that scripts can pipe them; tables are for people."""
+
+import csv
+import io
+import json
+import sys
+from enum import StrEnum
+from typing import Any
+
+import typer
+
+from ropa.schema import Kind, T
+
+
+class Format(StrEnum):
+    table = "table"
+    json = "json"
+    csv = "csv"
+    yaml = "yaml"
+
+
+FormatOption = typer.Option(
+    "--format", "-f", help="Output format; json, csv and yaml are for scripts."
+)
+
+
+def console(stderr: bool = False) -> Any:
+    from rich.console import Console
+
+    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+
+
+def cell(field_type: T, value: Any) -> str:
+    """A value as text in one cell: list items separated by `sep`."""
+    if value is None or value == [] or value is False:
+        return ""
+    if value is True:
+        return "yes"
+    if field_type is T.NESTED:
+        return json.dumps(value, ensure_ascii=False, default=str)
+    if isinstance(value, list):
+        return "; ".join(str(v) for v in value)
+    return str(value)
+
+
+def print_records(kind: Kind, records: list[dict], fmt: Format) -> None:
+    from ropa.io.document import document_record, dumps
+
+    if fmt in (Format.json, Format.yaml):
+        typer.echo(dumps([document_record(kind, r) for r in records], fmt.value), nl=False)
+        return
+    if fmt is Format.csv:
+        out = io.StringIO()
+        writer = csv.writer(out, lineterminator="\n")
+        writer.writerow(kind.field_names)
+        for record in records:
+            writer.writerow([cell(f.type, record.get(f.name)) for f in kind.fields])
+        sys.stdout.write(out.getvalue())
+        return
+    from rich.table import Table
+
+    columns = [f for f in kind.fields if f.in_table]
+    table = Table(show_lines=False, header_style="bold")
+    for f in columns:
+        table.add_column(f.name, overflow="fold")
+    for record in records:
+        table.add_row(*[cell(f.type, record.get(f.name)).replace("; ", ", ") for f in columns])
+    out = console()
+    out.print(table)
+    out.print(f"{len(records)} {kind.section if len(records) != 1 else kind.name}")
+
+
+def print_record(kind: Kind, record: dict, fmt: Format, used_by: list[str] | None = None) -> None:
+    from ropa.io.document import document_record, dumps
+
+    if fmt in (Format.json, Format.yaml):
+        typer.echo(dumps(document_record(kind, record), fmt.value), nl=False)
+        return
+    if fmt is Format.csv:
+        print_records(kind, [record], fmt)
+        return
+    from rich.table import Table
+
+    table = Table(show_header=False, box=None, pad_edge=False)
+    table.add_column(style="bold")
+    table.add_column(overflow="fold")
+    for f in kind.fields:
+        value = record.get(f.name)
+        if value in (None, "", [], False):
+            continue
+        if f.type is T.NESTED:
+            text = "\n".join(
+                ", ".join(f"{k}: {v}" for k, v in row.items() if v not in (None, ""))
+                for row in value
+            )
+        elif isinstance(value, list):
+            text = "\n".join(str(v) for v in value)
+        else:
+            text = cell(f.type, value)
+        table.add_row(f.name, text)
+    table.add_row("version", str(record["version"]))
+    table.add_row("updated_at", record["updated_at"].isoformat(timespec="seconds"))
+    if used_by is not None:
+        table.add_row("used by", "\n".join(used_by) or "—")
+    console().print(table)

@@ -1,0 +1,342 @@
+"""`ropa activity|party|category|subject|purpose|source|measure|system add|edit|show|list|remove`.
+
+The options of `add` and `edit` are derived from the fields in :mod:`ropa.schema`, so a new
+field appears on the command line without touching this module.
+"""
+
+import inspect
+from collections.abc import Callable
+from typing import Annotated, Any
+
+import typer
+
+from ropa.cli import state
+from ropa.cli.output import Format, FormatOption, console, print_record, print_records
+from ropa.errors import Problem, ValidationFailed
+from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
+
+MessageOption = typer.Option("--message", "-m", help="Why: recorded in the history.")
+
+
+def _help(field: Field) -> str:
+    text = field.help
+    if field.codes is not None:
+        text += f" ({', '.join(field.codes.values)})"
+    if field.type is T.DATE:
+        text += " [YYYY-MM-DD]"
+    if field.default not in (None, "") and not field.is_list:
+        text += f" [default: {field.default}]"
+    return text
+
+
+def _metavar(field: Field) -> str:
+    if field.type is T.NESTED:
+        return "SPEC"
+    if field.type in (T.CODE, T.CODES):
+        return "CODE"
+    if field.type in (T.REF, T.REFS):
+        return "KEY"
+    if field.type in (T.COUNTRY, T.COUNTRIES):
+        return "COUNTRY"
+    return {T.DATE: "DATE", T.INT: "N"}.get(field.type, "TEXT")
+
+
+def _list_help(field: Field, verb: str) -> str:
+    if field.name == "transfers":
+        return (
+            f"{verb} a transfer: COUNTRY:MECHANISM[:RECIPIENT], or a mapping "
+            "'{country: US, mechanism: scc, details: ..., recipient: ...}'; repeatable"
+        )
+    if field.name == "retention":
+        return (
+            f"{verb} a retention rule: DURATION[:TRIGGER], or a mapping "
+            "'{duration: P6Y, trigger: ..., action: delete, criteria: ...}'; repeatable"
+        )
+    return f"{verb}: {_help(field)}; repeatable"
+
+
+def _a(noun: str) -> str:
+    return ("an " if noun[0] in "aeiou" else "a ") + noun
+
+
+def _param(name: str, annotation: Any, default: Any = None) -> inspect.Parameter:
+    return inspect.Parameter(
+        name, inspect.Parameter.KEYWORD_ONLY, default=default, annotation=annotation
+    )
+
+
+def _field_params(kind: Kind, editing: bool) -> list[inspect.Parameter]:
+    """One option per field (add), plus --add-X/--remove-X for list fields (edit)."""
+    params = []
+    for f in kind.fields:
+        if f.name == "key":
+            continue
+        option = "--" + f.cli_name
+        if f.type is T.BOOL:
+            flag = f"{option}/--no-{f.cli_name}"
+            params.append(
+                _param(f"f_{f.name}", Annotated[bool | None, typer.Option(flag, help=f.help)])
+            )
+        elif f.is_list:
+            verb = "Set (replacing the list)" if editing else "Add"
+            params.append(
+                _param(
+                    f"f_{f.name}",
+                    Annotated[
+                        list[str] | None,
+                        typer.Option(option, help=_list_help(f, verb), show_default=False),
+                    ],
+                )
+            )
+            if editing:
+                params.append(
+                    _param(
+                        f"add_{f.name}",
+                        Annotated[
+                            list[str] | None,
+                            typer.Option(
+                                f"--add-{f.cli_name}", help=_list_help(f, "Add"), show_default=False
+                            ),
+                        ],
+                    )
+                )
+                remove_help = {
+                    "transfers": "Remove transfers to COUNTRY[:RECIPIENT]; repeatable",
+                    "retention": "Remove a retention rule by position (1, 2…) or data "
+                    "category; repeatable",
+                }.get(f.name, f"Remove one of the {f.name}; repeatable")
+                params.append(
+                    _param(
+                        f"remove_{f.name}",
+                        Annotated[
+                            list[str] | None,
+                            typer.Option(
+                                f"--remove-{f.cli_name}", help=remove_help, show_default=False
+                            ),
+                        ],
+                    )
+                )
+        else:
+            metavar = "CODE" if f.type is T.CODE else "KEY" if f.type is T.REF else "TEXT"
+            if f.type is T.DATE:
+                metavar = "DATE"
+            params.append(
+                _param(
+                    f"f_{f.name}",
+                    Annotated[
+                        str | None,
+                        typer.Option(option, help=_help(f), metavar=metavar, show_default=False),
+                    ],
+                )
+            )
+    return params
+
+
+def parse_transfer(text: str) -> Any:
+    """COUNTRY:MECHANISM[:RECIPIENT] or a YAML flow mapping, as a transfer mapping."""
+    text = text.strip()
+    if text.startswith("{"):
+        return _flow_mapping(text, "--transfer")
+    parts = text.split(":", 2)
+    row = {"country": parts[0]}
+    if len(parts) > 1 and parts[1]:
+        row["mechanism"] = parts[1]
+    if len(parts) > 2 and parts[2]:
+        row["recipient"] = parts[2]
+    return row
+
+
+def parse_retention(text: str) -> Any:
+    """DURATION[:TRIGGER] or a YAML flow mapping, as a retention mapping."""
+    text = text.strip()
+    if text.startswith("{"):
+        return _flow_mapping(text, "--retention")
+    duration, _, trigger = text.partition(":")
+    row = {"duration": duration}
+    if trigger.strip():
+        row["trigger"] = trigger.strip()
+    return row
+
+
+def _flow_mapping(text: str, option: str) -> Any:
+    from ropa.io.document import load_text
+
+    try:
+        value = load_text(text, "yaml", option)
+    except ValidationFailed as e:
+        raise ValidationFailed([Problem(option, e.problems[0].message)]) from None
+    if not isinstance(value, dict):
+        raise ValidationFailed([Problem(option, "expected a mapping such as {country: US}")])
+    return value
+
+
+def _list_values(f: Field, items: list[str]) -> list[Any]:
+    if f.name == "transfers":
+        return [parse_transfer(i) for i in items]
+    if f.name == "retention":
+        return [parse_retention(i) for i in items]
+    return list(items)
+
+
+def _collect(kind: Kind, kwargs: dict[str, Any]) -> tuple[dict, dict, dict]:
+    """Field values to set, and list items to add and remove, from the command's options."""
+    values: dict[str, Any] = {}
+    add: dict[str, list] = {}
+    remove: dict[str, list] = {}
+    for f in kind.fields:
+        value = kwargs.get(f"f_{f.name}")
+        if value is not None and (not f.is_list or value):
+            values[f.name] = _list_values(f, value) if f.is_list else value
+        if kwargs.get(f"add_{f.name}"):
+            add[f.name] = _list_values(f, kwargs[f"add_{f.name}"])
+        if kwargs.get(f"remove_{f.name}"):
+            remove[f.name] = list(kwargs[f"remove_{f.name}"])
+    return values, add, remove
+
+
+def _command(func: Callable, params: list[inspect.Parameter], doc: str) -> Callable:
+    def wrapper(**kwargs: Any) -> None:
+        func(**kwargs)
+
+    wrapper.__signature__ = inspect.Signature(params)
+    wrapper.__doc__ = doc
+    return wrapper
+
+
+def _key_param(kind: Kind) -> inspect.Parameter:
+    return inspect.Parameter(
+        "key",
+        inspect.Parameter.POSITIONAL_OR_KEYWORD,
+        annotation=Annotated[str, typer.Argument(metavar="KEY", help=f"Key of the {kind.label}")],
+    )
+
+
+def _kind_app(kind: Kind) -> typer.Typer:
+    group = typer.Typer(
+        no_args_is_help=True,
+        help=f"Add, edit, show, list and remove {kind.section} ({kind.label} records).",
+    )
+    message = _param("message", Annotated[str | None, MessageOption])
+
+    def add(key: str, message: str | None, **kwargs: Any) -> None:
+        values, _, _ = _collect(kind, kwargs)
+        record = state().registry.add(kind.name, {"key": key, **values}, message)
+        console(stderr=True).print(f"added {kind.label} {record['key']}")
+
+    group.command("add")(
+        _command(
+            add,
+            [_key_param(kind), *_field_params(kind, editing=False), message],
+            f"Add {_a(kind.label)}. List options are repeatable; references take keys or exact "
+            "names.",
+        )
+    )
+
+    def edit(key: str, message: str | None, clear: list[str] | None, **kwargs: Any) -> None:
+        from ropa.registry import Edit
+
+        values, add_items, remove_items = _collect(kind, kwargs)
+        change = Edit(set=values, add=add_items, remove=remove_items, clear=list(clear or []))
+        if not change:
+            raise typer.BadParameter("nothing to change: give at least one field option")
+        result = state().registry.edit(kind.name, key, change, message)
+        out = console(stderr=True)
+        if result is None:
+            out.print(f"{kind.label} {key} unchanged")
+        else:
+            out.print(
+                f"updated {kind.label} {key} (version {result.after['version']}): "
+                + ", ".join(result.changed_fields)
+            )
+
+    clear = _param(
+        "clear",
+        Annotated[
+            list[str] | None,
+            typer.Option(
+                "--clear",
+                metavar="FIELD",
+                help="Empty a field (e.g. --clear dpia_link); repeatable",
+                show_default=False,
+            ),
+        ],
+    )
+    group.command("edit")(
+        _command(
+            edit,
+            [_key_param(kind), *_field_params(kind, editing=True), clear, message],
+            f"Change {_a(kind.label)}: set fields, add or remove list items, clear fields.",
+        )
+    )
+
+    @group.command("show")
+    def show(
+        key: Annotated[str, typer.Argument(help=f"Key of the {kind.label}")],
+        fmt: Annotated[Format, FormatOption] = Format.table,
+    ) -> None:
+        """Show one record with every field."""
+        registry = state().registry
+        record = registry.get(kind.name, key)
+        used_by = None
+        if kind is not ACTIVITY and fmt is Format.table:
+            used_by = [f"{KINDS[k].label} {u}" for k, u in registry.used_by(kind.name, key)]
+        print_record(kind, record, fmt, used_by)
+
+    _list_command(group, kind)
+
+    @group.command("remove")
+    def remove(
+        key: Annotated[str, typer.Argument(help=f"Key of the {kind.label}")],
+        message: Annotated[str | None, MessageOption] = None,
+    ) -> None:
+        """Delete a record; refused while activities still refer to it."""
+        state().registry.remove(kind.name, key, message)
+        console(stderr=True).print(f"removed {kind.label} {key}")
+
+    if kind is ACTIVITY:
+
+        @group.command("retire")
+        def retire(
+            key: Annotated[str, typer.Argument(help="Key of the activity")],
+            message: Annotated[str | None, MessageOption] = None,
+        ) -> None:
+            """Mark an activity retired: kept with its history, left out of the record."""
+            result = state().registry.retire(key, message)
+            out = console(stderr=True)
+            out.print(f"activity {key} " + ("retired" if result else "was already retired"))
+
+    return group
+
+
+def _list_command(group: typer.Typer, kind: Kind) -> None:
+    filters = []
+    if kind is ACTIVITY:
+        filters = [
+            ("entity", "Only activities of this group member (controller key or name)"),
+            ("subject", "Only activities processing data of this subject category"),
+            ("category", "Only activities processing this data category"),
+            ("status", "Only activities with this status (draft, active, retired)"),
+            ("role", "Only activities with this role (controller, joint-controller, processor)"),
+        ]
+    elif "kind" in kind.field_names:
+        filters = [("kind", _help(kind.field("kind")))]
+    elif "special" in kind.field_names:
+        filters = [("special", _help(kind.field("special")))]
+
+    def list_records(fmt: Format, **kwargs: Any) -> None:
+        records = state().registry.list(kind.name, **kwargs)
+        print_records(kind, records, fmt)
+
+    params = [
+        _param(
+            name, Annotated[str | None, typer.Option(f"--{name}", help=text, show_default=False)]
+        )
+        for name, text in filters
+    ]
+    params.append(_param("fmt", Annotated[Format, FormatOption], Format.table))
+    group.command("list")(_command(list_records, params, f"List {kind.section}."))
+
+
+def register(app: typer.Typer) -> None:
+    for kind in KINDS.values():
+        app.add_typer(_kind_app(kind), name=kind.name)
