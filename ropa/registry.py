@@ -103,14 +103,14 @@ class Registry:
                 raise NotFound(self._not_found(conn, k, key))
         return records[key]
 
-    def list(self, kind: str, **filters: str | None) -> list[dict]:
+    def list(self, kind: str, filters: Mapping[str, str | None] | None = None) -> list[dict]:
         """Records of a kind sorted by key; activity filters: entity, subject, category,
         status, role; party/measure filter: kind; category filter: special."""
         from ropa import store
 
         k = kind_named(kind)
         with self.db.read() as conn:
-            where = self._filters(conn, k, {n: v for n, v in filters.items() if v})
+            where = self._filters(conn, k, {n: v for n, v in (filters or {}).items() if v})
             return list(store.read_records(conn, k, where=where).values())
 
     def used_by(self, kind: str, key: str) -> list[tuple[str, str]]:

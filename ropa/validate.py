@@ -33,7 +33,7 @@ def closest(value: str, choices: Iterable[str], n: int = 3) -> str:
     """A hint naming the closest choices: " (did you mean: a, b?)", or ""."""
     choices = list(choices)
     lowered = {c.lower(): c for c in choices}
-    close = difflib.get_close_matches(value.lower(), list(lowered), n=n, cutoff=0.5)
+    close = difflib.get_close_matches(value.lower(), list(lowered), n=n, cutoff=0.6)
     if not close:
         return ""
     return " (did you mean: " + ", ".join(lowered[c] for c in close) + "?)"

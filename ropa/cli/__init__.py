@@ -42,6 +42,10 @@ class State:
             self._db = Database.open(self.db_option)
         return self._db
 
+    def close(self) -> None:
+        if self._db is not None:
+            self._db.dispose()
+
     @property
     def registry(self) -> Registry:
         from ropa.registry import Registry
@@ -137,6 +141,7 @@ def main_options(
     global _state
     _state = State(db_option=db, actor=actor or default_actor())
     ctx.obj = _state
+    ctx.call_on_close(_state.close)
 
 
 def _register() -> None:

@@ -324,7 +324,7 @@ def _list_command(group: typer.Typer, kind: Kind) -> None:
         filters = [("special", _help(kind.field("special")))]
 
     def list_records(fmt: Format, **kwargs: Any) -> None:
-        records = state().registry.list(kind.name, **kwargs)
+        records = state().registry.list(kind.name, kwargs)
         print_records(kind, records, fmt)
 
     params = [
