@@ -510,11 +510,11 @@ def plan_import(
     for kind in KINDS.values():
         problems += _duplicate_names(kind, state[kind.name], source)
 
+    # Every record of the new state that refers to another was checked above, against the
+    # new state: so nothing can be left referring to a record the import deletes.
     deleted = {
         kind.name: set(current[kind.name]) - set(state[kind.name]) for kind in KINDS.values()
     }
-    if any(deleted.values()):
-        problems += _dangling(state, deleted, source)
 
     changes = []
     for kind, key, _ in touched:
@@ -548,35 +548,3 @@ def _duplicate_names(kind: Kind, records: dict[str, dict], source: str) -> list[
         for keys in by_name.values()
         if len(keys) > 1
     ]
-
-
-def _dangling(
-    state: dict[str, dict[str, dict]], deleted: dict[str, set[str]], source: str
-) -> list[Problem]:
-    """Records left referring to records that the import deletes."""
-    problems = []
-    for kind in KINDS.values():
-        for key, record in state[kind.name].items():
-            for f in kind.fields:
-                refs: list[tuple[str, str]] = []
-                if f.type is T.REF and record[f.name]:
-                    refs = [(f.ref, record[f.name])]
-                elif f.type is T.REFS:
-                    refs = [(f.ref, v) for v in record[f.name]]
-                elif f.type is T.NESTED:
-                    refs = [
-                        (s.ref, row[s.name])
-                        for row in record[f.name]
-                        for s in f.nested
-                        if s.type is T.REF and row.get(s.name)
-                    ]
-                for target_kind, target in refs:
-                    if target in deleted[target_kind]:
-                        problems.append(
-                            Problem(
-                                f"{source}:{kind.section}",
-                                f"{kind.label} {key!r} still refers to {KINDS[target_kind].label} "
-                                f"{target!r}, which the import would delete",
-                            )
-                        )
-    return problems

@@ -154,6 +154,11 @@ def parse_ref(value: Any) -> str | None:
     return parse_text(value)
 
 
+def _norway(value: Any) -> Any:
+    """YAML 1.1 reads a bare country code NO as false: take it back as Norway."""
+    return "NO" if value is False else value
+
+
 def parse_field(field: Field, value: Any) -> Any:
     """The canonical value of one field; raises ValueError with a readable message."""
     match field.type:
@@ -173,10 +178,13 @@ def parse_field(field: Field, value: Any) -> Any:
         case T.DURATION:
             return parse_duration(value)
         case T.COUNTRY:
-            text = parse_text(value)
+            text = parse_text(_norway(value))
             return None if text is None else reference.parse_country(text)
         case T.COUNTRIES:
-            return sorted({reference.parse_country(v, allow_intl=False) for v in split_list(value)})
+            countries = split_list(value)
+            return sorted(
+                {reference.parse_country(_norway(v), allow_intl=False) for v in countries}
+            )
         case T.CODE:
             return parse_code(field, value)
         case T.CODES:

@@ -54,8 +54,17 @@ def test_export_is_sorted_with_fields_in_schema_order_and_empty_fields_left_out(
     assert list(marketing)[:5] == ["key", "name", "description", "status", "role"]
     assert "joint_controllers" not in marketing and "art9_conditions" not in marketing
     assert marketing["recipients"] == sorted(marketing["recipients"])
-    assert list(doc) == ["ropa", "parties", "categories", "subjects", "purposes", "sources",
-                         "measures", "systems", "activities"]
+    assert list(doc) == [
+        "ropa",
+        "parties",
+        "categories",
+        "subjects",
+        "purposes",
+        "sources",
+        "measures",
+        "systems",
+        "activities",
+    ]
 
 
 def test_export_to_stdout(initialised):
@@ -64,17 +73,19 @@ def test_export_to_stdout(initialised):
     assert out.startswith("ropa: 1\nparties:\n")
 
 
-def test_import_upserts_absent_fields_stay_and_empty_values_clear(initialised, registry,
-                                                                 tmp_path):
+def test_import_upserts_absent_fields_stay_and_empty_values_clear(initialised, registry, tmp_path):
     cli = initialised
     cli("import", SAMPLE)
-    write(tmp_path / "patch.yaml", """
+    write(
+        tmp_path / "patch.yaml",
+        """
 activities:
   - key: marketing
     owner: Head of Marketing
     dpia_link: ""
     systems: []
-""")
+""",
+    )
     result = cli("import", "patch.yaml", "-m", "owner change")
     assert result.exit_code == 0, result.stderr
     assert "changed 1 records" in result.stderr
@@ -105,7 +116,9 @@ def test_replace_deletes_records_not_in_the_file_and_records_the_deletions(
 
     cli = initialised
     cli("import", SAMPLE)
-    write(tmp_path / "small.yaml", """
+    write(
+        tmp_path / "small.yaml",
+        """
 ropa: 1
 parties:
   - {key: acme, name: Acme, kind: group-member, country: FR, email: dpo@acme.example}
@@ -113,7 +126,8 @@ subjects:
   - {key: staff, name: Staff}
 activities:
   - {key: payroll, name: Payroll, controller: acme, data_subjects: [staff]}
-""")
+""",
+    )
     result = cli("import", "small.yaml", "--replace")
     assert result.exit_code == 0, result.stderr
     doc = registry.document()
@@ -139,14 +153,17 @@ def test_dry_run_reports_and_changes_nothing(initialised, db, tmp_path):
 
 
 def test_import_refers_to_records_by_name_ignoring_case(initialised, registry, tmp_path):
-    write(tmp_path / "names.yaml", """
+    write(
+        tmp_path / "names.yaml",
+        """
 parties:
   - {key: acme, name: Acme Group SA, kind: group-member}
 subjects:
   - {key: staff, name: Members of Staff}
 activities:
   - {key: hr, name: HR, controller: ACME GROUP SA, data_subjects: [members of staff]}
-""")
+""",
+    )
     assert initialised("import", "names.yaml").exit_code == 0
     record = registry.get("activity", "hr")
     assert record["controller"] == "acme" and record["data_subjects"] == ["staff"]
@@ -160,46 +177,66 @@ def test_import_reads_json_from_stdin(initialised, registry):
 
 
 BAD_DOCUMENTS = [
-    ("unknown reference",
-     "activities:\n  - {key: a1, name: A, data_subjects: [nobody]}\n",
-     "bad.yaml:activities[0].data_subjects: unknown data subject category 'nobody'"),
-    ("wrong code",
-     "activities:\n  - {key: a1, name: A, lawful_bases: [because]}\n",
-     "bad.yaml:activities[0].lawful_bases: 'because' is not a lawful basis"),
-    ("invalid country",
-     "parties:\n  - {key: p1, name: P, country: XY}\n",
-     "bad.yaml:parties[0].country: 'XY' is not an ISO 3166-1 country code"),
-    ("malformed duration",
-     "activities:\n  - {key: a1, name: A, retention: [{duration: 6 years}]}\n",
-     "bad.yaml:activities[0].retention[0].duration: '6 years' is not an ISO 8601 duration"),
-    ("malformed date",
-     "activities:\n  - {key: a1, name: A, last_reviewed: 2024-13-45}\n",
-     "bad.yaml:activities[0].last_reviewed: '2024-13-45' is not an ISO date (YYYY-MM-DD)"),
-    ("duplicate key",
-     "purposes:\n  - {key: p1, name: A}\n  - {key: p1, name: B}\n",
-     "bad.yaml:purposes[1].key: duplicate key 'p1' (also at bad.yaml:purposes[0])"),
-    ("key with a space",
-     "purposes:\n  - {key: my purpose, name: A}\n",
-     "bad.yaml:purposes[0].key: 'my purpose' is not a valid key"),
-    ("unknown field",
-     "purposes:\n  - {key: p1, name: A, colour: red}\n",
-     "bad.yaml:purposes[0].colour: unknown purpose field"),
-    ("unknown section",
-     "activites: []\n",
-     "bad.yaml:activites: unknown section (did you mean: activities"),
-    ("missing name",
-     "purposes:\n  - {key: p1}\n",
-     "bad.yaml:purposes[0].name: a purpose needs a name"),
-    ("YAML syntax",
-     "purposes: [\n",
-     "bad.yaml:2:1: invalid YAML"),
+    (
+        "unknown reference",
+        "activities:\n  - {key: a1, name: A, data_subjects: [nobody]}\n",
+        "bad.yaml:activities[0].data_subjects: unknown data subject category 'nobody'",
+    ),
+    (
+        "wrong code",
+        "activities:\n  - {key: a1, name: A, lawful_bases: [because]}\n",
+        "bad.yaml:activities[0].lawful_bases: 'because' is not a lawful basis",
+    ),
+    (
+        "invalid country",
+        "parties:\n  - {key: p1, name: P, country: XY}\n",
+        "bad.yaml:parties[0].country: 'XY' is not an ISO 3166-1 country code",
+    ),
+    (
+        "malformed duration",
+        "activities:\n  - {key: a1, name: A, retention: [{duration: 6 years}]}\n",
+        "bad.yaml:activities[0].retention[0].duration: '6 years' is not an ISO 8601 duration",
+    ),
+    (
+        "malformed date",
+        "activities:\n  - {key: a1, name: A, last_reviewed: 2024-13-45}\n",
+        "bad.yaml:activities[0].last_reviewed: '2024-13-45' is not an ISO date (YYYY-MM-DD)",
+    ),
+    (
+        "duplicate key",
+        "purposes:\n  - {key: p1, name: A}\n  - {key: p1, name: B}\n",
+        "bad.yaml:purposes[1].key: duplicate key 'p1' (also at bad.yaml:purposes[0])",
+    ),
+    (
+        "key with a space",
+        "purposes:\n  - {key: my purpose, name: A}\n",
+        "bad.yaml:purposes[0].key: 'my purpose' is not a valid key",
+    ),
+    (
+        "unknown field",
+        "purposes:\n  - {key: p1, name: A, colour: red}\n",
+        "bad.yaml:purposes[0].colour: unknown purpose field",
+    ),
+    (
+        "unknown section",
+        "activites: []\n",
+        "bad.yaml:activites: unknown section (did you mean: activities",
+    ),
+    (
+        "missing name",
+        "purposes:\n  - {key: p1}\n",
+        "bad.yaml:purposes[0].name: a purpose needs a name",
+    ),
+    ("YAML syntax", "purposes: [\n", "bad.yaml:2:1: invalid YAML"),
 ]
 
 
-@pytest.mark.parametrize(("text", "message"), [b[1:] for b in BAD_DOCUMENTS],
-                         ids=[b[0] for b in BAD_DOCUMENTS])
-def test_bad_document_gets_a_clear_error_and_changes_nothing(initialised, db, tmp_path,
-                                                            text, message):
+@pytest.mark.parametrize(
+    ("text", "message"), [b[1:] for b in BAD_DOCUMENTS], ids=[b[0] for b in BAD_DOCUMENTS]
+)
+def test_bad_document_gets_a_clear_error_and_changes_nothing(
+    initialised, db, tmp_path, text, message
+):
     cli = initialised
     cli("import", SAMPLE)
     before = dump(db)
@@ -242,10 +279,13 @@ def test_replace_refuses_when_the_file_refers_to_a_record_it_would_delete(
     cli = initialised
     cli("import", SAMPLE)
     before = dump(db)
-    write(tmp_path / "partial.yaml", """
+    write(
+        tmp_path / "partial.yaml",
+        """
 activities:
   - {key: hr, name: HR, data_subjects: [job-candidates]}
-""")
+""",
+    )
     result = cli("import", "partial.yaml", "--replace")
     assert result.exit_code == 1
     assert result.stderr.startswith(
@@ -272,15 +312,33 @@ def test_import_of_missing_file(initialised):
 
 TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60
-) | st.sampled_from(["=1+1", "+49 30 1234", "-5", "@SUM(A1)", "a;b;c", "line\nline", "'quoted'",
-                     '"dq"', "yes", "no", "null", "~", "2024-01-01", "0123", "1e3", "  spaced  "])
+) | st.sampled_from(
+    [
+        "=1+1",
+        "+49 30 1234",
+        "-5",
+        "@SUM(A1)",
+        "a;b;c",
+        "line\nline",
+        "'quoted'",
+        '"dq"',
+        "yes",
+        "no",
+        "null",
+        "~",
+        "2024-01-01",
+        "0123",
+        "1e3",
+        "  spaced  ",
+    ]
+)
 
 
-@settings(max_examples=60, deadline=None,
-          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(
+    max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
+)
 @given(description=TEXT)
-def test_any_text_survives_yaml_and_json_round_trips_or_is_refused(tmp_path_factory,
-                                                                  description):
+def test_any_text_survives_yaml_and_json_round_trips_or_is_refused(tmp_path_factory, description):
     path = tmp_path_factory.mktemp("prop") / "ropa.db"
     db = Database.open(str(path))
     db.init()

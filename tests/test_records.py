@@ -10,15 +10,44 @@ from tests.conftest import dump
 
 
 def add_basics(cli) -> None:
-    assert cli("party", "add", "acme", "--name", "Acme GmbH", "--kind", "group-member",
-               "--country", "DE", "--email", "privacy@acme.example").exit_code == 0
-    assert cli("party", "add", "mailer", "--name", "Mailer Inc", "--kind", "service-provider",
-               "--country", "US", "--dpf-certified").exit_code == 0
+    assert (
+        cli(
+            "party",
+            "add",
+            "acme",
+            "--name",
+            "Acme GmbH",
+            "--kind",
+            "group-member",
+            "--country",
+            "DE",
+            "--email",
+            "privacy@acme.example",
+        ).exit_code
+        == 0
+    )
+    assert (
+        cli(
+            "party",
+            "add",
+            "mailer",
+            "--name",
+            "Mailer Inc",
+            "--kind",
+            "service-provider",
+            "--country",
+            "US",
+            "--dpf-certified",
+        ).exit_code
+        == 0
+    )
     assert cli("subject", "add", "customers", "--name", "Customers").exit_code == 0
     assert cli("subject", "add", "staff", "--name", "Employees", "--vulnerable").exit_code == 0
     assert cli("category", "add", "contact", "--name", "Contact details").exit_code == 0
-    assert cli("category", "add", "health", "--name", "Health data", "--special", "art9"
-               ).exit_code == 0
+    assert (
+        cli("category", "add", "health", "--name", "Health data", "--special", "art9").exit_code
+        == 0
+    )
     assert cli("purpose", "add", "billing", "--name", "Billing").exit_code == 0
 
 
@@ -26,12 +55,35 @@ def test_add_activity_with_every_kind_of_option(initialised, registry):
     cli = initialised
     add_basics(cli)
     result = cli(
-        "activity", "add", "invoicing", "--name", "Invoicing customers",
-        "--controller", "acme", "--purpose", "billing", "--basis", "Art. 6(1)(b)",
-        "--basis", "legal-obligation", "--subject", "Customers", "--category", "contact",
-        "--recipient", "mailer", "--transfer", "US:scc:mailer",
-        "--retention", "P10Y:end of the financial year", "--last-reviewed", "2026-01-15",
-        "--dpia-required", "no", "-m", "first entry",
+        "activity",
+        "add",
+        "invoicing",
+        "--name",
+        "Invoicing customers",
+        "--controller",
+        "acme",
+        "--purpose",
+        "billing",
+        "--basis",
+        "Art. 6(1)(b)",
+        "--basis",
+        "legal-obligation",
+        "--subject",
+        "Customers",
+        "--category",
+        "contact",
+        "--recipient",
+        "mailer",
+        "--transfer",
+        "US:scc:mailer",
+        "--retention",
+        "P10Y:end of the financial year",
+        "--last-reviewed",
+        "2026-01-15",
+        "--dpia-required",
+        "no",
+        "-m",
+        "first entry",
     )
     assert result.exit_code == 0, result.stderr
     assert "added activity invoicing" in result.stderr
@@ -39,8 +91,12 @@ def test_add_activity_with_every_kind_of_option(initialised, registry):
     assert record["lawful_bases"] == ["contract", "legal-obligation"]
     assert record["data_subjects"] == ["customers"]  # resolved from the name
     assert record["transfers"][0] == {
-        "country": "US", "recipient": "mailer", "mechanism": "scc", "details": None,
-        "document_link": None, "tia_link": None,
+        "country": "US",
+        "recipient": "mailer",
+        "mechanism": "scc",
+        "details": None,
+        "document_link": None,
+        "tia_link": None,
     }
     assert record["retention"][0]["duration"] == "P10Y"
     assert record["retention"][0]["trigger"] == "end of the financial year"
@@ -52,11 +108,34 @@ def test_add_activity_with_every_kind_of_option(initialised, registry):
 def test_edit_adds_and_removes_list_items_and_bumps_the_version(initialised, registry):
     cli = initialised
     add_basics(cli)
-    cli("activity", "add", "crm", "--name", "CRM", "--controller", "acme",
-        "--subject", "customers", "--basis", "contract")
-    result = cli("activity", "edit", "crm", "--add-subject", "staff", "--remove-basis",
-                 "contract", "--add-basis", "f", "--owner", "Head of Sales",
-                 "--add-transfer", "{country: GB, mechanism: adequacy, details: UK adequacy}")
+    cli(
+        "activity",
+        "add",
+        "crm",
+        "--name",
+        "CRM",
+        "--controller",
+        "acme",
+        "--subject",
+        "customers",
+        "--basis",
+        "contract",
+    )
+    result = cli(
+        "activity",
+        "edit",
+        "crm",
+        "--add-subject",
+        "staff",
+        "--remove-basis",
+        "contract",
+        "--add-basis",
+        "f",
+        "--owner",
+        "Head of Sales",
+        "--add-transfer",
+        "{country: GB, mechanism: adequacy, details: UK adequacy}",
+    )
     assert result.exit_code == 0, result.stderr
     assert "version 2" in result.stderr
     record = registry.get("activity", "crm")
@@ -66,8 +145,9 @@ def test_edit_adds_and_removes_list_items_and_bumps_the_version(initialised, reg
     assert record["transfers"][0]["details"] == "UK adequacy"
     assert record["version"] == 2
 
-    assert cli("activity", "edit", "crm", "--clear", "owner", "--remove-transfer", "GB"
-               ).exit_code == 0
+    assert (
+        cli("activity", "edit", "crm", "--clear", "owner", "--remove-transfer", "GB").exit_code == 0
+    )
     record = registry.get("activity", "crm")
     assert record["owner"] is None and record["transfers"] == []
 
@@ -89,8 +169,13 @@ def test_show_formats(initialised):
     assert table.exit_code == 0
     assert "dpf_certified" in table.stdout and "yes" in table.stdout
     shown = json.loads(cli("party", "show", "mailer", "--format", "json").stdout)
-    assert shown == {"key": "mailer", "name": "Mailer Inc", "kind": "service-provider",
-                     "country": "US", "dpf_certified": True}
+    assert shown == {
+        "key": "mailer",
+        "name": "Mailer Inc",
+        "kind": "service-provider",
+        "country": "US",
+        "dpf_certified": True,
+    }
     yaml_text = cli("party", "show", "mailer", "--format", "yaml").stdout
     assert "dpf_certified: true" in yaml_text
     csv_text = cli("party", "show", "mailer", "--format", "csv").stdout
@@ -101,8 +186,21 @@ def test_list_filters_and_formats(initialised):
     cli = initialised
     add_basics(cli)
     cli("activity", "add", "a1", "--name", "One", "--controller", "acme", "--subject", "staff")
-    cli("activity", "add", "a2", "--name", "Two", "--controller", "acme",
-        "--subject", "customers", "--category", "health", "--status", "draft")
+    cli(
+        "activity",
+        "add",
+        "a2",
+        "--name",
+        "Two",
+        "--controller",
+        "acme",
+        "--subject",
+        "customers",
+        "--category",
+        "health",
+        "--status",
+        "draft",
+    )
     listed = json.loads(cli("activity", "list", "--format", "json").stdout)
     assert [a["key"] for a in listed] == ["a1", "a2"]
     by_subject = json.loads(cli("activity", "list", "--subject", "Employees", "-f", "json").stdout)
@@ -225,8 +323,19 @@ def test_processor_activity_names_its_controllers(initialised, registry):
     cli = initialised
     add_basics(cli)
     cli("party", "add", "client", "--name", "Client SA", "--kind", "other", "--country", "FR")
-    result = cli("activity", "add", "hosting", "--name", "Hosting for clients", "--role",
-                 "processor", "--controller", "acme", "--processor-for", "client")
+    result = cli(
+        "activity",
+        "add",
+        "hosting",
+        "--name",
+        "Hosting for clients",
+        "--role",
+        "processor",
+        "--controller",
+        "acme",
+        "--processor-for",
+        "client",
+    )
     assert result.exit_code == 0, result.stderr
     assert registry.get("activity", "hosting")["processor_for"] == ["client"]
 
@@ -243,8 +352,19 @@ def test_category_parent_cycle_is_refused(initialised):
 def test_system_countries(initialised, registry):
     cli = initialised
     add_basics(cli)
-    result = cli("system", "add", "erp", "--name", "ERP", "--provider", "mailer",
-                 "--country", "de", "--country", "Ireland")
+    result = cli(
+        "system",
+        "add",
+        "erp",
+        "--name",
+        "ERP",
+        "--provider",
+        "mailer",
+        "--country",
+        "de",
+        "--country",
+        "Ireland",
+    )
     assert result.exit_code == 0, result.stderr
     assert registry.get("system", "erp")["countries"] == ["DE", "IE"]
     bad = cli("system", "edit", "erp", "--add-country", "INTL")

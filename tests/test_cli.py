@@ -1,0 +1,78 @@
+"""The command line as a whole: help, version, imports, error shape, documentation."""
+
+from __future__ import annotations
+
+import re
+import subprocess
+import sys
+
+from typer.main import get_command
+from typer.testing import CliRunner
+
+from ropa import __version__
+from ropa.cli import app
+from tests.conftest import ROOT
+
+HEAVY = ("pandas", "openpyxl", "sqlalchemy", "sqlmodel", "alembic")
+
+
+def _commands(group=None, prefix=()):
+    group = group or get_command(app)
+    for name, command in sorted(group.commands.items()):
+        path = (*prefix, name)
+        yield path, command
+        if hasattr(command, "commands"):
+            yield from _commands(command, path)
+
+
+def test_help_does_not_import_heavy_modules():
+    code = (
+        "import sys\n"
+        "from ropa.cli import main\n"
+        "sys.argv = ['ropa', '--help']\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
+    )
+    out = subprocess.run(
+        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
+    ).stdout
+    assert out.strip().splitlines()[-1] == "[]"
+
+
+def test_python_dash_m_ropa_works():
+    result = subprocess.run(
+        [sys.executable, "-m", "ropa", "--version"], capture_output=True, text=True, cwd=ROOT
+    )
+    assert result.returncode == 0
+    assert result.stdout == f"ropa {__version__}\n"
+
+
+def test_every_command_has_help_text_and_is_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for path, command in _commands():
+        assert (command.help or "").strip(), f"ropa {' '.join(path)} has no help text"
+        if len(path) == 1 or path[0] in ("db", "export", "activity"):
+            assert f"ropa {' '.join(path)}" in readme, f"README lacks `ropa {' '.join(path)}`"
+
+
+def test_every_kind_is_documented_in_the_readme():
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    for kind in ("party", "category", "subject", "purpose", "source", "measure", "system"):
+        assert re.search(rf"ropa {kind} (add|edit|list|show|remove)", readme), kind
+
+
+def test_usage_error_exits_2(cli):
+    result = cli("activity", "list", "--no-such-option")
+    assert result.exit_code == 2
+
+
+def test_library_error_is_one_line_without_traceback(initialised):
+    result = initialised("purpose", "remove", "nothing")
+    assert result.exit_code == 1
+    assert result.stderr == "error: no purpose 'nothing'\n"
+
+
+def test_no_args_shows_help():
+    result = CliRunner().invoke(app, [])
+    assert "Usage" in result.output
+    assert "activity" in result.output
