@@ -78,6 +78,7 @@ class Subject(RecordBase, table=True):
 
 class Purpose(RecordBase, table=True):
     __tablename__ = "purposes"
+    systematic_monitoring: bool = Field(default=False, nullable=False)
 
 
 class Source(RecordBase, table=True):

@@ -11,6 +11,7 @@ import copy
 from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ropa.db import Database
@@ -19,6 +20,7 @@ from ropa.schema import ACTIVITY, KINDS, Kind, T, kind_named
 from ropa.validate import Index, check_record, closest, parse_field, parse_nested, parse_record
 
 if TYPE_CHECKING:
+    from ropa.checks import Finding
     from ropa.store import Change
 
 
@@ -124,6 +126,35 @@ class Registry:
         """Every record of every kind: {kind name: {key: record}}."""
         with self.db.read() as conn:
             return self._state(conn)
+
+    def findings(
+        self,
+        entity: str | None = None,
+        only: list[str] | None = None,
+        ignore: list[str] | None = None,
+        today: date | None = None,
+    ) -> tuple[list[Finding], dict[str, dict[str, dict]]]:
+        """The check findings (and the state they were computed on), for one group member's
+        activities or for all."""
+        from ropa.checks import run_checks, select_rules
+
+        rules = select_rules(only or (), ignore or ())
+        with self.db.read() as conn:
+            state = self._state(conn)
+        if entity:
+            entity = self._resolve_entity(state, entity)
+        today = today or datetime.now(UTC).date()
+        return run_checks(state, today, entity, rules), state
+
+    @staticmethod
+    def _resolve_entity(state: dict[str, dict[str, dict]], entity: str) -> str:
+        try:
+            key = _index_for_state(state).resolve("party", entity)
+        except ValueError as e:
+            raise RopaError(f"--entity: {e}") from None
+        if state["party"][key]["kind"] != "group-member":
+            raise RopaError(f"--entity: {key!r} is not a group-member party")
+        return key
 
     def document(self) -> dict:
         """The registry document of the current register."""

@@ -171,7 +171,20 @@ SUBJECT = Kind(
     ),
 )
 
-PURPOSE = Kind("purpose", "purposes", "purpose", _common("purpose"))
+PURPOSE = Kind(
+    "purpose",
+    "purposes",
+    "purpose",
+    (
+        *_common("purpose"),
+        Field(
+            "systematic_monitoring",
+            T.BOOL,
+            "Systematic monitoring of data subjects (an EDPB DPIA screening criterion)",
+            in_table=True,
+        ),
+    ),
+)
 SOURCE = Kind("source", "sources", "source", _common("source"))
 
 MEASURE = Kind(

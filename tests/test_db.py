@@ -197,3 +197,17 @@ def test_sample_loads_on_this_backend(registry):
     report = registry.import_documents([(read_document(SAMPLE), "sample")])
     assert report.created["activity"] == 14
     assert isinstance(Path(SAMPLE), Path)
+
+
+def test_upgrade_from_the_first_revision_keeps_the_data(initialised, sample, db):
+    before = sample.document()
+    db.downgrade("0001")
+    db.dispose()
+    result = initialised("activity", "list")
+    assert result.exit_code == 1
+    assert "at revision 0001" in result.stderr and "ropa db upgrade" in result.stderr
+    assert initialised("db", "upgrade").exit_code == 0
+    after = sample.document()
+    for purpose in before["purposes"]:
+        purpose.pop("systematic_monitoring", None)  # added by 0002, false after the upgrade
+    assert after == before

@@ -9,6 +9,10 @@ def test_demo_creates_the_database_and_writes_the_exports(cli, tmp_path):
     result = cli("demo")
     assert result.exit_code == 0, result.stderr
     assert "wrote exports/registry.yaml" in result.stdout
+    assert "wrote exports/check-report.txt" in result.stdout
+    report = (tmp_path / "exports" / "check-report.txt").read_text(encoding="utf-8")
+    assert "R17 warning review overdue since 2022-03-10" in report
+    assert report.splitlines()[-1] == "0 errors, 15 warnings in 14 activities and 1 other record"
     exported = (tmp_path / "exports" / "registry.yaml").read_text(encoding="utf-8")
     assert exported.startswith("ropa: 1\n")
     assert exported.count("\n- key: ") >= 75 - 8  # one line per record, minus section starts

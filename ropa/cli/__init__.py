@@ -145,11 +145,12 @@ def main_options(
 
 
 def _register() -> None:
-    from ropa.cli import dbcmd, demo, records, transfer
+    from ropa.cli import check, dbcmd, demo, records, transfer
 
     records.register(app)
     dbcmd.register(app)
     transfer.register(app)
+    check.register(app)
     demo.register(app)
 
 

@@ -13,8 +13,10 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("exports"),
 ) -> None:
     """Create the database if needed, load the sample registry and write its outputs."""
+    from ropa.checks import summary
     from ropa.cli.transfer import write_text
     from ropa.io.document import dumps, read_document
+    from ropa.io.findings import render_text
     from ropa.reference import SAMPLE_DIR
 
     st = state()
@@ -34,10 +36,13 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     document = st.registry.document()
     written = [write_text(out / "registry.yaml", dumps(document, "yaml"))]
+    findings, checked = st.registry.findings()
+    written.append(write_text(out / "check-report.txt", render_text(findings, checked)))
     for path in written:
         typer.echo(f"wrote {path}")
     activities = len(document["activities"])
-    say(f"{activities} activities in {db.display_url}; try `ropa activity list`")
+    say(f"{activities} activities in {db.display_url}; {summary(findings)}")
+    say("try `ropa activity list` and `ropa check`")
 
 
 def register(app: typer.Typer) -> None:

@@ -346,8 +346,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
-    for table in RECORD_TABLES:
-        op.drop_index(f"uq_{table}_name", table_name=table)
+    # The lower(name) indexes go with their tables.
 
     with op.batch_alter_table("systems_countries", schema=None) as batch_op:
         batch_op.drop_index(batch_op.f("ix_systems_countries_value"))

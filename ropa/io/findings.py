@@ -1,0 +1,42 @@
+"""Check findings as text (grouped by record), JSON and CSV."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+
+from ropa.checks import Finding, summary
+
+COLUMNS = ["rule", "severity", "kind", "key", "message"]
+
+
+def render_text(findings: list[Finding], state: dict[str, dict[str, dict]]) -> str:
+    """A report a person reads: findings grouped by record, errors first, then a summary."""
+    lines: list[str] = []
+    current = None
+    for f in findings:
+        if (f.kind, f.key) != current:
+            current = (f.kind, f.key)
+            name = state.get(f.kind, {}).get(f.key, {}).get("name", "")
+            if lines:
+                lines.append("")
+            lines.append(f"{f.kind} {f.key} — {name}" if name else f"{f.kind} {f.key}")
+        lines.append(f"  {f.rule} {f.severity:<7} {f.message}")
+    if lines:
+        lines.append("")
+    lines.append(summary(findings))
+    return "\n".join(lines) + "\n"
+
+
+def render_json(findings: list[Finding]) -> str:
+    payload = {"summary": summary(findings), "findings": [f.as_dict() for f in findings]}
+    return json.dumps(payload, indent=2, ensure_ascii=False) + "\n"
+
+
+def render_csv(findings: list[Finding]) -> str:
+    out = io.StringIO()
+    writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
+    writer.writeheader()
+    writer.writerows(f.as_dict() for f in findings)
+    return out.getvalue()
