@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
-from functools import cached_property
 
 from ropa import reference
 from ropa.errors import RopaError
@@ -29,6 +28,7 @@ class Finding:
     rule: str
     severity: str
     message: str
+    name: str = ""  # the record's name, for people
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -36,38 +36,35 @@ class Finding:
             "severity": self.severity,
             "kind": self.kind,
             "key": self.key,
+            "name": self.name,
             "message": self.message,
         }
 
 
 @dataclass(frozen=True)
 class Rule:
+    """A rule checks one activity at a time, or (`on_parties`) the parties at the end."""
+
     id: str
     severity: str  # the most severe finding it can give
     title: str
-    check: Callable[[Context], Iterable[Finding]]
+    check: Callable[..., Iterable[Finding]]
+    on_parties: bool = False
 
 
 @dataclass
 class Context:
-    """The register as the rules see it: activities that are not retired, and everything
-    they refer to."""
+    """What the rules see: the reference records (parties, categories, …) in memory, while
+    the activities stream past one at a time; party rules run after the last activity."""
 
-    state: dict[str, dict[str, dict]]
+    references: dict[str, dict[str, dict]]
     today: date
-    entity: str | None = None
+    recipients_seen: set[str] = field(default_factory=set)
+    controllers_seen: set[str] = field(default_factory=set)
     _special: dict[str, str] = field(default_factory=dict)
 
-    @cached_property
-    def activities(self) -> list[dict]:
-        return [
-            a
-            for _, a in sorted(self.state["activity"].items())
-            if a["status"] != "retired" and (self.entity is None or self.entity in _entities(a))
-        ]
-
     def party(self, key: str | None) -> dict | None:
-        return self.state["party"].get(key) if key else None
+        return self.references["party"].get(key) if key else None
 
     def special(self, category: str) -> str:
         """art9, art10 or none, inherited from the nearest special ancestor."""
@@ -77,7 +74,7 @@ class Context:
             found = "none"
             while key and key not in seen:
                 seen.add(key)
-                record = self.state["category"].get(key)
+                record = self.references["category"].get(key)
                 if record is None:
                     break
                 if record["special"] != "none":
@@ -93,107 +90,94 @@ class Context:
     def outside_eea(self, country: str | None) -> bool:
         return bool(country) and country not in reference.eea()
 
-    @cached_property
-    def controller_parties(self) -> list[str]:
-        keys = set()
-        for a in self.activities:
-            keys |= _entities(a)
-            keys |= set(a["joint_controllers"])
-        return sorted(k for k in keys if k in self.state["party"])
-
-
-def _entities(activity: dict) -> set[str]:
-    return {activity["controller"]} if activity["controller"] else set()
+    def saw(self, activity: dict) -> None:
+        """Note what the party rules need to know of an activity."""
+        self.recipients_seen.update(activity["recipients"])
+        if activity["controller"]:
+            self.controllers_seen.add(activity["controller"])
+        self.controllers_seen.update(activity["joint_controllers"])
 
 
 def _finding(rule: str, severity: str, activity: dict, message: str) -> Finding:
-    return Finding("activity", activity["key"], rule, severity, message)
+    return Finding("activity", activity["key"], rule, severity, message, activity["name"])
 
 
 # -- the rules -------------------------------------------------------------------------------
 
 
-def r01_purpose(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        if not a["purposes"]:
-            yield _finding(
-                "R01", ERROR, a, "no purpose of processing: add one with --purpose (Art. 30(1)(b))"
-            )
+def r01_purpose(ctx: Context, a: dict) -> Iterator[Finding]:
+    if not a["purposes"]:
+        yield _finding(
+            "R01", ERROR, a, "no purpose of processing: add one with --purpose (Art. 30(1)(b))"
+        )
 
 
-def r02_lawful_basis(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        if a["role"] != "processor" and not a["lawful_bases"]:
-            yield _finding("R02", ERROR, a, "no Art. 6 lawful basis: add one with --basis")
+def r02_lawful_basis(ctx: Context, a: dict) -> Iterator[Finding]:
+    if a["role"] != "processor" and not a["lawful_bases"]:
+        yield _finding("R02", ERROR, a, "no Art. 6 lawful basis: add one with --basis")
 
 
-def r03_subjects_categories(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        missing = [
-            name
-            for name, field_name in (
-                ("data subjects", "data_subjects"),
-                ("data categories", "data_categories"),
-            )
-            if not a[field_name]
-        ]
-        if missing:
-            yield _finding(
-                "R03", ERROR, a, f"no {' and no '.join(missing)} recorded (Art. 30(1)(c))"
-            )
+def r03_subjects_categories(ctx: Context, a: dict) -> Iterator[Finding]:
+    missing = [
+        name
+        for name, field_name in (
+            ("data subjects", "data_subjects"),
+            ("data categories", "data_categories"),
+        )
+        if not a[field_name]
+    ]
+    if missing:
+        yield _finding("R03", ERROR, a, f"no {' and no '.join(missing)} recorded (Art. 30(1)(c))")
 
 
-def r04_art9_condition(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        if a["role"] == "processor" or a["art9_conditions"]:
-            continue
-        special = sorted(c for c in a["data_categories"] if ctx.special(c) == "art9")
-        if special:
-            yield _finding(
-                "R04",
-                ERROR,
-                a,
-                f"special category data ({', '.join(special)}) "
-                "without an Art. 9(2) condition: add one with --art9-condition",
-            )
+def r04_art9_condition(ctx: Context, a: dict) -> Iterator[Finding]:
+    if a["role"] == "processor" or a["art9_conditions"]:
+        return
+    special = sorted(c for c in a["data_categories"] if ctx.special(c) == "art9")
+    if special:
+        yield _finding(
+            "R04",
+            ERROR,
+            a,
+            f"special category data ({', '.join(special)}) "
+            "without an Art. 9(2) condition: add one with --art9-condition",
+        )
 
 
-def r05_art10_basis(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        if a["role"] == "processor" or a["art10_basis"]:
-            continue
-        criminal = sorted(c for c in a["data_categories"] if ctx.special(c) == "art10")
-        if criminal:
-            yield _finding(
-                "R05",
-                ERROR,
-                a,
-                f"criminal offence data ({', '.join(criminal)}) "
-                "without the authority for it (Art. 10): set --art10-basis",
-            )
+def r05_art10_basis(ctx: Context, a: dict) -> Iterator[Finding]:
+    if a["role"] == "processor" or a["art10_basis"]:
+        return
+    criminal = sorted(c for c in a["data_categories"] if ctx.special(c) == "art10")
+    if criminal:
+        yield _finding(
+            "R05",
+            ERROR,
+            a,
+            f"criminal offence data ({', '.join(criminal)}) "
+            "without the authority for it (Art. 10): set --art10-basis",
+        )
 
 
-def r06_role(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        if not a["controller"]:
-            who = "processor entity" if a["role"] == "processor" else "controller"
-            yield _finding(
-                "R06", ERROR, a, f"no {who}: set --controller to the group member responsible"
-            )
-        if a["role"] == "processor" and not a["processor_for"]:
-            yield _finding(
-                "R06",
-                ERROR,
-                a,
-                "role processor but no controllers we act for: set --processor-for (Art. 30(2)(a))",
-            )
-        if a["role"] == "joint-controller" and not a["joint_controllers"]:
-            yield _finding(
-                "R06",
-                ERROR,
-                a,
-                "role joint-controller but no joint controllers: set --joint-controller (Art. 26)",
-            )
+def r06_role(ctx: Context, a: dict) -> Iterator[Finding]:
+    if not a["controller"]:
+        who = "processor entity" if a["role"] == "processor" else "controller"
+        yield _finding(
+            "R06", ERROR, a, f"no {who}: set --controller to the group member responsible"
+        )
+    if a["role"] == "processor" and not a["processor_for"]:
+        yield _finding(
+            "R06",
+            ERROR,
+            a,
+            "role processor but no controllers we act for: set --processor-for (Art. 30(2)(a))",
+        )
+    if a["role"] == "joint-controller" and not a["joint_controllers"]:
+        yield _finding(
+            "R06",
+            ERROR,
+            a,
+            "role joint-controller but no joint controllers: set --joint-controller (Art. 26)",
+        )
 
 
 def _adequacy_applies(ctx: Context, transfer: dict) -> tuple[bool, str]:
@@ -222,130 +206,119 @@ def _adequacy_applies(ctx: Context, transfer: dict) -> tuple[bool, str]:
     return True, ""
 
 
-def r07_transfer_mechanism(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        for t in a["transfers"]:
-            if not ctx.outside_eea(t["country"]):
-                continue
-            where = _transfer_label(t)
-            if not t["mechanism"]:
-                yield _finding(
-                    "R07", ERROR, a, f"transfer to {where} has no transfer mechanism (Chapter V)"
-                )
-            elif t["mechanism"] == "adequacy":
-                applies, why = _adequacy_applies(ctx, t)
-                if not applies:
-                    yield _finding(
-                        "R07", ERROR, a, f"transfer to {where} relies on adequacy, but {why}"
-                    )
-
-
-def r08_compelling_interests(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        for t in a["transfers"]:
-            if t["mechanism"] == "compelling-legitimate-interests" and not t["details"]:
-                yield _finding(
-                    "R08",
-                    ERROR,
-                    a,
-                    f"transfer to {_transfer_label(t)} on compelling "
-                    "legitimate interests without the suitable safeguards documented "
-                    "in details (Art. 30(1)(e), 49(6))",
-                )
-
-
-def r09_transfer_inside_eea(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        for t in a["transfers"]:
-            if t["country"] in reference.eea():
-                yield _finding(
-                    "R09",
-                    WARNING,
-                    a,
-                    f"{reference.country_name(t['country'])} is in "
-                    "the EEA: this is not a transfer; remove it",
-                )
-
-
-def r10_unrecorded_transfer(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        recorded = {t["country"] for t in a["transfers"]}
-        places: dict[str, list[str]] = {}
-        for key in a["recipients"]:
-            party = ctx.party(key)
-            if party and ctx.outside_eea(party["country"]):
-                places.setdefault(party["country"], []).append(f"recipient {key}")
-        for key in a["systems"]:
-            system = ctx.state["system"].get(key)
-            for country in (system or {}).get("countries", []):
-                if ctx.outside_eea(country):
-                    places.setdefault(country, []).append(f"system {key}")
-        for country, users in sorted(places.items()):
-            if country not in recorded:
-                yield _finding(
-                    "R10",
-                    WARNING,
-                    a,
-                    f"{', '.join(users)} in "
-                    f"{reference.country_name(country)} but no transfer to {country} "
-                    "is recorded",
-                )
-
-
-def r11_retention(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        if not a["retention"]:
-            yield _finding(
-                "R11", WARNING, a, "no retention rule: add one with --retention (Art. 30(1)(f))"
-            )
-        for i, rule in enumerate(a["retention"], 1):
-            if not rule["duration"] and not rule["criteria"]:
-                yield _finding(
-                    "R11", WARNING, a, f"retention rule {i} has neither a duration nor criteria"
-                )
-
-
-def r12_measures(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        if not a["measures"]:
-            yield _finding("R12", WARNING, a, "no security measures recorded (Art. 30(1)(g))")
-
-
-def r13_legitimate_interests(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        if "legitimate-interests" not in a["lawful_bases"]:
+def r07_transfer_mechanism(ctx: Context, a: dict) -> Iterator[Finding]:
+    for t in a["transfers"]:
+        if not ctx.outside_eea(t["country"]):
             continue
-        missing = [
-            name
-            for name, f in (
-                ("the interests pursued (--legitimate-interests)", "legitimate_interests"),
-                ("the assessment (--lia-link)", "lia_link"),
-            )
-            if not a[f]
-        ]
-        if missing:
+        where = _transfer_label(t)
+        if not t["mechanism"]:
             yield _finding(
-                "R13", WARNING, a, "legitimate interests basis without " + " or ".join(missing)
+                "R07", ERROR, a, f"transfer to {where} has no transfer mechanism (Chapter V)"
+            )
+        elif t["mechanism"] == "adequacy":
+            applies, why = _adequacy_applies(ctx, t)
+            if not applies:
+                yield _finding(
+                    "R07", ERROR, a, f"transfer to {where} relies on adequacy, but {why}"
+                )
+
+
+def r08_compelling_interests(ctx: Context, a: dict) -> Iterator[Finding]:
+    for t in a["transfers"]:
+        if t["mechanism"] == "compelling-legitimate-interests" and not t["details"]:
+            yield _finding(
+                "R08",
+                ERROR,
+                a,
+                f"transfer to {_transfer_label(t)} on compelling "
+                "legitimate interests without the suitable safeguards documented "
+                "in details (Art. 30(1)(e), 49(6))",
             )
 
 
-def r14_consent_records(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        if "consent" in a["lawful_bases"] and not a["consent_record_link"]:
+def r09_transfer_inside_eea(ctx: Context, a: dict) -> Iterator[Finding]:
+    for t in a["transfers"]:
+        if t["country"] in reference.eea():
             yield _finding(
-                "R14",
+                "R09",
                 WARNING,
                 a,
-                "consent basis without a link to the consent "
-                "records (Art. 7(1)): set --consent-record-link",
+                f"{reference.country_name(t['country'])} is in "
+                "the EEA: this is not a transfer; remove it",
             )
+
+
+def r10_unrecorded_transfer(ctx: Context, a: dict) -> Iterator[Finding]:
+    recorded = {t["country"] for t in a["transfers"]}
+    places: dict[str, list[str]] = {}
+    for key in a["recipients"]:
+        party = ctx.party(key)
+        if party and ctx.outside_eea(party["country"]):
+            places.setdefault(party["country"], []).append(f"recipient {key}")
+    for key in a["systems"]:
+        system = ctx.references["system"].get(key)
+        for country in (system or {}).get("countries", []):
+            if ctx.outside_eea(country):
+                places.setdefault(country, []).append(f"system {key}")
+    for country, users in sorted(places.items()):
+        if country not in recorded:
+            yield _finding(
+                "R10",
+                WARNING,
+                a,
+                f"{', '.join(users)} in "
+                f"{reference.country_name(country)} but no transfer to {country} "
+                "is recorded",
+            )
+
+
+def r11_retention(ctx: Context, a: dict) -> Iterator[Finding]:
+    if not a["retention"]:
+        yield _finding(
+            "R11", WARNING, a, "no retention rule: add one with --retention (Art. 30(1)(f))"
+        )
+    for i, rule in enumerate(a["retention"], 1):
+        if not rule["duration"] and not rule["criteria"]:
+            yield _finding(
+                "R11", WARNING, a, f"retention rule {i} has neither a duration nor criteria"
+            )
+
+
+def r12_measures(ctx: Context, a: dict) -> Iterator[Finding]:
+    if not a["measures"]:
+        yield _finding("R12", WARNING, a, "no security measures recorded (Art. 30(1)(g))")
+
+
+def r13_legitimate_interests(ctx: Context, a: dict) -> Iterator[Finding]:
+    if "legitimate-interests" not in a["lawful_bases"]:
+        return
+    missing = [
+        name
+        for name, f in (
+            ("the interests pursued (--legitimate-interests)", "legitimate_interests"),
+            ("the assessment (--lia-link)", "lia_link"),
+        )
+        if not a[f]
+    ]
+    if missing:
+        yield _finding(
+            "R13", WARNING, a, "legitimate interests basis without " + " or ".join(missing)
+        )
+
+
+def r14_consent_records(ctx: Context, a: dict) -> Iterator[Finding]:
+    if "consent" in a["lawful_bases"] and not a["consent_record_link"]:
+        yield _finding(
+            "R14",
+            WARNING,
+            a,
+            "consent basis without a link to the consent "
+            "records (Art. 7(1)): set --consent-record-link",
+        )
 
 
 def r15_processor_contract(ctx: Context) -> Iterator[Finding]:
-    used: set[str] = set()
-    for a in ctx.activities:
-        used |= set(a["recipients"])
-    for key in sorted(used):
+    for key in sorted(ctx.recipients_seen):
         party = ctx.party(key)
         if party and party["kind"] == "service-provider" and not party["contract_link"]:
             yield Finding(
@@ -354,6 +327,7 @@ def r15_processor_contract(ctx: Context) -> Iterator[Finding]:
                 "R15",
                 WARNING,
                 "service provider without a link to its Art. 28 contract: set --contract-link",
+                party["name"],
             )
 
 
@@ -363,31 +337,32 @@ def dpia_criteria(ctx: Context, a: dict) -> list[str]:
     found = []
     if specials:
         found.append("special category or criminal offence data")
-    if any(ctx.state["subject"].get(s, {}).get("vulnerable") for s in a["data_subjects"]):
+    if any(ctx.references["subject"].get(s, {}).get("vulnerable") for s in a["data_subjects"]):
         found.append("vulnerable data subjects")
     if a["automated_decisions"]:
         found.append("automated decision-making")
-    if any(ctx.state["purpose"].get(p, {}).get("systematic_monitoring") for p in a["purposes"]):
+    if any(
+        ctx.references["purpose"].get(p, {}).get("systematic_monitoring") for p in a["purposes"]
+    ):
         found.append("systematic monitoring")
     if "art9" in specials and any(ctx.outside_eea(t["country"]) for t in a["transfers"]):
         found.append("special category data transferred outside the EEA")
     return found
 
 
-def r16_dpia(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        criteria = dpia_criteria(ctx, a)
-        if len(criteria) >= 2 and a["dpia_required"] != "yes":
-            yield _finding(
-                "R16",
-                WARNING,
-                a,
-                "DPIA likely required ("
-                + "; ".join(criteria)
-                + f") but dpia_required is {a['dpia_required']}",
-            )
-        if a["dpia_required"] == "yes" and not a["dpia_link"]:
-            yield _finding("R16", WARNING, a, "DPIA required but no --dpia-link to it")
+def r16_dpia(ctx: Context, a: dict) -> Iterator[Finding]:
+    criteria = dpia_criteria(ctx, a)
+    if len(criteria) >= 2 and a["dpia_required"] != "yes":
+        yield _finding(
+            "R16",
+            WARNING,
+            a,
+            "DPIA likely required ("
+            + "; ".join(criteria)
+            + f") but dpia_required is {a['dpia_required']}",
+        )
+    if a["dpia_required"] == "yes" and not a["dpia_link"]:
+        yield _finding("R16", WARNING, a, "DPIA required but no --dpia-link to it")
 
 
 def add_months(day: date, months: int) -> date:
@@ -405,24 +380,25 @@ def next_review(activity: dict) -> date | None:
     return add_months(activity["last_reviewed"], activity["review_interval_months"] or 12)
 
 
-def r17_review(ctx: Context) -> Iterator[Finding]:
-    for a in ctx.activities:
-        due = next_review(a)
-        if due is None:
-            yield _finding("R17", WARNING, a, "never reviewed: set --last-reviewed after a review")
-        elif due < ctx.today:
-            yield _finding(
-                "R17",
-                WARNING,
-                a,
-                f"review overdue since {due.isoformat()} (last "
-                f"reviewed {a['last_reviewed'].isoformat()})",
-            )
+def r17_review(ctx: Context, a: dict) -> Iterator[Finding]:
+    due = next_review(a)
+    if due is None:
+        yield _finding("R17", WARNING, a, "never reviewed: set --last-reviewed after a review")
+    elif due < ctx.today:
+        yield _finding(
+            "R17",
+            WARNING,
+            a,
+            f"review overdue since {due.isoformat()} (last "
+            f"reviewed {a['last_reviewed'].isoformat()})",
+        )
 
 
 def r18_controller_contact(ctx: Context) -> Iterator[Finding]:
-    for key in ctx.controller_parties:
+    for key in sorted(ctx.controllers_seen):
         party = ctx.party(key)
+        if party is None:
+            continue
         if not party["name"] or not (party["address"] or party["email"]):
             yield Finding(
                 "party",
@@ -430,6 +406,7 @@ def r18_controller_contact(ctx: Context) -> Iterator[Finding]:
                 "R18",
                 ERROR,
                 "controller without contact details: set --address or --email (Art. 30(1)(a))",
+                party["name"],
             )
         if not (party["dpo_name"] or party["dpo_email"]):
             yield Finding(
@@ -439,6 +416,7 @@ def r18_controller_contact(ctx: Context) -> Iterator[Finding]:
                 WARNING,
                 "no data protection officer recorded: "
                 "set --dpo-name and --dpo-email, if one is designated",
+                party["name"],
             )
 
 
@@ -469,10 +447,22 @@ RULES: dict[str, Rule] = {
         Rule("R12", WARNING, "no security measures", r12_measures),
         Rule("R13", WARNING, "legitimate interests not documented", r13_legitimate_interests),
         Rule("R14", WARNING, "consent without consent records", r14_consent_records),
-        Rule("R15", WARNING, "service provider without a contract link", r15_processor_contract),
+        Rule(
+            "R15",
+            WARNING,
+            "service provider without a contract link",
+            r15_processor_contract,
+            on_parties=True,
+        ),
         Rule("R16", WARNING, "DPIA likely required", r16_dpia),
         Rule("R17", WARNING, "review overdue or never reviewed", r17_review),
-        Rule("R18", ERROR, "controller contact details and DPO", r18_controller_contact),
+        Rule(
+            "R18",
+            ERROR,
+            "controller contact details and DPO",
+            r18_controller_contact,
+            on_parties=True,
+        ),
     )
 }
 
@@ -489,16 +479,26 @@ def select_rules(only: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[R
 
 
 def run_checks(
-    state: dict[str, dict[str, dict]],
+    references: dict[str, dict[str, dict]],
+    activities: Iterable[dict],
     today: date,
-    entity: str | None = None,
     rules: list[Rule] | None = None,
 ) -> list[Finding]:
-    """Every finding of the chosen rules, sorted by record, then rule."""
-    ctx = Context(state, today, entity)
+    """Every finding of the chosen rules on the activities that are not retired (and on the
+    parties they use), sorted: parties first, then by record and rule."""
+    ctx = Context(references, today)
+    rules = rules or list(RULES.values())
+    per_activity = [r.check for r in rules if not r.on_parties]
     findings: list[Finding] = []
-    for rule in rules or list(RULES.values()):
-        findings.extend(rule.check(ctx))
+    for activity in activities:
+        if activity["status"] == "retired":
+            continue
+        ctx.saw(activity)
+        for check in per_activity:
+            findings.extend(check(ctx, activity))
+    for rule in rules:
+        if rule.on_parties:
+            findings.extend(rule.check(ctx))
     return sorted(findings, key=lambda f: (f.kind != "party", f.kind, f.key, f.rule))
 
 

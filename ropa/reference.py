@@ -79,6 +79,7 @@ def parse_country(text: str, allow_intl: bool = True) -> str:
     return found.alpha_2
 
 
+@cache
 def country_name(code: str) -> str:
     """The English short name of a country code ("International organisation" for INTL)."""
     import pycountry

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 
 from ropa.db import Database
 from ropa.errors import NotFound, Problem, RopaError, StillReferenced, ValidationFailed
-from ropa.schema import ACTIVITY, KINDS, Kind, T, kind_named
+from ropa.schema import ACTIVITY, KINDS, REFERENCE_KINDS, Kind, T, kind_named
 from ropa.validate import Index, check_record, closest, parse_field, parse_nested, parse_record
 
 if TYPE_CHECKING:
@@ -133,18 +133,30 @@ class Registry:
         only: list[str] | None = None,
         ignore: list[str] | None = None,
         today: date | None = None,
-    ) -> tuple[list[Finding], dict[str, dict[str, dict]]]:
-        """The check findings (and the state they were computed on), for one group member's
-        activities or for all."""
+    ) -> list[Finding]:
+        """The check findings for one group member's activities or for all. Activities are
+        read in batches, so memory stays flat whatever the size of the register."""
+        from ropa import store
         from ropa.checks import run_checks, select_rules
 
         rules = select_rules(only or (), ignore or ())
-        with self.db.read() as conn:
-            state = self._state(conn)
-        if entity:
-            entity = self._resolve_entity(state, entity)
         today = today or datetime.now(UTC).date()
-        return run_checks(state, today, entity, rules), state
+        with self.db.read() as conn:
+            references = self._references(conn)
+            where = None
+            if entity:
+                key = self._resolve_entity(references, entity)
+                where = store.record_table(ACTIVITY).c.controller == key
+            activities = store.iter_records(conn, ACTIVITY, where)
+            return run_checks(references, activities, today, rules)
+
+    @staticmethod
+    def _references(conn) -> dict[str, dict[str, dict]]:
+        """Every record of every kind but activities."""
+        from ropa import store
+
+        with store.gc_paused():
+            return {kind.name: store.read_records(conn, kind) for kind in REFERENCE_KINDS}
 
     @staticmethod
     def _resolve_entity(state: dict[str, dict[str, dict]], entity: str) -> str:
@@ -166,7 +178,8 @@ class Registry:
     def _state(conn) -> dict[str, dict[str, dict]]:
         from ropa import store
 
-        return {kind.name: store.read_records(conn, kind) for kind in KINDS.values()}
+        with store.gc_paused():
+            return {kind.name: store.read_records(conn, kind) for kind in KINDS.values()}
 
     def _filters(self, conn, kind: Kind, filters: Mapping[str, str]) -> Any:
         import sqlalchemy as sa

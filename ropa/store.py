@@ -7,8 +7,10 @@ queries whatever the number of records; writes use executemany, never an ORM obj
 
 from __future__ import annotations
 
+import gc
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
@@ -21,6 +23,20 @@ from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
 
 META = ("version", "created_at", "updated_at")
 _CHUNK = 500  # keys per IN (...) clause
+_SEPARATOR = "\x1f"  # joins the values of a list field in one aggregated row
+
+
+@contextmanager
+def gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while building many small objects: records hold
+    no cycles, and each full collection would walk every record built so far."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def record_table(kind: Kind) -> sa.Table:
@@ -37,72 +53,120 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
 
 
 def read_records(
-    conn: Connection, kind: Kind, keys: list[str] | None = None, where: Any = None
+    conn: Connection,
+    kind: Kind,
+    keys: list[str] | None = None,
+    where: Any = None,
+    key_range: tuple[str, str] | None = None,
 ) -> dict[str, dict]:
-    """Records of a kind by key, sorted by key: all, those with `keys`, or matching `where`."""
+    """Records of a kind by key, sorted by key: all, those with `keys`, those matching
+    `where`, or those whose key lies in `key_range` (inclusive)."""
     table = record_table(kind)
-    query = sa.select(table).order_by(table.c.key)
+    names = [f.name for f in kind.scalar_fields] + list(META)
+    query = sa.select(*(table.c[n] for n in names)).order_by(table.c.key)
     if where is not None:
         query = query.where(where)
+    if key_range is not None:
+        query = query.where(table.c.key.between(*key_range))
     if keys is None:
-        rows = conn.execute(query).mappings().all()
+        rows = conn.execute(query).all()
     else:
         rows = []
         for chunk in _chunks(sorted(set(keys))):
-            rows += conn.execute(query.where(table.c.key.in_(chunk))).mappings().all()
-        rows.sort(key=lambda r: r["key"])
+            rows += conn.execute(query.where(table.c.key.in_(chunk))).all()
+        rows.sort(key=lambda r: r[0])
+    # Columns that hold NULL for an empty field whose empty value is not None (none so far,
+    # but a new field with another empty value must not come out as None).
+    defaults = [(f.name, f.empty()) for f in kind.scalar_fields if f.empty() is not None]
+    lists = [f.name for f in kind.list_fields]
     records = {}
     for row in rows:
-        record = {f.name: row[f.name] for f in kind.scalar_fields}
-        for f in kind.scalar_fields:
-            if record[f.name] is None:
-                record[f.name] = f.empty()
-        for f in kind.list_fields:
-            record[f.name] = []
-        for name in META:
-            record[name] = row[name]
-        records[row["key"]] = record
+        record = dict(zip(names, row, strict=True))
+        for name, empty in defaults:
+            if record[name] is None:
+                record[name] = empty
+        for name in lists:
+            record[name] = []
+        records[row[0]] = record
     if records and kind.list_fields:
         wanted = None if keys is None and where is None else list(records)
-        _read_lists(conn, kind, records, wanted)
+        _read_lists(conn, kind, records, wanted, key_range)
     return records
 
 
-def _owned_rows(conn: Connection, table: sa.Table, owner: sa.Column, keys: list[str] | None):
-    query = sa.select(table)
+def iter_records(
+    conn: Connection, kind: Kind, where: Any = None, batch: int = 2000
+) -> Iterator[dict]:
+    """Records of a kind in key order, read `batch` at a time so memory stays flat."""
+    table = record_table(kind)
+    query = sa.select(table.c.key)
+    if where is not None:
+        query = query.where(where)
+    # Sorted here, not by the database, so that every backend gives the same order.
+    keys = sorted(conn.execute(query).scalars())
+    for i in range(0, len(keys), batch):
+        chunk = keys[i : i + batch]
+        with gc_paused():
+            if conn.dialect.name == "sqlite" and where is None:
+                # SQLite compares text byte by byte, as Python compares keys: a key range
+                # selects exactly this chunk, through the primary-key indexes.
+                records = read_records(conn, kind, key_range=(chunk[0], chunk[-1]))
+            else:
+                records = read_records(conn, kind, chunk)
+        yield from records.values()
+
+
+def _owned_rows(
+    conn: Connection,
+    query: sa.Select,
+    owner: sa.Column,
+    keys: list[str] | None,
+    key_range: tuple[str, str] | None = None,
+) -> list:
+    if key_range is not None:
+        return conn.execute(query.where(owner.between(*key_range))).all()
     if keys is None:
-        yield from conn.execute(query).mappings()
-        return
+        return conn.execute(query).all()
+    rows = []
     for chunk in _chunks(keys):
-        yield from conn.execute(query.where(owner.in_(chunk))).mappings()
+        rows += conn.execute(query.where(owner.in_(chunk))).all()
+    return rows
 
 
 def _read_lists(
-    conn: Connection, kind: Kind, records: dict[str, dict], keys: list[str] | None
+    conn: Connection,
+    kind: Kind,
+    records: dict[str, dict],
+    keys: list[str] | None,
+    key_range: tuple[str, str] | None = None,
 ) -> None:
     for field in kind.list_fields:
+        name = field.name
         if field.type is T.NESTED:
             table = nested_table(field)
+            columns = [f.name for f in field.nested]
+            query = sa.select(table.c.activity, table.c.position, *(table.c[c] for c in columns))
             rows = sorted(
-                _owned_rows(conn, table, table.c.activity, keys),
-                key=lambda r: (r["activity"], r["position"]),
+                _owned_rows(conn, query, table.c.activity, keys, key_range),
+                key=lambda r: (r[0], r[1]),
             )
             for row in rows:
-                record = records.get(row["activity"])
+                record = records.get(row[0])
                 if record is not None:
-                    record[field.name].append({f.name: row[f.name] for f in field.nested})
+                    record[name].append(dict(zip(columns, row[2:], strict=True)))
             continue
+        # One row per owner with its values joined: a tenth of the rows to turn into Python
+        # objects. Keys, codes and countries never hold the separator.
         table = LINK_TABLES[(kind.name, field.name)]
-        for row in _owned_rows(conn, table, table.c.owner, keys):
-            record = records.get(row["owner"])
+        join = sa.func.group_concat if conn.dialect.name == "sqlite" else sa.func.string_agg
+        query = sa.select(table.c.owner, join(table.c.value, _SEPARATOR)).group_by(table.c.owner)
+        order = field.codes.order if field.type is T.CODES else None
+        for owner, joined in _owned_rows(conn, query, table.c.owner, keys, key_range):
+            record = records.get(owner)
             if record is not None:
-                record[field.name].append(row["value"])
-        for record in records.values():
-            values = record[field.name]
-            if field.type is T.CODES:
-                values.sort(key=field.codes.order)
-            else:
-                values.sort()
+                values = joined.split(_SEPARATOR)
+                values.sort(key=order)
+                record[name] = values
 
 
 def read_names(conn: Connection, kind: Kind) -> dict[str, str]:

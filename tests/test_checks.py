@@ -16,19 +16,50 @@ TODAY = date(2026, 11, 29)
 
 CLEAN = {
     "parties": [
-        {"key": "acme", "name": "Acme SE", "kind": "group-member", "country": "DE",
-         "email": "privacy@acme.example", "dpo_name": "Dr. Roe", "dpo_email": "dpo@acme.example"},
+        {
+            "key": "acme",
+            "name": "Acme SE",
+            "kind": "group-member",
+            "country": "DE",
+            "email": "privacy@acme.example",
+            "dpo_name": "Dr. Roe",
+            "dpo_email": "dpo@acme.example",
+        },
         {"key": "partner", "name": "Partner SA", "kind": "other", "country": "FR"},
-        {"key": "cloud", "name": "Cloud Inc", "kind": "service-provider", "country": "US",
-         "contract_link": "dpa/cloud.pdf"},
-        {"key": "cloud-dpf", "name": "Cloud DPF Inc", "kind": "service-provider", "country": "US",
-         "dpf_certified": True, "contract_link": "dpa/cloud-dpf.pdf"},
-        {"key": "maple", "name": "Maple Corp", "kind": "service-provider", "country": "CA",
-         "contract_link": "dpa/maple.pdf"},
-        {"key": "epo", "name": "European Patent Organisation", "kind": "public-authority",
-         "country": "INTL"},
-        {"key": "un-agency", "name": "Some UN Agency", "kind": "public-authority",
-         "country": "INTL"},
+        {
+            "key": "cloud",
+            "name": "Cloud Inc",
+            "kind": "service-provider",
+            "country": "US",
+            "contract_link": "dpa/cloud.pdf",
+        },
+        {
+            "key": "cloud-dpf",
+            "name": "Cloud DPF Inc",
+            "kind": "service-provider",
+            "country": "US",
+            "dpf_certified": True,
+            "contract_link": "dpa/cloud-dpf.pdf",
+        },
+        {
+            "key": "maple",
+            "name": "Maple Corp",
+            "kind": "service-provider",
+            "country": "CA",
+            "contract_link": "dpa/maple.pdf",
+        },
+        {
+            "key": "epo",
+            "name": "European Patent Organisation",
+            "kind": "public-authority",
+            "country": "INTL",
+        },
+        {
+            "key": "un-agency",
+            "name": "Some UN Agency",
+            "kind": "public-authority",
+            "country": "INTL",
+        },
     ],
     "categories": [
         {"key": "contact", "name": "Contact"},
@@ -36,19 +67,33 @@ CLEAN = {
         {"key": "diagnosis", "name": "Diagnosis", "parent": "health"},
         {"key": "convictions", "name": "Convictions", "special": "art10"},
     ],
-    "subjects": [{"key": "customers", "name": "Customers"},
-                 {"key": "staff", "name": "Staff", "vulnerable": True}],
-    "purposes": [{"key": "billing", "name": "Billing"},
-                 {"key": "cctv", "name": "CCTV", "systematic_monitoring": True}],
+    "subjects": [
+        {"key": "customers", "name": "Customers"},
+        {"key": "staff", "name": "Staff", "vulnerable": True},
+    ],
+    "purposes": [
+        {"key": "billing", "name": "Billing"},
+        {"key": "cctv", "name": "CCTV", "systematic_monitoring": True},
+    ],
     "measures": [{"key": "encryption", "name": "Encryption", "kind": "technical"}],
-    "systems": [{"key": "erp", "name": "ERP", "countries": ["DE"]},
-                {"key": "us-crm", "name": "US CRM", "countries": ["US"]}],
+    "systems": [
+        {"key": "erp", "name": "ERP", "countries": ["DE"]},
+        {"key": "us-crm", "name": "US CRM", "countries": ["US"]},
+    ],
     "activities": [
-        {"key": "a1", "name": "Billing", "controller": "acme", "purposes": ["billing"],
-         "lawful_bases": ["contract"], "data_subjects": ["customers"],
-         "data_categories": ["contact"], "measures": ["encryption"], "systems": ["erp"],
-         "retention": [{"duration": "P10Y", "trigger": "end of year"}],
-         "last_reviewed": "2026-06-01"},
+        {
+            "key": "a1",
+            "name": "Billing",
+            "controller": "acme",
+            "purposes": ["billing"],
+            "lawful_bases": ["contract"],
+            "data_subjects": ["customers"],
+            "data_categories": ["contact"],
+            "measures": ["encryption"],
+            "systems": ["erp"],
+            "retention": [{"duration": "P10Y", "trigger": "end of year"}],
+            "last_reviewed": "2026-06-01",
+        },
     ],
 }
 
@@ -62,7 +107,9 @@ def check(change=None, today=TODAY, **activity):
     empty = {k: {} for k in KINDS}
     state, _, problems = plan_import(empty, parse_documents([(doc, "t")]), False, "t")
     assert problems == []
-    return [(f.rule, f.severity, f.key) for f in run_checks(state, today)], state
+    references = {k: v for k, v in state.items() if k != "activity"}
+    activities = [state["activity"][k] for k in sorted(state["activity"])]
+    return [(f.rule, f.severity, f.key) for f in run_checks(references, activities, today)], state
 
 
 def rules(change=None, **activity) -> set[str]:
@@ -137,8 +184,13 @@ def test_r08_compelling_legitimate_interests_needs_documented_safeguards():
 
 def test_r10_recipient_or_system_outside_the_eea_without_a_transfer():
     assert rules(recipients=["cloud"]) == {"R10"}
-    assert rules(recipients=["cloud"],
-                 transfers=[{"country": "US", "recipient": "cloud", "mechanism": "scc"}]) == set()
+    assert (
+        rules(
+            recipients=["cloud"],
+            transfers=[{"country": "US", "recipient": "cloud", "mechanism": "scc"}],
+        )
+        == set()
+    )
     assert rules(systems=["us-crm"]) == {"R10"}
     assert rules(recipients=["partner"]) == set()  # France is in the EEA
 
@@ -155,8 +207,14 @@ def test_r12_measures():
 
 def test_r13_legitimate_interests_documentation():
     assert rules(lawful_bases=["legitimate-interests"]) == {"R13"}
-    assert rules(lawful_bases=["legitimate-interests"], legitimate_interests="fraud prevention",
-                 lia_link="lia/1") == set()
+    assert (
+        rules(
+            lawful_bases=["legitimate-interests"],
+            legitimate_interests="fraud prevention",
+            lia_link="lia/1",
+        )
+        == set()
+    )
 
 
 def test_r14_consent_records():
@@ -168,8 +226,11 @@ def test_r15_service_provider_without_contract_is_reported_on_the_party():
     def drop_contract(doc):
         doc["parties"][2].pop("contract_link")
 
-    found, _ = check(drop_contract, recipients=["cloud"],
-                     transfers=[{"country": "US", "recipient": "cloud", "mechanism": "scc"}])
+    found, _ = check(
+        drop_contract,
+        recipients=["cloud"],
+        transfers=[{"country": "US", "recipient": "cloud", "mechanism": "scc"}],
+    )
     assert found == [("R15", "warning", "cloud")]
     assert rules(drop_contract) == set()  # not a recipient of any activity
 
@@ -180,8 +241,11 @@ def test_r16_dpia_screening_needs_two_criteria():
     assert rules(**two) == {"R16"}
     assert rules(**two, dpia_required="yes", dpia_link="dpia/cctv") == set()
     assert rules(dpia_required="yes") == {"R16"}  # required but no link
-    art9_abroad = {"data_categories": ["health"], "art9_conditions": ["explicit-consent"],
-                   "transfers": [{"country": "US", "mechanism": "scc"}]}
+    art9_abroad = {
+        "data_categories": ["health"],
+        "art9_conditions": ["explicit-consent"],
+        "transfers": [{"country": "US", "mechanism": "scc"}],
+    }
     assert rules(**art9_abroad) == {"R16"}
     assert rules(data_subjects=["staff"], automated_decisions="scoring of applicants") == {"R16"}
 
@@ -238,10 +302,16 @@ def test_check_command_exit_codes_and_formats(initialised, registry):
 
     data = json.loads(initialised("check", "--format", "json").stdout)
     assert [f["rule"] for f in data["findings"]] == ["R01", "R12"]
-    assert data["findings"][0] == {"rule": "R01", "severity": "error", "kind": "activity",
-                                   "key": "a1", "message": data["findings"][0]["message"]}
+    assert data["findings"][0] == {
+        "rule": "R01",
+        "severity": "error",
+        "kind": "activity",
+        "key": "a1",
+        "name": "Billing",
+        "message": data["findings"][0]["message"],
+    }
     csv_lines = initialised("check", "--format", "csv").stdout.splitlines()
-    assert csv_lines[0] == "rule,severity,kind,key,message"
+    assert csv_lines[0] == "rule,severity,kind,key,name,message"
 
     warnings_only = initialised("check", "--ignore", "R01")
     assert warnings_only.exit_code == 0
@@ -252,8 +322,9 @@ def test_check_command_exit_codes_and_formats(initialised, registry):
 
 def test_check_entity_limits_to_that_group_member(initialised, registry):
     doc = copy.deepcopy(CLEAN)
-    doc["parties"].append({"key": "other", "name": "Other GmbH", "kind": "group-member",
-                           "country": "AT"})
+    doc["parties"].append(
+        {"key": "other", "name": "Other GmbH", "kind": "group-member", "country": "AT"}
+    )
     doc["activities"].append({"key": "a2", "name": "Other", "controller": "other"})
     registry.import_documents([(doc, "doc")])
     everyone = json.loads(initialised("check", "-f", "json").stdout)["findings"]

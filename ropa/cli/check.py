@@ -43,13 +43,13 @@ def check(
     from ropa.checks import ERROR
     from ropa.io.findings import render_csv, render_json, render_text
 
-    findings, registry_state = state().registry.findings(entity, rule, ignore)
+    findings = state().registry.findings(entity, rule, ignore)
     if fmt is CheckFormat.json:
         typer.echo(render_json(findings), nl=False)
     elif fmt is CheckFormat.csv:
         typer.echo(render_csv(findings), nl=False)
     else:
-        typer.echo(render_text(findings, registry_state), nl=False)
+        typer.echo(render_text(findings), nl=False)
     if any(f.severity == ERROR for f in findings) or (strict and findings):
         raise typer.Exit(1)
 

@@ -36,8 +36,8 @@ def demo(
     out.mkdir(parents=True, exist_ok=True)
     document = st.registry.document()
     written = [write_text(out / "registry.yaml", dumps(document, "yaml"))]
-    findings, checked = st.registry.findings()
-    written.append(write_text(out / "check-report.txt", render_text(findings, checked)))
+    findings = st.registry.findings()
+    written.append(write_text(out / "check-report.txt", render_text(findings)))
     for path in written:
         typer.echo(f"wrote {path}")
     activities = len(document["activities"])

@@ -7,6 +7,7 @@ sorted; so export → import into an empty database → export gives identical b
 from __future__ import annotations
 
 import json
+import re
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -45,27 +46,113 @@ def build_document(state: dict[str, dict[str, dict]]) -> dict:
 
 
 def dump_yaml(doc: Any) -> str:
-    """YAML text: block style, multi-line text as literal blocks, unicode kept."""
+    """YAML text in block style: multi-line text as literal blocks, unicode kept.
+
+    A small emitter for ropa's plain data (mappings, lists, text, numbers, booleans, dates):
+    PyYAML's representer is written in Python and takes minutes on a large register. Whether
+    a text may stay unquoted is decided by PyYAML's own resolver, so the file reads back as
+    the same values with any YAML 1.1 or 1.2 reader.
+    """
+    out: list[str] = []
+    if isinstance(doc, dict):
+        _emit_mapping(doc, 0, out)
+    elif isinstance(doc, list):
+        _emit_list(doc, 0, out)
+    else:
+        out.append(_scalar(doc, 0) + "\n")
+    return "".join(out)
+
+
+def _emit_mapping(mapping: dict, indent: int, out: list[str], first_pad: str | None = None) -> None:
+    pad = " " * indent
+    for i, (key, value) in enumerate(mapping.items()):
+        prefix = (first_pad if first_pad is not None and i == 0 else pad) + f"{key}:"
+        if isinstance(value, dict):
+            if value:
+                out.append(prefix + "\n")
+                _emit_mapping(value, indent + 2, out)
+            else:
+                out.append(prefix + " {}\n")
+        elif isinstance(value, list):
+            if value:
+                out.append(prefix + "\n")
+                _emit_list(value, indent, out)
+            else:
+                out.append(prefix + " []\n")
+        else:
+            out.append(f"{prefix} {_scalar(value, indent + 2)}\n")
+
+
+def _emit_list(items: list, indent: int, out: list[str]) -> None:
+    pad = " " * indent
+    for item in items:
+        if isinstance(item, dict) and item:
+            _emit_mapping(item, indent + 2, out, first_pad=pad + "- ")
+        elif isinstance(item, list) and item:
+            out.append(pad + "-\n")
+            _emit_list(item, indent + 2, out)
+        else:
+            out.append(f"{pad}- {_scalar(item, indent + 2)}\n")
+
+
+_NOT_PRINTABLE = re.compile("[^\t\n\x20-\x7e\xa0-\ud7ff\ue000-\ufffd\U00010000-\U0010ffff]")
+_QUOTE_MORE = re.compile("[\x7f-\x9f\u2028\u2029\ufeff]")
+
+
+def _scalar(value: Any, indent: int) -> str:
+    if value is None:
+        return "null"
+    if value is True:
+        return "true"
+    if value is False:
+        return "false"
+    if isinstance(value, int | float):
+        return repr(value)
+    if isinstance(value, date):
+        return value.isoformat()
+    if isinstance(value, list | dict):
+        return "[]" if isinstance(value, list) else "{}"
+    text = str(value)
+    if "\n" in text and _literal_ok(text):
+        pad = " " * indent
+        body = "\n".join(pad + line if line else "" for line in text.split("\n"))
+        return "|-\n" + body
+    if _plain_ok(text):
+        return text
+    quoted = json.dumps(text, ensure_ascii=False)
+    return _QUOTE_MORE.sub(lambda m: f"\\u{ord(m.group()):04x}", quoted)
+
+
+def _literal_ok(text: str) -> bool:
+    """A literal block keeps text exactly when it has no edge spaces or odd characters."""
+    return (
+        text == text.strip()
+        and not _NOT_PRINTABLE.search(text)
+        and not _QUOTE_MORE.search(text)
+        and "\t" not in text.split("\n", 1)[0][:1]
+    )
+
+
+@cache
+def _plain_ok(text: str) -> bool:
+    """Whether a one-line text reads back as the same text without quotes."""
     import yaml
 
-    base = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
-
-    class Dumper(base):  # type: ignore[misc, valid-type]
-        pass
-
-    def text(dumper: Any, value: str) -> Any:
-        style = "|" if "\n" in value else None
-        return dumper.represent_scalar("tag:yaml.org,2002:str", value, style=style)
-
-    Dumper.add_representer(str, text)
-    return yaml.dump(
-        doc,
-        Dumper=Dumper,
-        sort_keys=False,
-        allow_unicode=True,
-        default_flow_style=False,
-        width=100,
-    )
+    if (
+        not text
+        or text != text.strip()
+        or text[0] in "-?:,[]{}#&*!|>'\"%@`"
+        or ": " in text
+        or " #" in text
+        or text.endswith(":")
+        or "\t" in text
+        or "\n" in text
+        or _NOT_PRINTABLE.search(text)
+        or _QUOTE_MORE.search(text)
+    ):
+        return False
+    resolved = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
+    return resolved == "tag:yaml.org,2002:str"
 
 
 def json_default(value: Any) -> Any:

@@ -8,20 +8,19 @@ import json
 
 from ropa.checks import Finding, summary
 
-COLUMNS = ["rule", "severity", "kind", "key", "message"]
+COLUMNS = ["rule", "severity", "kind", "key", "name", "message"]
 
 
-def render_text(findings: list[Finding], state: dict[str, dict[str, dict]]) -> str:
-    """A report a person reads: findings grouped by record, errors first, then a summary."""
+def render_text(findings: list[Finding]) -> str:
+    """A report a person reads: findings grouped by record, then a summary."""
     lines: list[str] = []
     current = None
     for f in findings:
         if (f.kind, f.key) != current:
             current = (f.kind, f.key)
-            name = state.get(f.kind, {}).get(f.key, {}).get("name", "")
             if lines:
                 lines.append("")
-            lines.append(f"{f.kind} {f.key} — {name}" if name else f"{f.kind} {f.key}")
+            lines.append(f"{f.kind} {f.key} — {f.name}" if f.name else f"{f.kind} {f.key}")
         lines.append(f"  {f.rule} {f.severity:<7} {f.message}")
     if lines:
         lines.append("")

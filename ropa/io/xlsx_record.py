@@ -1,0 +1,200 @@
+"""The Article 30 record as an xlsx workbook, written with XlsxWriter in constant-memory mode.
+
+Rows stream into every sheet at once (each sheet keeps only its current row), so memory
+stays flat with the size of the register. A handful of shared formats keeps styling cheap:
+per-cell styles are only used for dates and for text that must not become a formula.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from ropa.io.record import (
+    CONTROLLER_BANDS,
+    CONTROLLER_HEADERS,
+    DATE_COLUMNS,
+    DETAIL_HEADERS,
+    PROCESSOR_HEADERS,
+    TITLE,
+    Cover,
+    RecordBuilder,
+    needs_escape,
+)
+from ropa.validate import MAX_TEXT
+
+MIN_WIDTH, MAX_WIDTH = 10, 60
+HEADER_FILL = "#1F3864"
+BAND_FILL = "#D9E1F2"
+
+
+class _Sheet:
+    """One worksheet being streamed: header rows, then data rows; tracks column widths."""
+
+    def __init__(
+        self,
+        book: Any,
+        formats: dict,
+        name: str,
+        headers: list[str],
+        bands: list[tuple[str, int, int]] | None = None,
+        freeze_col: int = 2,
+    ):
+        self.sheet = book.add_worksheet(name)
+        self.formats = formats
+        self.headers = headers
+        self.dates = {i for i, h in enumerate(headers) if h in DATE_COLUMNS}
+        self.widths = [max(MIN_WIDTH, min(MAX_WIDTH, len(h) + 2)) for h in headers]
+        self.row = 0
+        if bands:
+            for label, first, last in bands:
+                if first == last:
+                    self.sheet.write_string(0, first, label, formats["band"])
+                else:
+                    self.sheet.merge_range(0, first, 0, last, label, formats["band"])
+            self.row = 1
+        self.header_row = self.row
+        for col, header in enumerate(headers):
+            self.sheet.write_string(self.row, col, header, formats["header"])
+        self.sheet.set_row(self.row, 32)
+        self.row += 1
+        self.sheet.freeze_panes(self.row, freeze_col)
+        self.sheet.repeat_rows(0, self.header_row)
+        self.sheet.set_landscape()
+        self.sheet.set_paper(9)  # A4
+        self.sheet.fit_to_pages(1, 0)
+        self.sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
+        self.sheet.set_footer("&L&A&RPage &P of &N")
+
+    def write(self, values: list) -> None:
+        sheet, row, formats, widths = self.sheet, self.row, self.formats, self.widths
+        for col, value in enumerate(values):
+            if value is None or value == "":
+                continue
+            if col in self.dates and isinstance(value, date):
+                sheet.write_datetime(row, col, value, formats["date"])
+                continue
+            text = str(value)
+            sheet.write_string(
+                row, col, text, formats["escaped"] if needs_escape(text) else formats["cell"]
+            )
+            longest = max(len(line) for line in text.split("\n")) if "\n" in text else len(text)
+            if longest + 2 > widths[col]:
+                widths[col] = min(MAX_WIDTH, longest + 2)
+        self.row += 1
+
+    def finish(self) -> None:
+        for col, width in enumerate(self.widths):
+            self.sheet.set_column(col, col, width)
+        last_row = max(self.row - 1, self.header_row)
+        self.sheet.autofilter(self.header_row, 0, last_row, len(self.headers) - 1)
+
+
+def write_record_workbook(
+    path: Path,
+    cover: Cover,
+    builder: RecordBuilder,
+    activities: Iterable[dict],
+    sheets: tuple[str, ...] = ("controller", "processor"),
+) -> dict[str, int]:
+    """Write the record workbook; returns the number of data rows per sheet."""
+    import xlsxwriter
+
+    book = xlsxwriter.Workbook(
+        str(path),
+        {
+            "constant_memory": True,
+            "strings_to_formulas": False,
+            "strings_to_urls": False,
+            "strings_to_numbers": False,
+        },
+    )
+    book.set_properties(
+        {
+            "title": TITLE,
+            "subject": cover.scope,
+            "author": "ropa",
+            "creator": "ropa",
+            "comments": f"ropa {cover.version}",
+        }
+    )
+    formats = _formats(book)
+    _write_cover(book, formats, cover)
+    controller = processor = None
+    if "controller" in sheets:
+        controller = _Sheet(
+            book, formats, "Controller record", CONTROLLER_HEADERS, CONTROLLER_BANDS
+        )
+    if "processor" in sheets:
+        processor = _Sheet(book, formats, "Processor record", PROCESSOR_HEADERS)
+    details = {
+        name: _Sheet(book, formats, name, headers) for name, headers in DETAIL_HEADERS.items()
+    }
+    for activity in activities:
+        if activity["role"] == "processor":
+            if processor is None:
+                continue
+            processor.write(builder.processor_row(activity))
+        else:
+            if controller is None:
+                continue
+            controller.write(builder.controller_row(activity))
+        for sheet, row in builder.detail_rows(activity):
+            details[sheet].write(row)
+    counts = {}
+    for sheet in [controller, processor, *details.values()]:
+        if sheet is not None:
+            sheet.finish()
+            counts[sheet.sheet.name] = sheet.row - sheet.header_row - 1
+    book.close()
+    return counts
+
+
+def _formats(book: Any) -> dict[str, Any]:
+    base = {"text_wrap": True, "valign": "top", "font_size": 10}
+    return {
+        "cell": book.add_format(base),
+        "escaped": book.add_format({**base, "quote_prefix": True}),
+        "date": book.add_format({**base, "num_format": "yyyy-mm-dd", "align": "left"}),
+        "header": book.add_format(
+            {
+                **base,
+                "bold": True,
+                "font_color": "#FFFFFF",
+                "bg_color": HEADER_FILL,
+                "border": 1,
+                "border_color": "#8EA9DB",
+            }
+        ),
+        "band": book.add_format(
+            {
+                "bold": True,
+                "align": "center",
+                "valign": "vcenter",
+                "bg_color": BAND_FILL,
+                "border": 1,
+                "font_size": 10,
+            }
+        ),
+        "title": book.add_format({"bold": True, "font_size": 16}),
+        "label": book.add_format({**base, "bold": True}),
+    }
+
+
+def _write_cover(book: Any, formats: dict, cover: Cover) -> None:
+    sheet = book.add_worksheet("Cover")
+    sheet.set_column(0, 0, 34)
+    sheet.set_column(1, 1, 80)
+    sheet.write_string(0, 0, TITLE, formats["title"])
+    sheet.set_row(0, 24)
+    for i, (label, value) in enumerate(cover.rows(), start=2):
+        sheet.write_string(i, 0, label, formats["label"])
+        value = value[:MAX_TEXT]
+        sheet.write_string(
+            i, 1, value, formats["escaped"] if needs_escape(value) else formats["cell"]
+        )
+    sheet.set_portrait()
+    sheet.set_paper(9)
+    sheet.fit_to_pages(1, 0)
