@@ -62,6 +62,9 @@ class Context:
     recipients_seen: set[str] = field(default_factory=set)
     controllers_seen: set[str] = field(default_factory=set)
     _special: dict[str, str] = field(default_factory=dict)
+    _specials_of: str | None = None
+    _specials: set[str] = field(default_factory=set)
+    eea: frozenset[str] = field(default_factory=reference.eea)
 
     def party(self, key: str | None) -> dict | None:
         return self.references["party"].get(key) if key else None
@@ -85,10 +88,14 @@ class Context:
         return self._special[category]
 
     def specials(self, activity: dict) -> set[str]:
-        return {self.special(c) for c in activity["data_categories"]} - {"none"}
+        """art9 / art10 among the activity's categories (computed once per activity)."""
+        if self._specials_of != activity["key"]:
+            self._specials_of = activity["key"]
+            self._specials = {self.special(c) for c in activity["data_categories"]} - {"none"}
+        return self._specials
 
     def outside_eea(self, country: str | None) -> bool:
-        return bool(country) and country not in reference.eea()
+        return bool(country) and country not in self.eea
 
     def saw(self, activity: dict) -> None:
         """Note what the party rules need to know of an activity."""
@@ -131,7 +138,7 @@ def r03_subjects_categories(ctx: Context, a: dict) -> Iterator[Finding]:
 
 
 def r04_art9_condition(ctx: Context, a: dict) -> Iterator[Finding]:
-    if a["role"] == "processor" or a["art9_conditions"]:
+    if a["role"] == "processor" or a["art9_conditions"] or "art9" not in ctx.specials(a):
         return
     special = sorted(c for c in a["data_categories"] if ctx.special(c) == "art9")
     if special:
@@ -145,7 +152,7 @@ def r04_art9_condition(ctx: Context, a: dict) -> Iterator[Finding]:
 
 
 def r05_art10_basis(ctx: Context, a: dict) -> Iterator[Finding]:
-    if a["role"] == "processor" or a["art10_basis"]:
+    if a["role"] == "processor" or a["art10_basis"] or "art10" not in ctx.specials(a):
         return
     criminal = sorted(c for c in a["data_categories"] if ctx.special(c) == "art10")
     if criminal:
@@ -478,16 +485,9 @@ def select_rules(only: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[R
     return [RULES[r] for r in chosen if r not in ignore]
 
 
-def run_checks(
-    references: dict[str, dict[str, dict]],
-    activities: Iterable[dict],
-    today: date,
-    rules: list[Rule] | None = None,
-) -> list[Finding]:
-    """Every finding of the chosen rules on the activities that are not retired (and on the
-    parties they use), sorted: parties first, then by record and rule."""
-    ctx = Context(references, today)
-    rules = rules or list(RULES.values())
+def check_activities(ctx: Context, activities: Iterable[dict], rules: list[Rule]) -> list[Finding]:
+    """The findings of the per-activity rules on the activities that are not retired; notes
+    in `ctx` what the party rules need."""
     per_activity = [r.check for r in rules if not r.on_parties]
     findings: list[Finding] = []
     for activity in activities:
@@ -496,10 +496,31 @@ def run_checks(
         ctx.saw(activity)
         for check in per_activity:
             findings.extend(check(ctx, activity))
-    for rule in rules:
-        if rule.on_parties:
-            findings.extend(rule.check(ctx))
+    return findings
+
+
+def check_parties(ctx: Context, rules: list[Rule]) -> list[Finding]:
+    """The findings of the party rules, on the parties the checked activities use."""
+    return [f for rule in rules if rule.on_parties for f in rule.check(ctx)]
+
+
+def sort_findings(findings: list[Finding]) -> list[Finding]:
+    """Parties first, then by record and rule."""
     return sorted(findings, key=lambda f: (f.kind != "party", f.kind, f.key, f.rule))
+
+
+def run_checks(
+    references: dict[str, dict[str, dict]],
+    activities: Iterable[dict],
+    today: date,
+    rules: list[Rule] | None = None,
+) -> list[Finding]:
+    """Every finding of the chosen rules on the activities that are not retired (and on the
+    parties they use), sorted."""
+    ctx = Context(references, today)
+    rules = rules or list(RULES.values())
+    findings = check_activities(ctx, activities, rules)
+    return sort_findings(findings + check_parties(ctx, rules))
 
 
 def summary(findings: list[Finding]) -> str:

@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
@@ -21,6 +22,7 @@ from ropa.validate import Index, check_record, closest, parse_field, parse_neste
 
 if TYPE_CHECKING:
     from ropa.checks import Finding
+    from ropa.io.record import Cover, RecordBuilder, RecordScope
     from ropa.store import Change
 
 
@@ -135,20 +137,34 @@ class Registry:
         today: date | None = None,
     ) -> list[Finding]:
         """The check findings for one group member's activities or for all. Activities are
-        read in batches, so memory stays flat whatever the size of the register."""
-        from ropa import store
-        from ropa.checks import run_checks, select_rules
+        streamed, so memory stays flat; a large register is checked by several processes,
+        each taking a range of keys."""
+        import os
 
-        rules = select_rules(only or (), ignore or ())
+        import sqlalchemy as sa
+
+        from ropa import checks, store
+
+        rules = checks.select_rules(only or (), ignore or ())
         today = today or datetime.now(UTC).date()
         with self.db.read() as conn:
             references = self._references(conn)
-            where = None
+            entity = self._resolve_entity(references, entity) if entity else None
+            table = store.record_table(ACTIVITY)
+            count = sa.select(sa.func.count()).select_from(table)
             if entity:
-                key = self._resolve_entity(references, entity)
-                where = store.record_table(ACTIVITY).c.controller == key
-            activities = store.iter_records(conn, ACTIVITY, where)
-            return run_checks(references, activities, today, rules)
+                count = count.where(table.c.controller == entity)
+            total = conn.execute(count).scalar_one()
+            workers = min(os.cpu_count() or 1, MAX_CHECK_WORKERS)
+            if total < PARALLEL_CHECK_FROM or workers < 2:
+                ctx = checks.Context(references, today)
+                found = checks.check_activities(
+                    ctx, store.iter_records(conn, ACTIVITY, _entity_clause(entity)), rules
+                )
+                return checks.sort_findings(found + checks.check_parties(ctx, rules))
+            keys = sorted(conn.execute(sa.select(table.c.key)).scalars())
+        ranges = [(part[0], part[-1]) for part in _split(keys, workers)]
+        return _check_in_processes(self.db, references, ranges, entity, rules, today)
 
     @staticmethod
     def _references(conn) -> dict[str, dict[str, dict]]:
@@ -167,6 +183,66 @@ class Registry:
         if state["party"][key]["kind"] != "group-member":
             raise RopaError(f"--entity: {key!r} is not a group-member party")
         return key
+
+    @contextmanager
+    def document_sections(self) -> Iterator[Iterator[tuple[str, Iterator[list[dict]]]]]:
+        """The registry document as (section, batches of records), read as it is consumed:
+        for exports of any size in flat memory."""
+        with self.db.read() as conn:
+            yield _document_sections(conn, self._references(conn))
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical YAML of the whole registry document."""
+        with self.db.read() as conn:
+            return _fingerprint(conn, self._references(conn))
+
+    @contextmanager
+    def record(self, scope: RecordScope) -> Iterator[tuple[Cover, RecordBuilder, Iterator[dict]]]:
+        """The Article 30 record of a scope: its cover, a row builder, and the activities in
+        key order (read as they are consumed), all from one snapshot of the register."""
+        import sqlalchemy as sa
+
+        from ropa import __version__, store
+        from ropa.io.record import Cover, RecordBuilder
+
+        with self.db.read() as conn:
+            references = self._references(conn)
+            table = store.record_table(ACTIVITY)
+            clauses = []
+            scope_text = "All group members"
+            if scope.entity:
+                scope.entity = self._resolve_entity(references, scope.entity)
+                clauses.append(table.c.controller == scope.entity)
+                scope_text = references["party"][scope.entity]["name"]
+            if not scope.include_retired:
+                clauses.append(table.c.status != "retired")
+            if scope.role == "controller":
+                clauses.append(table.c.role != "processor")
+                scope_text += "; controller activities (Art. 30(1))"
+            elif scope.role == "processor":
+                clauses.append(table.c.role == "processor")
+                scope_text += "; processor activities (Art. 30(2))"
+            else:
+                scope_text += "; controller and processor activities"
+            if scope.include_retired:
+                scope_text += "; retired activities included"
+            where = sa.and_(*clauses) if clauses else None
+            count_query = sa.select(sa.func.count()).select_from(table)
+            controllers_query = sa.select(table.c.controller).distinct()
+            if where is not None:
+                count_query = count_query.where(where)
+                controllers_query = controllers_query.where(where)
+            controller_keys = sorted(k for k in conn.execute(controllers_query).scalars() if k)
+            cover = Cover(
+                controllers=[references["party"][k] for k in controller_keys],
+                scope=scope_text,
+                as_of=scope.as_of,
+                generated_at=datetime.now(UTC),
+                activities=conn.execute(count_query).scalar_one(),
+                registry_fingerprint=_fingerprint(conn, references),
+                version=__version__,
+            )
+            yield cover, RecordBuilder(references), store.iter_records(conn, ACTIVITY, where)
 
     def document(self) -> dict:
         """The registry document of the current register."""
@@ -592,3 +668,108 @@ def _duplicate_names(kind: Kind, records: dict[str, dict], source: str) -> list[
         for keys in by_name.values()
         if len(keys) > 1
     ]
+
+
+def _document_sections(
+    conn, references: dict[str, dict[str, dict]]
+) -> Iterator[tuple[str, Iterator[list[dict]]]]:
+    from ropa import store
+    from ropa.io.document import document_record
+
+    def activity_batches() -> Iterator[list[dict]]:
+        batch: list[dict] = []
+        for record in store.iter_records(conn, ACTIVITY):
+            batch.append(document_record(ACTIVITY, record))
+            if len(batch) == 1000:
+                yield batch
+                batch = []
+        yield batch
+
+    for kind in REFERENCE_KINDS:
+        records = references[kind.name]
+        yield kind.section, iter([[document_record(kind, records[key]) for key in sorted(records)]])
+    yield ACTIVITY.section, activity_batches()
+
+
+def _fingerprint(conn, references: dict[str, dict[str, dict]]) -> str:
+    import hashlib
+
+    from ropa.io.document import yaml_chunks
+
+    digest = hashlib.sha256()
+    for chunk in yaml_chunks(_document_sections(conn, references)):
+        digest.update(chunk.encode("utf-8"))
+    return digest.hexdigest()
+
+
+#: Registers with at least this many activities are checked by several processes.
+PARALLEL_CHECK_FROM = 20_000
+MAX_CHECK_WORKERS = 4
+
+
+def _entity_clause(entity: str | None) -> Any:
+    from ropa import store
+
+    return store.record_table(ACTIVITY).c.controller == entity if entity else None
+
+
+def _split(keys: list[str], parts: int) -> list[list[str]]:
+    size = -(-len(keys) // parts)
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
+
+
+def _check_in_processes(
+    db: Database,
+    references: dict[str, dict[str, dict]],
+    ranges: list[tuple[str, str]],
+    entity: str | None,
+    rules: list,
+    today: date,
+) -> list[Finding]:
+    """Check each key range in a forked process; party rules run here on what they saw."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ropa import checks
+
+    db.dispose()  # no open connection may cross the fork
+    context = multiprocessing.get_context("fork")
+    jobs = [(db.url, first, last, entity, [r.id for r in rules], today) for first, last in ranges]
+    with ProcessPoolExecutor(len(jobs), mp_context=context) as pool:
+        parts = list(pool.map(_check_range, jobs))
+    ctx = checks.Context(references, today)
+    found: list[Finding] = []
+    for findings, recipients, controllers in parts:
+        found += findings
+        ctx.recipients_seen |= recipients
+        ctx.controllers_seen |= controllers
+    return checks.sort_findings(found + checks.check_parties(ctx, rules))
+
+
+def _check_range(
+    job: tuple[str, str, str, str | None, list[str], date],
+) -> tuple[list[Finding], set[str], set[str]]:
+    """In a worker process: the per-activity findings of the activities in a key range."""
+    import sqlalchemy as sa
+
+    from ropa import checks, store
+
+    url, first, last, entity, rule_ids, today = job
+    db = Database(url)
+    try:
+        with db.read() as conn:
+            references = Registry._references(conn)
+            key = store.record_table(ACTIVITY).c.key
+            if conn.dialect.name != "sqlite":
+                key = key.collate("C")  # the order the ranges were cut in
+            where = key.between(first, last)
+            if entity:
+                where = sa.and_(where, _entity_clause(entity))
+            ctx = checks.Context(references, today)
+            rules = [checks.RULES[r] for r in rule_ids]
+            findings = checks.check_activities(
+                ctx, store.iter_records(conn, ACTIVITY, where), rules
+            )
+    finally:
+        db.dispose()
+    return findings, ctx.recipients_seen, ctx.controllers_seen

@@ -12,7 +12,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -24,6 +24,7 @@ from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
 META = ("version", "created_at", "updated_at")
 _CHUNK = 500  # keys per IN (...) clause
 _SEPARATOR = "\x1f"  # joins the values of a list field in one aggregated row
+_ROW_SEPARATOR = "\x1e"  # joins the rows of a nested list field
 
 
 @contextmanager
@@ -52,121 +53,135 @@ def _chunks(items: list[str]) -> Iterable[list[str]]:
         yield items[i : i + _CHUNK]
 
 
-def read_records(
-    conn: Connection,
-    kind: Kind,
-    keys: list[str] | None = None,
-    where: Any = None,
-    key_range: tuple[str, str] | None = None,
-) -> dict[str, dict]:
-    """Records of a kind by key, sorted by key: all, those with `keys`, those matching
-    `where`, or those whose key lies in `key_range` (inclusive)."""
+def _record_query(kind: Kind, dialect: str, meta: bool = True) -> tuple[sa.Select, list[str]]:
+    """One row per record: its columns, each list field aggregated by a correlated subquery
+    (values joined by a separator; nested rows joined field by field), so that a record is
+    one row and the database does the joining through the primary-key indexes. Validated
+    text never holds the separators (control characters are refused at write time)."""
     table = record_table(kind)
-    names = [f.name for f in kind.scalar_fields] + list(META)
-    query = sa.select(*(table.c[n] for n in names)).order_by(table.c.key)
+    names = [f.name for f in kind.scalar_fields] + (list(META) if meta else [])
+    columns: list[Any] = [table.c[n] for n in names]
+    join = sa.func.group_concat if dialect == "sqlite" else sa.func.string_agg
+    for field in kind.list_fields:
+        if field.type is T.NESTED:
+            nested = nested_table(field)
+            parts: list[Any] = [sa.cast(nested.c.position, sa.String)]
+            for sub in field.nested:
+                parts += [sa.literal(_SEPARATOR), sa.func.coalesce(nested.c[sub.name], "")]
+            aggregate = join(
+                sa.func.concat(*parts) if dialect != "sqlite" else _concat(parts),
+                sa.literal(_ROW_SEPARATOR),
+            )
+            owner = nested.c.activity
+        else:
+            link = LINK_TABLES[(kind.name, field.name)]
+            aggregate = join(link.c.value, sa.literal(_SEPARATOR))
+            owner = link.c.owner
+        subquery = sa.select(aggregate).where(owner == table.c.key).scalar_subquery()
+        columns.append(subquery.label(field.name))
+        names.append(field.name)
+    # Ordered as Python orders keys (code points), on every backend.
+    order = table.c.key if dialect == "sqlite" else table.c.key.collate("C")
+    return sa.select(*columns).order_by(order), names
+
+
+def _concat(parts: list[Any]) -> Any:
+    expression = parts[0]
+    for part in parts[1:]:
+        expression = expression.op("||")(part)
+    return expression
+
+
+def _to_records(kind: Kind, names: list[str], rows: Iterable[Any]) -> list[dict]:
+    defaults = [(f.name, f.empty()) for f in kind.scalar_fields if f.empty() is not None]
+    dates = [f.name for f in kind.scalar_fields if f.type is T.DATE]
+    bools = [f.name for f in kind.scalar_fields if f.type is T.BOOL]
+    joined = [
+        (f.name, f.codes.order if f.type is T.CODES else None)
+        for f in kind.list_fields
+        if f.type is not T.NESTED
+    ]
+    nested = [(f.name, [s.name for s in f.nested]) for f in kind.list_fields if f.type is T.NESTED]
+    records = []
+    with gc_paused():
+        for row in rows:
+            record = dict(zip(names, row, strict=True))
+            for name, empty in defaults:
+                if record[name] is None:
+                    record[name] = empty
+            for name in dates:  # plain SQL on SQLite gives dates as text
+                if isinstance(record[name], str):
+                    record[name] = date.fromisoformat(record[name])
+            for name in bools:
+                record[name] = bool(record[name])
+            for name, order in joined:
+                value = record[name]
+                if value:
+                    values = value.split(_SEPARATOR)
+                    if len(values) > 1:
+                        values.sort(key=order)
+                    record[name] = values
+                else:
+                    record[name] = []
+            for name, fields in nested:
+                value = record[name]
+                items = []
+                if value:
+                    for text in value.split(_ROW_SEPARATOR):
+                        position, *cells = text.split(_SEPARATOR)
+                        items.append(
+                            (
+                                int(position),
+                                {f: c or None for f, c in zip(fields, cells, strict=True)},
+                            )
+                        )
+                    items.sort(key=_first)
+                record[name] = [item for _, item in items]
+            records.append(record)
+    return records
+
+
+def _first(pair: tuple) -> Any:
+    return pair[0]
+
+
+def read_records(
+    conn: Connection, kind: Kind, keys: list[str] | None = None, where: Any = None
+) -> dict[str, dict]:
+    """Records of a kind by key, in key order: all, those with `keys`, or those matching
+    `where`."""
+    query, names = _record_query(kind, conn.dialect.name)
+    table = record_table(kind)
     if where is not None:
         query = query.where(where)
-    if key_range is not None:
-        query = query.where(table.c.key.between(*key_range))
     if keys is None:
         rows = conn.execute(query).all()
     else:
         rows = []
         for chunk in _chunks(sorted(set(keys))):
             rows += conn.execute(query.where(table.c.key.in_(chunk))).all()
-        rows.sort(key=lambda r: r[0])
-    # Columns that hold NULL for an empty field whose empty value is not None (none so far,
-    # but a new field with another empty value must not come out as None).
-    defaults = [(f.name, f.empty()) for f in kind.scalar_fields if f.empty() is not None]
-    lists = [f.name for f in kind.list_fields]
-    records = {}
-    for row in rows:
-        record = dict(zip(names, row, strict=True))
-        for name, empty in defaults:
-            if record[name] is None:
-                record[name] = empty
-        for name in lists:
-            record[name] = []
-        records[row[0]] = record
-    if records and kind.list_fields:
-        wanted = None if keys is None and where is None else list(records)
-        _read_lists(conn, kind, records, wanted, key_range)
-    return records
+    return {r["key"]: r for r in _to_records(kind, names, rows)}
 
 
 def iter_records(
-    conn: Connection, kind: Kind, where: Any = None, batch: int = 2000
+    conn: Connection, kind: Kind, where: Any = None, batch: int = 1000
 ) -> Iterator[dict]:
-    """Records of a kind in key order, read `batch` at a time so memory stays flat."""
-    table = record_table(kind)
-    query = sa.select(table.c.key)
+    """Records of a kind in key order, streamed `batch` at a time so memory stays flat
+    (without version and timestamps, which exports and checks do not use)."""
+    query, names = _record_query(kind, conn.dialect.name, meta=False)
     if where is not None:
         query = query.where(where)
-    # Sorted here, not by the database, so that every backend gives the same order.
-    keys = sorted(conn.execute(query).scalars())
-    for i in range(0, len(keys), batch):
-        chunk = keys[i : i + batch]
-        with gc_paused():
-            if conn.dialect.name == "sqlite" and where is None:
-                # SQLite compares text byte by byte, as Python compares keys: a key range
-                # selects exactly this chunk, through the primary-key indexes.
-                records = read_records(conn, kind, key_range=(chunk[0], chunk[-1]))
-            else:
-                records = read_records(conn, kind, chunk)
-        yield from records.values()
-
-
-def _owned_rows(
-    conn: Connection,
-    query: sa.Select,
-    owner: sa.Column,
-    keys: list[str] | None,
-    key_range: tuple[str, str] | None = None,
-) -> list:
-    if key_range is not None:
-        return conn.execute(query.where(owner.between(*key_range))).all()
-    if keys is None:
-        return conn.execute(query).all()
-    rows = []
-    for chunk in _chunks(keys):
-        rows += conn.execute(query.where(owner.in_(chunk))).all()
-    return rows
-
-
-def _read_lists(
-    conn: Connection,
-    kind: Kind,
-    records: dict[str, dict],
-    keys: list[str] | None,
-    key_range: tuple[str, str] | None = None,
-) -> None:
-    for field in kind.list_fields:
-        name = field.name
-        if field.type is T.NESTED:
-            table = nested_table(field)
-            columns = [f.name for f in field.nested]
-            query = sa.select(table.c.activity, table.c.position, *(table.c[c] for c in columns))
-            rows = sorted(
-                _owned_rows(conn, query, table.c.activity, keys, key_range),
-                key=lambda r: (r[0], r[1]),
-            )
-            for row in rows:
-                record = records.get(row[0])
-                if record is not None:
-                    record[name].append(dict(zip(columns, row[2:], strict=True)))
-            continue
-        # One row per owner with its values joined: a tenth of the rows to turn into Python
-        # objects. Keys, codes and countries never hold the separator.
-        table = LINK_TABLES[(kind.name, field.name)]
-        join = sa.func.group_concat if conn.dialect.name == "sqlite" else sa.func.string_agg
-        query = sa.select(table.c.owner, join(table.c.value, _SEPARATOR)).group_by(table.c.owner)
-        order = field.codes.order if field.type is T.CODES else None
-        for owner, joined in _owned_rows(conn, query, table.c.owner, keys, key_range):
-            record = records.get(owner)
-            if record is not None:
-                values = joined.split(_SEPARATOR)
-                values.sort(key=order)
-                record[name] = values
+    # Run as plain SQL: the rows skip SQLAlchemy's per-value type processing, which would
+    # cost more than the query; _to_records converts the few typed columns itself.
+    compiled = query.compile(dialect=conn.dialect)
+    if compiled.positiontup is not None:
+        params: Any = tuple(compiled.params[name] for name in compiled.positiontup)
+    else:
+        params = compiled.params
+    result = conn.execution_options(stream_results=True).exec_driver_sql(str(compiled), params)
+    with gc_paused():  # for the whole stream: re-enabling it per batch costs a collection each
+        while rows := result.fetchmany(batch):
+            yield from _to_records(kind, names, rows)
 
 
 def read_names(conn: Connection, kind: Kind) -> dict[str, str]:

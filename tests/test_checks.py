@@ -345,3 +345,15 @@ def _edit(**kwargs):
     from ropa.registry import Edit
 
     return Edit(**kwargs)
+
+
+def test_checking_in_several_processes_finds_the_same(sample, monkeypatch):
+    import ropa.registry
+
+    sequential = sample.findings(today=TODAY)
+    by_entity = sample.findings(entity="imperva-inc", today=TODAY)
+    monkeypatch.setattr(ropa.registry, "PARALLEL_CHECK_FROM", 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    assert sample.findings(today=TODAY) == sequential
+    assert sample.findings(entity="imperva-inc", today=TODAY) == by_entity
+    assert len(sequential) == 15

@@ -375,3 +375,18 @@ YAML_TEXT = st.text(
 def test_yaml_emitter_writes_any_text_so_that_it_reads_back_the_same(text):
     value = {"a": text, "b": [text, {"c": text}], "n": 12, "t": True, "e": []}
     assert load_text(dump_yaml(value), "yaml", "t") == value
+
+
+def test_streamed_export_is_the_same_text_as_the_whole_document(sample):
+    from ropa.io.document import json_chunks, yaml_chunks
+
+    doc = sample.document()
+    with sample.document_sections() as sections:
+        assert "".join(yaml_chunks(sections)) == dump_yaml(doc)
+    with sample.document_sections() as sections:
+        assert "".join(json_chunks(sections)) == dump_json(doc)
+    empty = {"ropa": 1, "parties": [], "activities": []}
+    parts = [("parties", iter([[]])), ("activities", iter([[], []]))]
+    assert "".join(json_chunks(iter(parts))) == dump_json(empty)
+    parts = [("parties", iter([[]])), ("activities", iter([[], []]))]
+    assert "".join(yaml_chunks(iter(parts))) == dump_yaml(empty)

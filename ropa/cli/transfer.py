@@ -1,6 +1,8 @@
 """`ropa import` and `ropa export`: files in and out of the register."""
 
 import sys
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -128,26 +130,169 @@ def export_json(
 
 
 def _export_document(fmt: DocFormat, out: Path | None) -> None:
-    from ropa.io.document import dumps
+    from ropa.io.document import json_chunks, yaml_chunks
 
-    text = dumps(state().registry.document(), fmt.value)
-    if out is not None and str(out) == "-":
-        sys.stdout.write(text)
-        return
-    target = write_text(out or DEFAULT_OUT / f"registry.{fmt.value}", text)
+    chunks = yaml_chunks if fmt is DocFormat.yaml else json_chunks
+    with state().registry.document_sections() as sections:
+        if out is not None and str(out) == "-":
+            for chunk in chunks(sections):
+                sys.stdout.write(chunk)
+            return
+        target = write_text(out or DEFAULT_OUT / f"registry.{fmt.value}", chunks(sections))
     console(stderr=True).print(f"wrote {target}")
 
 
-def write_text(path: Path, text: str) -> Path:
+def write_text(path: Path, text: str | Iterable[str]) -> Path:
     """Write a file whole (via a temporary file), so a failed export leaves no half file."""
-    if not path.parent.exists():
+    with replacing(path) as temporary, open(temporary, "w", encoding="utf-8") as f:
+        if isinstance(text, str):
+            f.write(text)
+        else:
+            f.writelines(text)
+    return path
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` that replaces it on success and vanishes on failure."""
+    if not path.parent.is_dir():
         raise RopaError(f"folder {path.parent} does not exist")
     temporary = path.with_name(f".{path.name}.tmp")
-    temporary.write_text(text, encoding="utf-8")
-    temporary.replace(path)
-    return path
+    try:
+        yield temporary
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
 
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_files)
     app.add_typer(export_app, name="export")
+
+
+class Role(StrEnum):
+    controller = "controller"
+    processor = "processor"
+
+
+EntityOption = typer.Option("--entity", help="Only this group member's activities (key or name).")
+RoleOption = typer.Option(
+    "--role", help="Only the controller (Art. 30(1)) or processor (Art. 30(2)) record."
+)
+RetiredOption = typer.Option("--include-retired", help="Include retired activities.")
+
+
+@export_app.command("xlsx")
+def export_xlsx(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Workbook (a folder with --per-entity) [default: exports/ropa-record.xlsx]",
+        ),
+    ] = None,
+    entity: Annotated[str | None, EntityOption] = None,
+    per_entity: Annotated[
+        bool,
+        typer.Option(
+            "--per-entity", help="One workbook per group member, in the folder given by -o."
+        ),
+    ] = False,
+    role: Annotated[Role | None, RoleOption] = None,
+    include_retired: Annotated[bool, RetiredOption] = False,
+    with_findings: Annotated[
+        bool,
+        typer.Option(
+            "--with-findings", help="Add a Findings sheet with the results of `ropa check`."
+        ),
+    ] = False,
+) -> None:
+    """The Article 30 record as a workbook for auditors and supervisory authorities."""
+    _export_record("xlsx", out, entity, per_entity, role, include_retired, with_findings)
+
+
+@export_app.command("csv")
+def export_csv(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="File to write; - for stdout [default: exports/ropa-record.csv]"
+        ),
+    ] = None,
+    entity: Annotated[str | None, EntityOption] = None,
+    include_retired: Annotated[bool, RetiredOption] = False,
+) -> None:
+    """The controller record (Art. 30(1)) as CSV: UTF-8 with BOM, one row per activity."""
+    _export_record("csv", out, entity, False, Role.controller, include_retired, False)
+
+
+@export_app.command("html")
+def export_html(
+    out: Annotated[
+        Path | None,
+        typer.Option("-o", "--output", help="Page to write [default: exports/ropa-record.html]"),
+    ] = None,
+    entity: Annotated[str | None, EntityOption] = None,
+    role: Annotated[Role | None, RoleOption] = None,
+    include_retired: Annotated[bool, RetiredOption] = False,
+) -> None:
+    """The Article 30 record as one self-contained, printable HTML page."""
+    _export_record("html", out, entity, False, role, include_retired, False)
+
+
+def _export_record(
+    fmt: str,
+    out: Path | None,
+    entity: str | None,
+    per_entity: bool,
+    role: Role | None,
+    include_retired: bool,
+    with_findings: bool,
+) -> None:
+    from ropa.io.record import RecordScope
+
+    registry = state().registry
+    say = console(stderr=True).print
+    if per_entity:
+        if entity:
+            raise typer.BadParameter("--per-entity writes every group member; drop --entity")
+        folder = out or DEFAULT_OUT
+        if not folder.is_dir():
+            raise RopaError(f"folder {folder} does not exist (--per-entity -o takes a folder)")
+        entities = [p["key"] for p in registry.list("party", {"kind": "group-member"})]
+        targets = [(key, folder / f"ropa-record-{key}.{fmt}") for key in entities]
+    else:
+        targets = [(entity, out or DEFAULT_OUT / f"ropa-record.{fmt}")]
+    sheets = (role.value,) if role else ("controller", "processor")
+    for key, target in targets:
+        scope = RecordScope(
+            entity=key, role=role.value if role else None, include_retired=include_retired
+        )
+        findings = registry.findings(key) if with_findings else None
+        with registry.record(scope) as (cover, builder, activities):
+            if per_entity and cover.activities == 0:
+                continue
+            if fmt == "xlsx":
+                from ropa.io.xlsx_record import write_record_workbook
+
+                with replacing(target) as temporary:
+                    report = write_record_workbook(
+                        temporary, cover, builder, activities, sheets, findings
+                    )
+                for problem in report.cut:
+                    typer.echo(f"warning: {problem}", err=True)
+            elif fmt == "csv":
+                from ropa.io.record import CONTROLLER_HEADERS, csv_text
+
+                rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")
+                text = csv_text(rows, CONTROLLER_HEADERS)
+                if str(target) == "-":
+                    sys.stdout.write(text)
+                    continue
+                write_text(target, text)
+            else:
+                from ropa.io.html_record import record_html
+
+                write_text(target, record_html(cover, builder, activities, sheets))
+        say(f"wrote {target} ({cover.activities} activities)")

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import re
+from collections.abc import Iterable, Iterator
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -153,6 +154,41 @@ def _plain_ok(text: str) -> bool:
         return False
     resolved = yaml.resolver.Resolver().resolve(yaml.ScalarNode, text, (True, False))
     return resolved == "tag:yaml.org,2002:str"
+
+
+def yaml_chunks(sections: Iterable[tuple[str, Iterable[list[dict]]]]) -> Iterator[str]:
+    """The document's YAML piece by piece, from (section, batches of records): the same text
+    as :func:`dump_yaml` of the whole document, without holding it."""
+    yield dump_yaml({"ropa": FORMAT_VERSION})
+    for section, batches in sections:
+        empty = True
+        for batch in batches:
+            if batch:
+                if empty:
+                    yield f"{section}:\n"
+                    empty = False
+                yield dump_yaml(batch)
+        if empty:
+            yield f"{section}: []\n"
+
+
+def json_chunks(sections: Iterable[tuple[str, Iterable[list[dict]]]]) -> Iterator[str]:
+    """The document's JSON piece by piece: the same text as :func:`dump_json`."""
+    yield '{\n  "ropa": ' + json.dumps(FORMAT_VERSION)
+    for section, batches in sections:
+        empty = True
+        for batch in batches:
+            for record in batch:
+                text = json.dumps(record, indent=2, ensure_ascii=False, default=json_default)
+                yield (f',\n  "{section}": [\n' if empty else ",\n") + _indent(text, 4)
+                empty = False
+        yield f',\n  "{section}": []' if empty else "\n  ]"
+    yield "\n}\n"
+
+
+def _indent(text: str, spaces: int) -> str:
+    pad = " " * spaces
+    return pad + text.replace("\n", "\n" + pad)
 
 
 def json_default(value: Any) -> Any:

@@ -8,9 +8,10 @@ per-cell styles are only used for dates and for text that must not become a form
 from __future__ import annotations
 
 from collections.abc import Iterable
+from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ropa.io.record import (
     CONTROLLER_BANDS,
@@ -24,6 +25,11 @@ from ropa.io.record import (
     needs_escape,
 )
 from ropa.validate import MAX_TEXT
+
+if TYPE_CHECKING:
+    from ropa.checks import Finding
+
+FINDING_HEADERS = ["Rule", "Severity", "Record kind", "Record key", "Name", "Finding"]
 
 MIN_WIDTH, MAX_WIDTH = 10, 60
 HEADER_FILL = "#1F3864"
@@ -48,6 +54,7 @@ class _Sheet:
         self.dates = {i for i, h in enumerate(headers) if h in DATE_COLUMNS}
         self.widths = [max(MIN_WIDTH, min(MAX_WIDTH, len(h) + 2)) for h in headers]
         self.row = 0
+        self.cut: list[str] = []
         if bands:
             for label, first, last in bands:
                 if first == last:
@@ -77,6 +84,14 @@ class _Sheet:
                 sheet.write_datetime(row, col, value, formats["date"])
                 continue
             text = str(value)
+            if len(text) > MAX_TEXT:
+                # A cell holds 32,767 characters: say so in the cell and in the report.
+                self.cut.append(
+                    f"{self.sheet.name}!{_cell_name(row, col)} ({self.headers[col]}): "
+                    f"{len(text)} characters, cut to {MAX_TEXT}; the full text is in the "
+                    "registry document"
+                )
+                text = text[: MAX_TEXT - 20] + " … [text cut here]"
             sheet.write_string(
                 row, col, text, formats["escaped"] if needs_escape(text) else formats["cell"]
             )
@@ -92,14 +107,23 @@ class _Sheet:
         self.sheet.autofilter(self.header_row, 0, last_row, len(self.headers) - 1)
 
 
+@dataclass
+class WorkbookReport:
+    """What was written: data rows per sheet, and any cell whose text had to be cut."""
+
+    rows: dict[str, int] = field(default_factory=dict)
+    cut: list[str] = field(default_factory=list)
+
+
 def write_record_workbook(
     path: Path,
     cover: Cover,
     builder: RecordBuilder,
     activities: Iterable[dict],
     sheets: tuple[str, ...] = ("controller", "processor"),
-) -> dict[str, int]:
-    """Write the record workbook; returns the number of data rows per sheet."""
+    findings: list[Finding] | None = None,
+) -> WorkbookReport:
+    """Write the record workbook (with a Findings sheet when findings are given)."""
     import xlsxwriter
 
     book = xlsxwriter.Workbook(
@@ -143,13 +167,28 @@ def write_record_workbook(
             controller.write(builder.controller_row(activity))
         for sheet, row in builder.detail_rows(activity):
             details[sheet].write(row)
-    counts = {}
-    for sheet in [controller, processor, *details.values()]:
-        if sheet is not None:
-            sheet.finish()
-            counts[sheet.sheet.name] = sheet.row - sheet.header_row - 1
+    written = [s for s in (controller, processor, *details.values()) if s is not None]
+    if findings is not None:
+        sheet = _Sheet(book, formats, "Findings", FINDING_HEADERS, freeze_col=0)
+        for f in findings:
+            sheet.write([f.rule, f.severity, f.kind, f.key, f.name, f.message])
+        written.append(sheet)
+    report = WorkbookReport()
+    for sheet in written:
+        sheet.finish()
+        report.rows[sheet.sheet.name] = sheet.row - sheet.header_row - 1
+        report.cut += sheet.cut
     book.close()
-    return counts
+    return report
+
+
+def _cell_name(row: int, col: int) -> str:
+    letters = ""
+    col += 1
+    while col:
+        col, rest = divmod(col - 1, 26)
+        letters = chr(65 + rest) + letters
+    return f"{letters}{row + 1}"
 
 
 def _formats(book: Any) -> dict[str, Any]:
