@@ -10,6 +10,12 @@ def test_demo_creates_the_database_and_writes_the_exports(cli, tmp_path):
     assert result.exit_code == 0, result.stderr
     assert "wrote exports/registry.yaml" in result.stdout
     assert "wrote exports/check-report.txt" in result.stdout
+    assert "wrote exports/ropa-record.xlsx" in result.stdout
+    assert "wrote exports/ropa-record.html" in result.stdout
+    from openpyxl import load_workbook
+
+    book = load_workbook(tmp_path / "exports" / "ropa-record.xlsx")
+    assert book["Controller record"].max_row == 2 + 14
     report = (tmp_path / "exports" / "check-report.txt").read_text(encoding="utf-8")
     assert "R17 warning review overdue since 2022-03-10" in report
     assert report.splitlines()[-1] == "0 errors, 15 warnings in 14 activities and 1 other record"

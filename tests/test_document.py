@@ -363,10 +363,42 @@ def test_any_text_survives_yaml_and_json_round_trips_or_is_refused(tmp_path_fact
 YAML_TEXT = st.text(
     alphabet=st.characters(blacklist_categories=("Cs",)), min_size=0, max_size=40
 ) | st.sampled_from(
-    ["- item", "? key", "key: value", "# comment", "!tag", "&anchor", "*alias", "%TAG", "`x`",
-     "| block", "> folded", "'q", '"q', "a #b", "trailing:", "x\u2028y", "x\x85y", "\ufeffbom",
-     "line\n  indented\n\nlast", "tab\n\tstart", "2026-01-15", "1:20", "0x1F", "1_000", "~",
-     "Yes", "off", ".inf", "<<", "=", "null", "-1", "+1", "1e3"]
+    [
+        "- item",
+        "? key",
+        "key: value",
+        "# comment",
+        "!tag",
+        "&anchor",
+        "*alias",
+        "%TAG",
+        "`x`",
+        "| block",
+        "> folded",
+        "'q",
+        '"q',
+        "a #b",
+        "trailing:",
+        "x\u2028y",
+        "x\x85y",
+        "\ufeffbom",
+        "line\n  indented\n\nlast",
+        "tab\n\tstart",
+        "2026-01-15",
+        "1:20",
+        "0x1F",
+        "1_000",
+        "~",
+        "Yes",
+        "off",
+        ".inf",
+        "<<",
+        "=",
+        "null",
+        "-1",
+        "+1",
+        "1e3",
+    ]
 )
 
 

@@ -12,11 +12,13 @@ from ropa.cli.output import console
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("exports"),
 ) -> None:
-    """Create the database if needed, load the sample registry and write its outputs."""
+    """Create the database if needed, load the sample registry and write its outputs: the
+    registry document, the check report, the record workbook and the record page."""
     from ropa.checks import summary
-    from ropa.cli.transfer import write_text
-    from ropa.io.document import dumps, read_document
+    from ropa.exports import export_document, export_record, write_text
+    from ropa.io.document import read_document
     from ropa.io.findings import render_text
+    from ropa.io.record import RecordScope
     from ropa.reference import SAMPLE_DIR
 
     st = state()
@@ -34,15 +36,16 @@ def demo(
         f"{sum(report.updated.values())} updated, {sum(report.unchanged.values())} unchanged"
     )
     out.mkdir(parents=True, exist_ok=True)
-    document = st.registry.document()
-    written = [write_text(out / "registry.yaml", dumps(document, "yaml"))]
+    written = [export_document(st.registry, "yaml", out / "registry.yaml")]
     findings = st.registry.findings()
     written.append(write_text(out / "check-report.txt", render_text(findings)))
+    for fmt in ("xlsx", "html"):
+        export_record(st.registry, fmt, out / f"ropa-record.{fmt}", RecordScope())
+        written.append(out / f"ropa-record.{fmt}")
     for path in written:
         typer.echo(f"wrote {path}")
-    activities = len(document["activities"])
-    say(f"{activities} activities in {db.display_url}; {summary(findings)}")
-    say("try `ropa activity list` and `ropa check`")
+    say(f"{len(st.registry.list('activity'))} activities in {db.display_url}; {summary(findings)}")
+    say("try `ropa activity list`, `ropa check` and the files above")
 
 
 def register(app: typer.Typer) -> None:

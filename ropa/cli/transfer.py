@@ -1,8 +1,6 @@
 """`ropa import` and `ropa export`: files in and out of the register."""
 
 import sys
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
 from enum import StrEnum
 from pathlib import Path
 from typing import Annotated
@@ -130,39 +128,20 @@ def export_json(
 
 
 def _export_document(fmt: DocFormat, out: Path | None) -> None:
-    from ropa.io.document import json_chunks, yaml_chunks
+    from ropa.exports import export_document
 
-    chunks = yaml_chunks if fmt is DocFormat.yaml else json_chunks
-    with state().registry.document_sections() as sections:
-        if out is not None and str(out) == "-":
-            for chunk in chunks(sections):
-                sys.stdout.write(chunk)
-            return
-        target = write_text(out or DEFAULT_OUT / f"registry.{fmt.value}", chunks(sections))
-    console(stderr=True).print(f"wrote {target}")
+    to_stdout = out is not None and str(out) == "-"
+    target = None if to_stdout else out or _default_folder() / f"registry.{fmt.value}"
+    export_document(state().registry, fmt.value, target)
+    if target is not None:
+        console(stderr=True).print(f"wrote {target}")
 
 
-def write_text(path: Path, text: str | Iterable[str]) -> Path:
-    """Write a file whole (via a temporary file), so a failed export leaves no half file."""
-    with replacing(path) as temporary, open(temporary, "w", encoding="utf-8") as f:
-        if isinstance(text, str):
-            f.write(text)
-        else:
-            f.writelines(text)
-    return path
-
-
-@contextmanager
-def replacing(path: Path) -> Iterator[Path]:
-    """A temporary path beside `path` that replaces it on success and vanishes on failure."""
-    if not path.parent.is_dir():
-        raise RopaError(f"folder {path.parent} does not exist")
-    temporary = path.with_name(f".{path.name}.tmp")
-    try:
-        yield temporary
-        temporary.replace(path)
-    finally:
-        temporary.unlink(missing_ok=True)
+def _default_folder() -> Path:
+    """exports/ under the working directory, created when missing (a folder the user names
+    must exist)."""
+    DEFAULT_OUT.mkdir(exist_ok=True)
+    return DEFAULT_OUT
 
 
 def register(app: typer.Typer) -> None:
@@ -250,6 +229,7 @@ def _export_record(
     include_retired: bool,
     with_findings: bool,
 ) -> None:
+    from ropa.exports import export_record
     from ropa.io.record import RecordScope
 
     registry = state().registry
@@ -257,42 +237,32 @@ def _export_record(
     if per_entity:
         if entity:
             raise typer.BadParameter("--per-entity writes every group member; drop --entity")
-        folder = out or DEFAULT_OUT
+        folder = out or _default_folder()
         if not folder.is_dir():
             raise RopaError(f"folder {folder} does not exist (--per-entity -o takes a folder)")
-        entities = [p["key"] for p in registry.list("party", {"kind": "group-member"})]
-        targets = [(key, folder / f"ropa-record-{key}.{fmt}") for key in entities]
+        members = registry.list("party", {"kind": "group-member"})
+        targets = [(p["key"], folder / f"ropa-record-{p['key']}.{fmt}") for p in members]
     else:
-        targets = [(entity, out or DEFAULT_OUT / f"ropa-record.{fmt}")]
-    sheets = (role.value,) if role else ("controller", "processor")
+        targets = [(entity, out or _default_folder() / f"ropa-record.{fmt}")]
     for key, target in targets:
+        if per_entity and not registry.list("activity", {"entity": key}):
+            continue
         scope = RecordScope(
             entity=key, role=role.value if role else None, include_retired=include_retired
         )
+        if str(target) == "-":
+            _record_to_stdout(registry, scope)
+            continue
         findings = registry.findings(key) if with_findings else None
-        with registry.record(scope) as (cover, builder, activities):
-            if per_entity and cover.activities == 0:
-                continue
-            if fmt == "xlsx":
-                from ropa.io.xlsx_record import write_record_workbook
+        count, warnings = export_record(registry, fmt, target, scope, findings)
+        for warning in warnings:
+            typer.echo(f"warning: {warning}", err=True)
+        say(f"wrote {target} ({count} activities)")
 
-                with replacing(target) as temporary:
-                    report = write_record_workbook(
-                        temporary, cover, builder, activities, sheets, findings
-                    )
-                for problem in report.cut:
-                    typer.echo(f"warning: {problem}", err=True)
-            elif fmt == "csv":
-                from ropa.io.record import CONTROLLER_HEADERS, csv_text
 
-                rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")
-                text = csv_text(rows, CONTROLLER_HEADERS)
-                if str(target) == "-":
-                    sys.stdout.write(text)
-                    continue
-                write_text(target, text)
-            else:
-                from ropa.io.html_record import record_html
+def _record_to_stdout(registry, scope) -> None:
+    from ropa.io.record import CONTROLLER_HEADERS, csv_chunks
 
-                write_text(target, record_html(cover, builder, activities, sheets))
-        say(f"wrote {target} ({cover.activities} activities)")
+    with registry.record(scope) as (_, builder, activities):
+        rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")
+        sys.stdout.writelines(csv_chunks(rows, CONTROLLER_HEADERS))

@@ -32,10 +32,14 @@ thead tr.band th { background: #d9e1f2; color: #1a1a1a; text-align: center; }
 tbody tr:nth-child(even) td { background: #f5f8fc; }
 table.cover th { width: 16rem; background: #f0f3f9; }
 .wide { overflow-x: auto; }
+.wide table { width: max-content; max-width: none; }
+.wide td, .wide th { min-width: 7rem; max-width: 22rem; }
 @media print {
   @page { size: A4 landscape; margin: 1cm; }
   body { margin: 0; font-size: 8pt; }
   .wide { overflow: visible; }
+  .wide table { width: 100%; }
+  .wide td, .wide th { min-width: 0; }
   thead { display: table-header-group; }
   tr { page-break-inside: avoid; }
 }

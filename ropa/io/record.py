@@ -122,6 +122,69 @@ DETAIL_HEADERS = {
 }
 #: Columns written as real dates.
 DATE_COLUMNS = {"Last reviewed", "Next review due"}
+#: Column widths (in characters) by header: fitted to what the column usually holds, so
+#: that rows can be given their height while they stream. Other columns get DEFAULT_WIDTH.
+WIDTHS = {
+    "Activity ID": 18,
+    "Processing activity": 28,
+    "Business function": 16,
+    "Controller": 18,
+    "Joint controllers": 18,
+    "Purposes of processing": 28,
+    "Categories of data subjects": 22,
+    "Categories of personal data": 24,
+    "Special category or criminal offence data": 22,
+    "Categories of recipients": 18,
+    "Recipients": 26,
+    "Third countries or international organisations": 18,
+    "Transfer safeguards": 36,
+    "Retention (time limits for erasure)": 40,
+    "Technical and organisational security measures": 28,
+    "Article 6 lawful basis": 22,
+    "Article 9 condition": 20,
+    "Legitimate interests": 28,
+    "Legitimate interests assessment": 20,
+    "Source of personal data": 24,
+    "Location of personal data": 24,
+    "Automated decision-making": 16,
+    "DPIA required": 10,
+    "DPIA status": 11,
+    "DPIA link": 18,
+    "Status": 9,
+    "Last reviewed": 11,
+    "Next review due": 11,
+    "Processor": 26,
+    "Controllers on whose behalf we act": 30,
+    "Categories of processing": 40,
+    "Data protection officer": 24,
+    "Representative": 24,
+    "Country or organisation": 20,
+    "Recipient": 26,
+    "Transfer mechanism": 28,
+    "Safeguard documentation": 36,
+    "Safeguard document": 20,
+    "Transfer impact assessment": 20,
+    "Data category": 24,
+    "Retention period": 14,
+    "Runs from": 20,
+    "At the end": 11,
+    "Criteria": 40,
+    "Legal reference": 20,
+    "Category of recipient": 18,
+    "Country": 14,
+    "Contract (Art. 28)": 20,
+    "EU-US Data Privacy Framework": 12,
+    "Special category": 22,
+    "Description": 40,
+    "Data subject category": 24,
+    "Vulnerable": 10,
+    "Security measure": 28,
+    "Kind": 14,
+    "System": 26,
+    "Provider": 24,
+    "Hosting countries": 20,
+}
+DEFAULT_WIDTH = 20
 FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 TITLE = "Record of processing activities (GDPR Article 30)"
 
@@ -134,13 +197,16 @@ def needs_escape(text: str) -> bool:
 
 
 def escape_csv(text: str) -> str:
-    """CSV cells that could start a formula get a leading apostrophe."""
-    return "'" + text if needs_escape(text) else text
+    """CSV cells that could start a formula get a leading apostrophe (and so do cells that
+    start with one, so that the escape can always be taken off again)."""
+    return "'" + text if needs_escape(text) or text.startswith("'") else text
 
 
 def unescape_csv(text: str) -> str:
     """The original text of a cell escaped by :func:`escape_csv`."""
-    return text[1:] if text.startswith("'") and needs_escape(text[1:]) else text
+    if text.startswith("'") and (needs_escape(text[1:]) or text[1:].startswith("'")):
+        return text[1:]
+    return text
 
 
 def describe_duration(duration: str) -> str:
@@ -486,15 +552,20 @@ class Cover:
         return out
 
 
-def csv_text(rows: Iterable[list], headers: list[str]) -> str:
-    """The controller record as CSV: UTF-8 with BOM (Excel opens it right), formula-safe."""
+def csv_chunks(rows: Iterable[list], headers: list[str]) -> Iterator[str]:
+    """The controller record as CSV: UTF-8 with BOM (Excel opens it right), CRLF line ends,
+    formula-safe cells; one row of text at a time."""
     out = io.StringIO()
-    out.write("\ufeff")
     writer = csv.writer(out, lineterminator="\r\n")
+    out.write("\ufeff")
     writer.writerow(headers)
     for row in rows:
         writer.writerow([escape_csv(_text(v)) for v in row])
-    return out.getvalue()
+        if out.tell() > 65536:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
 
 
 def _text(value: object) -> str:

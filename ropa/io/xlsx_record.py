@@ -17,9 +17,11 @@ from ropa.io.record import (
     CONTROLLER_BANDS,
     CONTROLLER_HEADERS,
     DATE_COLUMNS,
+    DEFAULT_WIDTH,
     DETAIL_HEADERS,
     PROCESSOR_HEADERS,
     TITLE,
+    WIDTHS,
     Cover,
     RecordBuilder,
     needs_escape,
@@ -31,7 +33,9 @@ if TYPE_CHECKING:
 
 FINDING_HEADERS = ["Rule", "Severity", "Record kind", "Record key", "Name", "Finding"]
 
-MIN_WIDTH, MAX_WIDTH = 10, 60
+LINE_HEIGHT = 12.75  # points per line of 10-point text
+MAX_HEIGHT = 409  # the tallest row a spreadsheet allows
+CUT_MARK = " … [text cut here]"
 HEADER_FILL = "#1F3864"
 BAND_FILL = "#D9E1F2"
 
@@ -52,7 +56,9 @@ class _Sheet:
         self.formats = formats
         self.headers = headers
         self.dates = {i for i, h in enumerate(headers) if h in DATE_COLUMNS}
-        self.widths = [max(MIN_WIDTH, min(MAX_WIDTH, len(h) + 2)) for h in headers]
+        self.widths = [WIDTHS.get(h, DEFAULT_WIDTH) for h in headers]
+        for col, width in enumerate(self.widths):
+            self.sheet.set_column(col, col, width)
         self.row = 0
         self.cut: list[str] = []
         if bands:
@@ -65,7 +71,9 @@ class _Sheet:
         self.header_row = self.row
         for col, header in enumerate(headers):
             self.sheet.write_string(self.row, col, header, formats["header"])
-        self.sheet.set_row(self.row, 32)
+        self.sheet.set_row(
+            self.row, _height(max(_lines(h, w) for h, w in zip(headers, self.widths, strict=True)))
+        )
         self.row += 1
         self.sheet.freeze_panes(self.row, freeze_col)
         self.sheet.repeat_rows(0, self.header_row)
@@ -77,6 +85,7 @@ class _Sheet:
 
     def write(self, values: list) -> None:
         sheet, row, formats, widths = self.sheet, self.row, self.formats, self.widths
+        lines = 1
         for col, value in enumerate(values):
             if value is None or value == "":
                 continue
@@ -91,18 +100,18 @@ class _Sheet:
                     f"{len(text)} characters, cut to {MAX_TEXT}; the full text is in the "
                     "registry document"
                 )
-                text = text[: MAX_TEXT - 20] + " … [text cut here]"
+                text = text[: MAX_TEXT - len(CUT_MARK)] + CUT_MARK
             sheet.write_string(
                 row, col, text, formats["escaped"] if needs_escape(text) else formats["cell"]
             )
-            longest = max(len(line) for line in text.split("\n")) if "\n" in text else len(text)
-            if longest + 2 > widths[col]:
-                widths[col] = min(MAX_WIDTH, longest + 2)
+            if "\n" in text or len(text) > widths[col]:
+                lines = max(lines, _lines(text, widths[col]))
+        if lines > 1:
+            # Spreadsheet programs do not grow rows for wrapped text on their own.
+            sheet.set_row(row, _height(lines))
         self.row += 1
 
     def finish(self) -> None:
-        for col, width in enumerate(self.widths):
-            self.sheet.set_column(col, col, width)
         last_row = max(self.row - 1, self.header_row)
         self.sheet.autofilter(self.header_row, 0, last_row, len(self.headers) - 1)
 
@@ -182,6 +191,16 @@ def write_record_workbook(
     return report
 
 
+def _lines(text: str, width: int) -> int:
+    """How many lines a text wraps to in a column `width` characters wide."""
+    usable = max(width - 1, 1)
+    return sum(-(-len(line) // usable) or 1 for line in text.split("\n"))
+
+
+def _height(lines: int) -> float:
+    return min(MAX_HEIGHT, lines * LINE_HEIGHT + 3)
+
+
 def _cell_name(row: int, col: int) -> str:
     letters = ""
     col += 1
@@ -229,6 +248,7 @@ def _write_cover(book: Any, formats: dict, cover: Cover) -> None:
     sheet.write_string(0, 0, TITLE, formats["title"])
     sheet.set_row(0, 24)
     for i, (label, value) in enumerate(cover.rows(), start=2):
+        sheet.set_row(i, _height(_lines(value, 80)))
         sheet.write_string(i, 0, label, formats["label"])
         value = value[:MAX_TEXT]
         sheet.write_string(

@@ -1,0 +1,90 @@
+"""Writing the register's outputs to files: whole or not at all."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from ropa.errors import RopaError
+
+if TYPE_CHECKING:
+    from ropa.checks import Finding
+    from ropa.io.record import RecordScope
+    from ropa.registry import Registry
+
+RECORD_FORMATS = ("xlsx", "csv", "html")
+
+
+@contextmanager
+def replacing(path: Path) -> Iterator[Path]:
+    """A temporary path beside `path` that replaces it on success and vanishes on failure,
+    so that a failed export never leaves half a file."""
+    if not path.parent.is_dir():
+        raise RopaError(f"folder {path.parent} does not exist")
+    temporary = path.with_name(f".{path.name}.tmp")
+    try:
+        yield temporary
+        temporary.replace(path)
+    finally:
+        temporary.unlink(missing_ok=True)
+
+
+def write_text(path: Path, text: str | Iterable[str]) -> Path:
+    """Write text (or text in pieces) to a file, whole or not at all."""
+    with replacing(path) as temporary, open(temporary, "w", encoding="utf-8", newline="") as f:
+        if isinstance(text, str):
+            f.write(text)
+        else:
+            f.writelines(text)
+    return path
+
+
+def export_record(
+    registry: Registry,
+    fmt: str,
+    target: Path,
+    scope: RecordScope,
+    findings: list[Finding] | None = None,
+) -> tuple[int, list[str]]:
+    """Write the Article 30 record of a scope as xlsx, csv (the controller record) or html.
+    Returns the number of activities and warnings about cells that had to be cut."""
+    sheets = (scope.role,) if scope.role else ("controller", "processor")
+    warnings: list[str] = []
+    with registry.record(scope) as (cover, builder, activities):
+        if fmt == "xlsx":
+            from ropa.io.xlsx_record import write_record_workbook
+
+            with replacing(target) as temporary:
+                report = write_record_workbook(
+                    temporary, cover, builder, activities, sheets, findings
+                )
+            warnings = report.cut
+        elif fmt == "csv":
+            from ropa.io.record import CONTROLLER_HEADERS, csv_chunks
+
+            rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")
+            write_text(target, csv_chunks(rows, CONTROLLER_HEADERS))
+        elif fmt == "html":
+            from ropa.io.html_record import record_html
+
+            write_text(target, record_html(cover, builder, activities, sheets))
+        else:
+            raise RopaError(f"unknown record format {fmt!r}; choose {', '.join(RECORD_FORMATS)}")
+    return cover.activities, warnings
+
+
+def export_document(registry: Registry, fmt: str, target: Path | None) -> Path | None:
+    """Write the registry document as yaml or json to a file, or to stdout when target is
+    None; read and written piece by piece."""
+    import sys
+
+    from ropa.io.document import json_chunks, yaml_chunks
+
+    chunks = yaml_chunks if fmt == "yaml" else json_chunks
+    with registry.document_sections() as sections:
+        if target is None:
+            sys.stdout.writelines(chunks(sections))
+            return None
+        return write_text(target, chunks(sections))

@@ -1,0 +1,447 @@
+"""The Article 30 record for auditors: workbook, CSV and HTML."""
+
+from __future__ import annotations
+
+import csv
+import io
+from datetime import date
+
+import pytest
+from openpyxl import load_workbook
+
+from ropa.io.record import (
+    CONTROLLER_HEADERS,
+    DETAIL_HEADERS,
+    PROCESSOR_HEADERS,
+    describe_duration,
+    describe_retention,
+    escape_csv,
+    unescape_csv,
+)
+
+SHEETS = [
+    "Cover",
+    "Controller record",
+    "Processor record",
+    "Transfers",
+    "Retention",
+    "Recipients",
+    "Data categories",
+    "Data subjects",
+    "Security measures",
+    "Systems",
+]
+
+
+def workbook(cli, *args):
+    result = cli("export", "xlsx", "-o", "record.xlsx", *args)
+    assert result.exit_code == 0, result.stderr
+    return load_workbook("record.xlsx")
+
+
+def rows(sheet, first_data_row):
+    return [[c.value for c in row] for row in sheet.iter_rows(min_row=first_data_row)]
+
+
+def test_record_workbook_sheets_headers_and_a_known_activity(initialised, sample):
+    book = workbook(initialised)
+    assert book.sheetnames == SHEETS
+    controller = book["Controller record"]
+    assert [c.value for c in controller[2]] == CONTROLLER_HEADERS
+    assert controller["A1"].value == "Article 30(1) record"
+    assert "A1:O1" in {str(r) for r in controller.merged_cells.ranges}
+    assert controller["P1"].value == "Privacy notice"
+    assert controller["W1"].value == "DPIA" and controller["Z1"].value == "Review"
+    data = {r[0]: dict(zip(CONTROLLER_HEADERS, r, strict=True)) for r in rows(controller, 3)}
+    assert len(data) == 14
+    marketing = data["marketing"]
+    assert marketing["Processing activity"] == "Marketing to interested people"
+    assert marketing["Controller"] == "Imperva, Inc."
+    assert marketing["Article 6 lawful basis"] == (
+        "Consent, Art. 6(1)(a)\nLegitimate interests, Art. 6(1)(f)"
+    )
+    assert marketing["Transfer safeguards"].startswith(
+        "United States: Standard contractual clauses, Art. 46(2)(c) — European Commission"
+    )
+    assert marketing["Third countries or international organisations"] == "United States"
+    assert marketing["Categories of recipients"] == (
+        "Group member\nService provider\nBusiness partner"
+    )
+    assert marketing["Retention (time limits for erasure)"].startswith(
+        "2 years after last interaction or unsubscribe, then delete. Criteria:"
+    )
+    assert marketing["Categories of data subjects"] == "Marketing targets"
+    assert marketing["Last reviewed"].date() == date(2021, 3, 10)
+    assert marketing["Next review due"].date() == date(2022, 3, 10)
+    assert controller["AA3"].number_format == "yyyy-mm-dd"
+    assert marketing["Automated decision-making"] == "None"
+    assert "notes" not in " ".join(CONTROLLER_HEADERS).lower()
+    assert all("plausible" not in str(v) for v in marketing.values())  # notes stay internal
+
+
+def test_record_workbook_layout_for_print_and_screen(initialised, sample):
+    book = workbook(initialised)
+    controller = book["Controller record"]
+    assert controller.freeze_panes == "C3"
+    assert controller.auto_filter.ref == "A2:AB16"
+    assert controller.print_title_rows == "$1:$2"
+    assert controller.page_setup.orientation == "landscape"
+    assert controller.page_setup.fitToWidth in (None, 1)  # 1 is the default, left out
+    assert controller.page_setup.fitToHeight == 0
+    assert controller.sheet_properties.pageSetUpPr.fitToPage
+    assert controller["A2"].font.b and controller["A2"].fill.fgColor.rgb.endswith("1F3864")
+    assert controller["B3"].alignment.wrap_text
+    widths = {k: v.width for k, v in controller.column_dimensions.items()}
+    assert 10 <= widths["A"] <= 60 and widths["H"] <= 60
+    assert book.properties.title == "Record of processing activities (GDPR Article 30)"
+    assert book.properties.creator == "ropa"
+    transfers = book["Transfers"]
+    assert [c.value for c in transfers[1]] == DETAIL_HEADERS["Transfers"]
+    assert transfers.freeze_panes == "C2"
+    assert transfers.max_row == 1 + 13  # every activity but the change of ownership
+
+
+def test_cover_sheet(initialised, sample):
+    cover = dict(rows(workbook(initialised)["Cover"], 3))
+    assert cover["Controller"].startswith("Imperva, Inc.\nAttn: Privacy Office")
+    assert cover["Email"] == "privacy@imperva.com"
+    assert cover["Data protection officer"] == "None recorded"
+    assert cover["Number of activities"] == "14"
+    assert cover["Scope"] == "All group members; controller and processor activities"
+    assert cover["As of"] == "current register"
+    assert cover["Registry fingerprint (SHA-256)"] == sample.fingerprint()
+    assert len(sample.fingerprint()) == 64
+
+
+def test_fingerprint_is_the_sha256_of_the_exported_yaml(initialised, sample, tmp_path):
+    import hashlib
+
+    initialised("export", "yaml", "-o", "registry.yaml")
+    text = (tmp_path / "registry.yaml").read_bytes()
+    assert hashlib.sha256(text).hexdigest() == sample.fingerprint()
+
+
+def test_detail_sheets(initialised, sample):
+    book = workbook(initialised)
+    retention = rows(book["Retention"], 2)
+    cctv = [r for r in retention if r[0] == "premises-security"]
+    assert cctv[0][2:6] == ["Photos and recordings", "30 days", "recording", "Delete"]
+    recipients = rows(book["Recipients"], 2)
+    assert [
+        "marketing",
+        "Marketing to interested people",
+        "Resellers, distributors and referral partners",
+        "Business partner",
+        None,
+        None,
+        None,
+    ] in recipients
+    categories = rows(book["Data categories"], 2)
+    assert any(r[2] == "Social media and advertising interactions" for r in categories)
+    subjects = rows(book["Data subjects"], 2)
+    assert [
+        "recruiting",
+        "Recruiting talent",
+        "Job candidates",
+        "Yes",
+        "People who apply for employment or are referred to Imperva.",
+    ] in subjects
+    systems = rows(book["Systems"], 2)
+    assert [
+        "recruiting",
+        "Recruiting talent",
+        "Applicant tracking system",
+        "Recruiters and recruiting platforms",
+        "United States",
+    ] in systems
+
+
+def test_processor_record_and_roles(initialised, registry):
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {
+                            "key": "acme",
+                            "name": "Acme SE",
+                            "kind": "group-member",
+                            "country": "DE",
+                            "email": "info@acme.example",
+                            "dpo_name": "Dr. Roe",
+                            "dpo_email": "dpo@acme.example",
+                        },
+                        {
+                            "key": "client",
+                            "name": "Client SA",
+                            "kind": "other",
+                            "country": "FR",
+                            "address": "1 rue X, Paris",
+                            "email": "legal@client.example",
+                        },
+                    ],
+                    "purposes": [{"key": "hosting", "name": "Hosting"}],
+                    "activities": [
+                        {
+                            "key": "host",
+                            "name": "Hosting for clients",
+                            "role": "processor",
+                            "controller": "acme",
+                            "processor_for": ["client"],
+                            "purposes": ["hosting"],
+                            "transfers": [
+                                {"country": "IN", "mechanism": "scc", "details": "SCC module 3"}
+                            ],
+                        },
+                        {"key": "own", "name": "Own processing", "controller": "acme"},
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+    book = workbook(initialised)
+    processor = book["Processor record"]
+    assert [c.value for c in processor[1]] == PROCESSOR_HEADERS
+    (row,) = rows(processor, 2)
+    assert row[:2] == ["host", "Hosting for clients"]
+    assert row[2] == "Acme SE\ninfo@acme.example"
+    assert row[3] == "Client SA\n1 rue X, Paris\nlegal@client.example"
+    assert row[5] == "India"
+    assert row[6] == "India: Standard contractual clauses, Art. 46(2)(c) — SCC module 3"
+    assert row[8] == "Dr. Roe\ndpo@acme.example"
+    assert [r[0] for r in rows(book["Controller record"], 3)] == ["own"]
+
+    only_processor = workbook(initialised, "--role", "processor")
+    assert "Controller record" not in only_processor.sheetnames
+    assert [r[0] for r in rows(only_processor["Processor record"], 2)] == ["host"]
+
+
+def test_entity_and_per_entity(initialised, registry, tmp_path):
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {
+                            "key": "de",
+                            "name": "Acme GmbH",
+                            "kind": "group-member",
+                            "email": "de@acme.example",
+                        },
+                        {
+                            "key": "fr",
+                            "name": "Acme SAS",
+                            "kind": "group-member",
+                            "email": "fr@acme.example",
+                        },
+                        {"key": "idle", "name": "Acme Idle", "kind": "group-member"},
+                    ],
+                    "activities": [
+                        {"key": "a-de", "name": "DE", "controller": "de"},
+                        {"key": "a-fr", "name": "FR", "controller": "fr"},
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+    book = workbook(initialised, "--entity", "Acme SAS")
+    assert [r[0] for r in rows(book["Controller record"], 3)] == ["a-fr"]
+    cover = dict(rows(book["Cover"], 3))
+    assert cover["Controller"] == "Acme SAS"
+    assert cover["Scope"].startswith("Acme SAS")
+    (tmp_path / "out").mkdir()
+    result = initialised("export", "xlsx", "--per-entity", "-o", "out")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "ropa-record-de.xlsx",
+        "ropa-record-fr.xlsx",
+    ]
+    de = load_workbook(tmp_path / "out" / "ropa-record-de.xlsx")
+    assert [r[0] for r in rows(de["Controller record"], 3)] == ["a-de"]
+
+
+def test_retired_activities_are_left_out_unless_asked(initialised, registry):
+    registry.import_documents(
+        [
+            (
+                {
+                    "activities": [
+                        {"key": "old", "name": "Old", "status": "retired"},
+                        {"key": "new", "name": "New"},
+                    ]
+                },
+                "doc",
+            )
+        ]
+    )
+    assert [r[0] for r in rows(workbook(initialised)["Controller record"], 3)] == ["new"]
+    everything = workbook(initialised, "--include-retired")
+    assert [r[0] for r in rows(everything["Controller record"], 3)] == ["new", "old"]
+
+
+HOSTILE = ['=HYPERLINK("http://evil","x")', "+1+1", "-2+3", "@SUM(A1)", "=cmd|'/c calc'!A0"]
+
+
+def test_no_exported_cell_is_ever_a_formula(initialised, registry, tmp_path):
+    registry.import_documents(
+        [
+            (
+                {
+                    "purposes": [{"key": f"p{i}", "name": text} for i, text in enumerate(HOSTILE)],
+                    "activities": [
+                        {
+                            "key": "evil",
+                            "name": "=1+1",
+                            "description": "-danger",
+                            "business_function": "@team",
+                            "purposes": [f"p{i}" for i in range(len(HOSTILE))],
+                        }
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+    initialised("export", "xlsx", "-o", "record.xlsx")
+    book = load_workbook("record.xlsx")
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                assert cell.data_type != "f", f"{sheet.title}!{cell.coordinate}"
+    cell = book["Controller record"]["B3"]
+    assert cell.value == "=1+1" and cell.data_type == "s" and cell.quotePrefix
+    assert book["Controller record"]["C3"].value == "@team"
+
+    initialised("export", "csv", "-o", "record.csv")
+    text = (tmp_path / "record.csv").read_text(encoding="utf-8-sig")
+    (header, row) = list(csv.reader(io.StringIO(text)))
+    assert row[1] == "'=1+1" and row[2] == "'@team"
+    assert all(not cell.startswith(("=", "+", "-", "@")) for cell in row)
+
+    initialised("export", "html", "-o", "record.html")
+    page = (tmp_path / "record.html").read_text(encoding="utf-8")
+    assert "<td>=1+1</td>" in page
+
+
+def test_csv_record_is_the_controller_sheet_with_a_bom(initialised, sample, tmp_path):
+    assert initialised("export", "csv").exit_code == 0
+    raw = (tmp_path / "exports" / "ropa-record.csv").read_bytes()
+    assert raw.startswith(b"\xef\xbb\xbf")
+    table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
+    assert table[0] == CONTROLLER_HEADERS
+    assert len(table) == 15
+    recruiting = next(r for r in table if r[0] == "recruiting")
+    assert recruiting[15] == (
+        "Consent, Art. 6(1)(a)\nContract, Art. 6(1)(b)\nLegitimate interests, Art. 6(1)(f)"
+    )
+    assert recruiting[26] == "2021-03-10"
+
+
+def test_html_record_is_one_self_contained_page(initialised, registry, tmp_path):
+    registry.import_documents(
+        [
+            (
+                {
+                    "activities": [
+                        {"key": "x", "name": "<script>alert(1)</script>", "description": "a & b"}
+                    ]
+                },
+                "doc",
+            )
+        ]
+    )
+    assert initialised("export", "html").exit_code == 0
+    page = (tmp_path / "exports" / "ropa-record.html").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>")
+    assert "<script" not in page and "&lt;script&gt;alert(1)&lt;/script&gt;" in page
+    assert "http://" not in page and "https://" not in page and "<link" not in page
+    for heading in (
+        "Controller record (Art. 30(1))",
+        "Processor record (Art. 30(2))",
+        "Transfers",
+        "Retention",
+        "Systems",
+    ):
+        assert f">{heading}</h2>" in page
+    assert "@media print" in page
+
+
+def test_with_findings_adds_a_findings_sheet(initialised, sample):
+    book = workbook(initialised, "--with-findings")
+    assert book.sheetnames[-1] == "Findings"
+    found = rows(book["Findings"], 2)
+    assert len(found) == 15
+    assert found[0][:4] == ["R18", "warning", "party", "imperva-inc"]
+
+
+def test_overlong_cells_are_reported_not_silently_cut(initialised, registry):
+    purposes = [
+        {"key": f"p{i}", "name": f"Purpose number {i:05d} " + "x" * 300} for i in range(120)
+    ]
+    registry.import_documents(
+        [
+            (
+                {
+                    "purposes": purposes,
+                    "activities": [
+                        {"key": "big", "name": "Big", "purposes": [p["key"] for p in purposes]}
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+    result = initialised("export", "xlsx", "-o", "record.xlsx")
+    assert result.exit_code == 0
+    assert "warning: Controller record!F3 (Purposes of processing): 38" in result.stderr
+    cell = load_workbook("record.xlsx")["Controller record"]["F3"].value
+    assert len(cell) == 32_767 and cell.endswith("[text cut here]")
+
+
+def test_export_into_a_missing_folder_fails_cleanly(initialised, sample):
+    result = initialised("export", "xlsx", "-o", "nowhere/record.xlsx")
+    assert result.exit_code == 1
+    assert result.stderr == "error: folder nowhere does not exist\n"
+
+
+@pytest.mark.parametrize(
+    ("duration", "text"),
+    [
+        ("P6Y", "6 years"),
+        ("P1Y", "1 year"),
+        ("P18M", "18 months"),
+        ("P30D", "30 days"),
+        ("P1Y6M", "1 year 6 months"),
+        ("PT12H", "12 hours"),
+        ("P2W", "2 weeks"),
+    ],
+)
+def test_durations_in_words(duration, text):
+    assert describe_duration(duration) == text
+
+
+def test_retention_in_words():
+    rule = {
+        "duration": "P6Y",
+        "trigger": "end of contract",
+        "action": "delete",
+        "criteria": None,
+        "legal_reference": "HGB § 257",
+    }
+    assert describe_retention(rule) == "6 years after end of contract, then delete (HGB § 257)"
+    criteria_only = {
+        "duration": None,
+        "trigger": None,
+        "action": "review",
+        "criteria": "Until the claim is settled.",
+        "legal_reference": None,
+    }
+    assert describe_retention(criteria_only) == "Until the claim is settled. Then review."
+
+
+@pytest.mark.parametrize("text", ["=1", "+1", "-1", "@x", "\tx", "\rx", "\nx", "'=1", "plain"])
+def test_csv_escaping_round_trips(text):
+    assert unescape_csv(escape_csv(text)) == text
+    assert not escape_csv(text).startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
