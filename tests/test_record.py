@@ -316,7 +316,7 @@ def test_no_exported_cell_is_ever_a_formula(initialised, registry, tmp_path):
 
     initialised("export", "csv", "-o", "record.csv")
     text = (tmp_path / "record.csv").read_text(encoding="utf-8-sig")
-    (header, row) = list(csv.reader(io.StringIO(text)))
+    (_header, row) = list(csv.reader(io.StringIO(text)))
     assert row[1] == "'=1+1" and row[2] == "'@team"
     assert all(not cell.startswith(("=", "+", "-", "@")) for cell in row)
 
