@@ -23,6 +23,7 @@ from ropa.validate import Index, check_record, closest, parse_field, parse_neste
 if TYPE_CHECKING:
     from ropa.checks import Finding
     from ropa.io.record import Cover, RecordBuilder, RecordScope
+    from ropa.notice import Notice
     from ropa.store import Change
 
 
@@ -173,6 +174,23 @@ class Registry:
 
         with store.gc_paused():
             return {kind.name: store.read_records(conn, kind) for kind in REFERENCE_KINDS}
+
+    def notice(self, entity: str | None = None) -> Notice:
+        """The privacy notice of the active activities of one group member, or of all."""
+        import sqlalchemy as sa
+
+        from ropa import store
+        from ropa.notice import build_notice
+
+        with self.db.read() as conn:
+            references = self._references(conn)
+            entity = self._resolve_entity(references, entity) if entity else None
+            where = _entity_clause(entity)
+            activities = list(store.iter_records(conn, ACTIVITY, where))
+            table = store.record_table(ACTIVITY)
+            latest = conn.execute(sa.select(sa.func.max(table.c.updated_at))).scalar()
+        updated = latest.date() if latest else datetime.now(UTC).date()
+        return build_notice(references, activities, entity, updated)
 
     @staticmethod
     def _resolve_entity(state: dict[str, dict[str, dict]], entity: str) -> str:

@@ -145,12 +145,13 @@ def main_options(
 
 
 def _register() -> None:
-    from ropa.cli import check, dbcmd, demo, records, transfer
+    from ropa.cli import check, dbcmd, demo, notice, records, transfer
 
     records.register(app)
     dbcmd.register(app)
     transfer.register(app)
     check.register(app)
+    notice.register(app)
     demo.register(app)
 
 

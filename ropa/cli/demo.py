@@ -13,12 +13,13 @@ def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("exports"),
 ) -> None:
     """Create the database if needed, load the sample registry and write its outputs: the
-    registry document, the check report, the record workbook and the record page."""
+    registry document, the check report, the record workbook and page, the privacy notice."""
     from ropa.checks import summary
     from ropa.exports import export_document, export_record, write_text
     from ropa.io.document import read_document
     from ropa.io.findings import render_text
     from ropa.io.record import RecordScope
+    from ropa.notice import to_html, to_markdown
     from ropa.reference import SAMPLE_DIR
 
     st = state()
@@ -42,6 +43,9 @@ def demo(
     for fmt in ("xlsx", "html"):
         export_record(st.registry, fmt, out / f"ropa-record.{fmt}", RecordScope())
         written.append(out / f"ropa-record.{fmt}")
+    notice = st.registry.notice()
+    written.append(write_text(out / "privacy-notice.md", to_markdown(notice)))
+    written.append(write_text(out / "privacy-notice.html", to_html(notice)))
     for path in written:
         typer.echo(f"wrote {path}")
     say(f"{len(st.registry.list('activity'))} activities in {db.display_url}; {summary(findings)}")

@@ -1,0 +1,476 @@
+"""The privacy notice (GDPR Arts. 13 and 14) written from the register.
+
+:func:`build_notice` turns the active activities and what they refer to into a small document
+(sections of paragraphs and lists); :func:`to_markdown` and :func:`to_html` lay it out. The
+shape follows a published privacy statement: who we are; per group of people, how we collect,
+what we collect and how we use their information; sharing; transfers; retention; security;
+rights; changes; contact.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from datetime import date
+from html import escape
+
+from ropa import reference, vocab
+from ropa.io.record import describe_retention
+
+
+@dataclass
+class Item:
+    """A paragraph or list item: an optional bold lead ("Contact information:") and text."""
+
+    text: str
+    lead: str = ""
+
+
+@dataclass
+class Section:
+    title: str
+    level: int = 2
+    paragraphs: list[Item] = field(default_factory=list)
+    items: list[Item] = field(default_factory=list)  # a bulleted list after the paragraphs
+    sections: list[Section] = field(default_factory=list)
+
+
+@dataclass
+class Notice:
+    title: str
+    updated: date
+    sections: list[Section]
+
+
+RIGHTS = {
+    "access": (
+        "Access",
+        "You can ask for a copy of the personal information we hold about you (Art. 15).",
+    ),
+    "rectification": (
+        "Rectification",
+        "You can ask us to correct information that is wrong or incomplete (Art. 16).",
+    ),
+    "erasure": ("Erasure", "You can ask us to delete your information (Art. 17)."),
+    "restriction": (
+        "Restriction",
+        "You can ask us to limit how we use your information (Art. 18).",
+    ),
+    "portability": (
+        "Portability",
+        "Where we process information you gave us on the basis of "
+        "your consent or a contract, you can ask for it in a structured, "
+        "machine-readable format (Art. 20).",
+    ),
+    "object": (
+        "Objection",
+        "Where we rely on legitimate interests (or a public task), you can "
+        "object to the processing on grounds relating to your situation, and at any "
+        "time to direct marketing (Art. 21).",
+    ),
+    "withdraw": (
+        "Withdrawing consent",
+        "Where we rely on your consent, you can withdraw it at "
+        "any time; this does not affect processing before the withdrawal "
+        "(Art. 7(3)).",
+    ),
+    "automated": (
+        "Automated decisions",
+        "You have the right not to be subject to a decision "
+        "based solely on automated processing that significantly affects you, and to "
+        "obtain human intervention (Art. 22).",
+    ),
+    "complaint": (
+        "Complaint",
+        "You can lodge a complaint with a supervisory authority, in "
+        "particular where you live or work or where an infringement took place "
+        "(Art. 77).",
+    ),
+}
+
+
+def _basis_words(codes: Iterable[str]) -> str:
+    return ", ".join(vocab.LAWFUL_BASES.get(c).label for c in codes)
+
+
+def build_notice(
+    references: dict[str, dict[str, dict]],
+    activities: list[dict],
+    entity: str | None,
+    updated: date,
+) -> Notice:
+    """The notice for active activities (of one group member, or of all)."""
+    parties = references["party"]
+    activities = [
+        a
+        for a in activities
+        if a["status"] == "active" and (entity is None or a["controller"] == entity)
+    ]
+    controllers = [
+        parties[k]
+        for k in sorted({a["controller"] for a in activities if a["controller"] in parties})
+    ]
+    if entity and entity in parties and parties[entity] not in controllers:
+        controllers.insert(0, parties[entity])
+    who = _names(controllers) or "we"
+    sections = [
+        Section(
+            "Who we are",
+            paragraphs=[
+                Item(
+                    f"This notice explains how {who} (“we”) collect and use personal "
+                    "information, with whom we share it, how long we keep it, how we protect "
+                    "it, and the rights you have. It is generated from our record of "
+                    "processing activities (GDPR Article 30)."
+                )
+            ]
+            + [Item(_contact_line(p), p["name"]) for p in controllers],
+        )
+    ]
+
+    subjects = references["subject"]
+    used = sorted(
+        {s for a in activities for s in a["data_subjects"] if s in subjects},
+        key=lambda k: subjects[k]["name"].lower(),
+    )
+    general = [
+        a for a in activities if used and set(used) <= set(a["data_subjects"]) and len(used) > 1
+    ]
+    collect = Section("What information we collect and why")
+    for key in used:
+        own = [a for a in activities if key in a["data_subjects"] and a not in general]
+        if own:
+            collect.sections.append(_subject_section(references, subjects[key], own))
+    sections.append(collect)
+    if general:
+        sections.append(
+            Section(
+                "Other reasons for using your information",
+                paragraphs=[
+                    Item(
+                        f"{a['description'] or ''} "
+                        f"Lawful basis: {_basis_words(a['lawful_bases'])}.".strip(),
+                        a["name"] + ".",
+                    )
+                    for a in general
+                ],
+            )
+        )
+
+    sections.append(_sharing(references, activities))
+    sections.append(_transfers(references, activities))
+    sections.append(_retention(references, activities))
+    sections.append(_security(references, activities))
+    sections.append(_rights(activities))
+    sections.append(
+        Section(
+            "Changes to this notice",
+            paragraphs=[
+                Item(
+                    "We update this notice when our processing changes; the date at the top "
+                    "says when it was last updated."
+                )
+            ],
+        )
+    )
+    sections.append(_contact(controllers))
+    return Notice("Privacy notice", updated, sections)
+
+
+def _names(parties: list[dict]) -> str:
+    names = [p["name"] for p in parties]
+    return (
+        names[0]
+        if len(names) == 1
+        else ", ".join(names[:-1]) + " and " + names[-1]
+        if names
+        else ""
+    )
+
+
+def _contact_line(party: dict) -> str:
+    parts = [
+        party["address"].replace("\n", ", ") if party["address"] else None,
+        party["email"],
+        party["phone"],
+    ]
+    return "; ".join(p for p in parts if p) or "No contact details recorded."
+
+
+def _subject_section(references: dict, subject: dict, activities: list[dict]) -> Section:
+    section = Section(subject["name"], level=3)
+    sources = sorted(
+        {s for a in activities for s in a["sources"]},
+        key=lambda k: _name(references["source"], k).lower(),
+    )
+    categories = sorted({c for a in activities for c in a["data_categories"]})
+    how = Section(
+        "How we collect your information",
+        level=4,
+        paragraphs=[
+            Item(_describe(references["source"].get(k)), _lead(references["source"].get(k), k))
+            for k in sources
+        ]
+        or [Item("We do not record the sources of this information.")],
+    )
+    what = Section(
+        "What information we collect",
+        level=4,
+        paragraphs=[
+            Item(_describe(references["category"].get(k)), _lead(references["category"].get(k), k))
+            for k in sorted(categories, key=lambda k: _name(references["category"], k).lower())
+        ],
+    )
+    use = Section("How we use your information", level=4)
+    for a in activities:
+        use.paragraphs.append(Item(a["description"] or "", a["name"] + ":"))
+        if a["lawful_bases"]:
+            use.paragraphs.append(Item(_basis_words(a["lawful_bases"]), "Lawful Basis:"))
+    section.sections = [how, what, use]
+    return section
+
+
+def _name(records: dict, key: str) -> str:
+    return records[key]["name"] if key in records else key
+
+
+def _lead(record: dict | None, key: str) -> str:
+    return (record["name"] if record else key) + ":"
+
+
+def _describe(record: dict | None) -> str:
+    return (record or {}).get("description") or ""
+
+
+def _sharing(references: dict, activities: list[dict]) -> Section:
+    parties = references["party"]
+    recipients = {r for a in activities for r in a["recipients"] if r in parties}
+    section = Section("With whom we share your information")
+    for kind in vocab.PARTY_KINDS:
+        named = sorted(
+            (parties[k] for k in recipients if parties[k]["kind"] == kind.code),
+            key=lambda p: p["name"].lower(),
+        )
+        if named:
+            section.sections.append(
+                Section(
+                    _plural(kind.label),
+                    level=3,
+                    items=[
+                        Item(p["description"] or "", p["name"] + (":" if p["description"] else ""))
+                        for p in named
+                    ],
+                )
+            )
+    if not section.sections:
+        section.paragraphs.append(Item("We do not share your information with others."))
+    return section
+
+
+def _plural(label: str) -> str:
+    special = {
+        "Acquirer or successor": "Acquirers and successors",
+        "Other recipient": "Other recipients",
+    }
+    if label in special:
+        return special[label]
+    return label[:-1] + "ies" if label.endswith("y") else label + "s"
+
+
+def _transfers(references: dict, activities: list[dict]) -> Section:
+    section = Section("International transfers")
+    seen: dict[tuple, None] = {}
+    for a in activities:
+        for t in a["transfers"]:
+            if t["country"] in reference.eea():
+                continue
+            seen[(t["country"], t["mechanism"], t["details"])] = None
+    if not seen:
+        section.paragraphs.append(
+            Item("We do not transfer your information outside the European Economic Area.")
+        )
+        return section
+    section.paragraphs.append(
+        Item(
+            "We transfer personal information outside the European Economic Area, with these "
+            "safeguards:"
+        )
+    )
+    for country, mechanism, details in sorted(seen, key=lambda t: (t[0], t[1] or "")):
+        where = reference.country_name(country)
+        how = (
+            vocab.TRANSFER_MECHANISMS.label(mechanism)
+            if mechanism
+            else "safeguards not yet recorded"
+        )
+        section.items.append(Item(how + (f" — {details}" if details else ""), where + ":"))
+    return section
+
+
+def _retention(references: dict, activities: list[dict]) -> Section:
+    section = Section("Data retention")
+    grouped: dict[str, list[str]] = {}
+    categories = references["category"]
+    for a in activities:
+        for rule in a["retention"]:
+            category = _name(categories, rule["data_category"]) if rule["data_category"] else None
+            grouped.setdefault(describe_retention(rule, category), []).append(a["name"])
+    if not grouped:
+        section.paragraphs.append(
+            Item(
+                "We keep your information only as long as we need it "
+                "for the purposes described above."
+            )
+        )
+    for text, names in grouped.items():
+        section.items.append(Item(text, "; ".join(dict.fromkeys(names)) + ":"))
+    return section
+
+
+def _security(references: dict, activities: list[dict]) -> Section:
+    measures = references["measure"]
+    used = {m for a in activities for m in a["measures"] if m in measures}
+    section = Section(
+        "Security of your information",
+        paragraphs=[
+            Item(
+                "We maintain technical and organisational safeguards designed to protect "
+                "your personal information, including:"
+            )
+        ],
+    )
+    for kind in vocab.MEASURE_KINDS:
+        names = sorted(
+            (measures[m]["name"] for m in used if measures[m]["kind"] == kind.code), key=str.lower
+        )
+        if names:
+            section.items.append(Item(", ".join(names), kind.label + " safeguards:"))
+    return section
+
+
+def _rights(activities: list[dict]) -> Section:
+    bases = {b for a in activities for b in a["lawful_bases"]}
+    wanted = ["access", "rectification", "erasure", "restriction"]
+    if bases & {"consent", "contract"}:
+        wanted.append("portability")
+    if bases & {"legitimate-interests", "public-task"}:
+        wanted.append("object")
+    if "consent" in bases:
+        wanted.append("withdraw")
+    if any(a["automated_decisions"] for a in activities):
+        wanted.append("automated")
+    wanted.append("complaint")
+    return Section(
+        "Your privacy rights",
+        paragraphs=[
+            Item(
+                "Depending on the lawful basis of the processing, you have these rights. "
+                "To exercise them, contact us as shown below."
+            )
+        ],
+        items=[Item(RIGHTS[r][1], RIGHTS[r][0] + ":") for r in wanted],
+    )
+
+
+def _contact(controllers: list[dict]) -> Section:
+    section = Section("Contact us")
+    for party in controllers:
+        section.paragraphs.append(Item(_contact_line(party), party["name"] + ":"))
+        dpo = "; ".join(x for x in (party["dpo_name"], party["dpo_email"], party["dpo_phone"]) if x)
+        if dpo:
+            section.paragraphs.append(Item(dpo, "Data protection officer:"))
+        rep = "; ".join(
+            x
+            for x in (
+                party["representative_name"],
+                party["representative_email"],
+                party["representative_address"],
+            )
+            if x
+        )
+        if rep:
+            section.paragraphs.append(
+                Item(rep.replace("\n", ", "), "Representative in the EU (Art. 27):")
+            )
+    if not section.paragraphs:
+        section.paragraphs.append(Item("No contact details are recorded yet."))
+    return section
+
+
+# -- layout ----------------------------------------------------------------------------------
+
+
+def to_markdown(notice: Notice) -> str:
+    out = [f"# {notice.title}", "", f"Last updated: {notice.updated.isoformat()}", ""]
+
+    def item(i: Item) -> str:
+        text = _md(i.text)
+        return f"**{_md(i.lead)}** {text}".strip() if i.lead else text
+
+    def section(s: Section) -> None:
+        out.extend([f"{'#' * s.level} {_md(s.title)}", ""])
+        for p in s.paragraphs:
+            out.extend([item(p), ""])
+        if s.items:
+            out.extend(f"- {item(i)}" for i in s.items)
+            out.append("")
+        for sub in s.sections:
+            section(sub)
+
+    for s in notice.sections:
+        section(s)
+    return "\n".join(out).rstrip() + "\n"
+
+
+def _md(text: str) -> str:
+    """Text safe in Markdown: no markup or HTML from the register gets interpreted."""
+    for char in "\\`*_[]<>#|":
+        text = text.replace(char, "\\" + char)
+    return text.replace("\n", " ")
+
+
+STYLE = """
+body { font: 16px/1.6 system-ui, -apple-system, "Segoe UI", Roboto, sans-serif; color: #1b1b1b;
+       margin: 0 auto; max-width: 46rem; padding: 1.5rem 1rem 3rem; }
+h1 { font-size: 2rem; line-height: 1.2; margin-bottom: .25rem; }
+h2 { font-size: 1.45rem; margin-top: 2.2rem; border-bottom: 1px solid #d0d7e2;
+     padding-bottom: .25rem; }
+h3 { font-size: 1.2rem; margin-top: 1.8rem; }
+h4 { font-size: 1rem; margin: 1.2rem 0 .4rem; color: #2d3f5f; }
+p { margin: .4rem 0 .8rem; }
+ul { padding-left: 1.3rem; }
+li { margin: .3rem 0; }
+.updated { color: #555; margin-top: 0; }
+@media print { body { max-width: none; font-size: 11pt; } h2 { break-after: avoid; } }
+"""
+
+
+def to_html(notice: Notice) -> str:
+    """A standalone page: inline CSS, no scripts, no external assets; register text escaped."""
+    out = [
+        "<!DOCTYPE html>",
+        '<html lang="en"><head><meta charset="utf-8">',
+        '<meta name="viewport" content="width=device-width, initial-scale=1">',
+        f"<title>{escape(notice.title)}</title><style>{STYLE}</style></head><body><main>",
+        f"<h1>{escape(notice.title)}</h1>",
+        f'<p class="updated">Last updated: <time datetime="{notice.updated.isoformat()}">'
+        f"{notice.updated.strftime('%d %B %Y').lstrip('0')}</time></p>",
+    ]
+
+    def item(i: Item) -> str:
+        lead = f"<strong>{escape(i.lead)}</strong> " if i.lead else ""
+        return lead + escape(i.text)
+
+    def section(s: Section) -> None:
+        out.append(f"<section><h{s.level}>{escape(s.title)}</h{s.level}>")
+        out.extend(f"<p>{item(p)}</p>" for p in s.paragraphs)
+        if s.items:
+            out.append("<ul>" + "".join(f"<li>{item(i)}</li>" for i in s.items) + "</ul>")
+        for sub in s.sections:
+            section(sub)
+        out.append("</section>")
+
+    for s in notice.sections:
+        section(s)
+    out.append("</main></body></html>")
+    return "\n".join(out) + "\n"
