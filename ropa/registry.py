@@ -257,7 +257,7 @@ class Registry:
                 as_of=scope.as_of,
                 generated_at=datetime.now(UTC),
                 activities=conn.execute(count_query).scalar_one(),
-                registry_fingerprint=_fingerprint(conn, references),
+                fingerprint=_fingerprint_later(self.db, conn, references),
                 version=__version__,
             )
             yield cover, RecordBuilder(references), store.iter_records(conn, ACTIVITY, where)
@@ -791,3 +791,58 @@ def _check_range(
     finally:
         db.dispose()
     return findings, ctx.recipients_seen, ctx.controllers_seen
+
+
+#: From this many activities on, the fingerprint of an export is computed by a process of its
+#: own while the export is written.
+PARALLEL_FINGERPRINT_FROM = 20_000
+
+
+def _fingerprint_later(db: Database, conn, references: dict[str, dict[str, dict]]):
+    """A function returning the registry fingerprint of the snapshot `conn` reads.
+
+    For a large register, a forked process computes it while the caller writes the export;
+    it reads its own snapshot, so when the revision log shows that something was written in
+    between, the fingerprint is computed again here, from the caller's snapshot."""
+    import os
+
+    import sqlalchemy as sa
+
+    from ropa import store
+    from ropa.models import Revision
+
+    table = store.record_table(ACTIVITY)
+    total = conn.execute(sa.select(sa.func.count()).select_from(table)).scalar_one()
+    if total < PARALLEL_FINGERPRINT_FROM or (os.cpu_count() or 1) < 2:
+        value = _fingerprint(conn, references)
+        return lambda: value
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    seen = conn.execute(sa.select(sa.func.max(Revision.id))).scalar()
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(_fingerprint_job, db.url)
+
+    def result() -> str:
+        try:
+            value, revision = future.result()
+        finally:
+            pool.shutdown()
+        return value if revision == seen else _fingerprint(conn, references)
+
+    return result
+
+
+def _fingerprint_job(url: str) -> tuple[str, int | None]:
+    """In a worker process: the fingerprint, and the newest revision of the snapshot read."""
+    import sqlalchemy as sa
+
+    from ropa.models import Revision
+
+    db = Database(url)
+    try:
+        with db.read() as conn:
+            revision = conn.execute(sa.select(sa.func.max(Revision.id))).scalar()
+            return _fingerprint(conn, Registry._references(conn)), revision
+    finally:
+        db.dispose()

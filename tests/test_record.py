@@ -445,3 +445,31 @@ def test_retention_in_words():
 def test_csv_escaping_round_trips(text):
     assert unescape_csv(escape_csv(text)) == text
     assert not escape_csv(text).startswith(("=", "+", "-", "@", "\t", "\r", "\n"))
+
+
+def test_fingerprint_computed_by_a_worker_process_is_the_same(sample, monkeypatch):
+    import ropa.registry
+    from ropa.io.record import RecordScope
+
+    expected = sample.fingerprint()
+    monkeypatch.setattr(ropa.registry, "PARALLEL_FINGERPRINT_FROM", 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    with sample.record(RecordScope()) as (cover, _, activities):
+        assert sum(1 for _ in activities) == 14
+        assert cover.registry_fingerprint == expected
+
+
+def test_fingerprint_of_a_worker_that_saw_a_later_write_is_not_used(sample, monkeypatch):
+    import ropa.registry
+    from ropa.io.record import RecordScope
+
+    expected = sample.fingerprint()
+    monkeypatch.setattr(ropa.registry, "PARALLEL_FINGERPRINT_FROM", 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+    monkeypatch.setattr(ropa.registry, "_fingerprint_job", _stale_worker)
+    with sample.record(RecordScope()) as (cover, _, _activities):
+        assert cover.registry_fingerprint == expected
+
+
+def _stale_worker(url):
+    return "0" * 64, -1  # as if it had read a snapshot with another newest revision

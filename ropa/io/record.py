@@ -8,12 +8,12 @@ lay those rows out. Activities stream through one at a time.
 from __future__ import annotations
 
 import csv
-import hashlib
 import io
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from functools import cached_property
 
 from ropa import reference, vocab
 from ropa.checks import next_review
@@ -494,14 +494,6 @@ class RecordBuilder:
             )
 
 
-def fingerprint(yaml_chunks: Iterable[str]) -> str:
-    """SHA-256 of the canonical YAML of the registry document."""
-    digest = hashlib.sha256()
-    for chunk in yaml_chunks:
-        digest.update(chunk.encode("utf-8"))
-    return digest.hexdigest()
-
-
 @dataclass
 class Cover:
     """What the cover sheet (and the HTML page's head) says."""
@@ -511,8 +503,12 @@ class Cover:
     as_of: date | None
     generated_at: datetime
     activities: int
-    registry_fingerprint: str
+    fingerprint: Callable[[], str]  # may still be computing elsewhere: asked for last
     version: str
+
+    @cached_property
+    def registry_fingerprint(self) -> str:
+        return self.fingerprint()
 
     def rows(self) -> list[tuple[str, str]]:
         out: list[tuple[str, str]] = []

@@ -84,13 +84,15 @@ class _Sheet:
         self.sheet.set_footer("&L&A&RPage &P of &N")
 
     def write(self, values: list) -> None:
-        sheet, row, formats, widths = self.sheet, self.row, self.formats, self.widths
+        row, widths = self.row, self.widths
+        write_string = self.sheet.write_string
+        plain, escaped = self.formats["cell"], self.formats["escaped"]
         lines = 1
         for col, value in enumerate(values):
             if value is None or value == "":
                 continue
             if col in self.dates and isinstance(value, date):
-                sheet.write_datetime(row, col, value, formats["date"])
+                self.sheet.write_datetime(row, col, value, self.formats["date"])
                 continue
             text = str(value)
             if len(text) > MAX_TEXT:
@@ -101,14 +103,12 @@ class _Sheet:
                     "registry document"
                 )
                 text = text[: MAX_TEXT - len(CUT_MARK)] + CUT_MARK
-            sheet.write_string(
-                row, col, text, formats["escaped"] if needs_escape(text) else formats["cell"]
-            )
+            write_string(row, col, text, escaped if needs_escape(text) else plain)
             if "\n" in text or len(text) > widths[col]:
                 lines = max(lines, _lines(text, widths[col]))
         if lines > 1:
             # Spreadsheet programs do not grow rows for wrapped text on their own.
-            sheet.set_row(row, _height(lines))
+            self.sheet.set_row(row, _height(lines))
         self.row += 1
 
     def finish(self) -> None:
@@ -154,7 +154,7 @@ def write_record_workbook(
         }
     )
     formats = _formats(book)
-    _write_cover(book, formats, cover)
+    cover_sheet = book.add_worksheet("Cover")  # first in the workbook, written last
     controller = processor = None
     if "controller" in sheets:
         controller = _Sheet(
@@ -182,6 +182,7 @@ def write_record_workbook(
         for f in findings:
             sheet.write([f.rule, f.severity, f.kind, f.key, f.name, f.message])
         written.append(sheet)
+    _write_cover(cover_sheet, formats, cover)
     report = WorkbookReport()
     for sheet in written:
         sheet.finish()
@@ -241,8 +242,7 @@ def _formats(book: Any) -> dict[str, Any]:
     }
 
 
-def _write_cover(book: Any, formats: dict, cover: Cover) -> None:
-    sheet = book.add_worksheet("Cover")
+def _write_cover(sheet: Any, formats: dict, cover: Cover) -> None:
     sheet.set_column(0, 0, 34)
     sheet.set_column(1, 1, 80)
     sheet.write_string(0, 0, TITLE, formats["title"])
