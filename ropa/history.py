@@ -1,24 +1,42 @@
-"""The append-only revision log: one revision per create, update, retire and delete.
+"""The append-only revision log: one revision per create, update, retire and delete, holding
+the full record after the change (before it, for a delete). Nothing in ropa updates or deletes
+a revision.
 
-Nothing in ropa updates or deletes a revision.
+From the log: who changed what and when (:func:`list_revisions`), the register as it stood at
+any moment (:func:`document_as_of`), and what changed between two moments (:func:`diff`).
 """
 
 from __future__ import annotations
 
+import itertools
 import json
-from datetime import UTC, datetime
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ropa.io.document import document_record, json_default
+from ropa.io.document import FORMAT_VERSION, document_record, is_empty, json_default
 from ropa.models import Revision
+from ropa.schema import KINDS
 from ropa.store import Change
+
+REVISIONS = Revision.__table__
 
 
 def utcnow() -> datetime:
     """The time stamped on changes (one place, so tests can freeze it)."""
     return datetime.now(UTC)
+
+
+def end_of_day(day: date) -> datetime:
+    """The first instant after `day` (UTC): "as of D" means everything before it."""
+    return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)
+
+
+def start_of_day(day: date) -> datetime:
+    return datetime.combine(day, time(), tzinfo=UTC)
 
 
 def record_revisions(
@@ -41,10 +59,217 @@ def record_revisions(
                 "at": now,
                 "message": message,
                 "record": json.dumps(
-                    document_record(change.kind, record),
-                    ensure_ascii=False,
-                    default=json_default,
+                    document_record(change.kind, record), ensure_ascii=False, default=json_default
                 ),
             }
         )
-    conn.execute(sa.insert(Revision.__table__), rows)
+    conn.execute(sa.insert(REVISIONS), rows)
+
+
+@dataclass
+class RevisionView:
+    """One revision as `ropa history` shows it."""
+
+    id: int
+    at: datetime
+    actor: str
+    action: str
+    kind: str
+    key: str
+    version: int
+    message: str | None
+    changed: list[str] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "at": self.at.isoformat(timespec="seconds"),
+            "actor": self.actor,
+            "action": self.action,
+            "kind": self.kind,
+            "key": self.key,
+            "version": self.version,
+            "message": self.message,
+            "changed": self.changed,
+        }
+
+
+def list_revisions(
+    conn: Connection,
+    key: str | None = None,
+    kind: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    actor: str | None = None,
+) -> list[RevisionView]:
+    """Revisions matching the filters, oldest first, each with the fields it changed."""
+    clauses = []
+    if key:
+        clauses.append(REVISIONS.c.key == key)
+    if kind:
+        clauses.append(REVISIONS.c.kind == kind)
+    if since:
+        clauses.append(REVISIONS.c.at >= start_of_day(since))
+    if until:
+        clauses.append(REVISIONS.c.at < end_of_day(until))
+    if actor:
+        clauses.append(REVISIONS.c.actor == actor)
+    rows = conn.execute(sa.select(REVISIONS).where(*clauses).order_by(REVISIONS.c.id)).all()
+    previous = _previous_records(conn, rows)
+    views = []
+    for row in rows:
+        view = RevisionView(
+            row.id, row.at, row.actor, row.action, row.kind, row.key, row.version, row.message
+        )
+        before = previous.get(row.id)
+        if row.action in ("update", "retire") and before is not None:
+            view.changed = changed_fields(row.kind, before, json.loads(row.record))
+        views.append(view)
+    return views
+
+
+def _previous_records(conn: Connection, rows: list) -> dict[int, dict]:
+    """For each revision, the record of the revision before it of the same record."""
+    wanted = {(r.kind, r.key) for r in rows if r.action in ("update", "retire")}
+    if not wanted:
+        return {}
+    keys = sorted({key for _, key in wanted})
+    history: dict[tuple[str, str], list] = {}
+    for i in range(0, len(keys), 500):
+        query = (
+            sa.select(REVISIONS.c.id, REVISIONS.c.kind, REVISIONS.c.key, REVISIONS.c.record)
+            .where(REVISIONS.c.key.in_(keys[i : i + 500]))
+            .order_by(REVISIONS.c.id)
+        )
+        for row in conn.execute(query):
+            if (row.kind, row.key) in wanted:
+                history.setdefault((row.kind, row.key), []).append(row)
+    previous = {}
+    for revisions in history.values():
+        for before, after in itertools.pairwise(revisions):
+            previous[after.id] = json.loads(before.record)
+    return previous
+
+
+def changed_fields(kind: str, before: dict, after: dict) -> list[str]:
+    """The fields that differ between two document records, in schema order."""
+    return [f.name for f in KINDS[kind].fields if before.get(f.name) != after.get(f.name)]
+
+
+def document_as_of(conn: Connection, moment: datetime) -> dict:
+    """The registry document as it stood just before `moment`, rebuilt from the revisions.
+
+    Every write stamps all its revisions with one time, so a moment never falls inside a
+    write: the document is a state the register really had."""
+    latest = (
+        sa.select(sa.func.max(REVISIONS.c.id))
+        .where(REVISIONS.c.at < moment)
+        .group_by(REVISIONS.c.kind, REVISIONS.c.key)
+    )
+    rows = conn.execute(
+        sa.select(REVISIONS.c.kind, REVISIONS.c.action, REVISIONS.c.record).where(
+            REVISIONS.c.id.in_(latest)
+        )
+    ).all()
+    sections: dict[str, list[dict]] = {k.section: [] for k in KINDS.values()}
+    for kind, action, record in rows:
+        if action != "delete":
+            sections[KINDS[kind].section].append(json.loads(record))
+    for records in sections.values():
+        records.sort(key=lambda r: r["key"])
+    return {"ropa": FORMAT_VERSION, **sections}
+
+
+@dataclass
+class Diff:
+    """What changed in the register between two moments."""
+
+    since: date
+    until: date
+    added: list[dict] = field(default_factory=list)  # {kind, key, name}
+    removed: list[dict] = field(default_factory=list)
+    retired: list[dict] = field(default_factory=list)
+    changed: list[dict] = field(default_factory=list)  # + fields: {name: {before, after}}
+
+    def as_dict(self) -> dict[str, Any]:
+        return {
+            "since": self.since.isoformat(),
+            "until": self.until.isoformat(),
+            "added": self.added,
+            "removed": self.removed,
+            "retired": self.retired,
+            "changed": self.changed,
+        }
+
+    @property
+    def empty(self) -> bool:
+        return not (self.added or self.removed or self.retired or self.changed)
+
+
+def diff(before: dict, after: dict, since: date, until: date) -> Diff:
+    """Records added, removed, retired and changed (field by field) between two documents."""
+    result = Diff(since, until)
+    for kind in KINDS.values():
+        old = {r["key"]: r for r in before.get(kind.section, [])}
+        new = {r["key"]: r for r in after.get(kind.section, [])}
+        for key in sorted(new.keys() - old.keys()):
+            result.added.append(_ref(kind.name, new[key]))
+        for key in sorted(old.keys() - new.keys()):
+            result.removed.append(_ref(kind.name, old[key]))
+        for key in sorted(old.keys() & new.keys()):
+            fields = {
+                name: {"before": _shown(old[key].get(name)), "after": _shown(new[key].get(name))}
+                for name in changed_fields(kind.name, old[key], new[key])
+            }
+            if not fields:
+                continue
+            if fields.get("status", {}).get("after") == "retired":
+                result.retired.append(_ref(kind.name, new[key]))
+                del fields["status"]
+                if not fields:
+                    continue
+            result.changed.append({**_ref(kind.name, new[key]), "fields": fields})
+    return result
+
+
+def _ref(kind: str, record: dict) -> dict:
+    return {"kind": kind, "key": record["key"], "name": record.get("name")}
+
+
+def _shown(value: Any) -> Any:
+    return None if is_empty(value) else value
+
+
+def diff_markdown(result: Diff) -> str:
+    """A change log for the DPO."""
+    out = [
+        f"# Changes to the register, {result.since.isoformat()} to {result.until.isoformat()}",
+        "",
+    ]
+    if result.empty:
+        return "\n".join([*out, "No changes.", ""])
+    for title, items in (
+        ("Added", result.added),
+        ("Removed", result.removed),
+        ("Retired", result.retired),
+    ):
+        if items:
+            out += [f"## {title}", ""]
+            out += [f"- {i['kind']} `{i['key']}` — {i['name']}" for i in items]
+            out.append("")
+    if result.changed:
+        out += ["## Changed", ""]
+        for item in result.changed:
+            out += [f"### {item['kind']} `{item['key']}` — {item['name']}", ""]
+            for name, values in item["fields"].items():
+                out.append(
+                    f"- **{name}**: {_md_value(values['before'])} → {_md_value(values['after'])}"
+                )
+            out.append("")
+    return "\n".join(out)
+
+
+def _md_value(value: Any) -> str:
+    if value is None:
+        return "*(empty)*"
+    text = json.dumps(value, ensure_ascii=False, default=json_default)
+    return f"`{text}`" if len(text) < 200 else f"`{text[:197]}…`"

@@ -22,6 +22,7 @@ from ropa.validate import Index, check_record, closest, parse_field, parse_neste
 
 if TYPE_CHECKING:
     from ropa.checks import Finding
+    from ropa.history import Diff, RevisionView
     from ropa.io.record import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.store import Change
@@ -174,6 +175,64 @@ class Registry:
 
         with store.gc_paused():
             return {kind.name: store.read_records(conn, kind) for kind in REFERENCE_KINDS}
+
+    def history(
+        self,
+        key: str | None = None,
+        kind: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        actor: str | None = None,
+    ) -> list[RevisionView]:
+        """Revisions matching the filters, oldest first, each with the fields it changed."""
+        from ropa.history import list_revisions
+
+        if kind:
+            kind = kind_named(kind).name
+        with self.db.read() as conn:
+            return list_revisions(conn, key, kind, since, until, actor)
+
+    def document_as_of(self, day: date) -> dict:
+        """The registry document as it stood at the end of `day` (UTC)."""
+        from ropa.history import document_as_of, end_of_day
+
+        with self.db.read() as conn:
+            return document_as_of(conn, end_of_day(day))
+
+    def diff(self, since: date, until: date | None = None) -> Diff:
+        """What changed from the start of `since` to the end of `until` (default: today)."""
+        from ropa.history import diff, document_as_of, end_of_day, start_of_day, utcnow
+
+        until = until or utcnow().date()
+        if until < since:
+            raise RopaError(f"--until {until} is before --since {since}")
+        with self.db.read() as conn:
+            before = document_as_of(conn, start_of_day(since))
+            after = document_as_of(conn, end_of_day(until))
+        return diff(before, after, since, until)
+
+    @contextmanager
+    def as_of(self, day: date) -> Iterator[Registry]:
+        """A read-only view of the register as it stood at the end of `day` (UTC): a
+        temporary database rebuilt from the revisions, so that every export and check works
+        on it unchanged."""
+        import shutil
+        import tempfile
+
+        from ropa.history import utcnow
+
+        if day > utcnow().date():
+            raise RopaError(f"--as-of {day} is in the future")
+        document = self.document_as_of(day)
+        folder = tempfile.mkdtemp(prefix="ropa-as-of-")
+        past = Database.open(f"{folder}/as-of.db")
+        try:
+            past.init()
+            Registry(past, "as-of").import_documents([(document, f"the register as of {day}")])
+            yield Registry(past, self.actor)
+        finally:
+            past.dispose()
+            shutil.rmtree(folder, ignore_errors=True)
 
     def notice(self, entity: str | None = None) -> Notice:
         """The privacy notice of the active activities of one group member, or of all."""

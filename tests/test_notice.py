@@ -9,12 +9,25 @@ from pathlib import Path
 
 import pytest
 
-SUBJECT_GROUPS = ["Users of our websites", "Users of our mobile apps", "Marketing targets",
-                  "Job candidates", "Office visitors", "Photo and recording participants"]
-CATEGORIES = ["Contact information", "Login information", "Device and usage data",
-              "Location data", "Candidate information", "Photos and recordings",
-              "Other information you provide", "Information shared in recordings",
-              "Social media and advertising interactions"]
+SUBJECT_GROUPS = [
+    "Users of our websites",
+    "Users of our mobile apps",
+    "Marketing targets",
+    "Job candidates",
+    "Office visitors",
+    "Photo and recording participants",
+]
+CATEGORIES = [
+    "Contact information",
+    "Login information",
+    "Device and usage data",
+    "Location data",
+    "Candidate information",
+    "Photos and recordings",
+    "Other information you provide",
+    "Information shared in recordings",
+    "Social media and advertising interactions",
+]
 
 
 def notice_text(cli, *args) -> str:
@@ -27,7 +40,7 @@ def section(text: str, title: str) -> str:
     """The Markdown from a heading to the next heading of the same or a higher level."""
     start = text.index(title)
     level = text[:start].rsplit("\n", 1)[-1].count("#")
-    rest = text[start + len(title):]
+    rest = text[start + len(title) :]
     ends = [rest.find("\n" + "#" * n + " ") for n in range(1, level + 1)]
     ends = [e for e in ends if e >= 0]
     return rest[: min(ends)] if ends else rest
@@ -39,14 +52,19 @@ def test_notice_follows_the_seed_statement(initialised, sample):
     for group in SUBJECT_GROUPS:
         assert f"\n### {group}\n" in text
         part = section(text, f"### {group}")
-        for heading in ("How we collect your information", "What information we collect",
-                        "How we use your information"):
+        for heading in (
+            "How we collect your information",
+            "What information we collect",
+            "How we use your information",
+        ):
             assert f"#### {heading}" in part, (group, heading)
     for category in CATEGORIES:
         assert f"**{category}:**" in text
     candidates = section(text, "### Job candidates")
-    assert "**Recruiting talent:** We may use your information to process your application" \
+    assert (
+        "**Recruiting talent:** We may use your information to process your application"
         in candidates
+    )
     assert "**Lawful Basis:** Consent, Contract, Legitimate interests" in candidates
     visitors = section(text, "### Office visitors")
     assert "**Security of our offices:**" in visitors
@@ -62,19 +80,34 @@ def test_notice_follows_the_seed_statement(initialised, sample):
 def test_notice_sharing_transfers_retention_security_rights_contact(initialised, sample):
     text = notice_text(initialised)
     sharing = section(text, "## With whom we share your information")
-    for kind in ("### Group members", "### Service providers", "### Business partners",
-                 "### Public authorities", "### Acquirers and successors"):
+    for kind in (
+        "### Group members",
+        "### Service providers",
+        "### Business partners",
+        "### Public authorities",
+        "### Acquirers and successors",
+    ):
         assert kind in sharing
     transfers = section(text, "## International transfers")
     assert "- **United States:** Standard contractual clauses, Art. 46(2)(c)" in transfers
     assert "30 days after recording, then delete" in section(text, "## Data retention")
     security = section(text, "## Security of your information")
-    assert "**Technical safeguards:** Access controls, Network monitoring, Web application " \
+    assert (
+        "**Technical safeguards:** Access controls, Network monitoring, Web application "
         "firewalls" in security
+    )
     assert "**Physical safeguards:** Controlling access to our facilities" in security
     rights = section(text, "## Your privacy rights")
-    for right in ("Access", "Rectification", "Erasure", "Restriction", "Portability",
-                  "Objection", "Withdrawing consent", "Complaint"):
+    for right in (
+        "Access",
+        "Rectification",
+        "Erasure",
+        "Restriction",
+        "Portability",
+        "Objection",
+        "Withdrawing consent",
+        "Complaint",
+    ):
         assert f"**{right}:**" in rights
     assert "Automated decisions" not in rights
     contact = section(text, "## Contact us")
@@ -82,14 +115,35 @@ def test_notice_sharing_transfers_retention_security_rights_contact(initialised,
 
 
 def test_rights_follow_the_lawful_bases(initialised, registry):
-    registry.import_documents([({
-        "parties": [{"key": "acme", "name": "Acme SE", "kind": "group-member",
-                     "email": "privacy@acme.example", "dpo_email": "dpo@acme.example"}],
-        "subjects": [{"key": "staff", "name": "Staff"}],
-        "activities": [{"key": "tax", "name": "Tax reporting", "controller": "acme",
-                        "data_subjects": ["staff"], "lawful_bases": ["legal-obligation"],
-                        "automated_decisions": "none, but scored"}],
-    }, "doc")])
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {
+                            "key": "acme",
+                            "name": "Acme SE",
+                            "kind": "group-member",
+                            "email": "privacy@acme.example",
+                            "dpo_email": "dpo@acme.example",
+                        }
+                    ],
+                    "subjects": [{"key": "staff", "name": "Staff"}],
+                    "activities": [
+                        {
+                            "key": "tax",
+                            "name": "Tax reporting",
+                            "controller": "acme",
+                            "data_subjects": ["staff"],
+                            "lawful_bases": ["legal-obligation"],
+                            "automated_decisions": "none, but scored",
+                        }
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
     rights = section(notice_text(initialised), "## Your privacy rights")
     assert "**Access:**" in rights and "**Complaint:**" in rights
     assert "Portability" not in rights and "Objection" not in rights
@@ -99,17 +153,41 @@ def test_rights_follow_the_lawful_bases(initialised, registry):
 
 
 def test_notice_of_one_entity(initialised, registry):
-    registry.import_documents([({
-        "parties": [{"key": "de", "name": "Acme GmbH", "kind": "group-member"},
-                    {"key": "fr", "name": "Acme SAS", "kind": "group-member"}],
-        "subjects": [{"key": "s", "name": "Customers"}],
-        "activities": [{"key": "a-de", "name": "German shop", "controller": "de",
-                        "data_subjects": ["s"]},
-                       {"key": "a-fr", "name": "French shop", "controller": "fr",
-                        "data_subjects": ["s"]},
-                       {"key": "draft", "name": "Draft thing", "status": "draft",
-                        "controller": "fr", "data_subjects": ["s"]}],
-    }, "doc")])
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {"key": "de", "name": "Acme GmbH", "kind": "group-member"},
+                        {"key": "fr", "name": "Acme SAS", "kind": "group-member"},
+                    ],
+                    "subjects": [{"key": "s", "name": "Customers"}],
+                    "activities": [
+                        {
+                            "key": "a-de",
+                            "name": "German shop",
+                            "controller": "de",
+                            "data_subjects": ["s"],
+                        },
+                        {
+                            "key": "a-fr",
+                            "name": "French shop",
+                            "controller": "fr",
+                            "data_subjects": ["s"],
+                        },
+                        {
+                            "key": "draft",
+                            "name": "Draft thing",
+                            "status": "draft",
+                            "controller": "fr",
+                            "data_subjects": ["s"],
+                        },
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
     text = notice_text(initialised, "--entity", "fr")
     assert "French shop" in text and "German shop" not in text
     assert "Draft thing" not in text  # only active activities are in the notice
@@ -119,11 +197,19 @@ HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
 
 
 def test_register_text_is_escaped(initialised, registry):
-    registry.import_documents([({
-        "subjects": [{"key": "s", "name": "People *bold* [link](http://x)"}],
-        "activities": [{"key": "a", "name": "Evil", "description": HOSTILE,
-                        "data_subjects": ["s"]}],
-    }, "doc")])
+    registry.import_documents(
+        [
+            (
+                {
+                    "subjects": [{"key": "s", "name": "People *bold* [link](http://x)"}],
+                    "activities": [
+                        {"key": "a", "name": "Evil", "description": HOSTILE, "data_subjects": ["s"]}
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
     page = notice_text(initialised, "--format", "html")
     assert "<script" not in page and "<img" not in page
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img" in page
@@ -145,26 +231,45 @@ def _chromium() -> str | None:
     return shutil.which("chromium") or shutil.which("chromium-browser")
 
 
-@pytest.mark.skipif(not _chromium() and not os.environ.get("CI"),
-                    reason="needs Debian's chromium (.ci/run installs it)")
+@pytest.mark.skipif(
+    not _chromium() and not os.environ.get("CI"),
+    reason="needs Debian's chromium (.ci/run installs it)",
+)
 def test_html_notice_renders_in_a_real_browser(initialised, sample, tmp_path):
     browser = _chromium()
     assert browser, "chromium is not installed; .ci/run installs it"
     initialised("notice", "--format", "html", "-o", "notice.html")
     page = (tmp_path / "notice.html").as_uri()
-    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-             "--disable-background-networking", "--disable-component-update", "--disable-sync",
-             f"--user-data-dir={tmp_path / 'profile'}"]
-    dom = subprocess.run([browser, *flags, "--dump-dom", page], capture_output=True,
-                         text=True, timeout=120).stdout
-    for heading in ("<h1>Privacy notice</h1>", "<h2>Who we are</h2>",
-                    "<h2>With whom we share your information</h2>",
-                    "<h2>Your privacy rights</h2>", "<h3>Job candidates</h3>"):
+    flags = [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        f"--user-data-dir={tmp_path / 'profile'}",
+    ]
+    dom = subprocess.run(
+        [browser, *flags, "--dump-dom", page], capture_output=True, text=True, timeout=120
+    ).stdout
+    for heading in (
+        "<h1>Privacy notice</h1>",
+        "<h2>Who we are</h2>",
+        "<h2>With whom we share your information</h2>",
+        "<h2>Your privacy rights</h2>",
+        "<h3>Job candidates</h3>",
+    ):
         assert heading in dom
     shot = tmp_path / "notice.png"
-    subprocess.run([browser, *flags, "--window-size=420,900", f"--screenshot={shot}", page],
-                   capture_output=True, timeout=120)
+    subprocess.run(
+        [browser, *flags, "--window-size=420,900", f"--screenshot={shot}", page],
+        capture_output=True,
+        timeout=120,
+    )
     assert shot.read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
     assert shot.stat().st_size > 10_000
     Path(os.environ.get("ROPA_SCREENSHOT_DIR", tmp_path)).joinpath("notice.png").write_bytes(
-        shot.read_bytes())
+        shot.read_bytes()
+    )

@@ -5,7 +5,10 @@ from __future__ import annotations
 
 import getpass
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
@@ -51,6 +54,23 @@ class State:
         from ropa.registry import Registry
 
         return Registry(self.db, self.actor)
+
+    @contextmanager
+    def registry_at(self, as_of: str | None) -> Iterator[Registry]:
+        """The register now, or (with --as-of) as it stood at the end of that day."""
+        if as_of is None:
+            yield self.registry
+            return
+        with self.registry.as_of(parse_day("--as-of", as_of)) as past:
+            yield past
+
+
+def parse_day(option: str, text: str) -> date:
+    """An ISO date given to an option; a RopaError naming the option otherwise."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError:
+        raise RopaError(f"{option}: {text!r} is not an ISO date (YYYY-MM-DD)") from None
 
 
 _state = State()
@@ -145,13 +165,14 @@ def main_options(
 
 
 def _register() -> None:
-    from ropa.cli import check, dbcmd, demo, notice, records, transfer
+    from ropa.cli import check, dbcmd, demo, history, notice, records, transfer
 
     records.register(app)
     dbcmd.register(app)
     transfer.register(app)
     check.register(app)
     notice.register(app)
+    history.register(app)
     demo.register(app)
 
 

@@ -6,6 +6,7 @@ from typing import Annotated
 import typer
 
 from ropa.cli import state
+from ropa.cli.output import AsOfOption
 
 
 class CheckFormat(StrEnum):
@@ -38,12 +39,14 @@ def check(
             "--ignore", metavar="RULE", help="Skip this rule; repeatable.", show_default=False
         ),
     ] = None,
+    as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:
     """Check the register: rules R01–R18 (see README). Exit 1 on any error."""
     from ropa.checks import ERROR
     from ropa.io.findings import render_csv, render_json, render_text
 
-    findings = state().registry.findings(entity, rule, ignore)
+    with state().registry_at(as_of) as registry:
+        findings = registry.findings(entity, rule, ignore)
     if fmt is CheckFormat.json:
         typer.echo(render_json(findings), nl=False)
     elif fmt is CheckFormat.csv:

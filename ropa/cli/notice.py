@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ropa.cli import state
-from ropa.cli.output import console
+from ropa.cli.output import AsOfOption, console
 
 
 class NoticeFormat(StrEnum):
@@ -25,13 +25,15 @@ def notice(
     out: Annotated[
         Path | None, typer.Option("-o", "--output", help="File to write [default: stdout]")
     ] = None,
+    as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:
     """The privacy notice (Arts. 13 and 14) for the active activities: who we are, what we
     collect from whom and why, sharing, transfers, retention, security, rights, contact."""
     from ropa.exports import write_text
     from ropa.notice import to_html, to_markdown
 
-    document = state().registry.notice(entity)
+    with state().registry_at(as_of) as registry:
+        document = registry.notice(entity)
     text = to_html(document) if fmt is NoticeFormat.html else to_markdown(document)
     if out is None:
         typer.echo(text, nl=False)

@@ -20,6 +20,9 @@ class Format(StrEnum):
     yaml = "yaml"
 
 
+AsOfOption = typer.Option(
+    "--as-of", metavar="DATE", help="The register as it stood at the end of this day (UTC)."
+)
 FormatOption = typer.Option(
     "--format", "-f", help="Output format; json, csv and yaml are for scripts."
 )

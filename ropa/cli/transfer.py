@@ -1,15 +1,19 @@
 """`ropa import` and `ropa export`: files in and out of the register."""
 
 import sys
+from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ropa.cli import state
-from ropa.cli.output import console
+from ropa.cli import parse_day, state
+from ropa.cli.output import AsOfOption, console
 from ropa.errors import Problem, RopaError, ValidationFailed
+
+if TYPE_CHECKING:
+    from ropa.registry import Registry
 
 DEFAULT_OUT = Path("exports")
 export_app = typer.Typer(no_args_is_help=True, help="Write the register to files.")
@@ -109,9 +113,10 @@ def export_yaml(
             "-o", "--output", help="File to write; - for stdout [default: exports/registry.yaml]"
         ),
     ] = None,
+    as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:
     """The registry document as YAML (deterministic: sorted, empty fields left out)."""
-    _export_document(DocFormat.yaml, out)
+    _export_document(DocFormat.yaml, out, as_of)
 
 
 @export_app.command("json")
@@ -122,17 +127,19 @@ def export_json(
             "-o", "--output", help="File to write; - for stdout [default: exports/registry.json]"
         ),
     ] = None,
+    as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:
     """The registry document as JSON (deterministic: sorted, empty fields left out)."""
-    _export_document(DocFormat.json, out)
+    _export_document(DocFormat.json, out, as_of)
 
 
-def _export_document(fmt: DocFormat, out: Path | None) -> None:
+def _export_document(fmt: DocFormat, out: Path | None, as_of: str | None) -> None:
     from ropa.exports import export_document
 
     to_stdout = out is not None and str(out) == "-"
     target = None if to_stdout else out or _default_folder() / f"registry.{fmt.value}"
-    export_document(state().registry, fmt.value, target)
+    with state().registry_at(as_of) as registry:
+        export_document(registry, fmt.value, target)
     if target is not None:
         console(stderr=True).print(f"wrote {target}")
 
@@ -186,9 +193,10 @@ def export_xlsx(
             "--with-findings", help="Add a Findings sheet with the results of `ropa check`."
         ),
     ] = False,
+    as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:
     """The Article 30 record as a workbook for auditors and supervisory authorities."""
-    _export_record("xlsx", out, entity, per_entity, role, include_retired, with_findings)
+    _export_record("xlsx", out, entity, per_entity, role, include_retired, with_findings, as_of)
 
 
 @export_app.command("csv")
@@ -201,9 +209,10 @@ def export_csv(
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
+    as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:
     """The controller record (Art. 30(1)) as CSV: UTF-8 with BOM, one row per activity."""
-    _export_record("csv", out, entity, False, Role.controller, include_retired, False)
+    _export_record("csv", out, entity, False, Role.controller, include_retired, False, as_of)
 
 
 @export_app.command("html")
@@ -215,9 +224,10 @@ def export_html(
     entity: Annotated[str | None, EntityOption] = None,
     role: Annotated[Role | None, RoleOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
+    as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:
     """The Article 30 record as one self-contained, printable HTML page."""
-    _export_record("html", out, entity, False, role, include_retired, False)
+    _export_record("html", out, entity, False, role, include_retired, False, as_of)
 
 
 def _export_record(
@@ -228,11 +238,29 @@ def _export_record(
     role: Role | None,
     include_retired: bool,
     with_findings: bool,
+    as_of: str | None,
+) -> None:
+    with state().registry_at(as_of) as registry:
+        day = parse_day("--as-of", as_of) if as_of else None
+        _write_records(
+            registry, fmt, out, entity, per_entity, role, include_retired, with_findings, day
+        )
+
+
+def _write_records(
+    registry: "Registry",
+    fmt: str,
+    out: Path | None,
+    entity: str | None,
+    per_entity: bool,
+    role: Role | None,
+    include_retired: bool,
+    with_findings: bool,
+    as_of: date | None,
 ) -> None:
     from ropa.exports import export_record
     from ropa.io.record import RecordScope
 
-    registry = state().registry
     say = console(stderr=True).print
     if per_entity:
         if entity:
@@ -248,7 +276,10 @@ def _export_record(
         if per_entity and not registry.list("activity", {"entity": key}):
             continue
         scope = RecordScope(
-            entity=key, role=role.value if role else None, include_retired=include_retired
+            entity=key,
+            role=role.value if role else None,
+            include_retired=include_retired,
+            as_of=as_of,
         )
         if str(target) == "-":
             _record_to_stdout(registry, scope)

@@ -1,0 +1,150 @@
+"""`ropa history` and `ropa diff`: who changed what, when, and what changed in a period."""
+
+from enum import StrEnum
+from typing import Annotated
+
+import typer
+
+from ropa.cli import parse_day, state
+from ropa.cli.output import Format, FormatOption, console
+
+
+def history(
+    key: Annotated[str | None, typer.Argument(help="Only the revisions of this record.")] = None,
+    kind: Annotated[
+        str | None, typer.Option("--kind", help="Only this kind (activity, party, …).")
+    ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option("--since", metavar="DATE", help="From the start of this day (UTC)."),
+    ] = None,
+    until: Annotated[
+        str | None, typer.Option("--until", metavar="DATE", help="To the end of this day (UTC).")
+    ] = None,
+    actor: Annotated[
+        str | None, typer.Option("--actor", "--by", help="Only changes by this actor.")
+    ] = None,
+    fmt: Annotated[Format, FormatOption] = Format.table,
+) -> None:
+    """The revision log, oldest first: time, actor, action, record, version, message and the
+    fields each update changed."""
+    revisions = state().registry.history(
+        key,
+        kind,
+        parse_day("--since", since) if since else None,
+        parse_day("--until", until) if until else None,
+        actor,
+    )
+    rows = [r.as_dict() for r in revisions]
+    if fmt in (Format.json, Format.yaml):
+        from ropa.io.document import dumps
+
+        typer.echo(dumps(rows, fmt.value), nl=False)
+        return
+    if fmt is Format.csv:
+        import csv
+        import sys
+
+        writer = csv.writer(sys.stdout, lineterminator="\n")
+        writer.writerow(["at", "actor", "action", "kind", "key", "version", "message", "changed"])
+        for r in rows:
+            writer.writerow(
+                [
+                    r["at"],
+                    r["actor"],
+                    r["action"],
+                    r["kind"],
+                    r["key"],
+                    r["version"],
+                    r["message"] or "",
+                    "; ".join(r["changed"]),
+                ]
+            )
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold")
+    for column in ("time (UTC)", "actor", "action", "record", "v", "message", "changed"):
+        table.add_column(column, overflow="fold")
+    for r in revisions:
+        table.add_row(
+            r.at.strftime("%Y-%m-%d %H:%M:%S"),
+            r.actor,
+            r.action,
+            f"{r.kind} {r.key}",
+            str(r.version),
+            r.message or "",
+            ", ".join(r.changed),
+        )
+    out = console()
+    out.print(table)
+    out.print(f"{len(revisions)} revision{'s' * (len(revisions) != 1)}")
+
+
+class DiffFormat(StrEnum):
+    table = "table"
+    json = "json"
+    markdown = "markdown"
+
+
+def diff(
+    since: Annotated[
+        str, typer.Option("--since", metavar="DATE", help="From the start of this day (UTC).")
+    ],
+    until: Annotated[
+        str | None,
+        typer.Option(
+            "--until", metavar="DATE", help="To the end of this day (UTC) [default: today]"
+        ),
+    ] = None,
+    fmt: Annotated[
+        DiffFormat, typer.Option("--format", "-f", help="markdown makes a change log for the DPO.")
+    ] = DiffFormat.table,
+) -> None:
+    """Records added, removed, retired and changed in a period, field by field."""
+    from ropa.history import diff_markdown
+
+    result = state().registry.diff(
+        parse_day("--since", since), parse_day("--until", until) if until else None
+    )
+    if fmt is DiffFormat.json:
+        import json
+
+        from ropa.io.document import json_default
+
+        typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=json_default))
+        return
+    if fmt is DiffFormat.markdown:
+        typer.echo(diff_markdown(result), nl=False)
+        return
+    from rich.table import Table
+
+    table = Table(header_style="bold", title=f"{result.since} to {result.until}")
+    for column in ("change", "record", "name", "fields (before → after)"):
+        table.add_column(column, overflow="fold")
+    for change, items in (
+        ("added", result.added),
+        ("removed", result.removed),
+        ("retired", result.retired),
+    ):
+        for i in items:
+            table.add_row(change, f"{i['kind']} {i['key']}", i["name"] or "", "")
+    for i in result.changed:
+        fields = "\n".join(
+            f"{name}: {_short(v['before'])} → {_short(v['after'])}"
+            for name, v in i["fields"].items()
+        )
+        table.add_row("changed", f"{i['kind']} {i['key']}", i["name"] or "", fields)
+    console().print(table)
+
+
+def _short(value: object) -> str:
+    if value is None:
+        return "—"
+    text = ", ".join(map(str, value)) if isinstance(value, list) else str(value)
+    return text if len(text) <= 60 else text[:57] + "…"
+
+
+def register(app: typer.Typer) -> None:
+    app.command("history")(history)
+    app.command("diff")(diff)

@@ -1,0 +1,337 @@
+"""History: the revision log, diffs between dates, exports as of a date, and writes that never
+lose an update or half-apply."""
+
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sqlite3
+import subprocess
+import sys
+import time
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from openpyxl import load_workbook
+
+import ropa.history
+from tests.conftest import PG_URL, ROOT, SAMPLE, dump
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    """Set the time ropa stamps on changes: clock("2026-01-10 09:00")."""
+
+    def set_time(text: str) -> None:
+        moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        monkeypatch.setattr(ropa.history, "utcnow", lambda: moment)
+
+    return set_time
+
+
+def test_exports_as_of_a_date_equal_the_exports_made_that_day(
+    initialised, registry, clock, tmp_path
+):
+    cli = initialised
+    exported = {}
+
+    clock("2026-01-10 09:00")
+    assert cli("import", SAMPLE, "-m", "first load").exit_code == 0
+    cli("export", "yaml", "-o", "day1.yaml")
+    exported["2026-01-10"] = (tmp_path / "day1.yaml").read_bytes()
+
+    clock("2026-02-15 14:30")
+    cli("activity", "edit", "marketing", "--owner", "CMO", "--add-subject", "website-users")
+    cli("party", "edit", "imperva-inc", "--dpo-name", "Jane Roe", "--dpo-email", "dpo@imperva.com")
+    cli("export", "yaml", "-o", "day2.yaml")
+    exported["2026-02-15"] = (tmp_path / "day2.yaml").read_bytes()
+
+    clock("2026-03-20 08:00")
+    cli("activity", "retire", "recruiting")
+    cli("activity", "remove", "change-of-ownership")
+    cli("purpose", "remove", "change-of-ownership")
+    cli("subject", "add", "children", "--name", "Children", "--vulnerable")
+    cli("export", "yaml", "-o", "day3.yaml")
+    exported["2026-03-20"] = (tmp_path / "day3.yaml").read_bytes()
+    assert len(set(exported.values())) == 3
+
+    clock("2026-11-29 12:00")
+    for day, expected in [
+        *exported.items(),
+        ("2026-02-01", exported["2026-01-10"]),
+        ("2026-11-28", exported["2026-03-20"]),
+    ]:
+        result = cli("export", "yaml", "--as-of", day, "-o", f"asof-{day}.yaml")
+        assert result.exit_code == 0, result.stderr
+        assert (tmp_path / f"asof-{day}.yaml").read_bytes() == expected, day
+    empty = cli("export", "json", "--as-of", "2026-01-09", "-o", "-").stdout
+    assert json.loads(empty)["activities"] == []
+
+    cli("export", "xlsx", "--as-of", "2026-02-15", "-o", "feb.xlsx")
+    cover = {r[0].value: r[1].value for r in load_workbook("feb.xlsx")["Cover"].iter_rows(3)}
+    assert cover["As of"] == "2026-02-15"
+    assert cover["Data protection officer"] == "Jane Roe\ndpo@imperva.com"
+    controller = load_workbook("feb.xlsx")["Controller record"]
+    assert "change-of-ownership" in [r[0].value for r in controller.iter_rows(3)]
+
+    check = json.loads(cli("check", "--as-of", "2026-02-15", "-f", "json").stdout)
+    assert "R18" not in {f["rule"] for f in check["findings"]}  # the DPO was recorded then
+    assert "Children" not in cli("notice", "--as-of", "2026-02-15").stdout
+    assert cli("export", "yaml", "--as-of", "2099-01-01").exit_code == 1
+
+
+def test_diff_lists_exactly_the_changed_fields(initialised, registry, clock):
+    cli = initialised
+    clock("2026-01-10 09:00")
+    cli("import", SAMPLE)
+    clock("2026-02-15 14:30")
+    cli("activity", "edit", "marketing", "--owner", "CMO", "--add-subject", "website-users")
+    cli("activity", "retire", "recruiting")
+    cli("subject", "add", "children", "--name", "Children")
+    clock("2026-04-01 10:00")
+    cli("activity", "edit", "website-security", "--owner", "CISO")
+
+    result = cli("diff", "--since", "2026-02-01", "--until", "2026-02-28", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    changes = json.loads(result.stdout)
+    assert changes["added"] == [{"kind": "subject", "key": "children", "name": "Children"}]
+    assert changes["removed"] == []
+    assert changes["retired"] == [
+        {"kind": "activity", "key": "recruiting", "name": "Recruiting talent"}
+    ]
+    (marketing,) = changes["changed"]
+    assert marketing["key"] == "marketing"
+    assert marketing["fields"] == {
+        "owner": {"before": "privacy@imperva.com", "after": "CMO"},
+        "data_subjects": {
+            "before": ["marketing-targets"],
+            "after": ["marketing-targets", "website-users"],
+        },
+    }
+    markdown = cli(
+        "diff", "--since", "2026-02-01", "--until", "2026-02-28", "-f", "markdown"
+    ).stdout
+    assert markdown.startswith("# Changes to the register, 2026-02-01 to 2026-02-28")
+    assert '- **owner**: `"privacy@imperva.com"` → `"CMO"`' in markdown
+    table = cli("diff", "--since", "2026-03-01").stdout
+    assert "website-security" in table and "marketing" not in table
+    assert cli("diff", "--since", "2026-03-01", "--until", "2026-01-01").exit_code == 1
+
+
+def test_history_lines_and_filters(initialised, registry, clock):
+    cli = initialised
+    clock("2026-01-10 09:00")
+    cli("purpose", "add", "p1", "--name", "One", "-m", "new purpose")
+    clock("2026-02-15 14:30")
+    cli(
+        "--actor",
+        "alice",
+        "purpose",
+        "edit",
+        "p1",
+        "--name",
+        "Uno",
+        "--description",
+        "first",
+        "-m",
+        "rename",
+    )
+    cli("subject", "add", "s1", "--name", "S")
+    rows = json.loads(cli("history", "p1", "-f", "json").stdout)
+    assert [(r["action"], r["version"], r["actor"], r["message"], r["changed"]) for r in rows] == [
+        ("create", 1, "tester", "new purpose", []),
+        ("update", 2, "alice", "rename", ["name", "description"]),
+    ]
+    assert rows[1]["at"] == "2026-02-15T14:30:00+00:00"
+    kinds = json.loads(cli("history", "--kind", "subject", "-f", "json").stdout)
+    assert [r["key"] for r in kinds] == ["s1"]
+    since = json.loads(cli("history", "--since", "2026-02-01", "-f", "json").stdout)
+    assert [r["key"] for r in since] == ["p1", "s1"]
+    until = json.loads(cli("history", "--until", "2026-01-31", "-f", "json").stdout)
+    assert [r["version"] for r in until] == [1]
+    by = json.loads(cli("history", "--actor", "alice", "-f", "json").stdout)
+    assert [r["action"] for r in by] == ["update"]
+    table = cli("history").stdout
+    assert "3 revisions" in table and "name, description" in table
+    assert cli("history", "--since", "yesterday").stderr == (
+        "error: --since: 'yesterday' is not an ISO date (YYYY-MM-DD)\n"
+    )
+
+
+def test_replace_and_remove_are_recorded_as_deletions_with_the_final_record(
+    initialised, registry, db
+):
+    import sqlalchemy as sa
+
+    from ropa.models import Revision
+
+    registry.import_documents(
+        [({"purposes": [{"key": "p1", "name": "One"}, {"key": "p2", "name": "Two"}]}, "doc")]
+    )
+    registry.remove("purpose", "p1", "gone")
+    registry.import_documents(
+        [({"purposes": [{"key": "p3", "name": "Three"}]}, "doc")], replace=True
+    )
+    with db.engine.connect() as conn:
+        rows = conn.execute(sa.select(Revision).order_by(Revision.id)).all()
+    deletes = [(r.key, r.version, json.loads(r.record)) for r in rows if r.action == "delete"]
+    assert deletes == [
+        ("p1", 2, {"key": "p1", "name": "One"}),
+        ("p2", 2, {"key": "p2", "name": "Two"}),
+    ]
+    assert len(rows) == 5  # nothing was rewritten: 3 creates, 2 deletes
+
+
+WRITER = """
+import sys
+from ropa.db import Database
+from ropa.registry import Edit, Registry
+url, worker, count = sys.argv[1], int(sys.argv[2]), int(sys.argv[3])
+registry = Registry(Database.open(url), actor=f"worker-{worker}")
+for i in range(count):
+    if i % 2 == 0:
+        edit = Edit(add={"data_subjects": [f"s-{worker}-{i}"]})
+    else:
+        edit = Edit(set={"description": f"worker {worker} edit {i}"})
+    registry.edit("activity", "shared", edit, message=f"{worker}/{i}")
+"""
+
+
+def _spawn(code: str, *args: str) -> subprocess.Popen:
+    env = dict(os.environ, PYTHONPATH=str(ROOT))
+    return subprocess.Popen(
+        [sys.executable, "-c", code, *args],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def test_four_processes_editing_one_activity_lose_nothing(db_url, registry):
+    workers, count = 4, 100
+    subjects = [
+        {"key": f"s-{w}-{i}", "name": f"S {w} {i}"}
+        for w in range(workers)
+        for i in range(0, count, 2)
+    ]
+    registry.import_documents(
+        [({"subjects": subjects, "activities": [{"key": "shared", "name": "Shared"}]}, "doc")]
+    )
+    processes = [_spawn(WRITER, db_url, str(w), str(count)) for w in range(workers)]
+    for process in processes:
+        _, err = process.communicate(timeout=600)
+        assert process.returncode == 0, err
+        assert "locked" not in err
+    record = registry.get("activity", "shared")
+    assert len(record["data_subjects"]) == workers * count // 2
+    assert record["version"] == 1 + workers * count
+    edits = [r for r in registry.history("shared") if r.action == "update"]
+    assert len(edits) == workers * count
+    assert sorted(r.version for r in edits) == list(range(2, 2 + workers * count))
+
+
+BUSY_WRITER = """
+import sys
+from ropa.db import Database
+from ropa.registry import Edit, Registry
+registry = Registry(Database.open(sys.argv[1]), actor="busy")
+for i in range(int(sys.argv[2])):
+    registry.edit("activity", "shared", Edit(set={"description": f"edit {i}"}))
+"""
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="`ropa db backup` copies SQLite databases")
+def test_backup_while_another_process_writes_is_consistent(db_url, registry, initialised, tmp_path):
+    registry.add("activity", {"key": "shared", "name": "Shared"})
+    writer = _spawn(BUSY_WRITER, db_url, "300")
+    copies = []
+    for i in range(3):
+        time.sleep(0.3)
+        result = initialised("db", "backup", f"copy{i}.db")
+        assert result.exit_code == 0, result.stderr
+        copies.append(tmp_path / f"copy{i}.db")
+    _, err = writer.communicate(timeout=300)
+    assert writer.returncode == 0, err
+    for copy in copies:
+        with sqlite3.connect(copy) as conn:
+            assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"
+            version = conn.execute("SELECT version FROM activities").fetchone()[0]
+            revisions = conn.execute(
+                "SELECT count(*) FROM revisions WHERE key = 'shared'"
+            ).fetchone()[0]
+            assert version == revisions  # the record and its history from one moment
+
+
+def _big_import(path: Path, records: int) -> None:
+    lines = ["ropa: 1", "purposes:"]
+    lines += [
+        f"  - {{key: p{i:06d}, name: Purpose {i}, description: 'text {i}'}}" for i in range(records)
+    ]
+    lines += ["activities:"]
+    lines += [
+        f"  - {{key: a{i:06d}, name: Activity {i}, purposes: [p{i:06d}]}}" for i in range(records)
+    ]
+    path.write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def _write_in_progress(db_url: str) -> bool:
+    if not PG_URL:
+        wal = Path(db_url + "-wal")
+        return wal.exists() and wal.stat().st_size > 4_000_000
+    import psycopg
+
+    from ropa.db import _WRITE_LOCK_ID, resolve_url
+
+    url = resolve_url(db_url).replace("postgresql+psycopg://", "postgresql://")
+    with psycopg.connect(url) as conn:
+        held = conn.execute(
+            "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND objid = %s AND granted",
+            (_WRITE_LOCK_ID,),
+        ).fetchone()[0]
+    return held > 0
+
+
+def test_an_import_killed_midway_leaves_the_database_as_it_was(db_url, db, registry, tmp_path):
+    registry.import_documents([({"purposes": [{"key": "keep", "name": "Keep me"}]}, "doc")])
+    db.dispose()
+    before = dump(db)
+    big = tmp_path / "big.yaml"
+    _big_import(big, 30_000)
+    env = dict(os.environ, PYTHONPATH=str(ROOT), ROPA_DB=db_url)
+    process = subprocess.Popen(
+        [sys.executable, "-m", "ropa", "import", str(big)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 120
+    while not _write_in_progress(db_url):
+        assert process.poll() is None, "the import finished before it could be killed"
+        assert time.monotonic() < deadline
+        time.sleep(0.05)
+    if PG_URL:
+        time.sleep(1.0)  # well into the transaction
+    process.send_signal(signal.SIGKILL)
+    process.wait(timeout=30)
+    assert process.returncode == -signal.SIGKILL
+    db.dispose()
+    assert dump(db) == before
+    assert [p["key"] for p in registry.list("purpose")] == ["keep"]
+
+
+@pytest.mark.parametrize(
+    "statement", ["UPDATE revisions SET actor = 'mallory'", "DELETE FROM revisions"]
+)
+def test_the_database_refuses_to_change_a_revision(registry, db, statement):
+    import sqlalchemy as sa
+
+    registry.add("purpose", {"key": "p1", "name": "One"})
+    with (
+        pytest.raises(sa.exc.DBAPIError, match="revisions are append-only"),
+        db.engine.begin() as conn,
+    ):
+        conn.execute(sa.text(statement))
+    assert [r.actor for r in registry.history()] == ["tester"]
