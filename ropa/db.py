@@ -203,6 +203,8 @@ class Database:
 
         from ropa.models import metadata
 
+        if self.current_revision() is not None:
+            self.downgrade("base")  # the migrations undo what they made (tables, triggers…)
         with self._write_unchecked() as conn:
             metadata.drop_all(conn)
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
