@@ -70,21 +70,9 @@ class Context:
         return self.references["party"].get(key) if key else None
 
     def special(self, category: str) -> str:
-        """art9, art10 or none, inherited from the nearest special ancestor."""
+        """art9, art10 or none, inherited from the nearest special ancestor (cached)."""
         if category not in self._special:
-            seen: set[str] = set()
-            key: str | None = category
-            found = "none"
-            while key and key not in seen:
-                seen.add(key)
-                record = self.references["category"].get(key)
-                if record is None:
-                    break
-                if record["special"] != "none":
-                    found = record["special"]
-                    break
-                key = record["parent"]
-            self._special[category] = found
+            self._special[category] = inherited_special(self.references["category"], category)
         return self._special[category]
 
     def specials(self, activity: dict) -> set[str]:
@@ -103,6 +91,20 @@ class Context:
         if activity["controller"]:
             self.controllers_seen.add(activity["controller"])
         self.controllers_seen.update(activity["joint_controllers"])
+
+
+def inherited_special(categories: dict[str, dict], key: str | None) -> str:
+    """art9, art10 or none: a category's own `special`, else its nearest special ancestor's."""
+    seen: set[str] = set()
+    while key and key not in seen:
+        seen.add(key)
+        record = categories.get(key)
+        if record is None:
+            break
+        if record["special"] != "none":
+            return record["special"]
+        key = record["parent"]
+    return "none"
 
 
 def _finding(rule: str, severity: str, activity: dict, message: str) -> Finding:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -47,12 +47,16 @@ def export_record(
     target: Path,
     scope: RecordScope,
     findings: list[Finding] | None = None,
+    track: Callable[[Iterator[dict], int], Iterator[dict]] | None = None,
 ) -> tuple[int, list[str]]:
     """Write the Article 30 record of a scope as xlsx, csv (the controller record) or html.
+    `track(activities, count)` may wrap the activities as they stream (a progress bar).
     Returns the number of activities and warnings about cells that had to be cut."""
     sheets = (scope.role,) if scope.role else ("controller", "processor")
     warnings: list[str] = []
     with registry.record(scope) as (cover, builder, activities):
+        if track is not None:
+            activities = track(activities, cover.activities)
         if fmt == "xlsx":
             from ropa.io.xlsx_record import write_record_workbook
 

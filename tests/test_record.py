@@ -473,3 +473,19 @@ def test_fingerprint_of_a_worker_that_saw_a_later_write_is_not_used(sample, monk
 
 def _stale_worker(url):
     return "0" * 64, -1  # as if it had read a snapshot with another newest revision
+
+
+def test_export_reports_progress_to_a_tracker(sample, tmp_path):
+    from ropa.exports import export_record
+    from ropa.io.record import RecordScope
+
+    seen = []
+
+    def track(items, total):
+        seen.append(total)
+        for item in items:
+            seen.append(item["key"])
+            yield item
+
+    count, _ = export_record(sample, "xlsx", tmp_path / "r.xlsx", RecordScope(), track=track)
+    assert count == 14 and seen[0] == 14 and len(seen) == 15 and "marketing" in seen

@@ -34,6 +34,26 @@ def console(stderr: bool = False) -> Any:
     return Console(stderr=stderr, highlight=False, soft_wrap=False)
 
 
+def progress(description: str) -> Any:
+    """A function wrapping an iterable in a progress bar on stderr, or None when stderr is not
+    a terminal (scripts and pipes get no bar)."""
+    if not sys.stderr.isatty():
+        return None
+
+    def track(items: Any, total: int) -> Any:
+        from rich.progress import track as rich_track
+
+        return rich_track(
+            items,
+            total=total,
+            description=description,
+            console=console(stderr=True),
+            transient=True,
+        )
+
+    return track
+
+
 def cell(field_type: T, value: Any) -> str:
     """A value as text in one cell: list items separated by `sep`."""
     if value is None or value == [] or value is False:

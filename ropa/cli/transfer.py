@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ropa.cli import parse_day, state
-from ropa.cli.output import AsOfOption, console
+from ropa.cli.output import AsOfOption, console, progress
 from ropa.errors import Problem, RopaError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -285,7 +285,9 @@ def _write_records(
             _record_to_stdout(registry, scope)
             continue
         findings = registry.findings(key) if with_findings else None
-        count, warnings = export_record(registry, fmt, target, scope, findings)
+        count, warnings = export_record(
+            registry, fmt, target, scope, findings, progress(f"writing {target.name}")
+        )
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
         say(f"wrote {target} ({count} activities)")

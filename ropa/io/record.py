@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cached_property
 
 from ropa import reference, vocab
-from ropa.checks import next_review
+from ropa.checks import inherited_special, next_review
 
 CONTROLLER_HEADERS = [
     "Activity ID",
@@ -279,17 +279,7 @@ class RecordBuilder:
         return lines(sorted((self.name(kind, k) for k in keys), key=str.lower))
 
     def special(self, category: str) -> str:
-        seen: set[str] = set()
-        key: str | None = category
-        while key and key not in seen:
-            seen.add(key)
-            record = self.references["category"].get(key)
-            if record is None:
-                return "none"
-            if record["special"] != "none":
-                return record["special"]
-            key = record["parent"]
-        return "none"
+        return inherited_special(self.references["category"], category)
 
     def destination(self, transfer: dict) -> str:
         if transfer["country"] == reference.INTL:
