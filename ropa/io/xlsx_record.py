@@ -19,6 +19,7 @@ from ropa.io.record import (
     DATE_COLUMNS,
     DEFAULT_WIDTH,
     DETAIL_HEADERS,
+    FORMULA_STARTS,
     PROCESSOR_HEADERS,
     TITLE,
     WIDTHS,
@@ -94,7 +95,7 @@ class _Sheet:
             if col in self.dates and isinstance(value, date):
                 self.sheet.write_datetime(row, col, value, self.formats["date"])
                 continue
-            text = str(value)
+            text = value if type(value) is str else str(value)
             if len(text) > MAX_TEXT:
                 # A cell holds 32,767 characters: say so in the cell and in the report.
                 self.cut.append(
@@ -103,7 +104,7 @@ class _Sheet:
                     "registry document"
                 )
                 text = text[: MAX_TEXT - len(CUT_MARK)] + CUT_MARK
-            write_string(row, col, text, escaped if needs_escape(text) else plain)
+            write_string(row, col, text, escaped if text[0] in FORMULA_STARTS else plain)
             if "\n" in text or len(text) > widths[col]:
                 lines = max(lines, _lines(text, widths[col]))
         if lines > 1:
