@@ -126,11 +126,6 @@ class Registry:
         with self.db.read() as conn:
             return store.referencing(conn, kind_named(kind), [key]).get(key, [])
 
-    def state(self) -> dict[str, dict[str, dict]]:
-        """Every record of every kind: {kind name: {key: record}}."""
-        with self.db.read() as conn:
-            return self._state(conn)
-
     def findings(
         self,
         entity: str | None = None,
@@ -322,10 +317,26 @@ class Registry:
             yield cover, RecordBuilder(references), store.iter_records(conn, ACTIVITY, where)
 
     def document(self) -> dict:
-        """The registry document of the current register."""
-        from ropa.io.document import build_document
+        """The registry document of the current register, whole (exports stream it instead,
+        from the same sections)."""
+        from ropa.io.document import FORMAT_VERSION
 
-        return build_document(self.state())
+        with self.document_sections() as sections:
+            return {
+                "ropa": FORMAT_VERSION,
+                **{name: [r for batch in batches for r in batch] for name, batches in sections},
+            }
+
+    def entities_with_activities(self) -> set[str]:
+        """Keys of the group members that are the controller of at least one activity."""
+        import sqlalchemy as sa
+
+        from ropa import store
+
+        table = store.record_table(ACTIVITY)
+        with self.db.read() as conn:
+            query = sa.select(table.c.controller).where(table.c.controller.is_not(None))
+            return set(conn.execute(query.distinct()).scalars())
 
     @staticmethod
     def _state(conn) -> dict[str, dict[str, dict]]:
@@ -360,8 +371,7 @@ class Registry:
                     table.c.key.in_(sa.select(links.c.owner).where(links.c.value == key))
                 )
                 continue
-            column = {"status": "status", "role": "role", "kind": "kind", "special": "special"}
-            if name not in column or name not in kind.field_names:
+            if name not in ("status", "role", "kind", "special") or name not in kind.field_names:
                 raise RopaError(f"--{name} does not filter {kind.section}")
             try:
                 code = parse_field(kind.field(name), value)

@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 
 from ropa.db import Database
 from ropa.errors import ValidationFailed
-from ropa.io.document import build_document, dump_json, dump_yaml, load_text
+from ropa.io.document import dump_json, dump_yaml, load_text
 from ropa.registry import Registry
 from tests.conftest import SAMPLE, dump
 
@@ -354,7 +354,7 @@ def test_any_text_survives_yaml_and_json_round_trips_or_is_refused(tmp_path_fact
     expected = description.replace("\r\n", "\n").replace("\r", "\n").strip() or None
     assert stored == expected
     for fmt, dump_text in (("yaml", dump_yaml), ("json", dump_json)):
-        text = dump_text(build_document(registry.state()))
+        text = dump_text(registry.document())
         reloaded = load_text(text, fmt, "export")
         assert reloaded["purposes"][0].get("description") == stored
     db.dispose()

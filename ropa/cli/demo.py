@@ -48,7 +48,7 @@ def demo(
     written.append(write_text(out / "privacy-notice.html", to_html(notice)))
     for path in written:
         typer.echo(f"wrote {path}")
-    say(f"{len(st.registry.list('activity'))} activities in {db.display_url}; {summary(findings)}")
+    say(f"{db.info()['counts']['activities']} activities in {db.display_url}; {summary(findings)}")
     say("try `ropa activity list`, `ropa check` and the files above")
 
 

@@ -268,13 +268,11 @@ def _write_records(
         folder = out or _default_folder()
         if not folder.is_dir():
             raise RopaError(f"folder {folder} does not exist (--per-entity -o takes a folder)")
-        members = registry.list("party", {"kind": "group-member"})
-        targets = [(p["key"], folder / f"ropa-record-{p['key']}.{fmt}") for p in members]
+        members = registry.entities_with_activities()
+        targets = [(key, folder / f"ropa-record-{key}.{fmt}") for key in sorted(members)]
     else:
         targets = [(entity, out or _default_folder() / f"ropa-record.{fmt}")]
     for key, target in targets:
-        if per_entity and not registry.list("activity", {"entity": key}):
-            continue
         scope = RecordScope(
             entity=key,
             role=role.value if role else None,

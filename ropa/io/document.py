@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from ropa.errors import Problem, ValidationFailed
-from ropa.schema import KINDS, Kind, T
+from ropa.schema import Kind, T
 
 FORMAT_VERSION = 1
 
@@ -35,15 +35,6 @@ def document_record(kind: Kind, record: dict) -> dict:
             value = [{k: v for k, v in row.items() if not is_empty(v)} for row in value]
         out[field.name] = value
     return out
-
-
-def build_document(state: dict[str, dict[str, dict]]) -> dict:
-    """The document for a registry state {kind name: {key: record}}."""
-    doc: dict[str, Any] = {"ropa": FORMAT_VERSION}
-    for kind in KINDS.values():
-        records = state.get(kind.name, {})
-        doc[kind.section] = [document_record(kind, records[key]) for key in sorted(records)]
-    return doc
 
 
 def dump_yaml(doc: Any) -> str:
