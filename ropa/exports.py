@@ -79,6 +79,25 @@ def export_record(
     return cover.activities, warnings
 
 
+def export_data(registry: Registry, fmt: str, target: Path) -> dict[str, int]:
+    """Write the register in the data layout: an xlsx workbook, or a folder of CSV files
+    (created when missing). Returns the rows written per sheet."""
+    from ropa.io.data_layout import write_data_csv, write_data_workbook
+
+    with registry.document_sections() as sections:
+        if fmt == "xlsx":
+            with replacing(target) as temporary:
+                return write_data_workbook(temporary, sections)
+        if fmt != "csv":
+            raise RopaError(f"the data layout is written as xlsx or csv, not {fmt}")
+        if target.exists() and not target.is_dir():
+            raise RopaError(f"{target} is a file; the data layout as CSV needs a folder (-o DIR)")
+        if not target.parent.is_dir():
+            raise RopaError(f"folder {target.parent} does not exist")
+        target.mkdir(exist_ok=True)
+        return write_data_csv(target, sections)
+
+
 def export_document(registry: Registry, fmt: str, target: Path | None) -> Path | None:
     """Write the registry document as yaml or json to a file, or to stdout when target is
     None; read and written piece by piece."""

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 from collections import Counter
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -18,11 +18,21 @@ from typing import TYPE_CHECKING, Any
 from ropa.db import Database
 from ropa.errors import NotFound, Problem, RopaError, StillReferenced, ValidationFailed
 from ropa.schema import ACTIVITY, KINDS, REFERENCE_KINDS, Kind, T, kind_named
-from ropa.validate import Index, check_record, closest, parse_field, parse_nested, parse_record
+from ropa.validate import (
+    Index,
+    Where,
+    as_where,
+    check_record,
+    closest,
+    parse_field,
+    parse_nested,
+    parse_record,
+)
 
 if TYPE_CHECKING:
     from ropa.checks import Finding
     from ropa.history import Diff, RevisionView
+    from ropa.io.data_layout import Table
     from ropa.io.record import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.store import Change
@@ -50,6 +60,7 @@ class ImportReport:
     unchanged: Counter = field(default_factory=Counter)
     deleted: Counter = field(default_factory=Counter)
     dry_run: bool = False
+    warnings: list[str] = field(default_factory=list)
 
     def rows(self) -> list[tuple[str, int, int, int, int]]:
         return [
@@ -327,6 +338,13 @@ class Registry:
                 **{name: [r for batch in batches for r in batch] for name, batches in sections},
             }
 
+    def keys(self) -> dict[str, list[str]]:
+        """The sorted keys of every kind, by section: what a template's drop-downs offer."""
+        from ropa import store
+
+        with self.db.read() as conn:
+            return {k.section: sorted(store.read_names(conn, k)) for k in KINDS.values()}
+
     def entities_with_activities(self) -> set[str]:
         """Keys of the group members that are the controller of at least one activity."""
         import sqlalchemy as sa
@@ -484,19 +502,46 @@ class Registry:
         """Upsert the records of registry documents, given as (document, source name) pairs
         (or, with `replace`, make the register exactly their content). All or nothing: any
         problem raises ValidationFailed and nothing is written."""
+        return self.import_records(documents, [], None, replace, dry_run, message)
+
+    def import_records(
+        self,
+        documents: list[tuple[Any, str]],
+        tables: list[Table],
+        kind: str | None = None,
+        replace: bool = False,
+        dry_run: bool = False,
+        message: str | None = None,
+        stage: Callable[[str], None] | None = None,
+    ) -> ImportReport:
+        """Upsert the records of registry documents and of data-layout tables (sheets, CSV
+        files); `kind` forces the kind of every table and of documents that are plain lists
+        of records. All or nothing, as :meth:`import_documents`. `stage(what)` hears of each
+        step after the input is read ("checking", "writing"), for a progress display."""
         from ropa import store
         from ropa.history import record_revisions, utcnow
+        from ropa.io.data_layout import attach_nested, parse_tables
 
-        incoming = parse_documents(documents)
-        source = ", ".join(name for _, name in documents)
-        report = ImportReport(dry_run=dry_run)
+        incoming, seen, problems = _parse_documents(documents, kind)
+        parsed = parse_tables(tables, kind)
+        problems += parsed.problems
+        for kind_name, records in parsed.records.items():
+            problems += _merge(incoming[kind_name], records, KINDS[kind_name], seen)
+        stage = stage or (lambda _: None)
+        stage("checking")
+        source = ", ".join([name for _, name in documents] + list({t.source: 1 for t in tables}))
+        report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
         with self.db.write() as conn:
             current = self._state(conn)
+            existing = {k: r["name"] for k, r in current[ACTIVITY.name].items()}
+            problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
+            if problems:
+                raise ValidationFailed(problems)
             state, changes, problems = plan_import(current, incoming, replace, source)
             if problems:
                 raise ValidationFailed(problems)
-            for kind in KINDS.values():
-                report.unchanged[kind.name] = len(state[kind.name])
+            for k in KINDS.values():
+                report.unchanged[k.name] = len(state[k.name])
             for change in changes:
                 counter = {
                     "create": report.created,
@@ -508,6 +553,7 @@ class Registry:
                     report.unchanged[change.kind.name] -= 1
             if dry_run or not changes:
                 return report
+            stage("writing")
             now = utcnow()
             store.write_changes(conn, changes, now)
             record_revisions(conn, changes, self.actor, message, now)
@@ -521,7 +567,7 @@ class Registry:
         if other and other != record["key"]:
             return [
                 Problem(
-                    f"{where}.name",
+                    as_where(where).at("name"),
                     f"{kind.label} {other!r} already has the name "
                     f"{record['name']!r}; names are unique within their kind",
                 )
@@ -622,11 +668,26 @@ def _still_referenced(kind: Kind, key: str, users: list[tuple[str, str]]) -> str
 def parse_documents(documents: list[tuple[Any, str]]) -> dict[str, list[tuple[str, dict]]]:
     """The parsed records of documents by kind, each with its location; raises
     ValidationFailed with every problem (unknown sections, bad values, duplicate keys)."""
+    incoming, _, problems = _parse_documents(documents, None)
+    if problems:
+        raise ValidationFailed(problems)
+    return incoming
+
+
+def _parse_documents(
+    documents: list[tuple[Any, str]], kind: str | None
+) -> tuple[dict[str, list[tuple[str, dict]]], dict[tuple[str, str], str], list[Problem]]:
+    """Records by kind, the place of every key seen, and every problem. With `kind`, a
+    document may also be a plain list of records of that kind (as `list --format json`
+    prints them)."""
     problems: list[Problem] = []
     incoming: dict[str, list[tuple[str, dict]]] = {k.name: [] for k in KINDS.values()}
     seen: dict[tuple[str, str], str] = {}
     sections = {k.section: k for k in KINDS.values()}
     for doc, source in documents:
+        if kind is not None and isinstance(doc, list):
+            problems += _parse_section(doc, kind_named(kind), source, incoming, seen)
+            continue
         if not isinstance(doc, Mapping):
             problems.append(
                 Problem(
@@ -642,11 +703,9 @@ def parse_documents(documents: list[tuple[Any, str]]) -> dict[str, list[tuple[st
                 problems.append(
                     Problem(f"{source}:{name}", f"unknown section{closest(str(name), sections)}")
                 )
-        for section, kind in sections.items():
-            problems += _parse_section(doc.get(section), kind, source, incoming, seen)
-    if problems:
-        raise ValidationFailed(problems)
-    return incoming
+        for section, k in sections.items():
+            problems += _parse_section(doc.get(section), k, source, incoming, seen)
+    return incoming, seen, problems
 
 
 def _parse_section(
@@ -657,31 +716,46 @@ def _parse_section(
     seen: dict[tuple[str, str], str],
 ) -> list[Problem]:
     problems: list[Problem] = []
+    records: list[tuple[Where, dict]] = []
     section = kind.section
     if entries is None:
         return problems
     if not isinstance(entries, list):
         return [Problem(f"{source}:{section}", "expected a list of records")]
     for i, raw in enumerate(entries):
-        where = f"{source}:{section}[{i}]"
+        where = Where(f"{source}:{section}[{i}]")
         if not isinstance(raw, Mapping):
             problems.append(Problem(where, "expected a mapping of fields"))
             continue
         if "key" not in raw:
-            problems.append(Problem(f"{where}.key", "every record needs a key"))
+            problems.append(Problem(where.at("key"), "every record needs a key"))
             continue
         parsed, found = parse_record(kind, raw, where)
         problems += found
-        key = parsed.get("key")
-        if key is None:
-            continue
+        if parsed.get("key") is not None:
+            records.append((where, parsed))
+    return problems + _merge(incoming[kind.name], records, kind, seen)
+
+
+def _merge(
+    into: list[tuple[str, dict]],
+    records: list[tuple[Where, dict]],
+    kind: Kind,
+    seen: dict[tuple[str, str], str],
+) -> list[Problem]:
+    """Add parsed records to the import, refusing a key seen before."""
+    problems = []
+    for where, parsed in records:
+        key = parsed["key"]
         if (kind.name, key) in seen:
             problems.append(
-                Problem(f"{where}.key", f"duplicate key {key!r} (also at {seen[(kind.name, key)]})")
+                Problem(
+                    where.at("key"), f"duplicate key {key!r} (also at {seen[(kind.name, key)]})"
+                )
             )
             continue
         seen[(kind.name, key)] = where
-        incoming[kind.name].append((where, parsed))
+        into.append((where, parsed))
     return problems
 
 

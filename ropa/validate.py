@@ -199,8 +199,31 @@ def parse_field(field: Field, value: Any) -> Any:
             raise AssertionError("nested fields are parsed by parse_nested")
 
 
+class Where(str):
+    """Where a record came from, for problem messages: `registry.yaml:activities[3]`.
+
+    A subclass locates the cells of a spreadsheet row instead (see
+    :class:`ropa.io.data_layout.SheetRow`); everything that reports a problem asks its
+    `where` for the place of a field, so the same validation serves documents and sheets."""
+
+    __slots__ = ()
+
+    def at(self, name: str) -> str:
+        """The place of one field: `…[3].purposes`."""
+        return f"{self}.{name}"
+
+    def item(self, name: str, position: int, sub: str) -> str:
+        """The place of a column of a nested row: `…[3].transfers[0].country`."""
+        return f"{self}.{name}[{position}].{sub}"
+
+
+def as_where(where: str) -> Where:
+    return where if isinstance(where, Where) else Where(where)
+
+
 def parse_nested(field: Field, value: Any, where: str, problems: list[Problem]) -> list[dict]:
-    """The rows of a nested list field (transfers, retention), each with every column."""
+    """The rows of a nested list field (transfers, retention), each with every column;
+    `where` locates the field itself."""
     if value is None or value == "":
         return []
     if isinstance(value, Mapping):
@@ -233,18 +256,19 @@ def parse_nested(field: Field, value: Any, where: str, problems: list[Problem]) 
 
 def parse_record(kind: Kind, raw: Mapping[str, Any], where: str) -> tuple[dict, list[Problem]]:
     """Canonical values of the fields present in `raw` (absent fields stay absent)."""
+    where = as_where(where)
     problems: list[Problem] = []
     values: dict[str, Any] = {}
     names = kind.field_names
     for name in raw:
         if name not in names:
             problems.append(
-                Problem(f"{where}.{name}", f"unknown {kind.label} field{closest(str(name), names)}")
+                Problem(where.at(name), f"unknown {kind.label} field{closest(str(name), names)}")
             )
     for field in kind.fields:
         if field.name not in raw:
             continue
-        at = f"{where}.{field.name}"
+        at = where.at(field.name)
         if field.type is T.NESTED:
             values[field.name] = parse_nested(field, raw[field.name], at, problems)
             continue
@@ -303,6 +327,7 @@ class Index:
 
 def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Problem]:
     """Resolve the references of a complete record in place and check the write-time rules."""
+    where = as_where(where)
     problems: list[Problem] = []
 
     def resolve(field: Field, value: str, at: str) -> str | None:
@@ -313,21 +338,22 @@ def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Pro
             return None
 
     for field in kind.fields:
-        at = f"{where}.{field.name}"
         value = record.get(field.name)
         if field.type is T.REF and value:
-            record[field.name] = resolve(field, value, at)
+            record[field.name] = resolve(field, value, where.at(field.name))
         elif field.type is T.REFS and value:
-            keys = [resolve(field, v, at) for v in value]
+            keys = [resolve(field, v, where.at(field.name)) for v in value]
             record[field.name] = sorted({k for k in keys if k})
         elif field.type is T.NESTED:
             for i, row in enumerate(value or []):
                 for sub in field.nested:
                     if sub.type is T.REF and row.get(sub.name):
-                        row[sub.name] = resolve(sub, row[sub.name], f"{at}[{i}].{sub.name}")
+                        row[sub.name] = resolve(
+                            sub, row[sub.name], where.item(field.name, i, sub.name)
+                        )
 
     if not record.get("name"):
-        problems.append(Problem(f"{where}.name", f"a {kind.label} needs a name"))
+        problems.append(Problem(where.at("name"), f"a {kind.label} needs a name"))
     if kind is ACTIVITY:
         problems += _check_activity(record, index, where)
     if kind is CATEGORY:
@@ -335,7 +361,7 @@ def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Pro
     return problems
 
 
-def _check_activity(record: dict, index: Index, where: str) -> list[Problem]:
+def _check_activity(record: dict, index: Index, where: Where) -> list[Problem]:
     problems = []
     role = record.get("role")
     controller = record.get("controller")
@@ -344,7 +370,7 @@ def _check_activity(record: dict, index: Index, where: str) -> list[Problem]:
         if party_kind and party_kind != "group-member":
             problems.append(
                 Problem(
-                    f"{where}.controller",
+                    where.at("controller"),
                     f"{controller!r} is a {party_kind}, not a group-member party; "
                     "the controller must be a legal entity of the group",
                 )
@@ -352,7 +378,7 @@ def _check_activity(record: dict, index: Index, where: str) -> list[Problem]:
     if record.get("joint_controllers") and role != "joint-controller":
         problems.append(
             Problem(
-                f"{where}.joint_controllers",
+                where.at("joint_controllers"),
                 f"joint controllers are set but the role is {role}; "
                 "set role joint-controller or clear joint_controllers",
             )
@@ -360,7 +386,7 @@ def _check_activity(record: dict, index: Index, where: str) -> list[Problem]:
     if record.get("processor_for") and role != "processor":
         problems.append(
             Problem(
-                f"{where}.processor_for",
+                where.at("processor_for"),
                 f"processor_for is set but the role is {role}; "
                 "set role processor or clear processor_for",
             )
@@ -368,12 +394,12 @@ def _check_activity(record: dict, index: Index, where: str) -> list[Problem]:
     interval = record.get("review_interval_months")
     if interval is not None and not 1 <= interval <= 120:
         problems.append(
-            Problem(f"{where}.review_interval_months", "must be between 1 and 120 months")
+            Problem(where.at("review_interval_months"), "must be between 1 and 120 months")
         )
     return problems
 
 
-def _check_category(record: dict, index: Index, where: str) -> list[Problem]:
+def _check_category(record: dict, index: Index, where: Where) -> list[Problem]:
     parent = record.get("parent")
     if not parent:
         return []
@@ -382,7 +408,7 @@ def _check_category(record: dict, index: Index, where: str) -> list[Problem]:
     seen = {record["key"]}
     while parent:
         if parent in seen:
-            return [Problem(f"{where}.parent", f"{record['key']!r} would be its own ancestor")]
+            return [Problem(where.at("parent"), f"{record['key']!r} would be its own ancestor")]
         seen.add(parent)
         parent = parents.get(parent)
     return []

@@ -5,6 +5,8 @@ import csv
 import io
 import json
 import sys
+from collections.abc import Callable, Iterable, Iterator
+from contextlib import contextmanager
 from enum import StrEnum
 from typing import Any
 
@@ -52,6 +54,40 @@ def progress(description: str) -> Any:
         )
 
     return track
+
+
+@contextmanager
+def import_progress(tables: list[Any]) -> Iterator[Callable[[str], None]]:
+    """While an import runs: a bar over the rows of its tables, then its later steps, on
+    stderr when it is a terminal. Yields the function that announces a step."""
+    if not sys.stderr.isatty():
+        yield lambda _: None
+        return
+    from rich.progress import BarColumn, Progress, TaskProgressColumn, TextColumn
+
+    with Progress(
+        TextColumn("{task.description}"),
+        BarColumn(),
+        TaskProgressColumn(),
+        console=console(stderr=True),
+        transient=True,
+    ) as bar:
+        total = sum(t.size or 0 for t in tables)
+        task = bar.add_task("reading", total=total or None)
+
+        def counted(rows: Iterable[Any]) -> Iterator[Any]:
+            for i, row in enumerate(rows, 1):
+                if not i % 500:
+                    bar.advance(task, 500)
+                yield row
+
+        for table in tables:
+            table.rows = counted(table.rows)
+
+        def stage(what: str) -> None:
+            bar.update(task, description=what, total=None)
+
+        yield stage
 
 
 def cell(field_type: T, value: Any) -> str:

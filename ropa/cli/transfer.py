@@ -9,10 +9,11 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ropa.cli import parse_day, state
-from ropa.cli.output import AsOfOption, console, progress
+from ropa.cli.output import AsOfOption, console, import_progress, progress
 from ropa.errors import Problem, RopaError, ValidationFailed
 
 if TYPE_CHECKING:
+    from ropa.io.data_layout import Table
     from ropa.registry import Registry
 
 DEFAULT_OUT = Path("exports")
@@ -24,49 +25,94 @@ class DocFormat(StrEnum):
     json = "json"
 
 
-def read_inputs(files: list[str], fmt: DocFormat | None) -> list[tuple[object, str]]:
-    """(document, source name) for each file argument; `-` reads stdin."""
-    from ropa.io.document import load_text, read_document
+class InputFormat(StrEnum):
+    yaml = "yaml"
+    json = "json"
+    csv = "csv"
+    xlsx = "xlsx"
 
-    documents = []
-    problems = []
+
+DOCUMENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
+TABLE_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
+
+
+def read_inputs(
+    files: list[str], fmt: InputFormat | None
+) -> tuple[list[tuple[object, str]], list["Table"]]:
+    """The registry documents and the data-layout tables of the file arguments: documents
+    (.yaml, .json), workbooks (.xlsx), CSV files, folders of CSV files; `-` reads stdin."""
+    from ropa.io.data_layout import read_csv, read_workbook
+    from ropa.io.document import load_text
+
+    documents: list[tuple[object, str]] = []
+    tables: list[Table] = []
+    problems: list[Problem] = []
+    paths: list[tuple[Path, str]] = []
     for name in files:
         if name == "-":
-            if fmt is None:
-                raise RopaError("reading stdin (-) needs --format yaml or --format json")
-            documents.append((load_text(sys.stdin.read(), fmt.value, "<stdin>"), "<stdin>"))
+            if fmt is None or fmt is InputFormat.xlsx:
+                raise RopaError("reading stdin (-) needs --format csv, json or yaml")
+            text = sys.stdin.read()
+            if fmt is InputFormat.csv:
+                found, trouble = read_csv(None, "<stdin>", text)
+                tables += found
+                problems += trouble
+            else:
+                documents.append((load_text(text, fmt.value, "<stdin>"), "<stdin>"))
             continue
         path = Path(name)
-        if not path.is_file():
-            problems.append(Problem(name, "no such file"))
-            continue
-        if fmt is None and path.suffix.lower() not in (".yaml", ".yml", ".json"):
+        if path.is_dir():
+            found_csv = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
+            if not found_csv:
+                problems.append(Problem(name, "this folder holds no .csv files"))
+            paths += [(p, str(p)) for p in found_csv]
+        elif path.is_file():
+            paths.append((path, name))
+        else:
+            problems.append(Problem(name, "no such file or folder"))
+    for path, name in paths:
+        kind = fmt.value if fmt else _file_kind(path)
+        if kind is None:
             problems.append(
                 Problem(
                     name,
-                    f"cannot import {path.suffix or 'this'} files; "
-                    "ropa imports registry documents (.yaml, .yml, .json)",
+                    f"cannot import {path.suffix or 'this'} files; ropa imports registry "
+                    "documents (.yaml, .yml, .json), workbooks (.xlsx) and CSV files",
                 )
             )
             continue
         try:
-            if fmt is not None:
-                text = path.read_text(encoding="utf-8-sig")
-                documents.append((load_text(text, fmt.value, name), name))
+            if kind == "xlsx":
+                found, trouble = read_workbook(path, name)
+            elif kind == "csv":
+                found, trouble = read_csv(path, name)
             else:
-                documents.append((read_document(path), name))
+                text = path.read_text(encoding="utf-8-sig")
+                documents.append((load_text(text, kind, name), name))
+                continue
+            tables += found
+            problems += trouble
         except ValidationFailed as e:
             problems += e.problems
         except UnicodeDecodeError:
-            problems.append(Problem(name, "not UTF-8 text; save it as UTF-8"))
+            problems.append(Problem(name, "is not UTF-8 text; save it as UTF-8"))
     if problems:
         raise ValidationFailed(problems)
-    return documents
+    return documents, tables
+
+
+def _file_kind(path: Path) -> str | None:
+    suffix = path.suffix.lower()
+    return DOCUMENT_SUFFIXES.get(suffix) or TABLE_SUFFIXES.get(suffix)
 
 
 def import_files(
     files: Annotated[
-        list[str], typer.Argument(help="Registry documents (.yaml, .json); - for stdin")
+        list[str],
+        typer.Argument(
+            help="Registry documents (.yaml, .json), data-layout workbooks (.xlsx), CSV files "
+            "or folders of them; - for stdin"
+        ),
     ],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and report; change nothing.")
@@ -78,22 +124,47 @@ def import_files(
             help="Make the register exactly the files' content: records not in them are deleted.",
         ),
     ] = False,
+    kind: Annotated[
+        str | None,
+        typer.Option(
+            "--kind",
+            help="Kind of every CSV file (activity, party, …, transfers, retention), and of "
+            "JSON/YAML input that is a plain list of records; CSV kinds are otherwise told by "
+            "their header.",
+        ),
+    ] = None,
     fmt: Annotated[
-        DocFormat | None, typer.Option("--format", help="Format of the input (needed for stdin)")
+        InputFormat | None,
+        typer.Option("--format", help="Format of the input (needed for stdin)"),
     ] = None,
     message: Annotated[
         str | None, typer.Option("--message", "-m", help="Why: recorded in the history.")
     ] = None,
 ) -> None:
-    """Import records: upsert by key, all or nothing. Fields a record leaves out are kept;
-    an empty value clears a field."""
-    documents = read_inputs(files, fmt)
-    report = state().registry.import_documents(
-        documents, replace=replace, dry_run=dry_run, message=message
-    )
-    from rich.table import Table
+    """Import records: upsert by key, all or nothing. Columns or fields a record leaves out
+    are kept; an empty value clears a field. Problems are reported as FILE:SHEET:ROW:COLUMN."""
+    if kind is not None:
+        from ropa.io.data_layout import sheet_for_kind
 
-    table = Table(title="dry run: nothing was changed" if dry_run else None, header_style="bold")
+        sheet_for_kind(kind)  # an unknown kind fails before any file is read
+    documents, tables = read_inputs(files, fmt)
+    with import_progress(tables) as stage:
+        report = state().registry.import_records(
+            documents,
+            tables,
+            kind,
+            replace=replace,
+            dry_run=dry_run,
+            message=message,
+            stage=stage,
+        )
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    from rich.table import Table as RichTable
+
+    table = RichTable(
+        title="dry run: nothing was changed" if dry_run else None, header_style="bold"
+    )
     for column in ("kind", "created", "updated", "unchanged", "deleted"):
         table.add_column(column, justify="left" if column == "kind" else "right")
     for row in report.rows():
@@ -153,7 +224,20 @@ def _default_folder() -> Path:
 
 def register(app: typer.Typer) -> None:
     app.command("import")(import_files)
+    app.command("template")(template)
     app.add_typer(export_app, name="export")
+
+
+class Layout(StrEnum):
+    record = "record"
+    data = "data"
+
+
+LayoutOption = typer.Option(
+    "--layout",
+    help="record: the Article 30 record for auditors; data: one sheet per kind, for editing "
+    "and re-import.",
+)
 
 
 class Role(StrEnum):
@@ -194,8 +278,14 @@ def export_xlsx(
         ),
     ] = False,
     as_of: Annotated[str | None, AsOfOption] = None,
+    layout: Annotated[Layout, LayoutOption] = Layout.record,
 ) -> None:
-    """The Article 30 record as a workbook for auditors and supervisory authorities."""
+    """The Article 30 record as a workbook for auditors and supervisory authorities; with
+    --layout data, the whole register as one sheet per kind, for editing and re-import."""
+    if layout is Layout.data:
+        _no_record_options(entity, per_entity, role, include_retired, with_findings)
+        _export_data("xlsx", out, as_of)
+        return
     _export_record("xlsx", out, entity, per_entity, role, include_retired, with_findings, as_of)
 
 
@@ -204,14 +294,23 @@ def export_csv(
     out: Annotated[
         Path | None,
         typer.Option(
-            "-o", "--output", help="File to write; - for stdout [default: exports/ropa-record.csv]"
+            "-o",
+            "--output",
+            help="File to write; - for stdout [default: exports/ropa-record.csv]; "
+            "with --layout data a folder [default: exports/ropa-data]",
         ),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
     as_of: Annotated[str | None, AsOfOption] = None,
+    layout: Annotated[Layout, LayoutOption] = Layout.record,
 ) -> None:
-    """The controller record (Art. 30(1)) as CSV: UTF-8 with BOM, one row per activity."""
+    """The controller record (Art. 30(1)) as CSV: UTF-8 with BOM, one row per activity; with
+    --layout data, one CSV file per kind in a folder, for editing and re-import."""
+    if layout is Layout.data:
+        _no_record_options(entity, False, None, include_retired, False)
+        _export_data("csv", out, as_of)
+        return
     _export_record("csv", out, entity, False, Role.controller, include_retired, False, as_of)
 
 
@@ -228,6 +327,57 @@ def export_html(
 ) -> None:
     """The Article 30 record as one self-contained, printable HTML page."""
     _export_record("html", out, entity, False, role, include_retired, False, as_of)
+
+
+def _no_record_options(
+    entity: str | None,
+    per_entity: bool,
+    role: Role | None,
+    include_retired: bool,
+    with_findings: bool,
+) -> None:
+    given = {
+        "--entity": entity,
+        "--per-entity": per_entity,
+        "--role": role,
+        "--include-retired": include_retired,
+        "--with-findings": with_findings,
+    }
+    for option, value in given.items():
+        if value:
+            raise typer.BadParameter(
+                f"{option} is for --layout record; the data layout holds the whole register"
+            )
+
+
+def _export_data(fmt: str, out: Path | None, as_of: str | None) -> None:
+    from ropa.exports import export_data
+
+    target = out or _default_folder() / ("ropa-data.xlsx" if fmt == "xlsx" else "ropa-data")
+    with state().registry_at(as_of) as registry:
+        counts = export_data(registry, fmt, target)
+    summary = ", ".join(f"{n} {sheet}" for sheet, n in counts.items() if n)
+    console(stderr=True).print(f"wrote {target} ({summary or 'no records'})")
+
+
+def template(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o", "--output", help="Workbook to write [default: exports/ropa-template.xlsx]"
+        ),
+    ] = None,
+) -> None:
+    """An empty data-layout workbook to fill in and import: an instructions sheet, and
+    drop-downs for every coded column and for the keys of the register's records."""
+    from ropa.exports import replacing
+    from ropa.io.data_layout import write_template
+
+    keys = state().registry.keys()
+    target = out or _default_folder() / "ropa-template.xlsx"
+    with replacing(target) as temporary:
+        write_template(temporary, keys)
+    console(stderr=True).print(f"wrote {target}")
 
 
 def _export_record(
