@@ -43,27 +43,29 @@ def record_revisions(
     conn: Connection, changes: list[Change], actor: str, message: str | None, now: datetime
 ) -> None:
     """Append one revision per change, holding the full record after it (before a delete)."""
-    if not changes:
-        return
-    rows = []
-    for change in changes:
-        record = change.after if change.after is not None else change.before
-        version = change.after["version"] if change.after is not None else record["version"] + 1
-        rows.append(
-            {
-                "kind": change.kind.name,
-                "key": change.key,
-                "version": version,
-                "action": change.action,
-                "actor": actor,
-                "at": now,
-                "message": message,
-                "record": json.dumps(
-                    document_record(change.kind, record), ensure_ascii=False, default=json_default
-                ),
-            }
-        )
-    conn.execute(sa.insert(REVISIONS), rows)
+    from ropa.store import insert_rows
+
+    columns = ["kind", "key", "version", "action", "actor", "at", "message", "record"]
+    encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode
+    for start in range(0, len(changes), 5000):  # a batch at a time: the JSON is not kept
+        rows = []
+        for change in changes[start : start + 5000]:
+            record = change.after if change.after is not None else change.before
+            version = change.after["version"] if change.after is not None else record["version"] + 1
+            document = encode(document_record(change.kind, record))
+            rows.append(
+                (
+                    change.kind.name,
+                    change.key,
+                    version,
+                    change.action,
+                    actor,
+                    now,
+                    message,
+                    document,
+                )
+            )
+        insert_rows(conn, REVISIONS, columns, rows)
 
 
 @dataclass

@@ -7,7 +7,6 @@ leaves the database as it was.
 
 from __future__ import annotations
 
-import copy
 from collections import Counter
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
@@ -81,7 +80,21 @@ class ImportReport:
 
 def new_record(kind: Kind) -> dict:
     """A record of a kind with every field at its empty or default value."""
-    return {f.name: f.empty() for f in kind.fields}
+    return kind.new_record()
+
+
+def copy_record(kind: Kind, record: dict) -> dict:
+    """A copy of a record's fields that can be changed without touching the original (what
+    `copy.deepcopy` does, for the shapes records have, many times faster)."""
+    copied = {}
+    for f in kind.fields:
+        value = record[f.name]
+        if f.type is T.NESTED:
+            value = [dict(row) for row in value]
+        elif f.is_list:
+            value = list(value)
+        copied[f.name] = value
+    return copied
 
 
 def _index_for_db(conn) -> Index:
@@ -519,6 +532,23 @@ class Registry:
         of records. All or nothing, as :meth:`import_documents`. `stage(what)` hears of each
         step after the input is read ("checking", "writing"), for a progress display."""
         from ropa import store
+
+        with store.gc_paused():  # many small objects, no cycles: see gc_paused
+            return self._import_records(
+                documents, tables, kind, replace, dry_run, message, stage or (lambda _: None)
+            )
+
+    def _import_records(
+        self,
+        documents: list[tuple[Any, str]],
+        tables: list[Table],
+        kind: str | None,
+        replace: bool,
+        dry_run: bool,
+        message: str | None,
+        stage: Callable[[str], None],
+    ) -> ImportReport:
+        from ropa import store
         from ropa.history import record_revisions, utcnow
         from ropa.io.data_layout import attach_nested, parse_tables
 
@@ -527,7 +557,6 @@ class Registry:
         problems += parsed.problems
         for kind_name, records in parsed.records.items():
             problems += _merge(incoming[kind_name], records, KINDS[kind_name], seen)
-        stage = stage or (lambda _: None)
         stage("checking")
         source = ", ".join([name for _, name in documents] + list({t.source: 1 for t in tables}))
         report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
@@ -577,7 +606,7 @@ class Registry:
     @staticmethod
     def _apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -> dict:
         problems: list[Problem] = []
-        after = copy.deepcopy({f.name: before[f.name] for f in kind.fields})
+        after = copy_record(kind, before)
         for name in [*edit.clear, *edit.add, *edit.remove]:
             if name not in kind.field_names:
                 problems.append(
@@ -776,11 +805,8 @@ def plan_import(
         for where, parsed in incoming[kind.name]:
             key = parsed["key"]
             base = current[kind.name].get(key)
-            if base is None or replace:
-                record = new_record(kind)
-            else:
-                record = copy.deepcopy({f.name: base[f.name] for f in kind.fields})
-            record.update(copy.deepcopy(parsed))
+            record = new_record(kind) if base is None or replace else copy_record(kind, base)
+            record.update(parsed)  # parsed values are fresh and used once: no copy needed
             records[key] = record
             touched.append((kind, key, where))
         state[kind.name] = records

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import cached_property
 from typing import Any
 
 from ropa import vocab
@@ -51,7 +52,7 @@ class Field:
     nested: tuple[Field, ...] = ()
     in_table: bool = False  # shown as a column by `list --format table`
 
-    @property
+    @cached_property
     def is_list(self) -> bool:
         return self.type in LIST_TYPES
 
@@ -91,14 +92,30 @@ class Kind:
     def table(self) -> str:
         return self.section
 
-    @property
+    @cached_property
     def scalar_fields(self) -> list[Field]:
         """Fields stored as columns of the kind's own table."""
         return [f for f in self.fields if not f.is_list]
 
-    @property
+    @cached_property
     def list_fields(self) -> list[Field]:
         return [f for f in self.fields if f.is_list]
+
+    @cached_property
+    def reference_fields(self) -> list[Field]:
+        """Fields that refer to other records (directly, or in nested rows)."""
+        return [f for f in self.fields if f.type in (T.REF, T.REFS, T.NESTED)]
+
+    def new_record(self) -> dict:
+        """A record with every field at its empty or default value."""
+        record = dict(self._empty_record)
+        for f in self.list_fields:
+            record[f.name] = []
+        return record
+
+    @cached_property
+    def _empty_record(self) -> dict:
+        return {f.name: f.empty() for f in self.fields}
 
 
 def _common(label: str) -> tuple[Field, ...]:

@@ -291,29 +291,66 @@ def _row(kind: Kind, record: dict) -> dict:
     return row
 
 
+def insert_rows(conn: Connection, table: sa.Table, columns: list[str], rows: list[tuple]) -> None:
+    """INSERT many rows given as tuples in `columns` order, through the driver's executemany:
+    no statement compiled per row. Values pass the columns' own bind processing (dates and
+    times as SQLAlchemy stores them), so the rows read back as if SQLAlchemy had written them."""
+    if not rows:
+        return
+    dialect = conn.dialect
+    processors = [
+        (i, p)
+        for i, name in enumerate(columns)
+        if (p := table.c[name].type._cached_bind_processor(dialect)) is not None
+    ]
+    if processors:
+        rows = [_processed(row, processors) for row in rows]
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.name == "sqlite" else "%s"
+    statement = (
+        f"INSERT INTO {quote(table.name)} ({', '.join(quote(c) for c in columns)}) "
+        f"VALUES ({', '.join([mark] * len(columns))})"
+    )
+    conn.exec_driver_sql(statement, rows)
+
+
+def _processed(row: tuple, processors: list[tuple[int, Any]]) -> tuple:
+    values = list(row)
+    for i, process in processors:
+        if values[i] is not None:
+            values[i] = process(values[i])
+    return tuple(values)
+
+
 def _insert(conn: Connection, kind: Kind, changes: list[Change], now: datetime) -> None:
     if not changes:
         return
+    scalar = [f.name for f in kind.scalar_fields]
+    rows = []
     for change in changes:
-        change.after.update(version=1, created_at=now, updated_at=now)
-    conn.execute(sa.insert(record_table(kind)), [_row(kind, c.after) for c in changes])
+        record = change.after
+        record.update(version=1, created_at=now, updated_at=now)
+        rows.append(
+            (*[record[name] if record[name] != "" else None for name in scalar], 1, now, now)
+        )
+    insert_rows(conn, record_table(kind), [*scalar, *META], rows)
     _insert_lists(conn, kind, [c.after for c in changes], kind.list_fields)
 
 
 def _insert_lists(conn: Connection, kind: Kind, records: list[dict], fields: list[Field]) -> None:
     for field in fields:
+        name = field.name
         if field.type is T.NESTED:
+            columns = [f.name for f in field.nested]
             rows = [
-                {"activity": r["key"], "position": i, **item}
+                (r["key"], i, *[item.get(c) for c in columns])
                 for r in records
-                for i, item in enumerate(r[field.name])
+                for i, item in enumerate(r[name])
             ]
-            if rows:
-                conn.execute(sa.insert(nested_table(field)), rows)
+            insert_rows(conn, nested_table(field), ["activity", "position", *columns], rows)
             continue
-        rows = [{"owner": r["key"], "value": v} for r in records for v in r[field.name]]
-        if rows:
-            conn.execute(sa.insert(LINK_TABLES[(kind.name, field.name)]), rows)
+        rows = [(r["key"], v) for r in records for v in r[name]]
+        insert_rows(conn, LINK_TABLES[(kind.name, name)], ["owner", "value"], rows)
 
 
 def _update(conn: Connection, kind: Kind, changes: list[Change], now: datetime) -> None:

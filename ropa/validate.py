@@ -24,6 +24,7 @@ DURATION_PATTERN = re.compile(
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Characters XML 1.0 cannot hold: a workbook could not be written with them.
 ILLEGAL_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+LIST_SEPARATORS = re.compile(r"[;\n]")
 MAX_TEXT = 32_767  # the most characters a spreadsheet cell holds
 TRUE = {"true", "yes", "y", "1", "x", "on"}
 FALSE = {"false", "no", "n", "0", "off", ""}
@@ -46,18 +47,22 @@ def split_list(value: Any) -> list[Any]:
     if isinstance(value, list | tuple | set):
         return list(value)
     if isinstance(value, str):
-        return [item.strip() for item in re.split(r"[;\n]", value) if item.strip()]
+        return [item.strip() for item in LIST_SEPARATORS.split(value) if item.strip()]
     return [value]
 
 
 def parse_text(value: Any) -> str | None:
     if value is None:
         return None
-    if isinstance(value, bool) or not isinstance(value, str | int | float | date):
-        raise ValueError(f"expected text, got {type(value).__name__}")
-    if isinstance(value, float) and value.is_integer():
-        value = int(value)
-    text = str(value).replace("\r\n", "\n").replace("\r", "\n").strip()
+    if type(value) is not str:
+        if isinstance(value, bool) or not isinstance(value, str | int | float | date):
+            raise ValueError(f"expected text, got {type(value).__name__}")
+        if isinstance(value, float) and value.is_integer():
+            value = int(value)
+        value = str(value)
+    text = value.strip()
+    if "\r" in text:
+        text = text.replace("\r\n", "\n").replace("\r", "\n")
     if not text:
         return None
     bad = ILLEGAL_TEXT.search(text)
@@ -159,44 +164,57 @@ def _norway(value: Any) -> Any:
     return "NO" if value is False else value
 
 
+def _parse_int_field(field: Field, value: Any) -> int | None:
+    number = parse_int(value)
+    return field.default if number is None else number
+
+
+def _parse_country(value: Any) -> str | None:
+    text = parse_text(_norway(value))
+    return None if text is None else reference.parse_country(text)
+
+
+def _parse_countries(value: Any) -> list[str]:
+    countries = split_list(value)
+    return sorted({reference.parse_country(_norway(v), allow_intl=False) for v in countries})
+
+
+def _parse_codes(field: Field, value: Any) -> list[str]:
+    codes = {parse_code(field, v) for v in split_list(value)}
+    return sorted(codes, key=field.codes.order)
+
+
+def _parse_refs(value: Any) -> list[str]:
+    refs = [parse_ref(v) for v in split_list(value)]
+    return list(dict.fromkeys(r for r in refs if r))
+
+
+def _nested(field: Field, value: Any) -> Any:
+    raise AssertionError("nested fields are parsed by parse_nested")
+
+
+#: The parser of each field type (called with the field and the raw value).
+PARSERS: dict[T, Callable[[Field, Any], Any]] = {
+    T.KEY: lambda f, v: parse_key(v),
+    T.TEXT: lambda f, v: parse_text(v),
+    T.EMAIL: lambda f, v: parse_email(v),
+    T.BOOL: lambda f, v: parse_bool(v),
+    T.INT: _parse_int_field,
+    T.DATE: lambda f, v: parse_date(v),
+    T.DURATION: lambda f, v: parse_duration(v),
+    T.COUNTRY: lambda f, v: _parse_country(v),
+    T.COUNTRIES: lambda f, v: _parse_countries(v),
+    T.CODE: parse_code,
+    T.CODES: _parse_codes,
+    T.REF: lambda f, v: parse_ref(v),
+    T.REFS: lambda f, v: _parse_refs(v),
+    T.NESTED: _nested,
+}
+
+
 def parse_field(field: Field, value: Any) -> Any:
     """The canonical value of one field; raises ValueError with a readable message."""
-    match field.type:
-        case T.KEY:
-            return parse_key(value)
-        case T.TEXT:
-            return parse_text(value)
-        case T.EMAIL:
-            return parse_email(value)
-        case T.BOOL:
-            return parse_bool(value)
-        case T.INT:
-            number = parse_int(value)
-            return field.default if number is None else number
-        case T.DATE:
-            return parse_date(value)
-        case T.DURATION:
-            return parse_duration(value)
-        case T.COUNTRY:
-            text = parse_text(_norway(value))
-            return None if text is None else reference.parse_country(text)
-        case T.COUNTRIES:
-            countries = split_list(value)
-            return sorted(
-                {reference.parse_country(_norway(v), allow_intl=False) for v in countries}
-            )
-        case T.CODE:
-            return parse_code(field, value)
-        case T.CODES:
-            codes = {parse_code(field, v) for v in split_list(value)}
-            return sorted(codes, key=field.codes.order)
-        case T.REF:
-            return parse_ref(value)
-        case T.REFS:
-            refs = [parse_ref(v) for v in split_list(value)]
-            return list(dict.fromkeys(r for r in refs if r))
-        case T.NESTED:
-            raise AssertionError("nested fields are parsed by parse_nested")
+    return PARSERS[field.type](field, value)
 
 
 class Where(str):
@@ -337,13 +355,16 @@ def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Pro
             problems.append(Problem(at, str(e)))
             return None
 
-    for field in kind.fields:
+    for field in kind.reference_fields:
         value = record.get(field.name)
         if field.type is T.REF and value:
-            record[field.name] = resolve(field, value, where.at(field.name))
+            if value not in index.names(field.ref):  # a key as it is: the common case
+                record[field.name] = resolve(field, value, where.at(field.name))
         elif field.type is T.REFS and value:
-            keys = [resolve(field, v, where.at(field.name)) for v in value]
-            record[field.name] = sorted({k for k in keys if k})
+            names = index.names(field.ref)
+            keys = {v if v in names else resolve(field, v, where.at(field.name)) for v in value}
+            keys.discard(None)
+            record[field.name] = sorted(keys)
         elif field.type is T.NESTED:
             for i, row in enumerate(value or []):
                 for sub in field.nested:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from functools import cached_property
 
 GDPR = "https://w3id.org/dpv/legal/eu/gdpr#"
 DPV = "https://w3id.org/dpv#"
@@ -65,20 +66,34 @@ class CodeList:
         return self.get(code).title
 
     def order(self, code: str) -> int:
-        return self.values.index(code)
+        return self._positions[code]
+
+    @cached_property
+    def _positions(self) -> dict[str, int]:
+        return {c.code: i for i, c in enumerate(self.codes)}
 
     def parse(self, text: str) -> str | None:
         """The code for a code, an article spelling or a label; None if nothing matches."""
+        spellings = self._spellings
+        found = spellings.get(text)  # most imports give the code itself
+        if found is not None:
+            return found
         wanted = _norm(text)
         if not wanted:
             return None
+        return spellings.get(wanted) or self.aliases.get(wanted)
+
+    @cached_property
+    def _spellings(self) -> dict[str, str]:
+        """Every spelling of every code, normalised, and the codes themselves."""
+        spellings: dict[str, str] = {}
         for c in self.codes:
-            spellings = {_norm(c.code), _norm(c.label), _norm(c.title)}
-            if c.article:
-                spellings.add(_norm(c.article))
-            if wanted in spellings:
-                return c.code
-        return self.aliases.get(wanted)
+            for spelling in (c.code, c.label, c.title, c.article):
+                if spelling:
+                    spellings.setdefault(_norm(spelling), c.code)
+        for c in self.codes:
+            spellings[c.code] = c.code
+        return spellings
 
 
 def _article_codes(rows: list[tuple[str, str, str]]) -> tuple[Code, ...]:

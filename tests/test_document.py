@@ -305,7 +305,7 @@ def test_import_of_unsupported_file_type_is_refused(initialised, tmp_path):
 def test_import_of_missing_file(initialised):
     result = initialised("import", "nowhere.yaml")
     assert result.exit_code == 1
-    assert result.stderr == "error: nowhere.yaml: no such file\n"
+    assert result.stderr == "error: nowhere.yaml: no such file or folder\n"
 
 
 # -- property: text survives export → import, or is refused at write time ---------------

@@ -21,7 +21,7 @@ from ropa import reference
 from ropa.errors import Problem
 from ropa.io.record import escape_csv, needs_escape, unescape_csv
 from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
-from ropa.validate import Where, closest, parse_field, parse_record
+from ropa.validate import PARSERS, Where, closest, parse_field
 
 #: Sheets a data-layout workbook may have besides the data: ignored by an import.
 INSTRUCTIONS = "instructions"
@@ -710,55 +710,75 @@ def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
         return
     if sheet.nested:
         out.nested_sheets.add(sheet.nested.name)
+        missing = [c for c in sheet.columns if c not in seen]
+        if missing:
+            out.warnings.append(
+                f"{prefix}:1: no column {', '.join(missing)}: the {sheet.nested.name} rows of "
+                f"the activities it lists replace their old ones, and will have none"
+            )
     escaped = table.csv
     formulas = table.formulas
     warned_unnamed = False
+    key_column = sheet.key_column
+    # Per column: its position, field, parser and the value an empty cell stands for.
+    plan = [(col, f, f.name, PARSERS[f.type], _empty(f)) for col, f in columns]
+    is_transfers = sheet.nested is not None and sheet.nested.name == "transfers"
+    records = out.records[sheet.kind.name]
+    problems = out.problems
     for number, cells in table.rows:
-        if not any(c not in ("", None) for c in cells):
+        if not any(c != "" and c is not None for c in cells):
             continue  # empty rows are skipped
         where = SheetRow(f"{prefix}:{number}")
-        raw: dict[str, Any] = {}
-        for col, f in columns:
-            value = cells[col] if col < len(cells) else None
+        width = len(cells)
+        values: dict[str, Any] = {}
+        given: Any = None
+        failed = False
+        for col, f, name, parse, empty in plan:
+            value = cells[col] if col < width else None
             if formulas and (number, col + 1) in formulas:
-                value = _formula_value(formulas[(number, col + 1)], value, where.at(f.name), out)
-            raw[f.name] = _cell(f, value, escaped)
+                value = _formula_value(formulas[(number, col + 1)], value, where.at(name), out)
+            if value == "" or value is None:
+                values[name] = [] if empty == [] else empty
+                continue
+            if name == key_column:
+                given = value
+            if type(value) is not str or (escaped and value.startswith("'")):
+                value = _cell(f, value, escaped)
+            try:
+                values[name] = parse(f, value)
+            except ValueError as e:
+                problems.append(Problem(where.at(name), str(e)))
+                values[name] = None
+                failed = True
         if (
             unnamed
             and not warned_unnamed
-            and any(c < len(cells) and cells[c] not in ("", None) for c in unnamed)
+            and any(c < width and cells[c] not in ("", None) for c in unnamed)
         ):
             out.warnings.append(f"{prefix}:{number}: cells under an empty header are ignored")
             warned_unnamed = True
-        key = raw.get(sheet.key_column)
-        if key in (None, ""):
-            out.problems.append(
+        if given is None:
+            problems.append(
                 Problem(
-                    where.at(sheet.key_column),
+                    where.at(key_column),
                     f"every row needs {'an activity' if sheet.nested else 'a key'}",
                 )
             )
             continue
         if sheet.nested:
-            _parse_nested_row(sheet, raw, where, out)
-            continue
-        parsed, problems = parse_record(sheet.kind, raw, where)
-        out.problems += problems
-        if "key" in parsed:
-            out.records[sheet.kind.name].append((where, parsed))
+            activity = str(values.pop("activity") or given).strip()
+            if is_transfers and values.get("country") is None and not failed:
+                problems.append(Problem(where.at("country"), "a transfer needs a country"))
+            for sub in sheet.nested.nested:  # a nested row has every column
+                values.setdefault(sub.name, None)
+            out.nested.append(NestedRow(sheet, activity, values, where))
+        elif values.get("key") is not None:
+            records.append((where, values))
 
 
-def _parse_nested_row(sheet: Sheet, raw: dict, where: SheetRow, out: ParsedTables) -> None:
-    values = {}
-    for sub in sheet.nested.nested:
-        try:
-            values[sub.name] = parse_field(sub, raw.get(sub.name))
-        except ValueError as e:
-            out.problems.append(Problem(where.at(sub.name), str(e)))
-            values[sub.name] = None
-    if sheet.nested.name == "transfers" and raw.get("country") is None:
-        out.problems.append(Problem(where.at("country"), "a transfer needs a country"))
-    out.nested.append(NestedRow(sheet, str(raw["activity"]).strip(), values, where))
+def _empty(f: Field) -> Any:
+    """What an empty cell means for a field: its empty value (a key is never empty)."""
+    return None if f.type is T.KEY else parse_field(f, None)
 
 
 def _formula_value(formula: str, stored: Any, where: str, out: ParsedTables) -> Any:

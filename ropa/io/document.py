@@ -29,10 +29,13 @@ def document_record(kind: Kind, record: dict) -> dict:
     out: dict[str, Any] = {}
     for field in kind.fields:
         value = record.get(field.name)
-        if is_empty(value):
+        if value is None or value is False or value == "" or value == []:
             continue
         if field.type is T.NESTED:
-            value = [{k: v for k, v in row.items() if not is_empty(v)} for row in value]
+            value = [
+                {k: v for k, v in row.items() if v is not None and v is not False and v != ""}
+                for row in value
+            ]
         out[field.name] = value
     return out
 

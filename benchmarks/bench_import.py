@@ -1,0 +1,192 @@
+"""Time `ropa import` of the data layout (xlsx and CSV) against a raw read + executemany.
+
+    python benchmarks/bench_import.py [--activities 100000] [--db PATH]
+
+The synthetic register is exported with `ropa export xlsx|csv --layout data`; each file is
+then imported into an empty database with `ropa import`, in a process of its own (peak memory
+is that process's). The baseline, measured in the same run, is the least an import must do:
+read the same file with the fastest reader here (python-calamine for xlsx, the csv module for
+CSV) and insert the same rows (records, link rows, transfers, retention) into an empty ropa
+database with sqlite3 `executemany` in one transaction, without validation or history.
+"""
+
+from __future__ import annotations
+
+import argparse
+import csv
+import json
+import re
+import sqlite3
+import subprocess
+import sys
+import tempfile
+from datetime import UTC, date, datetime, timedelta
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+
+from benchmarks.common import measure_command, synthetic_database
+from ropa.io.data_layout import SHEETS
+from ropa.schema import T, link_table
+
+SPLIT = re.compile(r"[;\n]")
+
+
+def read_xlsx(path: Path) -> dict[str, list[list]]:
+    from python_calamine import CalamineWorkbook
+
+    book = CalamineWorkbook.from_path(str(path))
+    names = {s.name for s in SHEETS}
+    return {
+        name: list(book.get_sheet_by_name(name).iter_rows())
+        for name in book.sheet_names
+        if name in names
+    }
+
+
+def read_csv(folder: Path) -> dict[str, list[list]]:
+    tables = {}
+    for sheet in SHEETS:
+        with open(folder / f"{sheet.name}.csv", encoding="utf-8-sig", newline="") as f:
+            tables[sheet.name] = list(csv.reader(f))
+    return tables
+
+
+def _value(f, cell):
+    if cell == "" or cell is None:
+        empty = f.empty()
+        return int(empty) if isinstance(empty, bool) else empty
+    if f.type is T.BOOL:
+        return 1
+    if f.type is T.DATE:
+        if isinstance(cell, int | float):
+            cell = date(1899, 12, 30) + timedelta(days=int(cell))
+        return cell.isoformat() if isinstance(cell, date) else cell
+    if f.type is T.INT:
+        return int(float(cell))
+    return cell
+
+
+def insert_raw(tables: dict[str, list[list]], db: Path) -> int:
+    """executemany of the rows into the ropa tables, one transaction; returns rows written."""
+    now = datetime.now(UTC).isoformat(sep=" ")
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN IMMEDIATE")
+    written = 0
+    order = [*[s for s in SHEETS if not s.nested][1:], SHEETS[0], *SHEETS[1:3]]
+    for sheet in order:
+        header, *rows = tables[sheet.name]
+        position = {name: i for i, name in enumerate(header)}
+        fields = sheet.fields
+        if sheet.nested:
+            columns = ["activity", "position", *[f.name for f in fields[1:]]]
+            counters: dict[str, int] = {}
+            values = []
+            for row in rows:
+                owner = row[position["activity"]]
+                counters[owner] = counters.get(owner, -1) + 1
+                values.append(
+                    (
+                        owner,
+                        counters[owner],
+                        *[_value(f, row[position[f.name]]) for f in fields[1:]],
+                    )
+                )
+            table = f"activities_{sheet.nested.name}"
+        else:
+            scalar = [f for f in fields if not f.is_list]
+            columns = [f.name for f in scalar] + ["created_at", "updated_at", "version"]
+            values = [
+                (*[_value(f, row[position[f.name]]) for f in scalar], now, now, 1) for row in rows
+            ]
+            table = sheet.kind.table
+        marks = ", ".join("?" * len(columns))
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', values)
+        written += len(values)
+        if sheet.nested:
+            continue
+        for f in sheet.kind.list_fields:
+            if f.type is T.NESTED:
+                continue
+            col = position[f.name]
+            links = [
+                (row[position["key"]], item)
+                for row in rows
+                for item in SPLIT.split(row[col] or "")
+                if item
+            ]
+            conn.executemany(
+                f'INSERT INTO "{link_table(sheet.kind, f)}" (owner, value) VALUES (?, ?)', links
+            )
+            written += len(links)
+    conn.execute("COMMIT")
+    conn.close()
+    return written
+
+
+_BASELINE = """
+import json, resource, sys, time
+sys.path.insert(0, sys.argv[1])
+from benchmarks.bench_import import insert_raw, read_csv, read_xlsx
+from pathlib import Path
+start = time.perf_counter()
+kind, source, db = sys.argv[2:]
+tables = read_xlsx(Path(source)) if kind == "xlsx" else read_csv(Path(source))
+read = time.perf_counter() - start
+rows = insert_raw(tables, Path(db))
+peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+print(json.dumps({"seconds": time.perf_counter() - start, "read": read, "rows": rows,
+                  "peak_mb": peak}))
+"""
+
+
+def empty_database(folder: Path, name: str) -> Path:
+    path = folder / name
+    measure_command(["--db", str(path), "init"])
+    return path
+
+
+def baseline(kind: str, source: Path, folder: Path) -> dict:
+    db = empty_database(folder, f"baseline-{kind}.db")
+    root = str(Path(__file__).resolve().parent.parent)
+    out = subprocess.run(
+        [sys.executable, "-c", _BASELINE, root, kind, str(source), str(db)],
+        capture_output=True,
+        text=True,
+        check=True,
+    ).stdout
+    return json.loads(out)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--activities", type=int, default=100_000)
+    parser.add_argument("--db", type=Path)
+    args = parser.parse_args()
+    path = synthetic_database(args.activities, args.db)
+    folder = Path(tempfile.mkdtemp(prefix="ropa-bench-import-"))
+    workbook, csv_folder = folder / "data.xlsx", folder / "data"
+    export_xlsx = measure_command(
+        ["--db", str(path), "export", "xlsx", "--layout", "data", "-o", str(workbook)]
+    )
+    export_csv = measure_command(
+        ["--db", str(path), "export", "csv", "--layout", "data", "-o", str(csv_folder)]
+    )
+    print(f"activities              {args.activities}")
+    print(f"export xlsx --layout data  {export_xlsx[0]:.1f} s, {export_xlsx[1]:.0f} MB")
+    print(f"export csv --layout data   {export_csv[0]:.1f} s, {export_csv[1]:.0f} MB")
+    for kind, source in (("xlsx", workbook), ("csv", csv_folder)):
+        raw = baseline(kind, source, folder)
+        db = empty_database(folder, f"ropa-{kind}.db")
+        seconds, peak = measure_command(["--db", str(db), "import", str(source)])
+        print(
+            f"{kind}: baseline {raw['seconds']:.1f} s (read {raw['read']:.1f} s, "
+            f"{raw['rows']} rows, {raw['peak_mb']:.0f} MB); ropa import {seconds:.1f} s, "
+            f"{peak:.0f} MB; ratio {seconds / raw['seconds']:.2f}x"
+        )
+
+
+if __name__ == "__main__":
+    main()
