@@ -42,8 +42,9 @@ class ValidationFailed(RopaError):
 
     LIMIT = 100
 
-    def __init__(self, problems: list[Problem]):
+    def __init__(self, problems: list[Problem], warnings: list[str] | None = None):
         self.problems = problems
+        self.warnings = warnings or []  # what the input also had to say, shown first
         super().__init__(self.summary())
 
     def summary(self) -> str:

@@ -564,11 +564,13 @@ class Registry:
             current = self._state(conn)
             existing = {k: r["name"] for k, r in current[ACTIVITY.name].items()}
             problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
+            # The records are checked even when some cells could not be read, so that one
+            # run reports every problem; a cell already reported is not reported again.
+            state, changes, found = plan_import(current, incoming, replace, source)
+            reported = {p.where for p in problems}
+            problems += [p for p in found if p.where not in reported]
             if problems:
-                raise ValidationFailed(problems)
-            state, changes, problems = plan_import(current, incoming, replace, source)
-            if problems:
-                raise ValidationFailed(problems)
+                raise ValidationFailed(problems, warnings=parsed.warnings)
             for k in KINDS.values():
                 report.unchanged[k.name] = len(state[k.name])
             for change in changes:
@@ -805,8 +807,15 @@ def plan_import(
         for where, parsed in incoming[kind.name]:
             key = parsed["key"]
             base = current[kind.name].get(key)
-            record = new_record(kind) if base is None or replace else copy_record(kind, base)
-            record.update(parsed)  # parsed values are fresh and used once: no copy needed
+            if base is None or replace:
+                if len(parsed) == len(kind.fields):
+                    record = parsed  # parsed values are fresh and used once: no copy needed
+                else:
+                    record = new_record(kind)
+                    record.update(parsed)
+            else:
+                record = copy_record(kind, base)
+                record.update(parsed)
             records[key] = record
             touched.append((kind, key, where))
         state[kind.name] = records

@@ -23,6 +23,7 @@ from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
 
 META = ("version", "created_at", "updated_at")
 _CHUNK = 500  # keys per IN (...) clause
+_INSERT_BATCH = 10_000  # records whose list rows are inserted together
 _SEPARATOR = "\x1f"  # joins the values of a list field in one aggregated row
 _ROW_SEPARATOR = "\x1e"  # joins the rows of a nested list field
 
@@ -326,18 +327,26 @@ def _insert(conn: Connection, kind: Kind, changes: list[Change], now: datetime) 
     if not changes:
         return
     scalar = [f.name for f in kind.scalar_fields]
-    rows = []
-    for change in changes:
-        record = change.after
-        record.update(version=1, created_at=now, updated_at=now)
-        rows.append(
-            (*[record[name] if record[name] != "" else None for name in scalar], 1, now, now)
-        )
-    insert_rows(conn, record_table(kind), [*scalar, *META], rows)
+    for start in range(0, len(changes), _INSERT_BATCH):
+        rows = []
+        for change in changes[start : start + _INSERT_BATCH]:
+            record = change.after
+            record.update(version=1, created_at=now, updated_at=now)
+            values = [record[name] if record[name] != "" else None for name in scalar]
+            rows.append((*values, 1, now, now))
+        insert_rows(conn, record_table(kind), [*scalar, *META], rows)
     _insert_lists(conn, kind, [c.after for c in changes], kind.list_fields)
 
 
 def _insert_lists(conn: Connection, kind: Kind, records: list[dict], fields: list[Field]) -> None:
+    # A batch of records at a time, so that the rows of a large import are never all built.
+    for start in range(0, len(records), _INSERT_BATCH):
+        _insert_list_rows(conn, kind, records[start : start + _INSERT_BATCH], fields)
+
+
+def _insert_list_rows(
+    conn: Connection, kind: Kind, records: list[dict], fields: list[Field]
+) -> None:
     for field in fields:
         name = field.name
         if field.type is T.NESTED:

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import difflib
 import re
+import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
@@ -185,8 +186,12 @@ def _parse_codes(field: Field, value: Any) -> list[str]:
 
 
 def _parse_refs(value: Any) -> list[str]:
+    # Interned: a large import repeats the same few thousand keys millions of times.
+    if type(value) is str:  # a cell: the items are checked when they are resolved
+        items = (item.strip() for item in LIST_SEPARATORS.split(value))
+        return [sys.intern(r) for r in dict.fromkeys(items) if r]
     refs = [parse_ref(v) for v in split_list(value)]
-    return list(dict.fromkeys(r for r in refs if r))
+    return list(dict.fromkeys(sys.intern(r) for r in refs if r))
 
 
 def _nested(field: Field, value: Any) -> Any:

@@ -95,6 +95,8 @@ class RopaGroup(TyperGroup):
         try:
             return super().invoke(ctx)
         except ValidationFailed as e:
+            for warning in e.warnings:
+                typer.echo(f"warning: {warning}", err=True)
             fail(e.summary())
         except RopaError as e:
             fail(str(e))

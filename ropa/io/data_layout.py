@@ -416,15 +416,16 @@ def write_template(path: Path, keys: dict[str, list[str]]) -> None:
 
 @dataclass
 class Table:
-    """The rows of one sheet or CSV file as read: cells as the reader gives them."""
+    """The rows of one sheet or CSV file as read, the header row first: cells as the reader
+    gives them. Rows are read as they are consumed (a sheet is loaded when its turn comes)."""
 
     source: str  # the file as the user named it
     name: str  # the sheet name, or the CSV file's stem
-    headers: list[Any]
     rows: Iterable[tuple[int, list[Any]]]  # (row number as the user sees it, cells)
     csv: bool = False  # CSV: the kind comes from the header; a leading ' may escape a formula
-    size: int | None = None  # rows below the header, when the reader knows
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> formula
+    size: int | None = None  # rows, when the reader knows before reading them
+    headers: list[Any] = field(default_factory=list)  # set when the first row is read
 
 
 class SheetRow(Where):
@@ -461,32 +462,23 @@ def read_workbook(path: Path, name: str) -> tuple[list[Table], list[Problem]]:
         formulas = _formula_cells(path)
     except Exception as e:  # calamine, zipfile and XML errors all mean a damaged file
         return [], [Problem(name, f"cannot read the workbook ({type(e).__name__}: {e})")]
-    tables = []
-    for sheet_name in sheet_names:
-        if sheet_name.strip().lower() in (INSTRUCTIONS, LISTS):
-            continue
-        sheet = book.get_sheet_by_name(sheet_name)
-        first_row, first_col = sheet.start or (0, 0)
-        rows = sheet.iter_rows()
-        headers = next(rows, [])  # the used range's first row, wherever it starts
-        pad = [""] * first_col
-        tables.append(
-            Table(
-                name,
-                sheet_name,
-                pad + list(headers),
-                _numbered(rows, first_row + 2, pad),
-                formulas=formulas.get(sheet_name, {}),
-                size=max(sheet.height - 1, 0),
-            )
+    tables = [
+        Table(
+            name, sheet_name, _sheet_rows(book, sheet_name), formulas=formulas.get(sheet_name, {})
         )
+        for sheet_name in sheet_names
+        if sheet_name.strip().lower() not in (INSTRUCTIONS, LISTS)
+    ]
     return tables, []
 
 
-def _numbered(
-    rows: Iterable[list[Any]], first: int, pad: list[str]
-) -> Iterator[tuple[int, list[Any]]]:
-    for number, cells in enumerate(rows, first):
+def _sheet_rows(book: Any, sheet_name: str) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of a sheet with their numbers, the used range's first row first (wherever it
+    starts); the sheet is loaded on the first request and let go after the last row."""
+    sheet = book.get_sheet_by_name(sheet_name)
+    first_row, first_col = sheet.start or (0, 0)
+    pad = [""] * first_col
+    for number, cells in enumerate(sheet.iter_rows(), first_row + 1):
         yield number, pad + cells if pad else cells
 
 
@@ -554,39 +546,52 @@ def _cell_position(ref: str) -> tuple[int, int]:
 
 
 def read_csv(
-    text_source: Path | None, name: str, text: str | None = None
+    path: Path | None, name: str, text: str | None = None
 ) -> tuple[list[Table], list[Problem]]:
-    """One CSV file (or text from stdin) as a table. The delimiter is taken from the header
-    line: `,`, else `;` or tab (as spreadsheets in some locales save CSV)."""
-    try:
-        if text is None:
-            assert text_source is not None
-            text = text_source.read_text(encoding="utf-8-sig")
-        elif text.startswith("\ufeff"):
-            text = text[1:]
-    except UnicodeDecodeError:
-        return [], [Problem(name, "is not UTF-8 text; save it as “CSV UTF-8”")]
-    first_line = text.split("\n", 1)[0]
+    """One CSV file (or `text`, from stdin) as a table, read as it is consumed. The delimiter
+    is taken from the header line: `,`, else `;` or tab (as some locales save CSV)."""
+    if text is None:
+        assert path is not None
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                first_line = f.readline()
+        except UnicodeDecodeError:
+            return [], [Problem(name, NOT_UTF8)]
+        size = _count_lines(path)
+    else:
+        text = text.removeprefix("\ufeff")
+        first_line = text.split("\n", 1)[0]
+        size = text.count("\n")
     delimiter = ","
     if "," not in first_line:
         delimiter = ";" if ";" in first_line else "\t" if "\t" in first_line else ","
-    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter)
-    try:
-        headers = next(reader, [])
-    except csv.Error as e:
-        return [], [Problem(f"{name}:1", f"cannot read CSV: {e}")]
-    stem = Path(name).stem
-    rows = _csv_rows(reader, name)
-    return [Table(name, stem, headers, rows, csv=True, size=text.count("\n"))], []
+    rows = _csv_rows(path, text, name, delimiter)
+    return [Table(name, Path(name).stem, rows, csv=True, size=size)], []
 
 
-def _csv_rows(reader, name: str) -> Iterator[tuple[int, list[Any]]]:
-    number = 1
-    try:
-        for number, cells in enumerate(reader, 2):
-            yield number, cells
-    except csv.Error as e:
-        raise CsvBroken(Problem(f"{name}:{number + 1}", f"cannot read CSV: {e}")) from None
+NOT_UTF8 = "is not UTF-8 text; save it as “CSV UTF-8”"
+
+
+def _count_lines(path: Path) -> int:
+    lines = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def _csv_rows(
+    path: Path | None, text: str | None, name: str, delimiter: str
+) -> Iterator[tuple[int, list[Any]]]:
+    number = 0
+    with open(path, encoding="utf-8-sig", newline="") if text is None else io.StringIO(text) as f:
+        try:
+            for number, cells in enumerate(csv.reader(f, delimiter=delimiter), 1):
+                yield number, cells
+        except csv.Error as e:
+            raise CsvBroken(Problem(f"{name}:{number + 1}", f"cannot read CSV: {e}")) from None
+        except UnicodeDecodeError:
+            raise CsvBroken(Problem(name, NOT_UTF8)) from None
 
 
 class CsvBroken(Exception):
@@ -663,6 +668,16 @@ def parse_tables(tables: list[Table], kind: str | None = None) -> ParsedTables:
     document) and nested rows; collect every problem."""
     out = ParsedTables()
     for table in tables:
+        rows = iter(table.rows)
+        try:
+            first = next(rows, None)
+        except CsvBroken as e:
+            out.problems.append(e.problem)
+            continue
+        except Exception as e:  # a damaged sheet: calamine's errors
+            out.problems.append(Problem(f"{table.source}:{table.name}", f"cannot read: {e}"))
+            continue
+        table.headers, table.rows = (list(first[1]) if first else []), rows
         sheet, why = detect_sheet(table, kind)
         if sheet is None:
             if table.csv:
