@@ -598,3 +598,32 @@ def test_any_text_survives_the_data_layout_or_is_refused(tmp_path_factory, text)
         assert parsed.problems == []
         [(_, record)] = parsed.records["purpose"]
         assert (record["name"], record["description"]) == (stored["name"], stored["description"])
+
+
+def test_import_progress_passes_every_row_through_on_a_terminal(monkeypatch, tmp_path):
+    import io
+    import sys
+
+    from ropa.cli.output import import_progress
+
+    class Terminal(io.StringIO):
+        def isatty(self) -> bool:
+            return True
+
+    terminal = Terminal()
+    monkeypatch.setattr(sys, "stderr", terminal)
+    text = "key,name\n" + "".join(f"k{i},Name {i}\n" for i in range(1200))
+    tables, _ = read_csv(None, "sources.csv", text)
+    with import_progress(tables) as stage:
+        parsed = parse_tables(tables)
+        stage("checking")
+    assert [r["key"] for _, r in parsed.records["source"]] == [f"k{i}" for i in range(1200)]
+    assert terminal.getvalue()  # the bar was drawn on the terminal
+
+    silent = io.StringIO()  # not a terminal: no bar
+    monkeypatch.setattr(sys, "stderr", silent)
+    tables, _ = read_csv(None, "sources.csv", text)
+    with import_progress(tables) as stage:
+        parse_tables(tables)
+        stage("writing")
+    assert silent.getvalue() == ""

@@ -142,7 +142,7 @@ def main_options(
             envvar="ROPA_DB",
             metavar="URL_OR_PATH",
             help="Database: a SQLite path or postgresql+psycopg://user@host/db "
-            "[default: data/ropa.db]",
+            "(default: data/ropa.db)",
             show_envvar=True,
         ),
     ] = None,
@@ -151,7 +151,7 @@ def main_options(
         typer.Option(
             "--actor",
             envvar="ROPA_ACTOR",
-            help="Name recorded in the history [default: the OS user]",
+            help="Name recorded in the history (default: the OS user)",
             show_envvar=True,
         ),
     ] = None,

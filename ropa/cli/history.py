@@ -94,7 +94,7 @@ def diff(
     until: Annotated[
         str | None,
         typer.Option(
-            "--until", metavar="DATE", help="To the end of this day (UTC) [default: today]"
+            "--until", metavar="DATE", help="To the end of this day (UTC) (default: today)"
         ),
     ] = None,
     fmt: Annotated[

@@ -23,7 +23,7 @@ def notice(
         NoticeFormat, typer.Option("--format", "-f", help="Markdown, or a standalone HTML page.")
     ] = NoticeFormat.markdown,
     out: Annotated[
-        Path | None, typer.Option("-o", "--output", help="File to write [default: stdout]")
+        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout)")
     ] = None,
     as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:

@@ -23,9 +23,9 @@ def _help(field: Field) -> str:
     if field.codes is not None:
         text += f" ({', '.join(field.codes.values)})"
     if field.type is T.DATE:
-        text += " [YYYY-MM-DD]"
+        text += " (YYYY-MM-DD)"
     if field.default not in (None, "") and not field.is_list:
-        text += f" [default: {field.default}]"
+        text += f" (default: {field.default})"
     return text
 
 

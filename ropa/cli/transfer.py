@@ -181,7 +181,7 @@ def export_yaml(
     out: Annotated[
         Path | None,
         typer.Option(
-            "-o", "--output", help="File to write; - for stdout [default: exports/registry.yaml]"
+            "-o", "--output", help="File to write; - for stdout (default: exports/registry.yaml)"
         ),
     ] = None,
     as_of: Annotated[str | None, AsOfOption] = None,
@@ -195,7 +195,7 @@ def export_json(
     out: Annotated[
         Path | None,
         typer.Option(
-            "-o", "--output", help="File to write; - for stdout [default: exports/registry.json]"
+            "-o", "--output", help="File to write; - for stdout (default: exports/registry.json)"
         ),
     ] = None,
     as_of: Annotated[str | None, AsOfOption] = None,
@@ -259,7 +259,7 @@ def export_xlsx(
         typer.Option(
             "-o",
             "--output",
-            help="Workbook (a folder with --per-entity) [default: exports/ropa-record.xlsx]",
+            help="Workbook (a folder with --per-entity) (default: exports/ropa-record.xlsx)",
         ),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
@@ -296,8 +296,8 @@ def export_csv(
         typer.Option(
             "-o",
             "--output",
-            help="File to write; - for stdout [default: exports/ropa-record.csv]; "
-            "with --layout data a folder [default: exports/ropa-data]",
+            help="File to write; - for stdout (default: exports/ropa-record.csv); "
+            "with --layout data a folder (default: exports/ropa-data)",
         ),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
@@ -318,7 +318,7 @@ def export_csv(
 def export_html(
     out: Annotated[
         Path | None,
-        typer.Option("-o", "--output", help="Page to write [default: exports/ropa-record.html]"),
+        typer.Option("-o", "--output", help="Page to write (default: exports/ropa-record.html)"),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
     role: Annotated[Role | None, RoleOption] = None,
@@ -353,6 +353,8 @@ def _no_record_options(
 def _export_data(fmt: str, out: Path | None, as_of: str | None) -> None:
     from ropa.exports import export_data
 
+    if out is not None and str(out) == "-":
+        raise typer.BadParameter("the data layout is written to files; give -o a path")
     target = out or _default_folder() / ("ropa-data.xlsx" if fmt == "xlsx" else "ropa-data")
     with state().registry_at(as_of) as registry:
         counts = export_data(registry, fmt, target)
@@ -364,7 +366,7 @@ def template(
     out: Annotated[
         Path | None,
         typer.Option(
-            "-o", "--output", help="Workbook to write [default: exports/ropa-template.xlsx]"
+            "-o", "--output", help="Workbook to write (default: exports/ropa-template.xlsx)"
         ),
     ] = None,
 ) -> None:
