@@ -16,6 +16,7 @@ import argparse
 import csv
 import json
 import re
+import shutil
 import sqlite3
 import subprocess
 import sys
@@ -186,6 +187,7 @@ def main() -> None:
             f"{raw['rows']} rows, {raw['peak_mb']:.0f} MB); ropa import {seconds:.1f} s, "
             f"{peak:.0f} MB; ratio {seconds / raw['seconds']:.2f}x"
         )
+    shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

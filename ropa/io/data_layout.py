@@ -20,6 +20,7 @@ from typing import Any
 from ropa import reference
 from ropa.errors import Problem
 from ropa.io.record import escape_csv, needs_escape, unescape_csv
+from ropa.io.xlsx_rows import row_height, wrapped_lines
 from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
 from ropa.validate import PARSERS, Where, closest, parse_field
 
@@ -246,6 +247,8 @@ class _WorkbookWriter:
     def __init__(self, path: Path, keys: dict[str, list[str]] | None = None):
         import xlsxwriter
 
+        from ropa.io.xlsx_rows import RowStream
+
         self.book = xlsxwriter.Workbook(
             str(path), {"constant_memory": True, "strings_to_numbers": False}
         )
@@ -267,39 +270,56 @@ class _WorkbookWriter:
         self.collected: dict[str, list[str]] = {s.name: [] for s in SHEETS if not s.nested}
         self.instructions = book.add_worksheet(INSTRUCTIONS)
         self.sheets = {}
+        self.streams: dict[str, RowStream] = {}
+        self.widths: dict[str, list[float]] = {}
         self.rows: dict[str, int] = {}
         for sheet in SHEETS:
             ws = book.add_worksheet(sheet.name)
             for col, f in enumerate(sheet.fields):
                 ws.write_string(0, col, f.name, self.formats["header"])
                 ws.set_column(col, col, _width(f))
+            self.widths[sheet.name] = [_width(f) for f in sheet.fields]
             ws.freeze_panes(1, 1)
+            _print_setup(ws)
             self.sheets[sheet.name] = ws
+            self.streams[sheet.name] = RowStream(ws, 1, len(sheet.fields))
             self.rows[sheet.name] = 1
+        self.styles = {
+            name: RowStream.style(self.formats[name]) for name in ("text", "escaped", "date")
+        }
         self.lists = book.add_worksheet(LISTS)
 
     def write(self, sheet: Sheet, record: dict) -> None:
-        ws = self.sheets[sheet.name]
+        stream = self.streams[sheet.name]
         row = self.rows[sheet.name]
         self.rows[sheet.name] = row + 1
-        formats = self.formats
+        number = str(row + 1)
+        text, escaped = self.styles["text"], self.styles["escaped"]
+        widths = self.widths[sheet.name]
+        cells = []
+        lines = 1
         for col, f in enumerate(sheet.fields):
             value = record.get(f.name)
             if value is None or value is False or value == []:
                 continue
             if f.is_list:
-                ws.write_string(row, col, XLSX_SEPARATOR.join(value), formats["wrap"])
+                value = XLSX_SEPARATOR.join(value)
+                cells.append(stream.text(col, number, text, value))
             elif value is True:
-                ws.write_string(row, col, "yes")
+                cells.append(stream.text(col, number, text, "yes"))
+                continue
             elif isinstance(value, str):
-                style = formats["escaped"] if needs_escape(value) else formats["text"]
-                ws.write_string(row, col, value, style)
+                style = escaped if needs_escape(value) else text
+                cells.append(stream.text(col, number, style, value))
             elif isinstance(value, date):
-                ws.write_datetime(
-                    row, col, datetime(value.year, value.month, value.day), formats["date"]
-                )
+                cells.append(stream.date(col, number, self.styles["date"], value))
+                continue
             else:
-                ws.write_number(row, col, value)
+                cells.append(stream.number(col, number, None, value))
+                continue
+            if "\n" in value or len(value) > widths[col]:
+                lines = max(lines, wrapped_lines(value, widths[col]))
+        stream.row(row, cells, row_height(lines) if lines > 1 else None)
         if not sheet.nested:
             self.collected[sheet.name].append(record["key"])
 
@@ -308,6 +328,7 @@ class _WorkbookWriter:
         sources = self._write_lists(keys)
         for sheet in SHEETS:
             ws = self.sheets[sheet.name]
+            self.streams[sheet.name].finish()
             last = max(self.rows[sheet.name], 2) - 1
             ws.autofilter(0, 0, last, len(sheet.fields) - 1)
             for col, f in enumerate(sheet.fields):
@@ -347,10 +368,12 @@ class _WorkbookWriter:
         ws.set_column(1, 1, 26)
         ws.set_column(2, 2, 60)
         ws.set_column(3, 3, 70)
+        _print_setup(ws, header=False)
         ws.write_string(0, 0, "How to fill in this workbook", self.formats["title"])
         row = 1
         for line in GENERAL_INSTRUCTIONS:
-            ws.write_string(row, 0, line)
+            ws.merge_range(row, 0, row, 3, line, self.formats["wrap"])
+            ws.set_row(row, 15 * (1 + len(line) // 160))
             row += 1
         row += 1
         for col, header in enumerate(("sheet", "column", "meaning", "values")):
@@ -358,12 +381,23 @@ class _WorkbookWriter:
         row += 1
         for sheet in SHEETS:
             for f in sheet.fields:
-                ws.write_string(row, 0, sheet.name)
-                ws.write_string(row, 1, f.name)
+                ws.write_string(row, 0, sheet.name, self.formats["wrap"])
+                ws.write_string(row, 1, f.name, self.formats["wrap"])
                 meaning = f.help + (" (required)" if f.name == sheet.key_column else "")
                 ws.write_string(row, 2, meaning, self.formats["wrap"])
-                ws.write_string(row, 3, describe_values(f), self.formats["wrap"])
+                values = describe_values(f)
+                ws.write_string(row, 3, values, self.formats["wrap"])
+                # LibreOffice does not grow rows for wrapped text on its own.
+                ws.set_row(row, 15 * (values.count("\n") + 1))
                 row += 1
+
+
+def _print_setup(ws: Any, header: bool = True) -> None:
+    ws.set_landscape()
+    ws.set_paper(9)  # A4
+    ws.fit_to_pages(1, 0)
+    if header:
+        ws.repeat_rows(0)
 
 
 def _width(f: Field) -> float:

@@ -27,6 +27,7 @@ from ropa.io.record import (
     RecordBuilder,
     needs_escape,
 )
+from ropa.io.xlsx_rows import RowStream, row_height, wrapped_lines
 from ropa.validate import MAX_TEXT
 
 if TYPE_CHECKING:
@@ -34,8 +35,6 @@ if TYPE_CHECKING:
 
 FINDING_HEADERS = ["Rule", "Severity", "Record kind", "Record key", "Name", "Finding"]
 
-LINE_HEIGHT = 12.75  # points per line of 10-point text
-MAX_HEIGHT = 409  # the tallest row a spreadsheet allows
 CUT_MARK = " … [text cut here]"
 HEADER_FILL = "#1F3864"
 BAND_FILL = "#D9E1F2"
@@ -73,7 +72,8 @@ class _Sheet:
         for col, header in enumerate(headers):
             self.sheet.write_string(self.row, col, header, formats["header"])
         self.sheet.set_row(
-            self.row, _height(max(_lines(h, w) for h, w in zip(headers, self.widths, strict=True)))
+            self.row,
+            row_height(max(wrapped_lines(h, w) for h, w in zip(headers, self.widths, strict=True))),
         )
         self.row += 1
         self.sheet.freeze_panes(self.row, freeze_col)
@@ -83,17 +83,21 @@ class _Sheet:
         self.sheet.fit_to_pages(1, 0)
         self.sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         self.sheet.set_footer("&L&A&RPage &P of &N")
+        # The data rows are rendered by RowStream (see ropa.io.xlsx_rows: why).
+        self.rows = RowStream(self.sheet, self.row, len(headers))
+        self.styles = {name: RowStream.style(formats[name]) for name in ("cell", "escaped", "date")}
 
     def write(self, values: list) -> None:
-        row, widths = self.row, self.widths
-        write_string = self.sheet.write_string
-        plain, escaped = self.formats["cell"], self.formats["escaped"]
+        row, widths, rows = self.row, self.widths, self.rows
+        number = str(row + 1)
+        plain, escaped, day = self.styles["cell"], self.styles["escaped"], self.styles["date"]
+        cells = []
         lines = 1
         for col, value in enumerate(values):
             if value is None or value == "":
                 continue
             if col in self.dates and isinstance(value, date):
-                self.sheet.write_datetime(row, col, value, self.formats["date"])
+                cells.append(rows.date(col, number, day, value))
                 continue
             text = value if type(value) is str else str(value)
             if len(text) > MAX_TEXT:
@@ -104,15 +108,16 @@ class _Sheet:
                     "registry document"
                 )
                 text = text[: MAX_TEXT - len(CUT_MARK)] + CUT_MARK
-            write_string(row, col, text, escaped if text[0] in FORMULA_STARTS else plain)
+            style = escaped if text[0] in FORMULA_STARTS else plain
+            cells.append(rows.text(col, number, style, text))
             if "\n" in text or len(text) > widths[col]:
-                lines = max(lines, _lines(text, widths[col]))
-        if lines > 1:
-            # Spreadsheet programs do not grow rows for wrapped text on their own.
-            self.sheet.set_row(row, _height(lines))
+                lines = max(lines, wrapped_lines(text, widths[col]))
+        # Spreadsheet programs do not grow rows for wrapped text on their own.
+        rows.row(row, cells, row_height(lines) if lines > 1 else None)
         self.row += 1
 
     def finish(self) -> None:
+        self.rows.finish()
         last_row = max(self.row - 1, self.header_row)
         self.sheet.autofilter(self.header_row, 0, last_row, len(self.headers) - 1)
 
@@ -193,16 +198,6 @@ def write_record_workbook(
     return report
 
 
-def _lines(text: str, width: int) -> int:
-    """How many lines a text wraps to in a column `width` characters wide."""
-    usable = max(width - 1, 1)
-    return sum(-(-len(line) // usable) or 1 for line in text.split("\n"))
-
-
-def _height(lines: int) -> float:
-    return min(MAX_HEIGHT, lines * LINE_HEIGHT + 3)
-
-
 def _cell_name(row: int, col: int) -> str:
     letters = ""
     col += 1
@@ -249,7 +244,7 @@ def _write_cover(sheet: Any, formats: dict, cover: Cover) -> None:
     sheet.write_string(0, 0, TITLE, formats["title"])
     sheet.set_row(0, 24)
     for i, (label, value) in enumerate(cover.rows(), start=2):
-        sheet.set_row(i, _height(_lines(value, 80)))
+        sheet.set_row(i, row_height(wrapped_lines(value, 80)))
         sheet.write_string(i, 0, label, formats["label"])
         value = value[:MAX_TEXT]
         sheet.write_string(
