@@ -51,6 +51,7 @@ def adequate_international_organisations() -> frozenset[str]:
     )
 
 
+@cache  # a large import names the same few dozen countries over and over
 def parse_country(text: str, allow_intl: bool = True) -> str:
     """The ISO 3166-1 alpha-2 code for a code, alpha-3 code or country name.
 

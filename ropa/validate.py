@@ -142,6 +142,8 @@ def parse_email(value: Any) -> str | None:
 
 
 def parse_code(field: Field, value: Any) -> str | None:
+    if type(value) is str and value in field.codes:  # the code itself: the common case
+        return value
     if isinstance(value, bool):  # YAML 1.1 reads a bare `no` as false
         value = "yes" if value else "no"
     text = parse_text(value)

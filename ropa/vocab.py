@@ -50,7 +50,7 @@ class CodeList:
         return iter(self.codes)
 
     def __contains__(self, code: object) -> bool:
-        return any(c.code == code for c in self.codes)
+        return isinstance(code, str) and code in self._positions
 
     @property
     def values(self) -> list[str]:

@@ -770,28 +770,31 @@ def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
     warned_unnamed = False
     key_column = sheet.key_column
     # Per column: its position, field, parser and the value an empty cell stands for.
-    plan = [(col, f, f.name, PARSERS[f.type], _empty(f)) for col, f in columns]
+    plan = [(col, f, f.name, PARSERS[f.type], _empty(f), f.is_list) for col, f in columns]
+    key_at = seen[key_column]
     is_transfers = sheet.nested is not None and sheet.nested.name == "transfers"
     records = out.records[sheet.kind.name]
     problems = out.problems
     for number, cells in table.rows:
-        if not any(c != "" and c is not None for c in cells):
+        if not any(cells) and all(c == "" or c is None for c in cells):
             continue  # empty rows are skipped
         where = SheetRow(f"{prefix}:{number}")
         width = len(cells)
+        given = cells[key_at] if key_at < width else None
+        if given == "":
+            given = None
         values: dict[str, Any] = {}
-        given: Any = None
         failed = False
-        for col, f, name, parse, empty in plan:
+        for col, f, name, parse, empty, is_list in plan:
             value = cells[col] if col < width else None
             if formulas and (number, col + 1) in formulas:
                 value = _formula_value(formulas[(number, col + 1)], value, where.at(name), out)
+                if col == key_at:
+                    given = value if value != "" else None
             if value == "" or value is None:
-                values[name] = [] if empty == [] else empty
+                values[name] = [] if is_list else empty
                 continue
-            if name == key_column:
-                given = value
-            if type(value) is not str or (escaped and value.startswith("'")):
+            if type(value) is not str or (escaped and value[0] == "'"):
                 value = _cell(f, value, escaped)
             try:
                 values[name] = parse(f, value)
