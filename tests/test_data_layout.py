@@ -561,6 +561,8 @@ TEXT = st.text(
         "2026-01-15",
         "TRUE",
         "  spaced  ",
+        "<b>&amp;</b>",
+        "Excel's own escape: _x0041_",
     ]
 )
 
