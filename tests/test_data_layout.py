@@ -202,6 +202,19 @@ def test_import_reports_unreadable_files(initialised, tmp_path):
     assert cli("import", "latin.csv").stderr == (
         "error: latin.csv: is not UTF-8 text; save it as “CSV UTF-8”\n"
     )
+    cli("export", "xlsx", "-o", "record.xlsx")  # the record layout is for people, not imports
+    assert cli("import", "record.xlsx").stderr == (
+        "error: record.xlsx: is an Article 30 record workbook, written for people; ropa imports "
+        "the data layout (`ropa export xlsx --layout data`, `ropa template`)\n"
+    )
+    workbook(tmp_path / "other.xlsx", {"Budget": [["cost centre", "amount"], ["HR", 12]]})
+    result = cli("import", "other.xlsx")
+    assert result.stderr.splitlines() == [
+        "warning: other.xlsx:Budget: unknown sheet, ignored; sheets are activities, transfers, "
+        "retention, parties, categories, subjects, purposes, sources, measures, systems",
+        "error: other.xlsx: has none of the data-layout sheets (activities, parties, …); "
+        "ropa imports workbooks written by `ropa template` or `ropa export xlsx --layout data`",
+    ]
     (tmp_path / "empty").mkdir()
     assert cli("import", "empty").stderr == "error: empty: this folder holds no .csv files\n"
 

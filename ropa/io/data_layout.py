@@ -14,6 +14,7 @@ import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from pathlib import Path
 from typing import Any
 
@@ -45,20 +46,16 @@ class Sheet:
     def key_column(self) -> str:
         return "activity" if self.nested else "key"
 
-    @property
+    @cached_property
     def fields(self) -> list[Field]:
         """The fields of the columns, in column order (`activity` is a reference)."""
         if self.nested:
             return [ACTIVITY_COLUMN, *self.nested.nested]
         return [f for f in self.kind.fields if f.type is not T.NESTED]
 
-    @property
+    @cached_property
     def columns(self) -> list[str]:
         return [f.name for f in self.fields]
-
-    @property
-    def label(self) -> str:
-        return f"{self.nested.name} of activities" if self.nested else self.kind.section
 
 
 ACTIVITY_COLUMN = Field("activity", T.REF, "The activity the row belongs to", ref="activity")
@@ -154,25 +151,9 @@ def write_data_csv(
 
 
 def coded_choices() -> dict[str, list[str]]:
-    """The allowed values of every coded column, by list name: the drop-downs' sources."""
-    from ropa import vocab
-
-    lists = {
-        c.name: c.values
-        for c in (
-            vocab.LAWFUL_BASES,
-            vocab.ART9_CONDITIONS,
-            vocab.TRANSFER_MECHANISMS,
-            vocab.PARTY_KINDS,
-            vocab.SPECIAL,
-            vocab.MEASURE_KINDS,
-            vocab.STATUSES,
-            vocab.ROLES,
-            vocab.DPIA_REQUIRED,
-            vocab.DPIA_STATUSES,
-            vocab.RETENTION_ACTIONS,
-        )
-    }
+    """The allowed values of every coded column, by list name: the drop-downs' sources
+    (taken from the fields' code lists)."""
+    lists = {f.codes.name: f.codes.values for s in SHEETS for f in s.fields if f.codes}
     lists["country"] = countries()
     lists["yes/no"] = ["yes", "no"]
     return lists
@@ -496,6 +477,14 @@ def read_workbook(path: Path, name: str) -> tuple[list[Table], list[Problem]]:
         formulas = _formula_cells(path)
     except Exception as e:  # calamine, zipfile and XML errors all mean a damaged file
         return [], [Problem(name, f"cannot read the workbook ({type(e).__name__}: {e})")]
+    if {"Cover", "Controller record", "Processor record"} & set(sheet_names):
+        return [], [
+            Problem(
+                name,
+                "is an Article 30 record workbook, written for people; ropa imports the data "
+                "layout (`ropa export xlsx --layout data`, `ropa template`)",
+            )
+        ]
     tables = [
         Table(
             name, sheet_name, _sheet_rows(book, sheet_name), formulas=formulas.get(sheet_name, {})
@@ -701,7 +690,10 @@ def parse_tables(tables: list[Table], kind: str | None = None) -> ParsedTables:
     """Parse every row of the tables into records (absent columns stay absent, as in a
     document) and nested rows; collect every problem."""
     out = ParsedTables()
+    recognised: dict[str, bool] = {}  # workbook -> whether any of its sheets is a data sheet
     for table in tables:
+        if not table.csv:
+            recognised.setdefault(table.source, False)
         rows = iter(table.rows)
         try:
             first = next(rows, None)
@@ -719,10 +711,20 @@ def parse_tables(tables: list[Table], kind: str | None = None) -> ParsedTables:
             else:
                 out.warnings.append(f"{table.source}:{table.name}: {why}")
             continue
+        recognised[table.source] = True
         try:
             _parse_table(table, sheet, out)
         except CsvBroken as e:
             out.problems.append(e.problem)
+    for source, any_data in recognised.items():
+        if not any_data:
+            out.problems.append(
+                Problem(
+                    source,
+                    "has none of the data-layout sheets (activities, parties, …); ropa imports "
+                    "workbooks written by `ropa template` or `ropa export xlsx --layout data`",
+                )
+            )
     return out
 
 
