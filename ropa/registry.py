@@ -352,11 +352,16 @@ class Registry:
             }
 
     def keys(self) -> dict[str, list[str]]:
-        """The sorted keys of every kind, by section: what a template's drop-downs offer."""
+        """The sorted keys of every kind, by section, and of the group members (the parties
+        that can be controllers): what a template's drop-downs offer."""
         from ropa import store
+        from ropa.io.data_layout import GROUP_MEMBERS
 
         with self.db.read() as conn:
-            return {k.section: sorted(store.read_names(conn, k)) for k in KINDS.values()}
+            keys = {k.section: sorted(store.read_names(conn, k)) for k in KINDS.values()}
+            kinds = store.read_column(conn, KINDS["party"], "kind")
+        keys[GROUP_MEMBERS] = sorted(k for k, kind in kinds.items() if kind == "group-member")
+        return keys
 
     def entities_with_activities(self) -> set[str]:
         """Keys of the group members that are the controller of at least one activity."""

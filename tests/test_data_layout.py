@@ -534,6 +534,8 @@ def test_template_has_instructions_and_drop_downs_with_the_registers_keys(
     columns = {c.value: c.column_letter for c in lists[1]}
     parties = [c.value for c in lists[columns["parties"]][1:] if c.value]
     assert "imperva-inc" in parties
+    members = [c.value for c in lists[columns["group members"]][1:] if c.value]
+    assert members == ["imperva-group-members", "imperva-inc"]
     lawful = [c.value for c in lists[columns["lawful basis"]][1:] if c.value]
     assert lawful[:2] == ["consent", "contract"]
     rules = {

@@ -28,6 +28,7 @@ from ropa.validate import PARSERS, Where, closest, parse_field
 #: Sheets a data-layout workbook may have besides the data: ignored by an import.
 INSTRUCTIONS = "instructions"
 LISTS = "lists"
+GROUP_MEMBERS = "group members"  # the list of party keys a controller cell offers
 XLSX_SEPARATOR = "\n"
 CSV_SEPARATOR = ";"
 EXCEL_EPOCH = date(1899, 12, 30)
@@ -173,6 +174,8 @@ def choice_list(f: Field) -> str | None:
         return "country"
     if f.type is T.BOOL:
         return "yes/no"
+    if f.name == "controller":  # only a group member can be an activity's controller
+        return GROUP_MEMBERS
     if f.type in (T.REF, T.REFS):
         return KINDS[f.ref].section
     return None
@@ -249,6 +252,7 @@ class _WorkbookWriter:
         }
         self.keys = keys
         self.collected: dict[str, list[str]] = {s.name: [] for s in SHEETS if not s.nested}
+        self.collected[GROUP_MEMBERS] = []
         self.instructions = book.add_worksheet(INSTRUCTIONS)
         self.sheets = {}
         self.streams: dict[str, RowStream] = {}
@@ -303,6 +307,8 @@ class _WorkbookWriter:
         stream.row(row, cells, row_height(lines) if lines > 1 else None)
         if not sheet.nested:
             self.collected[sheet.name].append(record["key"])
+            if sheet.name == "parties" and record.get("kind") == "group-member":
+                self.collected[GROUP_MEMBERS].append(record["key"])
 
     def close(self) -> None:
         keys = self.keys if self.keys is not None else self.collected
