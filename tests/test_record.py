@@ -325,6 +325,38 @@ def test_no_exported_cell_is_ever_a_formula(initialised, registry, tmp_path):
     assert "<td>=1+1</td>" in page
 
 
+def test_markup_and_excel_escapes_in_text_reach_the_cells_as_text(initialised, registry):
+    """Cells are rendered as XML by ropa itself (ropa.io.xlsx_rows): markup is escaped, never
+    interpreted, and Excel's `_xHHHH_` escape stays literal."""
+    registry.import_documents(
+        [
+            (
+                {
+                    "activities": [
+                        {
+                            "key": "markup",
+                            "name": '<r>R&D</r> "quoted" > 1',
+                            "business_function": "Excel _x0041_ escape",
+                            "last_reviewed": "2026-01-15",
+                        }
+                    ]
+                },
+                "doc",
+            )
+        ]
+    )
+    initialised("export", "xlsx", "-o", "record.xlsx")
+    sheet = load_workbook("record.xlsx")["Controller record"]
+    headers = [c.value for c in sheet[2]]
+    row = {h: c for h, c in zip(headers, sheet[3], strict=True)}
+    assert row["Processing activity"].value == '<r>R&D</r> "quoted" > 1'
+    # openpyxl leaves Excel's escapes as written; Excel and calamine show "_x0041_"
+    assert row["Business function"].value == "Excel _x005F_x0041_ escape"
+    assert row["Last reviewed"].value.date() == date(2026, 1, 15)
+    assert row["Last reviewed"].number_format == "yyyy-mm-dd"
+    assert sheet.max_row == 3
+
+
 def test_csv_record_is_the_controller_sheet_with_a_bom(initialised, sample, tmp_path):
     assert initialised("export", "csv").exit_code == 0
     raw = (tmp_path / "exports" / "ropa-record.csv").read_bytes()
