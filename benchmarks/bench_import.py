@@ -4,10 +4,12 @@
 
 The synthetic register is exported with `ropa export xlsx|csv --layout data`; each file is
 then imported into an empty database with `ropa import`, in a process of its own (peak memory
-is that process's). The baseline, measured in the same run, is the least an import must do:
-read the same file with the fastest reader here (python-calamine for xlsx, the csv module for
-CSV) and insert the same rows (records, link rows, transfers, retention) into an empty ropa
-database with sqlite3 `executemany` in one transaction, without validation or history.
+is that process's). Every measured step starts after `sync`, so that no step pays for
+flushing the writes of the one before. The baseline, measured in the same run, is the least
+an import must do: read the same file with the fastest reader here (python-calamine for
+xlsx, the csv module for CSV) and insert the same rows (records, link rows, transfers,
+retention) into an empty ropa database with sqlite3 `executemany` in one transaction,
+without validation or history.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from __future__ import annotations
 import argparse
 import csv
 import json
+import os
 import re
 import shutil
 import sqlite3
@@ -151,6 +154,7 @@ def empty_database(folder: Path, name: str) -> Path:
 
 def baseline(kind: str, source: Path, folder: Path) -> dict:
     db = empty_database(folder, f"baseline-{kind}.db")
+    os.sync()  # start with no dirty pages of earlier steps left to flush
     root = str(Path(__file__).resolve().parent.parent)
     out = subprocess.run(
         [sys.executable, "-c", _BASELINE, root, kind, str(source), str(db)],
@@ -181,6 +185,7 @@ def main() -> None:
     for kind, source in (("xlsx", workbook), ("csv", csv_folder)):
         raw = baseline(kind, source, folder)
         db = empty_database(folder, f"ropa-{kind}.db")
+        os.sync()  # the baseline's writes must not be flushed on ropa's time
         seconds, peak = measure_command(["--db", str(db), "import", str(source)])
         print(
             f"{kind}: baseline {raw['seconds']:.1f} s (read {raw['read']:.1f} s, "
