@@ -40,19 +40,25 @@ def start_of_day(day: date) -> datetime:
 
 
 def record_revisions(
-    conn: Connection, changes: list[Change], actor: str, message: str | None, now: datetime
+    conn: Connection,
+    changes: list[Change],
+    actor: str,
+    message: str | None,
+    now: datetime,
+    documents: list[str] | None = None,
 ) -> None:
-    """Append one revision per change, holding the full record after it (before a delete)."""
+    """Append one revision per change, holding the full record after it (before a delete).
+    `documents` may hold the records' JSON already (see :func:`revision_documents`)."""
     from ropa.store import insert_rows
 
     columns = ["kind", "key", "version", "action", "actor", "at", "message", "record"]
-    encode = json.JSONEncoder(ensure_ascii=False, default=json_default).encode
-    for start in range(0, len(changes), 5000):  # a batch at a time: the JSON is not kept
+    for start in range(0, len(changes), 5000):  # a batch at a time
+        batch = changes[start : start + 5000]
+        texts = documents[start : start + 5000] if documents else revision_documents(batch)
         rows = []
-        for change in changes[start : start + 5000]:
+        for change, document in zip(batch, texts, strict=True):
             record = change.after if change.after is not None else change.before
             version = change.after["version"] if change.after is not None else record["version"] + 1
-            document = encode(document_record(change.kind, record))
             rows.append(
                 (
                     change.kind.name,
@@ -66,6 +72,19 @@ def record_revisions(
                 )
             )
         insert_rows(conn, REVISIONS, columns, rows)
+
+
+def revision_documents(changes: list[Change]) -> list[str]:
+    """The JSON of each change's record as a revision holds it (the record after the change,
+    before a delete): its document form, which leaves out version and timestamps."""
+    # Compact separators: the revision log is the largest table of a register.
+    encode = json.JSONEncoder(
+        ensure_ascii=False, separators=(",", ":"), default=json_default
+    ).encode
+    return [
+        encode(document_record(c.kind, c.after if c.after is not None else c.before))
+        for c in changes
+    ]
 
 
 @dataclass

@@ -553,8 +553,10 @@ class Registry:
         message: str | None,
         stage: Callable[[str], None],
     ) -> ImportReport:
+        from concurrent.futures import ThreadPoolExecutor
+
         from ropa import store
-        from ropa.history import record_revisions, utcnow
+        from ropa.history import record_revisions, revision_documents, utcnow
         from ropa.io.data_layout import attach_nested, parse_tables
 
         incoming, seen, problems = _parse_documents(documents, kind)
@@ -569,6 +571,7 @@ class Registry:
             current = self._state(conn)
             existing = {k: r["name"] for k, r in current[ACTIVITY.name].items()}
             problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
+            parsed.nested.clear()  # now in the activities; the rows' wrappers can go
             # The records are checked even when some cells could not be read, so that one
             # run reports every problem; a cell already reported is not reported again.
             state, changes, found = plan_import(current, incoming, replace, source)
@@ -576,6 +579,8 @@ class Registry:
             problems += [p for p in found if p.where not in reported]
             if problems:
                 raise ValidationFailed(problems, warnings=parsed.warnings)
+            incoming.clear()  # the records live on in `state` and `changes`
+            parsed.records.clear()
             for k in KINDS.values():
                 report.unchanged[k.name] = len(state[k.name])
             for change in changes:
@@ -591,8 +596,12 @@ class Registry:
                 return report
             stage("writing")
             now = utcnow()
-            store.write_changes(conn, changes, now)
-            record_revisions(conn, changes, self.actor, message, now)
+            # The revisions' JSON is encoded in a thread while the records are written: the
+            # database driver lets go of the GIL while it works, so the two run side by side.
+            with ThreadPoolExecutor(1) as pool:
+                documents = pool.submit(revision_documents, changes)
+                store.write_changes(conn, changes, now)
+                record_revisions(conn, changes, self.actor, message, now, documents.result())
         return report
 
     # -- helpers -------------------------------------------------------------------------
