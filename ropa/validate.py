@@ -187,13 +187,24 @@ def _parse_codes(field: Field, value: Any) -> list[str]:
     return sorted(codes, key=field.codes.order)
 
 
-def _parse_refs(value: Any) -> list[str]:
+def _parse_refs(field: Field, value: Any) -> list[str]:
     # Interned: a large import repeats the same few thousand keys millions of times.
     if type(value) is str:  # a cell: the items are checked when they are resolved
+        if ";" not in value and "\n" not in value:
+            item = value.strip()
+            return [sys.intern(item)] if item else []
         items = (item.strip() for item in LIST_SEPARATORS.split(value))
         return [sys.intern(r) for r in dict.fromkeys(items) if r]
     refs = [parse_ref(v) for v in split_list(value)]
     return list(dict.fromkeys(sys.intern(r) for r in refs if r))
+
+
+def _parse_text(field: Field, value: Any) -> str | None:
+    if type(value) is str:  # the common case, without a call more
+        text = value.strip()
+        if text and "\r" not in text and len(text) <= MAX_TEXT and not ILLEGAL_TEXT.search(text):
+            return text
+    return parse_text(value)
 
 
 def _nested(field: Field, value: Any) -> Any:
@@ -203,7 +214,7 @@ def _nested(field: Field, value: Any) -> Any:
 #: The parser of each field type (called with the field and the raw value).
 PARSERS: dict[T, Callable[[Field, Any], Any]] = {
     T.KEY: lambda f, v: parse_key(v),
-    T.TEXT: lambda f, v: parse_text(v),
+    T.TEXT: _parse_text,
     T.EMAIL: lambda f, v: parse_email(v),
     T.BOOL: lambda f, v: parse_bool(v),
     T.INT: _parse_int_field,
@@ -214,7 +225,7 @@ PARSERS: dict[T, Callable[[Field, Any], Any]] = {
     T.CODE: parse_code,
     T.CODES: _parse_codes,
     T.REF: lambda f, v: parse_ref(v),
-    T.REFS: lambda f, v: _parse_refs(v),
+    T.REFS: _parse_refs,
     T.NESTED: _nested,
 }
 
@@ -362,23 +373,31 @@ def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Pro
             problems.append(Problem(at, str(e)))
             return None
 
+    # Keys as they are are the common case: only other values are resolved (and located).
     for field in kind.reference_fields:
         value = record.get(field.name)
-        if field.type is T.REF and value:
-            if value not in index.names(field.ref):  # a key as it is: the common case
+        if not value:
+            continue
+        if field.type is T.REF:
+            if value not in index.names(field.ref):
                 record[field.name] = resolve(field, value, where.at(field.name))
-        elif field.type is T.REFS and value:
+        elif field.type is T.REFS:
             names = index.names(field.ref)
+            if all(v in names for v in value):
+                record[field.name] = sorted(set(value))
+                continue
             keys = {v if v in names else resolve(field, v, where.at(field.name)) for v in value}
             keys.discard(None)
             record[field.name] = sorted(keys)
-        elif field.type is T.NESTED:
-            for i, row in enumerate(value or []):
-                for sub in field.nested:
-                    if sub.type is T.REF and row.get(sub.name):
-                        row[sub.name] = resolve(
-                            sub, row[sub.name], where.item(field.name, i, sub.name)
-                        )
+        else:  # nested rows: transfers' recipients, retention rules' categories
+            for sub in field.nested:
+                if sub.type is not T.REF:
+                    continue
+                names = index.names(sub.ref)
+                for i, row in enumerate(value):
+                    item = row.get(sub.name)
+                    if item and item not in names:
+                        row[sub.name] = resolve(sub, item, where.item(field.name, i, sub.name))
 
     if not record.get("name"):
         problems.append(Problem(where.at("name"), f"a {kind.label} needs a name"))
