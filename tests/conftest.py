@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
+from hypothesis import strategies as st
 from typer.testing import CliRunner
 
 from ropa.cli import app
@@ -113,3 +114,35 @@ def dump(db: Database) -> list:
             query = sa.select(table).order_by(*table.primary_key.columns)
             rows.append((table.name, [tuple(r) for r in conn.execute(query)]))
     return rows
+
+
+#: Any text, and the texts most likely to break a file format: formula starts, separators,
+#: quotes, YAML's special words, markup, Excel's own escapes.
+ANY_TEXT = st.text(
+    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60
+) | st.sampled_from(
+    [
+        "=1+1",
+        "+49 30 1234",
+        "-5",
+        "@SUM(A1)",
+        "'=x",
+        "''",
+        "a;b;c",
+        "line\nline",
+        "\tindent",
+        "'quoted'",
+        '"dq", and, commas',
+        "yes",
+        "no",
+        "null",
+        "~",
+        "TRUE",
+        "2024-01-01",
+        "0123",
+        "1e3",
+        "  spaced  ",
+        "<b>&amp;</b>",
+        "Excel's own escape: _x0041_",
+    ]
+)

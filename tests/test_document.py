@@ -13,7 +13,7 @@ from ropa.db import Database
 from ropa.errors import ValidationFailed
 from ropa.io.document import dump_json, dump_yaml, load_text
 from ropa.registry import Registry
-from tests.conftest import SAMPLE, dump
+from tests.conftest import ANY_TEXT, SAMPLE, dump
 
 
 def write(path: Path, text: str) -> Path:
@@ -310,34 +310,11 @@ def test_import_of_missing_file(initialised):
 
 # -- property: text survives export → import, or is refused at write time ---------------
 
-TEXT = st.text(
-    alphabet=st.characters(blacklist_categories=("Cs",)), min_size=1, max_size=60
-) | st.sampled_from(
-    [
-        "=1+1",
-        "+49 30 1234",
-        "-5",
-        "@SUM(A1)",
-        "a;b;c",
-        "line\nline",
-        "'quoted'",
-        '"dq"',
-        "yes",
-        "no",
-        "null",
-        "~",
-        "2024-01-01",
-        "0123",
-        "1e3",
-        "  spaced  ",
-    ]
-)
-
 
 @settings(
     max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture]
 )
-@given(description=TEXT)
+@given(description=ANY_TEXT)
 def test_any_text_survives_yaml_and_json_round_trips_or_is_refused(tmp_path_factory, description):
     path = tmp_path_factory.mktemp("prop") / "ropa.db"
     db = Database.open(str(path))
