@@ -10,10 +10,9 @@ import typer
 
 from ropa.cli import parse_day, state
 from ropa.cli.output import AsOfOption, console, import_progress, progress
-from ropa.errors import Problem, RopaError, ValidationFailed
+from ropa.errors import RopaError
 
 if TYPE_CHECKING:
-    from ropa.io.data_layout import Table
     from ropa.registry import Registry
 
 DEFAULT_OUT = Path("exports")
@@ -30,80 +29,6 @@ class InputFormat(StrEnum):
     json = "json"
     csv = "csv"
     xlsx = "xlsx"
-
-
-DOCUMENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
-TABLE_SUFFIXES = {".csv": "csv", ".xlsx": "xlsx", ".xlsm": "xlsx"}
-
-
-def read_inputs(
-    files: list[str], fmt: InputFormat | None
-) -> tuple[list[tuple[object, str]], list["Table"]]:
-    """The registry documents and the data-layout tables of the file arguments: documents
-    (.yaml, .json), workbooks (.xlsx), CSV files, folders of CSV files; `-` reads stdin."""
-    from ropa.io.data_layout import read_csv, read_workbook
-    from ropa.io.document import load_text
-
-    documents: list[tuple[object, str]] = []
-    tables: list[Table] = []
-    problems: list[Problem] = []
-    paths: list[tuple[Path, str]] = []
-    for name in files:
-        if name == "-":
-            if fmt is None or fmt is InputFormat.xlsx:
-                raise RopaError("reading stdin (-) needs --format csv, json or yaml")
-            text = sys.stdin.read()
-            if fmt is InputFormat.csv:
-                found, trouble = read_csv(None, "<stdin>", text)
-                tables += found
-                problems += trouble
-            else:
-                documents.append((load_text(text, fmt.value, "<stdin>"), "<stdin>"))
-            continue
-        path = Path(name)
-        if path.is_dir():
-            found_csv = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
-            if not found_csv:
-                problems.append(Problem(name, "this folder holds no .csv files"))
-            paths += [(p, str(p)) for p in found_csv]
-        elif path.is_file():
-            paths.append((path, name))
-        else:
-            problems.append(Problem(name, "no such file or folder"))
-    for path, name in paths:
-        kind = fmt.value if fmt else _file_kind(path)
-        if kind is None:
-            problems.append(
-                Problem(
-                    name,
-                    f"cannot import {path.suffix or 'this'} files; ropa imports registry "
-                    "documents (.yaml, .yml, .json), workbooks (.xlsx) and CSV files",
-                )
-            )
-            continue
-        try:
-            if kind == "xlsx":
-                found, trouble = read_workbook(path, name)
-            elif kind == "csv":
-                found, trouble = read_csv(path, name)
-            else:
-                text = path.read_text(encoding="utf-8-sig")
-                documents.append((load_text(text, kind, name), name))
-                continue
-            tables += found
-            problems += trouble
-        except ValidationFailed as e:
-            problems += e.problems
-        except UnicodeDecodeError:
-            problems.append(Problem(name, "is not UTF-8 text; save it as UTF-8"))
-    if problems:
-        raise ValidationFailed(problems)
-    return documents, tables
-
-
-def _file_kind(path: Path) -> str | None:
-    suffix = path.suffix.lower()
-    return DOCUMENT_SUFFIXES.get(suffix) or TABLE_SUFFIXES.get(suffix)
 
 
 def import_files(
@@ -147,7 +72,9 @@ def import_files(
         from ropa.io.data_layout import sheet_for_kind
 
         sheet_for_kind(kind)  # an unknown kind fails before any file is read
-    documents, tables = read_inputs(files, fmt)
+    from ropa.io.sources import read_sources
+
+    documents, tables = read_sources(files, fmt.value if fmt else None, sys.stdin.read)
     with import_progress(tables) as stage:
         report = state().registry.import_records(
             documents,
@@ -160,11 +87,9 @@ def import_files(
         )
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
-    from rich.table import Table as RichTable
+    from rich.table import Table
 
-    table = RichTable(
-        title="dry run: nothing was changed" if dry_run else None, header_style="bold"
-    )
+    table = Table(title="dry run: nothing was changed" if dry_run else None, header_style="bold")
     for column in ("kind", "created", "updated", "unchanged", "deleted"):
         table.add_column(column, justify="left" if column == "kind" else "right")
     for row in report.rows():
