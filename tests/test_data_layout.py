@@ -345,10 +345,13 @@ def test_csv_kind_comes_from_the_header(initialised, registry, tmp_path):
     cli = initialised
     write_csv(tmp_path / "x.csv", "key,name,kind,country\nacme,Acme,service-provider,US\n")
     write_csv(tmp_path / "y.csv", "key,name,special,parent\nhealth,Health,art9,\n")
-    result = cli("import", "x.csv", "y.csv")
+    # a list cell takes new lines as well as `;`
+    write_csv(tmp_path / "z.csv", 'key,name,provider,countries\ncrm,CRM,acme,"DE\nFR;US"\n')
+    result = cli("import", "x.csv", "y.csv", "z.csv")
     assert result.exit_code == 0, result.stderr
     assert registry.get("party", "acme")["country"] == "US"
     assert registry.get("category", "health")["special"] == "art9"
+    assert registry.get("system", "crm")["countries"] == ["DE", "FR", "US"]
 
 
 def test_ambiguous_csv_header_asks_for_kind(initialised, registry, tmp_path):
