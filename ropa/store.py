@@ -302,7 +302,7 @@ def insert_rows(conn: Connection, table: sa.Table, columns: list[str], rows: lis
     processors = [
         (i, _remembered(p))
         for i, name in enumerate(columns)
-        if (p := table.c[name].type._cached_bind_processor(dialect)) is not None
+        if (p := table.c[name].type.dialect_impl(dialect).bind_processor(dialect)) is not None
     ]
     if processors:
         rows = [_processed(row, processors) for row in rows]

@@ -624,3 +624,36 @@ def test_import_progress_passes_every_row_through_on_a_terminal(monkeypatch, tmp
         parse_tables(tables)
         stage("writing")
     assert silent.getvalue() == ""
+
+
+def test_bulk_import_builds_the_link_indexes_again(initialised, db, tmp_path, monkeypatch):
+    """Large imports into SQLite drop the link tables' secondary indexes and build them once
+    at the end, in the same transaction: afterwards every index is there again."""
+    import sqlalchemy as sa
+
+    import ropa.store
+
+    def indexes() -> set[str]:
+        return set().union(*(t.indexes for t in ropa.store.LINK_TABLES.values()))
+
+    expected = {i.name for i in indexes()}
+    monkeypatch.setattr(ropa.store, "BULK_FROM", 1)  # every import is a bulk one
+    cli = initialised
+    cli("import", SAMPLE)
+    cli("export", "yaml", "-o", "original.yaml")
+    assert cli("export", "xlsx", "--layout", "data", "-o", "data.xlsx").exit_code == 0
+    cli("init", "--force")
+    assert cli("import", "data.xlsx").exit_code == 0
+    cli("export", "yaml", "-o", "again.yaml")
+    assert (tmp_path / "again.yaml").read_bytes() == (tmp_path / "original.yaml").read_bytes()
+    with db.engine.connect() as conn:
+        present = set()
+        for table in ropa.store.LINK_TABLES.values():
+            present |= {i["name"] for i in sa.inspect(conn).get_indexes(table.name)}
+    assert expected and expected <= present
+
+
+def test_data_layout_of_a_past_day(initialised, sample):
+    result = initialised("export", "xlsx", "--layout", "data", "--as-of", "2000-01-01")
+    assert result.exit_code == 0, result.stderr
+    assert "ropa-data.xlsx (no records)" in result.stderr

@@ -284,24 +284,16 @@ class _WorkbookWriter:
         cells = []
         lines = 1
         for col, f in enumerate(sheet.fields):
-            value = record.get(f.name)
-            if value is None or value is False or value == []:
+            value = cell_value(f, record.get(f.name), XLSX_SEPARATOR)
+            if value is None:
                 continue
-            if f.is_list:
-                value = XLSX_SEPARATOR.join(value)
-                cells.append(stream.text(col, number, text, value))
-            elif value is True:
-                cells.append(stream.text(col, number, text, "yes"))
-                continue
-            elif isinstance(value, str):
-                style = escaped if needs_escape(value) else text
-                cells.append(stream.text(col, number, style, value))
-            elif isinstance(value, date):
+            if isinstance(value, date):
                 cells.append(stream.date(col, number, self.styles["date"], value))
                 continue
-            else:
+            if not isinstance(value, str):
                 cells.append(stream.number(col, number, None, value))
                 continue
+            cells.append(stream.text(col, number, escaped if needs_escape(value) else text, value))
             if "\n" in value or len(value) > widths[col]:
                 lines = max(lines, wrapped_lines(value, widths[col]))
         stream.row(row, cells, row_height(lines) if lines > 1 else None)
@@ -523,6 +515,8 @@ def _formula_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
     import zipfile
     from xml.etree import ElementTree as ET
 
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
     found: dict[str, dict[tuple[int, int], str]] = {}
     with zipfile.ZipFile(path) as archive:
         parts = _sheet_parts(archive)
@@ -546,7 +540,8 @@ def _formula_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
                     if element.tag.endswith("}c") or element.tag == "c":
                         formula = next((e for e in element if e.tag.endswith("f")), None)
                         if formula is not None:
-                            cells[_cell_position(element.get("r", ""))] = formula.text or ""
+                            row, col = xl_cell_to_rowcol(element.get("r", "A1"))
+                            cells[(row + 1, col + 1)] = formula.text or ""
                         element.clear()
             found[sheet_name] = cells
     return found
@@ -567,15 +562,6 @@ def _sheet_parts(archive) -> dict[str, str]:
             target = target.lstrip("/") if target.startswith("/") else "xl/" + target
             parts[element.get("name")] = target
     return parts
-
-
-def _cell_position(ref: str) -> tuple[int, int]:
-    letters = "".join(ch for ch in ref if ch.isalpha())
-    digits = "".join(ch for ch in ref if ch.isdigit())
-    col = 0
-    for ch in letters.upper():
-        col = col * 26 + ord(ch) - 64
-    return int(digits or 0), col
 
 
 def read_csv(

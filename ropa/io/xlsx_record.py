@@ -13,6 +13,8 @@ from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from xlsxwriter.utility import xl_rowcol_to_cell
+
 from ropa.io.record import (
     CONTROLLER_BANDS,
     CONTROLLER_HEADERS,
@@ -103,7 +105,7 @@ class _Sheet:
             if len(text) > MAX_TEXT:
                 # A cell holds 32,767 characters: say so in the cell and in the report.
                 self.cut.append(
-                    f"{self.sheet.name}!{_cell_name(row, col)} ({self.headers[col]}): "
+                    f"{self.sheet.name}!{xl_rowcol_to_cell(row, col)} ({self.headers[col]}): "
                     f"{len(text)} characters, cut to {MAX_TEXT}; the full text is in the "
                     "registry document"
                 )
@@ -196,15 +198,6 @@ def write_record_workbook(
         report.cut += sheet.cut
     book.close()
     return report
-
-
-def _cell_name(row: int, col: int) -> str:
-    letters = ""
-    col += 1
-    while col:
-        col, rest = divmod(col - 1, 26)
-        letters = chr(65 + rest) + letters
-    return f"{letters}{row + 1}"
 
 
 def _formats(book: Any) -> dict[str, Any]:
