@@ -15,9 +15,9 @@ from ropa.io.record import (
     PROCESSOR_HEADERS,
     describe_duration,
     describe_retention,
-    escape_csv,
-    unescape_csv,
 )
+from ropa.io.safe_csv import escape as escape_csv
+from ropa.io.safe_csv import unescape as unescape_csv
 
 SHEETS = [
     "Cover",

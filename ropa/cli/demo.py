@@ -15,8 +15,9 @@ def demo(
     """Create the database if needed, load the sample registry and write its outputs: the
     registry document, the check report, the record workbook and page, the privacy notice."""
     from ropa.checks import summary
-    from ropa.exports import export_document, export_record, write_text
+    from ropa.exports import export_document, export_record
     from ropa.io.document import read_document
+    from ropa.io.files import write_text
     from ropa.io.findings import render_text
     from ropa.io.record import RecordScope
     from ropa.notice import to_html, to_markdown

@@ -29,7 +29,7 @@ def notice(
 ) -> None:
     """The privacy notice (Arts. 13 and 14) for the active activities: who we are, what we
     collect from whom and why, sharing, transfers, retention, security, rights, contact."""
-    from ropa.exports import write_text
+    from ropa.io.files import write_text
     from ropa.notice import to_html, to_markdown
 
     with state().registry_at(as_of) as registry:

@@ -297,8 +297,8 @@ def template(
 ) -> None:
     """An empty data-layout workbook to fill in and import: an instructions sheet, and
     drop-downs for every coded column and for the keys of the register's records."""
-    from ropa.exports import replacing
     from ropa.io.data_layout import write_template
+    from ropa.io.files import replacing
 
     keys = state().registry.keys()
     target = out or _default_folder() / "ropa-template.xlsx"

@@ -20,7 +20,9 @@ from typing import Any
 
 from ropa import reference
 from ropa.errors import Problem
-from ropa.io.record import escape_csv, needs_escape, unescape_csv
+from ropa.io.safe_csv import escape as escape_csv
+from ropa.io.safe_csv import needs_escape
+from ropa.io.safe_csv import unescape as unescape_csv
 from ropa.io.xlsx_rows import row_height, wrapped_lines
 from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
 from ropa.validate import PARSERS, Where, closest, parse_field
@@ -132,7 +134,7 @@ def write_data_csv(
     each file appears whole or not at all. Returns the rows written per sheet."""
     from contextlib import ExitStack
 
-    from ropa.exports import replacing
+    from ropa.io.files import replacing
 
     paths = [folder / f"{sheet.name}.csv" for sheet in SHEETS]
     with ExitStack() as stack:

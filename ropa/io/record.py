@@ -7,7 +7,6 @@ lay those rows out. Activities stream through one at a time.
 
 from __future__ import annotations
 
-import csv
 import io
 import re
 from collections.abc import Callable, Iterable, Iterator
@@ -17,6 +16,7 @@ from functools import cached_property
 
 from ropa import reference, vocab
 from ropa.checks import inherited_special, next_review
+from ropa.io.safe_csv import SafeWriter
 
 CONTROLLER_HEADERS = [
     "Activity ID",
@@ -185,28 +185,9 @@ WIDTHS = {
     "Hosting countries": 20,
 }
 DEFAULT_WIDTH = 20
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r", "\n")
 TITLE = "Record of processing activities (GDPR Article 30)"
 
 _UNITS = {"Y": "year", "M": "month", "W": "week", "D": "day", "H": "hour", "S": "second"}
-
-
-def needs_escape(text: str) -> bool:
-    """Text a spreadsheet could take for a formula (or a DDE payload)."""
-    return text.startswith(FORMULA_STARTS)
-
-
-def escape_csv(text: str) -> str:
-    """CSV cells that could start a formula get a leading apostrophe (and so do cells that
-    start with one, so that the escape can always be taken off again)."""
-    return "'" + text if needs_escape(text) or text.startswith("'") else text
-
-
-def unescape_csv(text: str) -> str:
-    """The original text of a cell escaped by :func:`escape_csv`."""
-    if text.startswith("'") and (needs_escape(text[1:]) or text[1:].startswith("'")):
-        return text[1:]
-    return text
 
 
 def describe_duration(duration: str) -> str:
@@ -542,21 +523,13 @@ def csv_chunks(rows: Iterable[list], headers: list[str]) -> Iterator[str]:
     """The controller record as CSV: UTF-8 with BOM (Excel opens it right), CRLF line ends,
     formula-safe cells; one row of text at a time."""
     out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
+    writer = SafeWriter(out)
     out.write("\ufeff")
     writer.writerow(headers)
     for row in rows:
-        writer.writerow([escape_csv(_text(v)) for v in row])
+        writer.writerow(row)
         if out.tell() > 65536:
             yield out.getvalue()
             out.seek(0)
             out.truncate()
     yield out.getvalue()
-
-
-def _text(value: object) -> str:
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return str(value)

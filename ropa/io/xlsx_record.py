@@ -21,14 +21,13 @@ from ropa.io.record import (
     DATE_COLUMNS,
     DEFAULT_WIDTH,
     DETAIL_HEADERS,
-    FORMULA_STARTS,
     PROCESSOR_HEADERS,
     TITLE,
     WIDTHS,
     Cover,
     RecordBuilder,
-    needs_escape,
 )
+from ropa.io.safe_csv import FORMULA_STARTS, needs_escape
 from ropa.io.xlsx_rows import RowStream, row_height, wrapped_lines
 from ropa.validate import MAX_TEXT
 
