@@ -1,9 +1,12 @@
 """Compliance checks: what a supervisory authority would find wrong with the register on its
-face (rules R01–R18 of the product contract).
+face (the rules of the product contract).
 
 Each rule is a small function over a :class:`Context` (the whole register in memory, read in a
-bounded number of queries) that yields findings. Rules read the reference data (EEA, adequacy
-decisions and their scope) instead of hard-coding countries.
+bounded number of queries), registered with :func:`rule`, which writes its id, severity and
+summary once; the function yields what is wrong and the registration makes the findings. The
+rule list of `ropa check --help` and the README's rule table are derived from :data:`RULES`.
+Rules read the reference data (EEA, adequacy decisions and their scope) instead of
+hard-coding countries.
 """
 
 from __future__ import annotations
@@ -42,14 +45,75 @@ class Finding:
 
 
 @dataclass(frozen=True)
+class About:
+    """What a party rule says about a party, at the rule's severity unless given a lower one."""
+
+    party: dict
+    message: str
+    severity: str | None = None
+
+
+@dataclass(frozen=True)
 class Rule:
-    """A rule checks one activity at a time, or (`on_parties`) the parties at the end."""
+    """A rule checks one activity at a time, or (`on_parties`) the parties at the end.
+
+    `check` yields messages about the activity (a party rule: :class:`About` a party); the
+    rule turns them into findings with its own id and severity."""
 
     id: str
     severity: str  # the most severe finding it can give
-    title: str
-    check: Callable[..., Iterable[Finding]]
+    summary: str  # one line, as in `ropa check --help` and the README's rule table
+    check: Callable[..., Iterable[str | About]]
     on_parties: bool = False
+
+    def findings(self, ctx: Context, activity: dict | None = None) -> Iterator[Finding]:
+        """The rule's findings on one activity, or (a party rule) on the parties."""
+        if activity is None:
+            for said in self.check(ctx):
+                party = said.party
+                severity = said.severity or self.severity
+                yield Finding("party", party["key"], self.id, severity, said.message, party["name"])
+            return
+        for message in self.check(ctx, activity):
+            yield Finding(
+                "activity", activity["key"], self.id, self.severity, message, activity["name"]
+            )
+
+
+#: Every rule by id, in the order they were registered (by id).
+RULES: dict[str, Rule] = {}
+
+
+def rule(
+    id: str, severity: str, summary: str, *, on_parties: bool = False
+) -> Callable[[Callable], Callable]:
+    """Register the decorated function as rule `id`: the one place its id, severity and
+    summary are written."""
+
+    def register(check: Callable) -> Callable:
+        if id in RULES:
+            raise ValueError(f"rule {id} is registered twice")
+        RULES[id] = Rule(id, severity, summary, check, on_parties)
+        return check
+
+    return register
+
+
+def rule_range() -> str:
+    """The ids of the rules as a range, `R01–R18`."""
+    return f"{min(RULES)}–{max(RULES)}"
+
+
+def rule_lines() -> list[str]:
+    """One line per rule: id, severity and summary (the rule list of `ropa check --help`)."""
+    return [f"{r.id} {r.severity:<7} {r.summary}" for r in RULES.values()]
+
+
+def rule_table() -> str:
+    """The rules as the Markdown table of the README."""
+    lines = ["| id | severity | finding |", "|---|---|---|"]
+    lines += [f"| {r.id} | {r.severity} | {r.summary} |" for r in RULES.values()]
+    return "\n".join(lines) + "\n"
 
 
 @dataclass
@@ -107,26 +171,23 @@ def inherited_special(categories: dict[str, dict], key: str | None) -> str:
     return "none"
 
 
-def _finding(rule: str, severity: str, activity: dict, message: str) -> Finding:
-    return Finding("activity", activity["key"], rule, severity, message, activity["name"])
-
-
 # -- the rules -------------------------------------------------------------------------------
 
 
-def r01_purpose(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule("R01", ERROR, "activity has no purpose")
+def r01_purpose(ctx: Context, a: dict) -> Iterator[str]:
     if not a["purposes"]:
-        yield _finding(
-            "R01", ERROR, a, "no purpose of processing: add one with --purpose (Art. 30(1)(b))"
-        )
+        yield "no purpose of processing: add one with --purpose (Art. 30(1)(b))"
 
 
-def r02_lawful_basis(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule("R02", ERROR, "controller / joint-controller activity has no Art. 6 lawful basis")
+def r02_lawful_basis(ctx: Context, a: dict) -> Iterator[str]:
     if a["role"] != "processor" and not a["lawful_bases"]:
-        yield _finding("R02", ERROR, a, "no Art. 6 lawful basis: add one with --basis")
+        yield "no Art. 6 lawful basis: add one with --basis"
 
 
-def r03_subjects_categories(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule("R03", ERROR, "no data subjects, or no data categories")
+def r03_subjects_categories(ctx: Context, a: dict) -> Iterator[str]:
     missing = [
         name
         for name, field_name in (
@@ -136,57 +197,52 @@ def r03_subjects_categories(ctx: Context, a: dict) -> Iterator[Finding]:
         if not a[field_name]
     ]
     if missing:
-        yield _finding("R03", ERROR, a, f"no {' and no '.join(missing)} recorded (Art. 30(1)(c))")
+        yield f"no {' and no '.join(missing)} recorded (Art. 30(1)(c))"
 
 
-def r04_art9_condition(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule(
+    "R04",
+    ERROR,
+    "art9 category processed without an Art. 9 condition "
+    "(a category inherits `special` from its parent)",
+)
+def r04_art9_condition(ctx: Context, a: dict) -> Iterator[str]:
     if a["role"] == "processor" or a["art9_conditions"] or "art9" not in ctx.specials(a):
         return
     special = sorted(c for c in a["data_categories"] if ctx.special(c) == "art9")
     if special:
-        yield _finding(
-            "R04",
-            ERROR,
-            a,
+        yield (
             f"special category data ({', '.join(special)}) "
-            "without an Art. 9(2) condition: add one with --art9-condition",
+            "without an Art. 9(2) condition: add one with --art9-condition"
         )
 
 
-def r05_art10_basis(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule("R05", ERROR, "art10 category processed without `art10_basis`")
+def r05_art10_basis(ctx: Context, a: dict) -> Iterator[str]:
     if a["role"] == "processor" or a["art10_basis"] or "art10" not in ctx.specials(a):
         return
     criminal = sorted(c for c in a["data_categories"] if ctx.special(c) == "art10")
     if criminal:
-        yield _finding(
-            "R05",
-            ERROR,
-            a,
+        yield (
             f"criminal offence data ({', '.join(criminal)}) "
-            "without the authority for it (Art. 10): set --art10-basis",
+            "without the authority for it (Art. 10): set --art10-basis"
         )
 
 
-def r06_role(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule(
+    "R06",
+    ERROR,
+    "no `controller`; processor without `processor_for`; "
+    "joint-controller without `joint_controllers`",
+)
+def r06_role(ctx: Context, a: dict) -> Iterator[str]:
     if not a["controller"]:
         who = "processor entity" if a["role"] == "processor" else "controller"
-        yield _finding(
-            "R06", ERROR, a, f"no {who}: set --controller to the group member responsible"
-        )
+        yield f"no {who}: set --controller to the group member responsible"
     if a["role"] == "processor" and not a["processor_for"]:
-        yield _finding(
-            "R06",
-            ERROR,
-            a,
-            "role processor but no controllers we act for: set --processor-for (Art. 30(2)(a))",
-        )
+        yield "role processor but no controllers we act for: set --processor-for (Art. 30(2)(a))"
     if a["role"] == "joint-controller" and not a["joint_controllers"]:
-        yield _finding(
-            "R06",
-            ERROR,
-            a,
-            "role joint-controller but no joint controllers: set --joint-controller (Art. 26)",
-        )
+        yield "role joint-controller but no joint controllers: set --joint-controller (Art. 26)"
 
 
 def _adequacy_applies(ctx: Context, transfer: dict) -> tuple[bool, str]:
@@ -215,49 +271,58 @@ def _adequacy_applies(ctx: Context, transfer: dict) -> tuple[bool, str]:
     return True, ""
 
 
-def r07_transfer_mechanism(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule(
+    "R07",
+    ERROR,
+    "transfer outside the EEA with no mechanism, or `adequacy` where no decision applies: "
+    "no decision for the country; a US recipient that is not `dpf_certified` "
+    "(or no recipient named); an international organisation (`INTL`) other than "
+    "the European Patent Organisation",
+)
+def r07_transfer_mechanism(ctx: Context, a: dict) -> Iterator[str]:
     for t in a["transfers"]:
         if not ctx.outside_eea(t["country"]):
             continue
         where = _transfer_label(t)
         if not t["mechanism"]:
-            yield _finding(
-                "R07", ERROR, a, f"transfer to {where} has no transfer mechanism (Chapter V)"
-            )
+            yield f"transfer to {where} has no transfer mechanism (Chapter V)"
         elif t["mechanism"] == "adequacy":
             applies, why = _adequacy_applies(ctx, t)
             if not applies:
-                yield _finding(
-                    "R07", ERROR, a, f"transfer to {where} relies on adequacy, but {why}"
-                )
+                yield f"transfer to {where} relies on adequacy, but {why}"
 
 
-def r08_compelling_interests(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule(
+    "R08",
+    ERROR,
+    "`compelling-legitimate-interests` transfer without `details` (Art. 30(1)(e), 49(6))",
+)
+def r08_compelling_interests(ctx: Context, a: dict) -> Iterator[str]:
     for t in a["transfers"]:
         if t["mechanism"] == "compelling-legitimate-interests" and not t["details"]:
-            yield _finding(
-                "R08",
-                ERROR,
-                a,
+            yield (
                 f"transfer to {_transfer_label(t)} on compelling "
                 "legitimate interests without the suitable safeguards documented "
-                "in details (Art. 30(1)(e), 49(6))",
+                "in details (Art. 30(1)(e), 49(6))"
             )
 
 
-def r09_transfer_inside_eea(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule("R09", WARNING, "transfer destination inside the EEA (not a transfer)")
+def r09_transfer_inside_eea(ctx: Context, a: dict) -> Iterator[str]:
     for t in a["transfers"]:
         if t["country"] in reference.eea():
-            yield _finding(
-                "R09",
-                WARNING,
-                a,
+            yield (
                 f"{reference.country_name(t['country'])} is in "
-                "the EEA: this is not a transfer; remove it",
+                "the EEA: this is not a transfer; remove it"
             )
 
 
-def r10_unrecorded_transfer(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule(
+    "R10",
+    WARNING,
+    "recipient or system located outside the EEA with no transfer recorded to that country",
+)
+def r10_unrecorded_transfer(ctx: Context, a: dict) -> Iterator[str]:
     recorded = {t["country"] for t in a["transfers"]}
     places: dict[str, list[str]] = {}
     for key in a["recipients"]:
@@ -271,34 +336,30 @@ def r10_unrecorded_transfer(ctx: Context, a: dict) -> Iterator[Finding]:
                 places.setdefault(country, []).append(f"system {key}")
     for country, users in sorted(places.items()):
         if country not in recorded:
-            yield _finding(
-                "R10",
-                WARNING,
-                a,
+            yield (
                 f"{', '.join(users)} in "
                 f"{reference.country_name(country)} but no transfer to {country} "
-                "is recorded",
+                "is recorded"
             )
 
 
-def r11_retention(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule("R11", WARNING, "no retention rule, or a rule with neither duration nor criteria")
+def r11_retention(ctx: Context, a: dict) -> Iterator[str]:
     if not a["retention"]:
-        yield _finding(
-            "R11", WARNING, a, "no retention rule: add one with --retention (Art. 30(1)(f))"
-        )
-    for i, rule in enumerate(a["retention"], 1):
-        if not rule["duration"] and not rule["criteria"]:
-            yield _finding(
-                "R11", WARNING, a, f"retention rule {i} has neither a duration nor criteria"
-            )
+        yield "no retention rule: add one with --retention (Art. 30(1)(f))"
+    for i, retention in enumerate(a["retention"], 1):
+        if not retention["duration"] and not retention["criteria"]:
+            yield f"retention rule {i} has neither a duration nor criteria"
 
 
-def r12_measures(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule("R12", WARNING, "no security measures")
+def r12_measures(ctx: Context, a: dict) -> Iterator[str]:
     if not a["measures"]:
-        yield _finding("R12", WARNING, a, "no security measures recorded (Art. 30(1)(g))")
+        yield "no security measures recorded (Art. 30(1)(g))"
 
 
-def r13_legitimate_interests(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule("R13", WARNING, "legitimate interests basis without the interests pursued or the LIA link")
+def r13_legitimate_interests(ctx: Context, a: dict) -> Iterator[str]:
     if "legitimate-interests" not in a["lawful_bases"]:
         return
     missing = [
@@ -310,33 +371,31 @@ def r13_legitimate_interests(ctx: Context, a: dict) -> Iterator[Finding]:
         if not a[f]
     ]
     if missing:
-        yield _finding(
-            "R13", WARNING, a, "legitimate interests basis without " + " or ".join(missing)
-        )
+        yield "legitimate interests basis without " + " or ".join(missing)
 
 
-def r14_consent_records(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule("R14", WARNING, "consent basis without `consent_record_link`")
+def r14_consent_records(ctx: Context, a: dict) -> Iterator[str]:
     if "consent" in a["lawful_bases"] and not a["consent_record_link"]:
-        yield _finding(
-            "R14",
-            WARNING,
-            a,
+        yield (
             "consent basis without a link to the consent "
-            "records (Art. 7(1)): set --consent-record-link",
+            "records (Art. 7(1)): set --consent-record-link"
         )
 
 
-def r15_processor_contract(ctx: Context) -> Iterator[Finding]:
+@rule(
+    "R15",
+    WARNING,
+    "a service provider that receives data has no `contract_link` (reported on the party)",
+    on_parties=True,
+)
+def r15_processor_contract(ctx: Context) -> Iterator[About]:
     for key in sorted(ctx.recipients_seen):
         party = ctx.party(key)
         if party and party["kind"] == "service-provider" and not party["contract_link"]:
-            yield Finding(
-                "party",
-                key,
-                "R15",
-                WARNING,
+            yield About(
+                party,
                 "service provider without a link to its Art. 28 contract: set --contract-link",
-                party["name"],
             )
 
 
@@ -359,19 +418,21 @@ def dpia_criteria(ctx: Context, a: dict) -> list[str]:
     return found
 
 
-def r16_dpia(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule(
+    "R16",
+    WARNING,
+    "DPIA likely required but `dpia_required` is not `yes`; or `yes` without `dpia_link`",
+)
+def r16_dpia(ctx: Context, a: dict) -> Iterator[str]:
     criteria = dpia_criteria(ctx, a)
     if len(criteria) >= 2 and a["dpia_required"] != "yes":
-        yield _finding(
-            "R16",
-            WARNING,
-            a,
+        yield (
             "DPIA likely required ("
             + "; ".join(criteria)
-            + f") but dpia_required is {a['dpia_required']}",
+            + f") but dpia_required is {a['dpia_required']}"
         )
     if a["dpia_required"] == "yes" and not a["dpia_link"]:
-        yield _finding("R16", WARNING, a, "DPIA required but no --dpia-link to it")
+        yield "DPIA required but no --dpia-link to it"
 
 
 def add_months(day: date, months: int) -> date:
@@ -389,91 +450,45 @@ def next_review(activity: dict) -> date | None:
     return add_months(activity["last_reviewed"], activity["review_interval_months"] or 12)
 
 
-def r17_review(ctx: Context, a: dict) -> Iterator[Finding]:
+@rule(
+    "R17",
+    WARNING,
+    "review overdue (`last_reviewed` + `review_interval_months` is past), or never reviewed",
+)
+def r17_review(ctx: Context, a: dict) -> Iterator[str]:
     due = next_review(a)
     if due is None:
-        yield _finding("R17", WARNING, a, "never reviewed: set --last-reviewed after a review")
+        yield "never reviewed: set --last-reviewed after a review"
     elif due < ctx.today:
-        yield _finding(
-            "R17",
-            WARNING,
-            a,
+        yield (
             f"review overdue since {due.isoformat()} (last "
-            f"reviewed {a['last_reviewed'].isoformat()})",
+            f"reviewed {a['last_reviewed'].isoformat()})"
         )
 
 
-def r18_controller_contact(ctx: Context) -> Iterator[Finding]:
+@rule(
+    "R18",
+    ERROR,
+    "a controller or joint controller without address or email (error); without a DPO (warning)",
+    on_parties=True,
+)
+def r18_controller_contact(ctx: Context) -> Iterator[About]:
     for key in sorted(ctx.controllers_seen):
         party = ctx.party(key)
         if party is None:
             continue
         if not party["name"] or not (party["address"] or party["email"]):
-            yield Finding(
-                "party",
-                key,
-                "R18",
-                ERROR,
+            yield About(
+                party,
                 "controller without contact details: set --address or --email (Art. 30(1)(a))",
-                party["name"],
             )
         if not (party["dpo_name"] or party["dpo_email"]):
-            yield Finding(
-                "party",
-                key,
-                "R18",
-                WARNING,
+            yield About(
+                party,
                 "no data protection officer recorded: "
                 "set --dpo-name and --dpo-email, if one is designated",
-                party["name"],
+                WARNING,
             )
-
-
-RULES: dict[str, Rule] = {
-    rule.id: rule
-    for rule in (
-        Rule("R01", ERROR, "activity has no purpose", r01_purpose),
-        Rule("R02", ERROR, "no Art. 6 lawful basis", r02_lawful_basis),
-        Rule("R03", ERROR, "no data subjects or no data categories", r03_subjects_categories),
-        Rule("R04", ERROR, "art9 data without an Art. 9 condition", r04_art9_condition),
-        Rule("R05", ERROR, "art10 data without art10_basis", r05_art10_basis),
-        Rule("R06", ERROR, "role inconsistent", r06_role),
-        Rule("R07", ERROR, "transfer without a valid mechanism", r07_transfer_mechanism),
-        Rule(
-            "R08",
-            ERROR,
-            "compelling legitimate interests without details",
-            r08_compelling_interests,
-        ),
-        Rule("R09", WARNING, "transfer destination inside the EEA", r09_transfer_inside_eea),
-        Rule(
-            "R10",
-            WARNING,
-            "recipient or system outside the EEA without a transfer",
-            r10_unrecorded_transfer,
-        ),
-        Rule("R11", WARNING, "no usable retention rule", r11_retention),
-        Rule("R12", WARNING, "no security measures", r12_measures),
-        Rule("R13", WARNING, "legitimate interests not documented", r13_legitimate_interests),
-        Rule("R14", WARNING, "consent without consent records", r14_consent_records),
-        Rule(
-            "R15",
-            WARNING,
-            "service provider without a contract link",
-            r15_processor_contract,
-            on_parties=True,
-        ),
-        Rule("R16", WARNING, "DPIA likely required", r16_dpia),
-        Rule("R17", WARNING, "review overdue or never reviewed", r17_review),
-        Rule(
-            "R18",
-            ERROR,
-            "controller contact details and DPO",
-            r18_controller_contact,
-            on_parties=True,
-        ),
-    )
-}
 
 
 def select_rules(only: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
@@ -482,7 +497,7 @@ def select_rules(only: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[R
     ignore = [r.upper() for r in ignore]
     unknown = [r for r in [*only, *ignore] if r not in RULES]
     if unknown:
-        raise RopaError(f"unknown rule {', '.join(unknown)}; rules are R01–R18")
+        raise RopaError(f"unknown rule {', '.join(unknown)}; rules are {rule_range()}")
     chosen = only or list(RULES)
     return [RULES[r] for r in chosen if r not in ignore]
 
@@ -490,20 +505,20 @@ def select_rules(only: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[R
 def check_activities(ctx: Context, activities: Iterable[dict], rules: list[Rule]) -> list[Finding]:
     """The findings of the per-activity rules on the activities that are not retired; notes
     in `ctx` what the party rules need."""
-    per_activity = [r.check for r in rules if not r.on_parties]
+    per_activity = [r for r in rules if not r.on_parties]
     findings: list[Finding] = []
     for activity in activities:
         if activity["status"] == "retired":
             continue
         ctx.saw(activity)
-        for check in per_activity:
-            findings.extend(check(ctx, activity))
+        for r in per_activity:
+            findings.extend(r.findings(ctx, activity))
     return findings
 
 
 def check_parties(ctx: Context, rules: list[Rule]) -> list[Finding]:
     """The findings of the party rules, on the parties the checked activities use."""
-    return [f for rule in rules if rule.on_parties for f in rule.check(ctx)]
+    return [f for r in rules if r.on_parties for f in r.findings(ctx)]
 
 
 def sort_findings(findings: list[Finding]) -> list[Finding]:
