@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Connection, Engine
 
 DEFAULT_PATH = Path("data") / "ropa.db"
+#: The environment variable naming the database when `--db` does not (read only here).
+DB_ENVVAR = "ROPA_DB"
 #: The newest migration in ropa/migrations/versions (a test holds that they agree).
 HEAD_REVISION = "0003"
 MIGRATIONS = Path(__file__).parent / "migrations"
@@ -29,7 +31,7 @@ _WRITE_LOCK_ID = 0x524F5041  # "ROPA": the PostgreSQL advisory lock that seriali
 
 def resolve_url(db: str | None = None) -> str:
     """The SQLAlchemy URL for `--db`, else `ROPA_DB`, else data/ropa.db (a path means SQLite)."""
-    value = db or os.environ.get("ROPA_DB") or str(DEFAULT_PATH)
+    value = db or os.environ.get(DB_ENVVAR) or str(DEFAULT_PATH)
     if "://" not in value:
         return "sqlite:///" + str(Path(value).expanduser().resolve())
     for plain in ("postgresql://", "postgres://"):

@@ -15,6 +15,7 @@ import typer
 from typer.core import TyperGroup
 
 from ropa import __version__
+from ropa.db import DB_ENVVAR, DEFAULT_PATH
 from ropa.errors import RopaError, ValidationFailed
 
 if TYPE_CHECKING:
@@ -56,12 +57,16 @@ class State:
         return Registry(self.db, self.actor)
 
     @contextmanager
-    def registry_at(self, as_of: str | None) -> Iterator[Registry]:
-        """The register now, or (with --as-of) as it stood at the end of that day."""
+    def registry_at(self, as_of: date | str | None) -> Iterator[Registry]:
+        """The register now, or (with --as-of) as it stood at the end of that day.
+
+        `as_of` is the day parsed by the `AsOf` option of ropa.cli.output; text is still
+        taken from commands that declare `--as-of` with the older `AsOfOption`."""
         if as_of is None:
             yield self.registry
             return
-        with self.registry.as_of(parse_day("--as-of", as_of)) as past:
+        day = parse_day("--as-of", as_of) if isinstance(as_of, str) else as_of
+        with self.registry.as_of(day) as past:
             yield past
 
 
@@ -139,11 +144,11 @@ def main_options(
         str | None,
         typer.Option(
             "--db",
-            envvar="ROPA_DB",
             metavar="URL_OR_PATH",
+            # No envvar here: ropa.db.resolve_url reads the variable, for the CLI and the
+            # library alike.
             help="Database: a SQLite path or postgresql+psycopg://user@host/db "
-            "(default: data/ropa.db)",
-            show_envvar=True,
+            f"(default: {DEFAULT_PATH}) \\[env var: {DB_ENVVAR}]",
         ),
     ] = None,
     actor: Annotated[

@@ -1,18 +1,12 @@
 """`ropa check`: what a supervisory authority would find."""
 
-from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
+from ropa.checks import ERROR, rule_lines, rule_range
 from ropa.cli import state
-from ropa.cli.output import AsOfOption
-
-
-class CheckFormat(StrEnum):
-    table = "table"
-    json = "json"
-    csv = "csv"
+from ropa.cli.output import AsOf, Format
 
 
 def check(
@@ -21,15 +15,16 @@ def check(
         typer.Option("--entity", help="Only this group member's activities (key or name)."),
     ] = None,
     fmt: Annotated[
-        CheckFormat, typer.Option("--format", "-f", help="json and csv are for CI pipelines.")
-    ] = CheckFormat.table,
+        Literal[Format.table, Format.json, Format.csv],
+        typer.Option("--format", "-f", help="json and csv are for CI pipelines."),
+    ] = Format.table,
     strict: Annotated[bool, typer.Option("--strict", help="Exit 1 on warnings too.")] = False,
     rule: Annotated[
         list[str] | None,
         typer.Option(
             "--rule",
             metavar="RULE",
-            help="Run only this rule (R01…R18); repeatable.",
+            help=f"Run only this rule ({rule_range().replace('–', '…')}); repeatable.",
             show_default=False,
         ),
     ] = None,
@@ -39,22 +34,27 @@ def check(
             "--ignore", metavar="RULE", help="Skip this rule; repeatable.", show_default=False
         ),
     ] = None,
-    as_of: Annotated[str | None, AsOfOption] = None,
+    as_of: AsOf = None,
 ) -> None:
-    """Check the register: rules R01–R18 (see README). Exit 1 on any error."""
-    from ropa.checks import ERROR
     from ropa.io.findings import render_csv, render_json, render_text
 
     with state().registry_at(as_of) as registry:
         findings = registry.findings(entity, rule, ignore)
-    if fmt is CheckFormat.json:
+    if fmt is Format.json:
         typer.echo(render_json(findings), nl=False)
-    elif fmt is CheckFormat.csv:
+    elif fmt is Format.csv:
         typer.echo(render_csv(findings), nl=False)
     else:
         typer.echo(render_text(findings), nl=False)
     if any(f.severity == ERROR for f in findings) or (strict and findings):
         raise typer.Exit(1)
+
+
+# The rule list comes from the registry in ropa.checks, so the help cannot drift from it.
+check.__doc__ = (
+    f"Check the register: rules {rule_range()} (see README). Exit 1 on any error.\n\n"
+    "\b\n" + "\n".join(rule_lines())
+)
 
 
 def register(app: typer.Typer) -> None:

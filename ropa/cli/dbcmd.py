@@ -6,7 +6,7 @@ from typing import Annotated
 import typer
 
 from ropa.cli import state
-from ropa.cli.output import Format, FormatOption, console
+from ropa.cli.output import Format, FormatOption, Listing, console, write_csv
 
 db_app = typer.Typer(no_args_is_help=True, help="Migrate, inspect and back up the database.")
 
@@ -37,7 +37,7 @@ def upgrade() -> None:
 
 
 @db_app.command("info")
-def info(fmt: Annotated[Format, FormatOption] = Format.table) -> None:
+def info(fmt: Annotated[Listing, FormatOption] = Format.table) -> None:
     """Database URL (password masked), backend, schema revision and record counts."""
     details = state().db.info()
     if fmt in (Format.json, Format.yaml):
@@ -46,11 +46,8 @@ def info(fmt: Annotated[Format, FormatOption] = Format.table) -> None:
         typer.echo(dumps(details, fmt.value), nl=False)
         return
     if fmt is Format.csv:
-        typer.echo("item,value")
-        for name in ("url", "backend", "revision"):
-            typer.echo(f"{name},{details[name]}")
-        for name, count in details["counts"].items():
-            typer.echo(f"{name},{count}")
+        rows = [(name, details[name]) for name in ("url", "backend", "revision")]
+        write_csv(["item", "value"], rows + list(details["counts"].items()))
         return
     out = console()
     out.print(f"database  {details['url']}")

@@ -1,12 +1,11 @@
 """`ropa history` and `ropa diff`: who changed what, when, and what changed in a period."""
 
-from enum import StrEnum
-from typing import Annotated
+from typing import Annotated, Literal
 
 import typer
 
 from ropa.cli import parse_day, state
-from ropa.cli.output import Format, FormatOption, console
+from ropa.cli.output import Format, FormatOption, Listing, console, write_csv
 
 
 def history(
@@ -24,7 +23,7 @@ def history(
     actor: Annotated[
         str | None, typer.Option("--actor", "--by", help="Only changes by this actor.")
     ] = None,
-    fmt: Annotated[Format, FormatOption] = Format.table,
+    fmt: Annotated[Listing, FormatOption] = Format.table,
 ) -> None:
     """The revision log, oldest first: time, actor, action, record, version, message and the
     fields each update changed."""
@@ -42,24 +41,11 @@ def history(
         typer.echo(dumps(rows, fmt.value), nl=False)
         return
     if fmt is Format.csv:
-        import csv
-        import sys
-
-        writer = csv.writer(sys.stdout, lineterminator="\n")
-        writer.writerow(["at", "actor", "action", "kind", "key", "version", "message", "changed"])
-        for r in rows:
-            writer.writerow(
-                [
-                    r["at"],
-                    r["actor"],
-                    r["action"],
-                    r["kind"],
-                    r["key"],
-                    r["version"],
-                    r["message"] or "",
-                    "; ".join(r["changed"]),
-                ]
-            )
+        columns = ["at", "actor", "action", "kind", "key", "version", "message", "changed"]
+        write_csv(
+            columns,
+            ([r[c] if c != "changed" else "; ".join(r[c]) for c in columns] for r in rows),
+        )
         return
     from rich.table import Table
 
@@ -81,12 +67,6 @@ def history(
     out.print(f"{len(revisions)} revision{'s' * (len(revisions) != 1)}")
 
 
-class DiffFormat(StrEnum):
-    table = "table"
-    json = "json"
-    markdown = "markdown"
-
-
 def diff(
     since: Annotated[
         str, typer.Option("--since", metavar="DATE", help="From the start of this day (UTC).")
@@ -98,8 +78,9 @@ def diff(
         ),
     ] = None,
     fmt: Annotated[
-        DiffFormat, typer.Option("--format", "-f", help="markdown makes a change log for the DPO.")
-    ] = DiffFormat.table,
+        Literal[Format.table, Format.json, Format.markdown],
+        typer.Option("--format", "-f", help="markdown makes a change log for the DPO."),
+    ] = Format.table,
 ) -> None:
     """Records added, removed, retired and changed in a period, field by field."""
     from ropa.history import diff_markdown
@@ -107,14 +88,14 @@ def diff(
     result = state().registry.diff(
         parse_day("--since", since), parse_day("--until", until) if until else None
     )
-    if fmt is DiffFormat.json:
+    if fmt is Format.json:
         import json
 
         from ropa.io.document import json_default
 
         typer.echo(json.dumps(result.as_dict(), indent=2, ensure_ascii=False, default=json_default))
         return
-    if fmt is DiffFormat.markdown:
+    if fmt is Format.markdown:
         typer.echo(diff_markdown(result), nl=False)
         return
     from rich.table import Table

@@ -11,7 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from ropa.cli import state
-from ropa.cli.output import Format, FormatOption, console, print_record, print_records
+from ropa.cli.output import (
+    Format,
+    FormatOption,
+    Listing,
+    console,
+    print_record,
+    print_records,
+)
 from ropa.errors import Problem, ValidationFailed
 from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
 
@@ -27,18 +34,6 @@ def _help(field: Field) -> str:
     if field.default not in (None, "") and not field.is_list:
         text += f" (default: {field.default})"
     return text
-
-
-def _metavar(field: Field) -> str:
-    if field.type is T.NESTED:
-        return "SPEC"
-    if field.type in (T.CODE, T.CODES):
-        return "CODE"
-    if field.type in (T.REF, T.REFS):
-        return "KEY"
-    if field.type in (T.COUNTRY, T.COUNTRIES):
-        return "COUNTRY"
-    return {T.DATE: "DATE", T.INT: "N"}.get(field.type, "TEXT")
 
 
 def _list_help(field: Field, verb: str) -> str:
@@ -272,7 +267,7 @@ def _kind_app(kind: Kind) -> typer.Typer:
     @group.command("show")
     def show(
         key: Annotated[str, typer.Argument(help=f"Key of the {kind.label}")],
-        fmt: Annotated[Format, FormatOption] = Format.table,
+        fmt: Annotated[Listing, FormatOption] = Format.table,
     ) -> None:
         """Show one record with every field."""
         registry = state().registry
@@ -333,7 +328,7 @@ def _list_command(group: typer.Typer, kind: Kind) -> None:
         )
         for name, text in filters
     ]
-    params.append(_param("fmt", Annotated[Format, FormatOption], Format.table))
+    params.append(_param("fmt", Annotated[Listing, FormatOption], Format.table))
     group.command("list")(_command(list_records, params, f"List {kind.section}."))
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import csv
 import io
 import json
 
 from ropa.checks import Finding, summary
+from ropa.io.safe_csv import SafeWriter
 
 COLUMNS = ["rule", "severity", "kind", "key", "name", "message"]
 
@@ -34,8 +34,9 @@ def render_json(findings: list[Finding]) -> str:
 
 
 def render_csv(findings: list[Finding]) -> str:
+    """One finding a row, every cell formula-safe (a record's name is the user's text)."""
     out = io.StringIO()
-    writer = csv.DictWriter(out, COLUMNS, lineterminator="\n")
-    writer.writeheader()
-    writer.writerows(f.as_dict() for f in findings)
+    writer = SafeWriter(out, lineterminator="\n")
+    writer.writerow(COLUMNS)
+    writer.writerows([f.as_dict()[c] for c in COLUMNS] for f in findings)
     return out.getvalue()
