@@ -8,6 +8,7 @@ and bulk writes need no id lookups. List fields live in link tables named after 
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
 import sqlalchemy as sa
 from sqlmodel import Field, SQLModel
@@ -32,6 +33,12 @@ def _text() -> Field:
     return Field(default=None, sa_type=sa.Text)
 
 
+def _default(kind: schema.Kind, name: str) -> Any:
+    """A column's default: the field's default in ropa.schema (a flag's is False), written
+    there once. Python-side only, so the database schema does not depend on it."""
+    return kind.field(name).empty()
+
+
 class RecordBase(SQLModel):
     """Columns every record has."""
 
@@ -45,7 +52,7 @@ class RecordBase(SQLModel):
 
 class Party(RecordBase, table=True):
     __tablename__ = "parties"
-    kind: str = Field(default="other", nullable=False, max_length=32)
+    kind: str = Field(default=_default(schema.PARTY, "kind"), nullable=False, max_length=32)
     country: str | None = Field(default=None, max_length=4)
     address: str | None = _text()
     email: str | None = _text()
@@ -53,7 +60,7 @@ class Party(RecordBase, table=True):
     website: str | None = _text()
     registration_id: str | None = _text()
     contract_link: str | None = _text()
-    dpf_certified: bool = Field(default=False, nullable=False)
+    dpf_certified: bool = Field(default=_default(schema.PARTY, "dpf_certified"), nullable=False)
     dpo_name: str | None = _text()
     dpo_email: str | None = _text()
     dpo_phone: str | None = _text()
@@ -65,20 +72,22 @@ class Party(RecordBase, table=True):
 
 class Category(RecordBase, table=True):
     __tablename__ = "categories"
-    special: str = Field(default="none", nullable=False, max_length=8)
+    special: str = Field(default=_default(schema.CATEGORY, "special"), nullable=False, max_length=8)
     parent: str | None = _ref("categories")
     fides_key: str | None = _text()
 
 
 class Subject(RecordBase, table=True):
     __tablename__ = "subjects"
-    vulnerable: bool = Field(default=False, nullable=False)
+    vulnerable: bool = Field(default=_default(schema.SUBJECT, "vulnerable"), nullable=False)
     fides_key: str | None = _text()
 
 
 class Purpose(RecordBase, table=True):
     __tablename__ = "purposes"
-    systematic_monitoring: bool = Field(default=False, nullable=False)
+    systematic_monitoring: bool = Field(
+        default=_default(schema.PURPOSE, "systematic_monitoring"), nullable=False
+    )
 
 
 class Source(RecordBase, table=True):
@@ -87,7 +96,7 @@ class Source(RecordBase, table=True):
 
 class Measure(RecordBase, table=True):
     __tablename__ = "measures"
-    kind: str = Field(default="technical", nullable=False, max_length=32)
+    kind: str = Field(default=_default(schema.MEASURE, "kind"), nullable=False, max_length=32)
 
 
 class System(RecordBase, table=True):
@@ -97,8 +106,10 @@ class System(RecordBase, table=True):
 
 class Activity(RecordBase, table=True):
     __tablename__ = "activities"
-    status: str = Field(default="active", nullable=False, max_length=16, index=True)
-    role: str = Field(default="controller", nullable=False, max_length=32)
+    status: str = Field(
+        default=_default(schema.ACTIVITY, "status"), nullable=False, max_length=16, index=True
+    )
+    role: str = Field(default=_default(schema.ACTIVITY, "role"), nullable=False, max_length=32)
     controller: str | None = _ref("parties")
     business_function: str | None = _text()
     owner: str | None = _text()
@@ -106,12 +117,16 @@ class Activity(RecordBase, table=True):
     legitimate_interests: str | None = _text()
     lia_link: str | None = _text()
     automated_decisions: str | None = _text()
-    dpia_required: str = Field(default="unknown", nullable=False, max_length=16)
+    dpia_required: str = Field(
+        default=_default(schema.ACTIVITY, "dpia_required"), nullable=False, max_length=16
+    )
     dpia_status: str | None = Field(default=None, max_length=16)
     dpia_link: str | None = _text()
     consent_record_link: str | None = _text()
     last_reviewed: date | None = None
-    review_interval_months: int = Field(default=12, nullable=False)
+    review_interval_months: int = Field(
+        default=_default(schema.ACTIVITY, "review_interval_months"), nullable=False
+    )
     notes: str | None = _text()
 
 
