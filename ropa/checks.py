@@ -65,6 +65,12 @@ class Rule:
     summary: str  # one line, as in `ropa check --help` and the README's rule table
     check: Callable[..., Iterable[str | About]]
     on_parties: bool = False
+    lesser: str | None = None  # the lower severity some of its findings take, if any
+
+    @property
+    def severities(self) -> str:
+        """`error`, or `error / warning` for a rule that gives both."""
+        return f"{self.severity} / {self.lesser}" if self.lesser else self.severity
 
     def findings(self, ctx: Context, activity: dict | None = None) -> Iterator[Finding]:
         """The rule's findings on one activity, or (a party rule) on the parties."""
@@ -72,6 +78,8 @@ class Rule:
             for said in self.check(ctx):
                 party = said.party
                 severity = said.severity or self.severity
+                if severity not in (self.severity, self.lesser):
+                    raise ValueError(f"rule {self.id} is not registered to give {severity}")
                 yield Finding("party", party["key"], self.id, severity, said.message, party["name"])
             return
         for message in self.check(ctx, activity):
@@ -85,7 +93,12 @@ RULES: dict[str, Rule] = {}
 
 
 def rule(
-    id: str, severity: str, summary: str, *, on_parties: bool = False
+    id: str,
+    severity: str,
+    summary: str,
+    *,
+    on_parties: bool = False,
+    lesser: str | None = None,
 ) -> Callable[[Callable], Callable]:
     """Register the decorated function as rule `id`: the one place its id, severity and
     summary are written."""
@@ -93,7 +106,7 @@ def rule(
     def register(check: Callable) -> Callable:
         if id in RULES:
             raise ValueError(f"rule {id} is registered twice")
-        RULES[id] = Rule(id, severity, summary, check, on_parties)
+        RULES[id] = Rule(id, severity, summary, check, on_parties, lesser)
         return check
 
     return register
@@ -106,13 +119,13 @@ def rule_range() -> str:
 
 def rule_lines() -> list[str]:
     """One line per rule: id, severity and summary (the rule list of `ropa check --help`)."""
-    return [f"{r.id} {r.severity:<7} {r.summary}" for r in RULES.values()]
+    return [f"{r.id} {r.severities:<7} {r.summary}" for r in RULES.values()]
 
 
 def rule_table() -> str:
     """The rules as the Markdown table of the README."""
     lines = ["| id | severity | finding |", "|---|---|---|"]
-    lines += [f"| {r.id} | {r.severity} | {r.summary} |" for r in RULES.values()]
+    lines += [f"| {r.id} | {r.severities} | {r.summary} |" for r in RULES.values()]
     return "\n".join(lines) + "\n"
 
 
@@ -471,6 +484,7 @@ def r17_review(ctx: Context, a: dict) -> Iterator[str]:
     ERROR,
     "a controller or joint controller without address or email (error); without a DPO (warning)",
     on_parties=True,
+    lesser=WARNING,
 )
 def r18_controller_contact(ctx: Context) -> Iterator[About]:
     for key in sorted(ctx.controllers_seen):

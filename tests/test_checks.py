@@ -357,3 +357,28 @@ def test_checking_in_several_processes_finds_the_same(sample, monkeypatch):
     assert sample.findings(today=TODAY) == sequential
     assert sample.findings(entity="imperva-inc", today=TODAY) == by_entity
     assert len(sequential) == 15
+
+
+# -- the registry of rules ---------------------------------------------------------------------
+
+
+def test_the_readme_rule_table_is_the_registry():
+    from ropa.checks import rule_table
+    from tests.conftest import ROOT
+
+    readme = (ROOT / "README.md").read_text(encoding="utf-8")
+    assert rule_table() in readme, "README's rule table differs from ropa.checks.RULES"
+
+
+def test_check_help_lists_every_rule(cli):
+    shown = " ".join(cli("check", "--help").stdout.split())
+    for rule in RULES.values():
+        assert f"{rule.id} {rule.severities} {rule.summary}" in shown, rule.id
+
+
+def test_a_rule_id_is_registered_once():
+    from ropa.checks import ERROR, rule
+
+    with pytest.raises(ValueError, match="R01 is registered twice"):
+        rule("R01", ERROR, "again")(lambda ctx, a: iter(()))
+    assert all(rule.summary and rule.id == rule_id for rule_id, rule in RULES.items())
