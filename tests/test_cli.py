@@ -13,7 +13,7 @@ from ropa import __version__
 from ropa.cli import app
 from tests.conftest import ROOT
 
-HEAVY = ("pandas", "openpyxl", "sqlalchemy", "sqlmodel", "alembic")
+HEAVY = ("pandas", "openpyxl", "sqlalchemy", "sqlmodel", "alembic", "yaml", "xlsxwriter")
 
 
 def _commands(group=None, prefix=()):
@@ -76,3 +76,30 @@ def test_no_args_shows_help():
     result = CliRunner().invoke(app, [])
     assert "Usage" in result.output
     assert "activity" in result.output
+
+
+def test_csv_listings_escape_formulas(initialised):
+    import csv
+    import io
+
+    hostile = '=HYPERLINK("http://x")'
+    assert initialised("--actor", "@evil", "party", "add", "p1", "--name", "+Plus").exit_code == 0
+    added = initialised("--actor", "=cmd", "activity", "add", "a1", "--name", hostile, "-m", "-1+1")
+    assert added.exit_code == 0, added.stderr
+    outputs = {
+        "list": initialised("activity", "list", "-f", "csv").stdout,
+        "party list": initialised("party", "list", "-f", "csv").stdout,
+        "show": initialised("activity", "show", "a1", "-f", "csv").stdout,
+        "history": initialised("history", "-f", "csv").stdout,
+        "check": initialised("check", "-f", "csv").stdout,
+        "db info": initialised("db", "info", "-f", "csv").stdout,
+    }
+    for command, text in outputs.items():
+        rows = list(csv.reader(io.StringIO(text)))
+        assert len(rows) > 1, command
+        for row in rows:
+            for value in row:
+                assert not value.startswith(("=", "+", "-", "@", "\t", "\r")), (command, value)
+    assert f"'{hostile}" in next(csv.reader(io.StringIO(outputs["show"].splitlines()[1])))
+    history = list(csv.DictReader(io.StringIO(outputs["history"])))
+    assert {(r["actor"], r["message"]) for r in history} >= {("'@evil", ""), ("'=cmd", "'-1+1")}
