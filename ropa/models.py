@@ -60,6 +60,8 @@ class Party(RecordBase, table=True):
     representative_name: str | None = _text()
     representative_email: str | None = _text()
     representative_address: str | None = _text()
+    regime: str | None = Field(default=None, max_length=16)
+    supervisory_authority: str | None = _text()
     notes: str | None = _text()
 
 
@@ -79,6 +81,8 @@ class Subject(RecordBase, table=True):
 class Purpose(RecordBase, table=True):
     __tablename__ = "purposes"
     systematic_monitoring: bool = Field(default=False, nullable=False)
+    direct_marketing: bool = Field(default=False, nullable=False)
+    fides_key: str | None = _text()
 
 
 class Source(RecordBase, table=True):
@@ -100,9 +104,11 @@ class Activity(RecordBase, table=True):
     status: str = Field(default="active", nullable=False, max_length=16, index=True)
     role: str = Field(default="controller", nullable=False, max_length=32)
     controller: str | None = _ref("parties")
+    joint_arrangement_link: str | None = _text()
     business_function: str | None = _text()
     owner: str | None = _text()
     art10_basis: str | None = _text()
+    legal_basis_details: str | None = _text()
     legitimate_interests: str | None = _text()
     lia_link: str | None = _text()
     automated_decisions: str | None = _text()
@@ -110,6 +116,7 @@ class Activity(RecordBase, table=True):
     dpia_status: str | None = Field(default=None, max_length=16)
     dpia_link: str | None = _text()
     consent_record_link: str | None = _text()
+    retention_policy_link: str | None = _text()
     last_reviewed: date | None = None
     review_interval_months: int = Field(default=12, nullable=False)
     notes: str | None = _text()
