@@ -23,7 +23,7 @@ DEFAULT_PATH = Path("data") / "ropa.db"
 #: The environment variable naming the database when `--db` does not (read only here).
 DB_ENVVAR = "ROPA_DB"
 #: The newest migration in ropa/migrations/versions (a test holds that they agree).
-HEAD_REVISION = "0003"
+HEAD_REVISION = "0004"
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_S = 60
 _WRITE_LOCK_ID = 0x524F5041  # "ROPA": the PostgreSQL advisory lock that serializes writers

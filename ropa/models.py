@@ -67,6 +67,8 @@ class Party(RecordBase, table=True):
     representative_name: str | None = _text()
     representative_email: str | None = _text()
     representative_address: str | None = _text()
+    regime: str | None = Field(default=None, max_length=16)
+    supervisory_authority: str | None = _text()
     notes: str | None = _text()
 
 
@@ -88,6 +90,10 @@ class Purpose(RecordBase, table=True):
     systematic_monitoring: bool = Field(
         default=_default(schema.PURPOSE, "systematic_monitoring"), nullable=False
     )
+    direct_marketing: bool = Field(
+        default=_default(schema.PURPOSE, "direct_marketing"), nullable=False
+    )
+    fides_key: str | None = _text()
 
 
 class Source(RecordBase, table=True):
@@ -111,9 +117,11 @@ class Activity(RecordBase, table=True):
     )
     role: str = Field(default=_default(schema.ACTIVITY, "role"), nullable=False, max_length=32)
     controller: str | None = _ref("parties")
+    joint_arrangement_link: str | None = _text()
     business_function: str | None = _text()
     owner: str | None = _text()
     art10_basis: str | None = _text()
+    legal_basis_details: str | None = _text()
     legitimate_interests: str | None = _text()
     lia_link: str | None = _text()
     automated_decisions: str | None = _text()
@@ -123,6 +131,7 @@ class Activity(RecordBase, table=True):
     dpia_status: str | None = Field(default=None, max_length=16)
     dpia_link: str | None = _text()
     consent_record_link: str | None = _text()
+    retention_policy_link: str | None = _text()
     last_reviewed: date | None = None
     review_interval_months: int = Field(
         default=_default(schema.ACTIVITY, "review_interval_months"), nullable=False

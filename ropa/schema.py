@@ -149,6 +149,17 @@ PARTY = Kind(
         Field("representative_name", T.TEXT, "Art. 27 representative: name"),
         Field("representative_email", T.EMAIL, "Art. 27 representative: email"),
         Field("representative_address", T.TEXT, "Art. 27 representative: address"),
+        Field(
+            "regime",
+            T.CODE,
+            "Data protection law of a group member (empty: uk-gdpr in GB, else eu-gdpr)",
+            codes=vocab.REGIMES,
+        ),
+        Field(
+            "supervisory_authority",
+            T.TEXT,
+            "Lead supervisory authority (reference-data key), where the country has several",
+        ),
         Field("notes", T.TEXT, "Internal notes"),
     ),
 )
@@ -200,6 +211,13 @@ PURPOSE = Kind(
             "Systematic monitoring of data subjects (an EDPB DPIA screening criterion)",
             in_table=True,
         ),
+        Field(
+            "direct_marketing",
+            T.BOOL,
+            "Direct marketing (the absolute right to object applies, Art. 21(2)-(3))",
+            in_table=True,
+        ),
+        Field("fides_key", T.TEXT, "fideslang data use"),
     ),
 )
 SOURCE = Kind("source", "sources", "source", _common("source"))
@@ -266,6 +284,14 @@ ACTIVITY = Kind(
             ref="party",
             option="joint_controller",
         ),
+        Field("joint_arrangement_link", T.TEXT, "Link to the Art. 26 joint controller arrangement"),
+        Field(
+            "sub_processors",
+            T.REFS,
+            "Sub-processors we engage (party keys; role processor only)",
+            ref="party",
+            option="sub_processor",
+        ),
         Field(
             "processor_for",
             T.REFS,
@@ -287,6 +313,11 @@ ACTIVITY = Kind(
             option="art9_condition",
         ),
         Field("art10_basis", T.TEXT, "Authority for criminal-offence data"),
+        Field(
+            "legal_basis_details",
+            T.TEXT,
+            "The law behind a legal obligation or public task; national conditions",
+        ),
         Field("legitimate_interests", T.TEXT, "Legitimate interests pursued"),
         Field("lia_link", T.TEXT, "Link to the legitimate interests assessment"),
         Field("data_subjects", T.REFS, "Data subject categories", ref="subject", option="subject"),
@@ -314,6 +345,7 @@ ACTIVITY = Kind(
         Field("dpia_status", T.CODE, "DPIA status", codes=vocab.DPIA_STATUSES),
         Field("dpia_link", T.TEXT, "Link to the DPIA"),
         Field("consent_record_link", T.TEXT, "Link to the consent records"),
+        Field("retention_policy_link", T.TEXT, "Link to the retention and erasure policy"),
         Field("last_reviewed", T.DATE, "Date of the last review (ISO date)"),
         Field("review_interval_months", T.INT, "Months between reviews", default=12),
         Field("notes", T.TEXT, "Internal notes (never in the auditor record)"),

@@ -207,7 +207,19 @@ TRANSFER_MECHANISMS = CodeList(
             "compelling-legitimate-interests",
             "Compelling legitimate interests",
             "49(1) second subparagraph",
-            GDPR + "A49-1-2",
+            GDPR + "A49-2",
+        ),
+        Code(
+            "idta",
+            "International Data Transfer Agreement",
+            "46(2)(d) UK GDPR",
+            GDPR + "A46-2-d",
+        ),
+        Code(
+            "uk-addendum",
+            "UK Addendum to the EU standard contractual clauses",
+            "46(2)(d) UK GDPR",
+            GDPR + "A46-2-d",
         ),
     ),
     aliases={
@@ -225,6 +237,7 @@ PARTY_KINDS = CodeList(
     "party kind",
     (
         Code("group-member", "Group member", "", DPV + "DataController"),
+        Code("internal", "Internal recipient (department or role)", "", DPV + "Recipient"),
         Code("service-provider", "Service provider", "", DPV + "DataProcessor"),
         Code("business-partner", "Business partner", "", DPV + "ThirdParty"),
         Code("public-authority", "Public authority", "", DPV + "Authority"),
@@ -240,7 +253,12 @@ SPECIAL = CodeList(
     (
         Code("none", "Not special", ""),
         Code("art9", "Special category data", "9", DPV + "SpecialCategoryPersonalData"),
-        Code("art10", "Criminal convictions and offences data", "10", GDPR + "A10"),
+        Code(
+            "art10",
+            "Criminal convictions and offences data",
+            "10",
+            "https://w3id.org/dpv/pd#CriminalOffence",
+        ),
     ),
 )
 
@@ -286,7 +304,16 @@ RETENTION_ACTIONS = CodeList(
     (
         Code("delete", "Delete", "", DPV + "Erase"),
         Code("anonymise", "Anonymise", "", DPV + "Anonymise"),
-        Code("review", "Review", "", DPV + "Review"),
+        Code("review", "Review", "", DPV + "ReviewProcedure"),
     ),
     aliases={"anonymize": "anonymise", "erase": "delete"},
+)
+
+REGIMES = CodeList(
+    "data protection regime",
+    (
+        Code("eu-gdpr", "EU GDPR (Regulation (EU) 2016/679)"),
+        Code("uk-gdpr", "UK GDPR and the Data Protection Act 2018"),
+    ),
+    aliases={"eu": "eu-gdpr", "uk": "uk-gdpr"},
 )

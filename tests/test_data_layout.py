@@ -544,7 +544,7 @@ def test_template_has_instructions_and_drop_downs_with_the_registers_keys(
         str(v.sqref).split(":")[0]: v.formula1
         for v in book["parties"].data_validations.dataValidation
     }
-    assert rules["D2"] == f"lists!${columns['party kind']}$2:${columns['party kind']}$8"
+    assert rules["D2"] == f"lists!${columns['party kind']}$2:${columns['party kind']}$9"
     text = " ".join(str(c.value) for r in book["instructions"].iter_rows() for c in r if c.value)
     assert "6(1)(f)" in text and "ropa import" in text
     # the template imports as nothing

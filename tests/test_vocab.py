@@ -66,9 +66,12 @@ def test_codes_carry_articles_labels_and_dpv_iris():
 def test_spec_code_lists_are_complete():
     assert len(vocab.LAWFUL_BASES.values) == 6
     assert len(vocab.ART9_CONDITIONS.values) == 10
-    assert len(vocab.TRANSFER_MECHANISMS.values) == 17
+    assert len(vocab.TRANSFER_MECHANISMS.values) == 19  # 17 of the EU GDPR, 2 of the UK's
+    assert {"idta", "uk-addendum"} <= set(vocab.TRANSFER_MECHANISMS.values)
+    assert vocab.REGIMES.values == ["eu-gdpr", "uk-gdpr"]
     assert vocab.PARTY_KINDS.values == [
         "group-member",
+        "internal",
         "service-provider",
         "business-partner",
         "public-authority",
