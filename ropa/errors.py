@@ -13,10 +13,6 @@ class NotFound(RopaError):
     """No record with that key."""
 
 
-class UnknownKey(RopaError):
-    """A reference to a key that does not exist (the message suggests close keys)."""
-
-
 class StillReferenced(RopaError):
     """A record cannot be removed while activities or other records refer to it."""
 

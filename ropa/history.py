@@ -17,10 +17,9 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ropa.io.document import FORMAT_VERSION, document_record, is_empty, json_default
 from ropa.models import Revision
+from ropa.records import FORMAT_VERSION, Change, document_record, is_empty, json_default
 from ropa.schema import KINDS
-from ropa.store import Change
 
 REVISIONS = Revision.__table__
 
@@ -72,6 +71,11 @@ def record_revisions(
                 )
             )
         insert_rows(conn, REVISIONS, columns, rows)
+
+
+def latest_revision(conn: Connection) -> int | None:
+    """The id of the newest revision; None before the first write."""
+    return conn.execute(sa.select(sa.func.max(REVISIONS.c.id))).scalar()
 
 
 def revision_documents(changes: list[Change]) -> list[str]:

@@ -7,9 +7,10 @@ queries whatever the number of records; writes use executemany, never an ORM obj
 
 from __future__ import annotations
 
+import dataclasses
 import gc
 from collections import defaultdict
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -19,6 +20,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
 from ropa.models import LINK_TABLES, NESTED_MODELS, RECORD_MODELS
+from ropa.records import Change
 from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
 
 META = ("version", "created_at", "updated_at")
@@ -42,10 +44,12 @@ def gc_paused() -> Iterator[None]:
 
 
 def record_table(kind: Kind) -> sa.Table:
+    """The table holding the records of a kind (their scalar fields)."""
     return RECORD_MODELS[kind.name].__table__
 
 
 def nested_table(field: Field) -> sa.Table:
+    """The table holding the rows of a nested list field."""
     return NESTED_MODELS[field.name].__table__
 
 
@@ -146,15 +150,45 @@ def _first(pair: tuple) -> Any:
     return pair[0]
 
 
+@dataclass(frozen=True)
+class Filter:
+    """Which records of a kind a read takes: those for which every condition holds (no
+    condition: all of them). `equal` and `unequal` map columns to a value they hold or do
+    not hold; `holding` maps list fields to a value among their items; `keys_between` is a
+    first and last key, in code-point order."""
+
+    equal: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    unequal: Mapping[str, Any] = dataclasses.field(default_factory=dict)
+    holding: Mapping[str, str] = dataclasses.field(default_factory=dict)
+    keys_between: tuple[str, str] | None = None
+
+
+def _clause(conn: Connection, kind: Kind, where: Filter | None) -> Any:
+    """The SQL condition of a filter, or None for all records."""
+    if where is None:
+        return None
+    table = record_table(kind)
+    clauses: list[Any] = [table.c[name] == value for name, value in where.equal.items()]
+    clauses += [table.c[name] != value for name, value in where.unequal.items()]
+    for name, value in where.holding.items():
+        links = LINK_TABLES[(kind.name, name)]
+        clauses.append(table.c.key.in_(sa.select(links.c.owner).where(links.c.value == value)))
+    if where.keys_between is not None:
+        key = table.c.key if conn.dialect.name == "sqlite" else table.c.key.collate("C")
+        clauses.append(key.between(*where.keys_between))
+    return sa.and_(*clauses) if clauses else None
+
+
 def read_records(
-    conn: Connection, kind: Kind, keys: list[str] | None = None, where: Any = None
+    conn: Connection, kind: Kind, keys: list[str] | None = None, where: Filter | None = None
 ) -> dict[str, dict]:
     """Records of a kind by key, in key order: all, those with `keys`, or those matching
     `where`."""
     query, names = _record_query(kind, conn.dialect.name)
     table = record_table(kind)
-    if where is not None:
-        query = query.where(where)
+    clause = _clause(conn, kind, where)
+    if clause is not None:
+        query = query.where(clause)
     if keys is None:
         rows = conn.execute(query).all()
     else:
@@ -165,13 +199,14 @@ def read_records(
 
 
 def iter_records(
-    conn: Connection, kind: Kind, where: Any = None, batch: int = 1000
+    conn: Connection, kind: Kind, where: Filter | None = None, batch: int = 1000
 ) -> Iterator[dict]:
     """Records of a kind in key order, streamed `batch` at a time so memory stays flat
     (without version and timestamps, which exports and checks do not use)."""
     query, names = _record_query(kind, conn.dialect.name, meta=False)
-    if where is not None:
-        query = query.where(where)
+    clause = _clause(conn, kind, where)
+    if clause is not None:
+        query = query.where(clause)
     # Run as plain SQL: the rows skip SQLAlchemy's per-value type processing, which would
     # cost more than the query; _to_records converts the few typed columns itself.
     compiled = query.compile(dialect=conn.dialect)
@@ -185,14 +220,55 @@ def iter_records(
             yield from _to_records(kind, names, rows)
 
 
+def read_kinds(conn: Connection, kinds: Iterable[Kind]) -> dict[str, dict[str, dict]]:
+    """Every record of each of `kinds`, by kind name and key."""
+    with gc_paused():
+        return {kind.name: read_records(conn, kind) for kind in kinds}
+
+
 def read_names(conn: Connection, kind: Kind) -> dict[str, str]:
+    """The name of every record of a kind, by key."""
     table = record_table(kind)
     return dict(conn.execute(sa.select(table.c.key, table.c.name)).all())
 
 
 def read_column(conn: Connection, kind: Kind, column: str) -> dict[str, Any]:
+    """One column of every record of a kind, by key."""
     table = record_table(kind)
     return dict(conn.execute(sa.select(table.c.key, table.c[column])).all())
+
+
+def read_keys(conn: Connection, kind: Kind) -> list[str]:
+    """The keys of every record of a kind, in code-point order."""
+    table = record_table(kind)
+    return sorted(conn.execute(sa.select(table.c.key)).scalars())
+
+
+def count_records(conn: Connection, kind: Kind, where: Filter | None = None) -> int:
+    """How many records of a kind `where` takes (all, without it)."""
+    query = sa.select(sa.func.count()).select_from(record_table(kind))
+    clause = _clause(conn, kind, where)
+    if clause is not None:
+        query = query.where(clause)
+    return conn.execute(query).scalar_one()
+
+
+def distinct_values(
+    conn: Connection, kind: Kind, column: str, where: Filter | None = None
+) -> set[Any]:
+    """The values other than null that a column holds in the records `where` takes."""
+    table = record_table(kind)
+    query = sa.select(table.c[column]).where(table.c[column].is_not(None)).distinct()
+    clause = _clause(conn, kind, where)
+    if clause is not None:
+        query = query.where(clause)
+    return set(conn.execute(query).scalars())
+
+
+def latest_update(conn: Connection, kind: Kind) -> datetime | None:
+    """When a record of a kind was last written; None when there is none."""
+    table = record_table(kind)
+    return conn.execute(sa.select(sa.func.max(table.c.updated_at))).scalar()
 
 
 def referencing(conn: Connection, kind: Kind, keys: list[str]) -> dict[str, list[tuple[str, str]]]:
@@ -223,23 +299,6 @@ def referencing(conn: Connection, kind: Kind, keys: list[str]) -> dict[str, list
                             for target, owner in conn.execute(query):
                                 found[target].append((ACTIVITY.name, owner))
     return {k: sorted(set(v)) for k, v in found.items()}
-
-
-@dataclass
-class Change:
-    """One record change: `before` is None on create, `after` is None on delete."""
-
-    kind: Kind
-    key: str
-    action: str  # create | update | retire | delete
-    before: dict | None
-    after: dict | None
-
-    @property
-    def changed_fields(self) -> list[str]:
-        if self.before is None or self.after is None:
-            return []
-        return [f.name for f in self.kind.fields if self.before[f.name] != self.after[f.name]]
 
 
 def write_changes(conn: Connection, changes: list[Change], now: datetime) -> None:

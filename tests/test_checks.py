@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 
 from ropa.checks import RULES, run_checks
-from ropa.registry import parse_documents, plan_import
+from ropa.planning import parse_documents, plan_import
 from ropa.schema import KINDS
 
 TODAY = date(2026, 11, 29)
@@ -348,11 +348,11 @@ def _edit(**kwargs):
 
 
 def test_checking_in_several_processes_finds_the_same(sample, monkeypatch):
-    import ropa.registry
+    import ropa.parallel
 
     sequential = sample.findings(today=TODAY)
     by_entity = sample.findings(entity="imperva-inc", today=TODAY)
-    monkeypatch.setattr(ropa.registry, "PARALLEL_CHECK_FROM", 1)
+    monkeypatch.setattr(ropa.parallel, "PARALLEL_CHECK_FROM", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     assert sample.findings(today=TODAY) == sequential
     assert sample.findings(entity="imperva-inc", today=TODAY) == by_entity

@@ -480,11 +480,11 @@ def test_csv_escaping_round_trips(text):
 
 
 def test_fingerprint_computed_by_a_worker_process_is_the_same(sample, monkeypatch):
-    import ropa.registry
+    import ropa.parallel
     from ropa.io.record import RecordScope
 
     expected = sample.fingerprint()
-    monkeypatch.setattr(ropa.registry, "PARALLEL_FINGERPRINT_FROM", 1)
+    monkeypatch.setattr(ropa.parallel, "PARALLEL_FINGERPRINT_FROM", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
     with sample.record(RecordScope()) as (cover, _, activities):
         assert sum(1 for _ in activities) == 14
@@ -492,13 +492,13 @@ def test_fingerprint_computed_by_a_worker_process_is_the_same(sample, monkeypatc
 
 
 def test_fingerprint_of_a_worker_that_saw_a_later_write_is_not_used(sample, monkeypatch):
-    import ropa.registry
+    import ropa.parallel
     from ropa.io.record import RecordScope
 
     expected = sample.fingerprint()
-    monkeypatch.setattr(ropa.registry, "PARALLEL_FINGERPRINT_FROM", 1)
+    monkeypatch.setattr(ropa.parallel, "PARALLEL_FINGERPRINT_FROM", 1)
     monkeypatch.setattr("os.cpu_count", lambda: 2)
-    monkeypatch.setattr(ropa.registry, "_fingerprint_job", _stale_worker)
+    monkeypatch.setattr(ropa.parallel, "_fingerprint_job", _stale_worker)
     with sample.record(RecordScope()) as (cover, _, _activities):
         assert cover.registry_fingerprint == expected
 

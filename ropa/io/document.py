@@ -15,29 +15,8 @@ from pathlib import Path
 from typing import Any
 
 from ropa.errors import Problem, ValidationFailed
-from ropa.schema import Kind, T
-
-FORMAT_VERSION = 1
-
-
-def is_empty(value: Any) -> bool:
-    return value is None or value == "" or value == [] or value is False
-
-
-def document_record(kind: Kind, record: dict) -> dict:
-    """A record as it appears in the document: schema order, empty fields left out."""
-    out: dict[str, Any] = {}
-    for field in kind.fields:
-        value = record.get(field.name)
-        if value is None or value is False or value == "" or value == []:
-            continue
-        if field.type is T.NESTED:
-            value = [
-                {k: v for k, v in row.items() if v is not None and v is not False and v != ""}
-                for row in value
-            ]
-        out[field.name] = value
-    return out
+from ropa.records import FORMAT_VERSION, json_default
+from ropa.records import document_record as document_record  # the form this file writes
 
 
 def dump_yaml(doc: Any) -> str:
@@ -183,12 +162,6 @@ def json_chunks(sections: Iterable[tuple[str, Iterable[list[dict]]]]) -> Iterato
 def _indent(text: str, spaces: int) -> str:
     pad = " " * spaces
     return pad + text.replace("\n", "\n" + pad)
-
-
-def json_default(value: Any) -> Any:
-    if isinstance(value, date):
-        return value.isoformat()
-    raise TypeError(f"cannot write {type(value).__name__} as JSON")
 
 
 def dump_json(doc: Any) -> str:

@@ -1,0 +1,163 @@
+"""Work on a large register shared among forked processes: the checks, a key range each,
+and the fingerprint of an export, computed while the export is written. Below the
+thresholds (or on one core) the same work runs here, in this process.
+
+A worker opens its own connection from the database URL: no connection crosses a fork.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable
+from datetime import date
+from typing import TYPE_CHECKING
+
+from sqlalchemy.engine import Connection
+
+from ropa import store
+from ropa.db import Database
+from ropa.schema import ACTIVITY, REFERENCE_KINDS
+from ropa.snapshot import fingerprint
+
+if TYPE_CHECKING:
+    from ropa.checks import Finding, Rule
+
+#: Registers with at least this many activities are checked by several processes.
+PARALLEL_CHECK_FROM = 20_000
+MAX_CHECK_WORKERS = 4
+
+#: From this many activities on, the fingerprint of an export is computed by a process of its
+#: own while the export is written.
+PARALLEL_FINGERPRINT_FROM = 20_000
+
+
+def _controlled_by(entity: str | None) -> store.Filter | None:
+    return store.Filter(equal={"controller": entity}) if entity else None
+
+
+def find(
+    db: Database,
+    conn: Connection,
+    references: dict[str, dict[str, dict]],
+    entity: str | None,
+    rules: list[Rule],
+    today: date,
+) -> list[Finding]:
+    """The findings of `rules` on the activities of one group member (or of all, without
+    `entity`) and on the parties, sorted; `references` holds every record but the
+    activities, read from the snapshot `conn` reads. A large register is checked by several
+    processes, each taking a range of keys."""
+    from ropa import checks
+
+    total = store.count_records(conn, ACTIVITY, _controlled_by(entity))
+    workers = min(os.cpu_count() or 1, MAX_CHECK_WORKERS)
+    if total < PARALLEL_CHECK_FROM or workers < 2:
+        ctx = checks.Context(references, today)
+        found = checks.check_activities(
+            ctx, store.iter_records(conn, ACTIVITY, _controlled_by(entity)), rules
+        )
+        return checks.sort_findings(found + checks.check_parties(ctx, rules))
+    keys = store.read_keys(conn, ACTIVITY)
+    ranges = [(part[0], part[-1]) for part in _split(keys, workers)]
+    return _check_in_processes(db, references, ranges, entity, rules, today)
+
+
+def _split(keys: list[str], parts: int) -> list[list[str]]:
+    size = -(-len(keys) // parts)
+    return [keys[i : i + size] for i in range(0, len(keys), size)]
+
+
+def _check_in_processes(
+    db: Database,
+    references: dict[str, dict[str, dict]],
+    ranges: list[tuple[str, str]],
+    entity: str | None,
+    rules: list[Rule],
+    today: date,
+) -> list[Finding]:
+    """Check each key range in a forked process; party rules run here on what they saw."""
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    from ropa import checks
+
+    db.dispose()  # no open connection may cross the fork
+    context = multiprocessing.get_context("fork")
+    jobs = [(db.url, first, last, entity, [r.id for r in rules], today) for first, last in ranges]
+    with ProcessPoolExecutor(len(jobs), mp_context=context) as pool:
+        parts = list(pool.map(_check_range, jobs))
+    ctx = checks.Context(references, today)
+    found: list[Finding] = []
+    for findings, recipients, controllers in parts:
+        found += findings
+        ctx.recipients_seen |= recipients
+        ctx.controllers_seen |= controllers
+    return checks.sort_findings(found + checks.check_parties(ctx, rules))
+
+
+def _check_range(
+    job: tuple[str, str, str, str | None, list[str], date],
+) -> tuple[list[Finding], set[str], set[str]]:
+    """In a worker process: the per-activity findings of the activities in a key range."""
+    from ropa import checks
+
+    url, first, last, entity, rule_ids, today = job
+    db = Database(url)
+    try:
+        with db.read() as conn:
+            references = store.read_kinds(conn, REFERENCE_KINDS)
+            where = store.Filter(
+                equal={"controller": entity} if entity else {}, keys_between=(first, last)
+            )
+            ctx = checks.Context(references, today)
+            rules = [checks.RULES[r] for r in rule_ids]
+            findings = checks.check_activities(
+                ctx, store.iter_records(conn, ACTIVITY, where), rules
+            )
+    finally:
+        db.dispose()
+    return findings, ctx.recipients_seen, ctx.controllers_seen
+
+
+def fingerprint_later(
+    db: Database, conn: Connection, references: dict[str, dict[str, dict]]
+) -> Callable[[], str]:
+    """A function returning the registry fingerprint of the snapshot `conn` reads.
+
+    For a large register, a forked process computes it while the caller writes the export;
+    it reads its own snapshot, so when the revision log shows that something was written in
+    between, the fingerprint is computed again here, from the caller's snapshot."""
+    from ropa.history import latest_revision
+
+    total = store.count_records(conn, ACTIVITY)
+    if total < PARALLEL_FINGERPRINT_FROM or (os.cpu_count() or 1) < 2:
+        value = fingerprint(conn, references)
+        return lambda: value
+    import multiprocessing
+    from concurrent.futures import ProcessPoolExecutor
+
+    seen = latest_revision(conn)
+    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
+    future = pool.submit(_fingerprint_job, db.url)
+
+    def result() -> str:
+        try:
+            value, revision = future.result()
+        finally:
+            pool.shutdown()
+        return value if revision == seen else fingerprint(conn, references)
+
+    return result
+
+
+def _fingerprint_job(url: str) -> tuple[str, int | None]:
+    """In a worker process: the fingerprint, and the newest revision of the snapshot read."""
+    from ropa.history import latest_revision
+
+    db = Database(url)
+    try:
+        with db.read() as conn:
+            revision = latest_revision(conn)
+            return fingerprint(conn, store.read_kinds(conn, REFERENCE_KINDS)), revision
+    finally:
+        db.dispose()

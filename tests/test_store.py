@@ -1,0 +1,152 @@
+"""ropa.store through the library, on a fresh database: records written as changes read back
+field for field, list fields and references included."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from ropa import store
+from ropa.records import Change
+from ropa.schema import ACTIVITY, KINDS
+
+PARTY = KINDS["party"]
+SUBJECT = KINDS["subject"]
+NOW = datetime(2026, 1, 2, 3, 4, 5, tzinfo=UTC)
+
+
+def _party(key: str, **values) -> dict:
+    return PARTY.new_record() | {"key": key, "name": key.title(), "kind": "group-member"} | values
+
+
+def _activity(key: str, **values) -> dict:
+    return ACTIVITY.new_record() | {"key": key, "name": key.upper()} | values
+
+
+def _write(db, changes: list[Change]) -> None:
+    with db.write() as conn:
+        store.write_changes(conn, changes, NOW)
+
+
+def test_created_records_read_back_with_version_and_timestamps(db):
+    party = _party("acme", country="DE", email="privacy@acme.example")
+    _write(db, [Change(PARTY, "acme", "create", None, party)])
+    with db.read() as conn:
+        records = store.read_records(conn, PARTY)
+    assert list(records) == ["acme"]
+    got = records["acme"]
+    assert got["name"] == "Acme" and got["country"] == "DE"
+    assert got["email"] == "privacy@acme.example"
+    assert got["version"] == 1
+    created = got["created_at"]
+    assert (created.astimezone(UTC) if created.tzinfo else created.replace(tzinfo=UTC)) == NOW
+    assert {f.name: got[f.name] for f in PARTY.fields} == {
+        f.name: party[f.name] for f in PARTY.fields
+    }
+
+
+def test_list_fields_and_nested_rows_round_trip_in_order(db):
+    subjects = [
+        SUBJECT.new_record() | {"key": k, "name": k.title()} for k in ("staff", "customers")
+    ]
+    activity = _activity(
+        "crm",
+        controller="acme",
+        data_subjects=["customers", "staff"],
+        transfers=[{"country": "US", "recipient": "acme"}, {"country": "CA"}],
+    )
+    _write(
+        db,
+        [
+            Change(PARTY, "acme", "create", None, _party("acme")),
+            *[Change(SUBJECT, s["key"], "create", None, s) for s in subjects],
+            Change(ACTIVITY, "crm", "create", None, activity),
+        ],
+    )
+    with db.read() as conn:
+        got = store.read_records(conn, ACTIVITY, ["crm"])["crm"]
+        streamed = list(store.iter_records(conn, ACTIVITY))
+    assert got["data_subjects"] == ["customers", "staff"]
+    assert [(t["country"], t["recipient"]) for t in got["transfers"]] == [
+        ("US", "acme"),
+        ("CA", None),
+    ]
+    assert [r["key"] for r in streamed] == ["crm"]
+    assert streamed[0]["transfers"] == got["transfers"]
+
+
+def test_an_update_rewrites_the_record_and_counts_its_version(db):
+    before = _party("acme", country="DE")
+    _write(db, [Change(PARTY, "acme", "create", None, before)])
+    with db.read() as conn:
+        current = store.read_records(conn, PARTY)["acme"]
+    after = {f.name: current[f.name] for f in PARTY.fields} | {"country": "FR"}
+    _write(db, [Change(PARTY, "acme", "update", current, after)])
+    with db.read() as conn:
+        got = store.read_records(conn, PARTY)["acme"]
+    assert got["country"] == "FR"
+    assert got["version"] == 2
+
+
+def test_referencing_names_every_record_that_refers_to_a_key(db):
+    _write(
+        db,
+        [
+            Change(PARTY, "acme", "create", None, _party("acme")),
+            Change(PARTY, "cloud", "create", None, _party("cloud", kind="service-provider")),
+            Change(ACTIVITY, "crm", "create", None, _activity("crm", controller="acme")),
+            Change(
+                ACTIVITY,
+                "hr",
+                "create",
+                None,
+                _activity("hr", controller="acme", recipients=["cloud"]),
+            ),
+        ],
+    )
+    with db.read() as conn:
+        used = store.referencing(conn, PARTY, ["acme", "cloud"])
+    assert used == {
+        "acme": [("activity", "crm"), ("activity", "hr")],
+        "cloud": [("activity", "hr")],
+    }
+
+
+def test_a_filter_selects_by_column_list_item_and_key_range(db):
+    _write(
+        db,
+        [
+            Change(PARTY, "acme", "create", None, _party("acme")),
+            Change(PARTY, "beta", "create", None, _party("beta")),
+            *[
+                Change(ACTIVITY, key, "create", None, _activity(key, controller=owner))
+                for key, owner in (("a1", "acme"), ("a2", "beta"), ("a3", "acme"))
+            ],
+        ],
+    )
+    by_acme = store.Filter(equal={"controller": "acme"})
+    with db.read() as conn:
+        assert list(store.read_records(conn, ACTIVITY, where=by_acme)) == ["a1", "a3"]
+        assert store.count_records(conn, ACTIVITY, by_acme) == 2
+        assert store.count_records(conn, ACTIVITY) == 3
+        ranged = store.Filter(keys_between=("a2", "a3"))
+        assert [r["key"] for r in store.iter_records(conn, ACTIVITY, ranged)] == ["a2", "a3"]
+        assert store.distinct_values(conn, ACTIVITY, "controller") == {"acme", "beta"}
+        assert store.read_keys(conn, ACTIVITY) == ["a1", "a2", "a3"]
+
+
+def test_a_delete_removes_the_record_and_its_list_rows(db):
+    activity = _activity("crm", data_subjects=["staff"])
+    subject = SUBJECT.new_record() | {"key": "staff", "name": "Staff"}
+    _write(
+        db,
+        [
+            Change(SUBJECT, "staff", "create", None, subject),
+            Change(ACTIVITY, "crm", "create", None, activity),
+        ],
+    )
+    with db.read() as conn:
+        current = store.read_records(conn, ACTIVITY)["crm"]
+    _write(db, [Change(ACTIVITY, "crm", "delete", current, None)])
+    with db.read() as conn:
+        assert store.read_records(conn, ACTIVITY) == {}
+        assert store.referencing(conn, SUBJECT, ["staff"]) == {}
