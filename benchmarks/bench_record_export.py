@@ -20,7 +20,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import measure_command, synthetic_database
 from ropa.db import Database
-from ropa.io.record import CONTROLLER_HEADERS, DETAIL_HEADERS, PROCESSOR_HEADERS, RecordScope
+from ropa.io.article30 import CONTROLLER_HEADERS, DETAIL_HEADERS, PROCESSOR_HEADERS, RecordScope
 from ropa.registry import Registry
 
 

@@ -11,7 +11,7 @@ from ropa.io.files import replacing, write_text
 
 if TYPE_CHECKING:
     from ropa.checks import Finding
-    from ropa.io.record import RecordScope
+    from ropa.io.article30 import RecordScope
     from ropa.registry import Registry
 
 RECORD_FORMATS = ("xlsx", "csv", "html")
@@ -42,7 +42,7 @@ def export_record(
                 )
             warnings = report.cut
         elif fmt == "csv":
-            from ropa.io.record import CONTROLLER_HEADERS, csv_chunks
+            from ropa.io.article30 import CONTROLLER_HEADERS, csv_chunks
 
             rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")
             write_text(target, csv_chunks(rows, CONTROLLER_HEADERS))

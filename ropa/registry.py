@@ -31,8 +31,8 @@ from ropa.validate import (
 if TYPE_CHECKING:
     from ropa.checks import Finding
     from ropa.history import Diff, RevisionView
+    from ropa.io.article30 import Cover, RecordBuilder, RecordScope
     from ropa.io.data_layout import Table
-    from ropa.io.record import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.store import Change
 
@@ -299,7 +299,7 @@ class Registry:
         import sqlalchemy as sa
 
         from ropa import __version__, store
-        from ropa.io.record import Cover, RecordBuilder
+        from ropa.io.article30 import Cover, RecordBuilder
 
         with self.db.read() as conn:
             references = self._references(conn)

@@ -16,10 +16,10 @@ def demo(
     registry document, the check report, the record workbook and page, the privacy notice."""
     from ropa.checks import summary
     from ropa.exports import export_document, export_record
+    from ropa.io.article30 import RecordScope
     from ropa.io.document import read_document
     from ropa.io.files import write_text
     from ropa.io.findings import render_text
-    from ropa.io.record import RecordScope
     from ropa.notice import to_html, to_markdown
     from ropa.reference import SAMPLE_DIR
 

@@ -336,7 +336,7 @@ def _write_records(
     as_of: date | None,
 ) -> None:
     from ropa.exports import export_record
-    from ropa.io.record import RecordScope
+    from ropa.io.article30 import RecordScope
 
     say = console(stderr=True).print
     if per_entity:
@@ -369,7 +369,7 @@ def _write_records(
 
 
 def _record_to_stdout(registry, scope) -> None:
-    from ropa.io.record import CONTROLLER_HEADERS, csv_chunks
+    from ropa.io.article30 import CONTROLLER_HEADERS, csv_chunks
 
     with registry.record(scope) as (_, builder, activities):
         rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")

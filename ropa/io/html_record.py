@@ -7,7 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from html import escape
 
-from ropa.io.record import (
+from ropa.io.article30 import (
     CONTROLLER_BANDS,
     CONTROLLER_HEADERS,
     DETAIL_HEADERS,

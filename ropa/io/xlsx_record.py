@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ropa.io.record import (
+from ropa.io.article30 import (
     CONTROLLER_BANDS,
     CONTROLLER_HEADERS,
     DATE_COLUMNS,
