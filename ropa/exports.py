@@ -42,10 +42,9 @@ def export_record(
                 )
             warnings = report.cut
         elif fmt == "csv":
-            from ropa.io.article30 import CONTROLLER_HEADERS, csv_chunks
+            from ropa.io.article30 import controller_csv
 
-            rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")
-            write_text(target, csv_chunks(rows, CONTROLLER_HEADERS))
+            write_text(target, controller_csv(builder, activities))
         elif fmt == "html":
             from ropa.io.html_record import record_html
 

@@ -9,15 +9,10 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from ropa.io.article30 import (
-    CONTROLLER_HEADERS,
-    DETAIL_HEADERS,
-    PROCESSOR_HEADERS,
-    describe_duration,
-    describe_retention,
-)
+from ropa.io.article30 import CONTROLLER_HEADERS, DETAIL_HEADERS, PROCESSOR_HEADERS
 from ropa.io.safe_csv import escape as escape_csv
 from ropa.io.safe_csv import unescape as unescape_csv
+from ropa.wording import describe_duration, describe_retention
 
 SHEETS = [
     "Cover",

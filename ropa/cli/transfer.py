@@ -369,8 +369,7 @@ def _write_records(
 
 
 def _record_to_stdout(registry, scope) -> None:
-    from ropa.io.article30 import CONTROLLER_HEADERS, csv_chunks
+    from ropa.io.article30 import controller_csv
 
     with registry.record(scope) as (_, builder, activities):
-        rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")
-        sys.stdout.writelines(csv_chunks(rows, CONTROLLER_HEADERS))
+        sys.stdout.writelines(controller_csv(builder, activities))
