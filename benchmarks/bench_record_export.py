@@ -20,26 +20,17 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import measure_command, synthetic_database
 from ropa.db import Database
-from ropa.io.record import CONTROLLER_HEADERS, DETAIL_HEADERS, PROCESSOR_HEADERS, RecordScope
+from ropa.io.article30 import RecordScope, record_rows, record_sheets
 from ropa.registry import Registry
 
 
 def cell_matrix(db: Database) -> dict[str, list[list]]:
     """The rows of every sheet, as the export builds them."""
-    sheets: dict[str, list[list]] = {
-        "Controller record": [CONTROLLER_HEADERS],
-        "Processor record": [PROCESSOR_HEADERS],
-    }
-    sheets.update({name: [headers] for name, headers in DETAIL_HEADERS.items()})
+    sheets: dict[str, list[list]] = {s.name: [s.headers] for s in record_sheets()}
     with Registry(db).record(RecordScope()) as (cover, builder, activities):
         sheets["Cover"] = [[label, value] for label, value in cover.rows()]
-        for a in activities:
-            if a["role"] == "processor":
-                sheets["Processor record"].append(builder.processor_row(a))
-            else:
-                sheets["Controller record"].append(builder.controller_row(a))
-            for name, row in builder.detail_rows(a):
-                sheets[name].append(row)
+        for sheet, row in record_rows(builder, activities):
+            sheets[sheet.name].append(row)
     return sheets
 
 

@@ -1,8 +1,17 @@
-"""Writing the register's outputs to files: whole or not at all."""
+"""The register's output formats, declared once, and writing outputs to files: whole or not
+at all.
+
+:data:`FORMATS` is the one registry of formats: each :class:`ExportFormat` names its file
+suffix and a writer for every layout it supports (the Article 30 record, the data layout,
+the registry document, the privacy notice). The `export` commands, `ropa notice` and
+`ropa demo` read it; the writers import their file-format modules only when they run.
+"""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass
+from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -11,10 +20,144 @@ from ropa.io.files import replacing, write_text
 
 if TYPE_CHECKING:
     from ropa.checks import Finding
-    from ropa.io.record import RecordScope
+    from ropa.io.article30 import Cover, RecordBuilder, RecordScope
+    from ropa.notice import Notice
     from ropa.registry import Registry
 
-RECORD_FORMATS = ("xlsx", "csv", "html")
+    Sections = Iterator[tuple[str, Iterator[list[dict]]]]
+
+
+class Layout(StrEnum):
+    """What an output holds."""
+
+    record = "record"  # the Article 30 record, for auditors and supervisory authorities
+    data = "data"  # the whole register, one sheet per kind, for editing and re-import
+    document = "document"  # the registry document (registry as code)
+    notice = "notice"  # the privacy notice
+
+
+#: Writes the record to a file: (target, cover, builder, activities, sheets, findings) ->
+#: warnings about cells that had to be cut.
+RecordWriter = Callable[
+    [Path, "Cover", "RecordBuilder", Iterable[dict], tuple[str, ...], "list[Finding] | None"],
+    list[str],
+]
+#: Writes the data layout to a file or folder: (target, sections) -> rows per sheet.
+DataWriter = Callable[[Path, "Sections"], dict[str, int]]
+#: The registry document as text, chunk by chunk: (sections) -> chunks.
+DocumentWriter = Callable[["Sections"], Iterable[str]]
+#: The privacy notice as text.
+NoticeWriter = Callable[["Notice"], str]
+
+
+@dataclass(frozen=True)
+class ExportFormat:
+    """One output format: its name, file suffix and a writer for each layout it supports."""
+
+    name: str
+    suffix: str
+    record: RecordWriter | None = None
+    data: DataWriter | None = None
+    document: DocumentWriter | None = None
+    notice: NoticeWriter | None = None
+    data_in_folder: bool = False  # the data layout is a folder of files, not one file
+
+    @property
+    def layouts(self) -> tuple[Layout, ...]:
+        return tuple(layout for layout in Layout if getattr(self, layout.value) is not None)
+
+    def file_name(self, layout: Layout, entity: str | None = None) -> str:
+        """The default file (or folder) name of an output in this format."""
+        if layout is Layout.record:
+            return f"ropa-record{f'-{entity}' if entity else ''}{self.suffix}"
+        if layout is Layout.data:
+            return "ropa-data" if self.data_in_folder else f"ropa-data{self.suffix}"
+        if layout is Layout.notice:
+            return f"privacy-notice{self.suffix}"
+        return f"registry{self.suffix}"
+
+
+def _record_xlsx(target, cover, builder, activities, sheets, findings) -> list[str]:
+    from ropa.io.xlsx_record import write_record_workbook
+
+    with replacing(target) as temporary:
+        report = write_record_workbook(temporary, cover, builder, activities, sheets, findings)
+    return report.cut
+
+
+def _record_csv(target, cover, builder, activities, sheets, findings) -> list[str]:
+    from ropa.io.article30 import controller_csv
+
+    write_text(target, controller_csv(builder, activities))
+    return []
+
+
+def _record_html(target, cover, builder, activities, sheets, findings) -> list[str]:
+    from ropa.io.html_record import record_html
+
+    write_text(target, record_html(cover, builder, activities, sheets))
+    return []
+
+
+def _data_xlsx(target: Path, sections: Sections) -> dict[str, int]:
+    from ropa.io.data_layout import write_data_workbook
+
+    with replacing(target) as temporary:
+        return write_data_workbook(temporary, sections)
+
+
+def _data_csv(target: Path, sections: Sections) -> dict[str, int]:
+    from ropa.io.data_layout import write_data_csv
+
+    if target.exists() and not target.is_dir():
+        raise RopaError(f"{target} is a file; the data layout as CSV needs a folder (-o DIR)")
+    if not target.parent.is_dir():
+        raise RopaError(f"folder {target.parent} does not exist")
+    target.mkdir(exist_ok=True)
+    return write_data_csv(target, sections)
+
+
+def _document_yaml(sections: Sections) -> Iterable[str]:
+    from ropa.io.document import yaml_chunks
+
+    return yaml_chunks(sections)
+
+
+def _document_json(sections: Sections) -> Iterable[str]:
+    from ropa.io.document import json_chunks
+
+    return json_chunks(sections)
+
+
+def _notice_markdown(notice: Notice) -> str:
+    from ropa.notice import to_markdown
+
+    return to_markdown(notice)
+
+
+def _notice_html(notice: Notice) -> str:
+    from ropa.notice import to_html
+
+    return to_html(notice)
+
+
+#: Every output format, by name.
+FORMATS: dict[str, ExportFormat] = {
+    f.name: f
+    for f in (
+        ExportFormat("yaml", ".yaml", document=_document_yaml),
+        ExportFormat("json", ".json", document=_document_json),
+        ExportFormat("xlsx", ".xlsx", record=_record_xlsx, data=_data_xlsx),
+        ExportFormat("csv", ".csv", record=_record_csv, data=_data_csv, data_in_folder=True),
+        ExportFormat("markdown", ".md", notice=_notice_markdown),
+        ExportFormat("html", ".html", record=_record_html, notice=_notice_html),
+    )
+}
+
+
+def formats_for(layout: Layout) -> list[ExportFormat]:
+    """The formats that support a layout, in the registry's order."""
+    return [f for f in FORMATS.values() if layout in f.layouts]
 
 
 def export_record(
@@ -28,50 +171,27 @@ def export_record(
     """Write the Article 30 record of a scope as xlsx, csv (the controller record) or html.
     `track(activities, count)` may wrap the activities as they stream (a progress bar).
     Returns the number of activities and warnings about cells that had to be cut."""
+    writer = FORMATS[fmt].record if fmt in FORMATS else None
+    if writer is None:
+        choices = ", ".join(f.name for f in formats_for(Layout.record))
+        raise RopaError(f"unknown record format {fmt!r}; choose {choices}")
     sheets = (scope.role,) if scope.role else ("controller", "processor")
-    warnings: list[str] = []
     with registry.record(scope) as (cover, builder, activities):
         if track is not None:
             activities = track(activities, cover.activities)
-        if fmt == "xlsx":
-            from ropa.io.xlsx_record import write_record_workbook
-
-            with replacing(target) as temporary:
-                report = write_record_workbook(
-                    temporary, cover, builder, activities, sheets, findings
-                )
-            warnings = report.cut
-        elif fmt == "csv":
-            from ropa.io.record import CONTROLLER_HEADERS, csv_chunks
-
-            rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")
-            write_text(target, csv_chunks(rows, CONTROLLER_HEADERS))
-        elif fmt == "html":
-            from ropa.io.html_record import record_html
-
-            write_text(target, record_html(cover, builder, activities, sheets))
-        else:
-            raise RopaError(f"unknown record format {fmt!r}; choose {', '.join(RECORD_FORMATS)}")
+        warnings = writer(target, cover, builder, activities, sheets, findings)
     return cover.activities, warnings
 
 
 def export_data(registry: Registry, fmt: str, target: Path) -> dict[str, int]:
     """Write the register in the data layout: an xlsx workbook, or a folder of CSV files
     (created when missing). Returns the rows written per sheet."""
-    from ropa.io.data_layout import write_data_csv, write_data_workbook
-
+    writer = FORMATS[fmt].data if fmt in FORMATS else None
+    if writer is None:
+        choices = " or ".join(f.name for f in formats_for(Layout.data))
+        raise RopaError(f"the data layout is written as {choices}, not {fmt}")
     with registry.document_sections() as sections:
-        if fmt == "xlsx":
-            with replacing(target) as temporary:
-                return write_data_workbook(temporary, sections)
-        if fmt != "csv":
-            raise RopaError(f"the data layout is written as xlsx or csv, not {fmt}")
-        if target.exists() and not target.is_dir():
-            raise RopaError(f"{target} is a file; the data layout as CSV needs a folder (-o DIR)")
-        if not target.parent.is_dir():
-            raise RopaError(f"folder {target.parent} does not exist")
-        target.mkdir(exist_ok=True)
-        return write_data_csv(target, sections)
+        return writer(target, sections)
 
 
 def export_document(registry: Registry, fmt: str, target: Path | None) -> Path | None:
@@ -79,11 +199,21 @@ def export_document(registry: Registry, fmt: str, target: Path | None) -> Path |
     None; read and written piece by piece."""
     import sys
 
-    from ropa.io.document import json_chunks, yaml_chunks
-
-    chunks = yaml_chunks if fmt == "yaml" else json_chunks
+    writer = FORMATS[fmt].document if fmt in FORMATS else None
+    if writer is None:
+        choices = " or ".join(f.name for f in formats_for(Layout.document))
+        raise RopaError(f"the registry document is written as {choices}, not {fmt}")
     with registry.document_sections() as sections:
         if target is None:
-            sys.stdout.writelines(chunks(sections))
+            sys.stdout.writelines(writer(sections))
             return None
-        return write_text(target, chunks(sections))
+        return write_text(target, writer(sections))
+
+
+def write_notice(notice: Notice, fmt: str, target: Path) -> Path:
+    """Write the privacy notice as markdown or html."""
+    writer = FORMATS[fmt].notice if fmt in FORMATS else None
+    if writer is None:
+        choices = " or ".join(f.name for f in formats_for(Layout.notice))
+        raise RopaError(f"the privacy notice is written as {choices}, not {fmt}")
+    return write_text(target, writer(notice))

@@ -15,7 +15,13 @@ from datetime import date
 from html import escape
 
 from ropa import reference, vocab
-from ropa.io.record import describe_retention
+from ropa.wording import (
+    RIGHTS,
+    describe_retention,
+    dpo_contact,
+    representative_contact,
+    rights_available,
+)
 
 
 @dataclass
@@ -40,53 +46,6 @@ class Notice:
     title: str
     updated: date
     sections: list[Section]
-
-
-RIGHTS = {
-    "access": (
-        "Access",
-        "You can ask for a copy of the personal information we hold about you (Art. 15).",
-    ),
-    "rectification": (
-        "Rectification",
-        "You can ask us to correct information that is wrong or incomplete (Art. 16).",
-    ),
-    "erasure": ("Erasure", "You can ask us to delete your information (Art. 17)."),
-    "restriction": (
-        "Restriction",
-        "You can ask us to limit how we use your information (Art. 18).",
-    ),
-    "portability": (
-        "Portability",
-        "Where we process information you gave us on the basis of "
-        "your consent or a contract, you can ask for it in a structured, "
-        "machine-readable format (Art. 20).",
-    ),
-    "object": (
-        "Objection",
-        "Where we rely on legitimate interests (or a public task), you can "
-        "object to the processing on grounds relating to your situation, and at any "
-        "time to direct marketing (Art. 21).",
-    ),
-    "withdraw": (
-        "Withdrawing consent",
-        "Where we rely on your consent, you can withdraw it at "
-        "any time; this does not affect processing before the withdrawal "
-        "(Art. 7(3)).",
-    ),
-    "automated": (
-        "Automated decisions",
-        "You have the right not to be subject to a decision "
-        "based solely on automated processing that significantly affects you, and to "
-        "obtain human intervention (Art. 22).",
-    ),
-    "complaint": (
-        "Complaint",
-        "You can lodge a complaint with a supervisory authority, in "
-        "particular where you live or work or where an infringement took place "
-        "(Art. 77).",
-    ),
-}
 
 
 def _basis_words(codes: Iterable[str]) -> str:
@@ -350,16 +309,7 @@ def _security(references: dict, activities: list[dict]) -> Section:
 
 def _rights(activities: list[dict]) -> Section:
     bases = {b for a in activities for b in a["lawful_bases"]}
-    wanted = ["access", "rectification", "erasure", "restriction"]
-    if bases & {"consent", "contract"}:
-        wanted.append("portability")
-    if bases & {"legitimate-interests", "public-task"}:
-        wanted.append("object")
-    if "consent" in bases:
-        wanted.append("withdraw")
-    if any(a["automated_decisions"] for a in activities):
-        wanted.append("automated")
-    wanted.append("complaint")
+    wanted = rights_available(bases, any(a["automated_decisions"] for a in activities))
     return Section(
         "Your privacy rights",
         paragraphs=[
@@ -376,18 +326,10 @@ def _contact(controllers: list[dict]) -> Section:
     section = Section("Contact us")
     for party in controllers:
         section.paragraphs.append(Item(_contact_line(party), party["name"] + ":"))
-        dpo = "; ".join(x for x in (party["dpo_name"], party["dpo_email"], party["dpo_phone"]) if x)
+        dpo = "; ".join(dpo_contact(party))
         if dpo:
             section.paragraphs.append(Item(dpo, "Data protection officer:"))
-        rep = "; ".join(
-            x
-            for x in (
-                party["representative_name"],
-                party["representative_email"],
-                party["representative_address"],
-            )
-            if x
-        )
+        rep = "; ".join(representative_contact(party))
         if rep:
             section.paragraphs.append(
                 Item(rep.replace("\n", ", "), "Representative in the EU (Art. 27):")

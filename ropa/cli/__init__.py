@@ -172,11 +172,11 @@ def main_options(
 
 
 def _register() -> None:
-    from ropa.cli import check, dbcmd, demo, history, notice, records, transfer
+    from ropa.cli import check, dbcmd, demo, files, history, notice, records
 
     records.register(app)
     dbcmd.register(app)
-    transfer.register(app)
+    files.register(app)
     check.register(app)
     notice.register(app)
     history.register(app)

@@ -8,6 +8,9 @@ import typer
 from ropa.cli import state
 from ropa.cli.output import console
 
+#: The record is written as a workbook and as a page (the CSV holds part of the workbook).
+DEMO_RECORD_FORMATS = ("xlsx", "html")
+
 
 def demo(
     out: Annotated[Path, typer.Option("--out", help="Folder for the outputs.")] = Path("exports"),
@@ -15,12 +18,18 @@ def demo(
     """Create the database if needed, load the sample registry and write its outputs: the
     registry document, the check report, the record workbook and page, the privacy notice."""
     from ropa.checks import summary
-    from ropa.exports import export_document, export_record
+    from ropa.exports import (
+        FORMATS,
+        Layout,
+        export_document,
+        export_record,
+        formats_for,
+        write_notice,
+    )
+    from ropa.io.article30 import RecordScope
     from ropa.io.document import read_document
     from ropa.io.files import write_text
     from ropa.io.findings import render_text
-    from ropa.io.record import RecordScope
-    from ropa.notice import to_html, to_markdown
     from ropa.reference import SAMPLE_DIR
 
     st = state()
@@ -38,15 +47,20 @@ def demo(
         f"{sum(report.updated.values())} updated, {sum(report.unchanged.values())} unchanged"
     )
     out.mkdir(parents=True, exist_ok=True)
-    written = [export_document(st.registry, "yaml", out / "registry.yaml")]
+    document = FORMATS["yaml"]
+    written = [
+        export_document(st.registry, document.name, out / document.file_name(Layout.document))
+    ]
     findings = st.registry.findings()
     written.append(write_text(out / "check-report.txt", render_text(findings)))
-    for fmt in ("xlsx", "html"):
-        export_record(st.registry, fmt, out / f"ropa-record.{fmt}", RecordScope())
-        written.append(out / f"ropa-record.{fmt}")
+    for fmt in DEMO_RECORD_FORMATS:
+        target = out / FORMATS[fmt].file_name(Layout.record)
+        export_record(st.registry, fmt, target, RecordScope())
+        written.append(target)
     notice = st.registry.notice()
-    written.append(write_text(out / "privacy-notice.md", to_markdown(notice)))
-    written.append(write_text(out / "privacy-notice.html", to_html(notice)))
+    for notice_format in formats_for(Layout.notice):
+        target = out / notice_format.file_name(Layout.notice)
+        written.append(write_notice(notice, notice_format.name, target))
     for path in written:
         typer.echo(f"wrote {path}")
     say(f"{db.info()['counts']['activities']} activities in {db.display_url}; {summary(findings)}")

@@ -8,11 +8,10 @@ import typer
 
 from ropa.cli import state
 from ropa.cli.output import AsOfOption, console
+from ropa.exports import FORMATS, Layout, formats_for
 
-
-class NoticeFormat(StrEnum):
-    markdown = "markdown"
-    html = "html"
+#: The notice's formats, from the formats registry (markdown, html).
+NoticeFormat = StrEnum("NoticeFormat", {f.name: f.name for f in formats_for(Layout.notice)})
 
 
 def notice(
@@ -29,16 +28,14 @@ def notice(
 ) -> None:
     """The privacy notice (Arts. 13 and 14) for the active activities: who we are, what we
     collect from whom and why, sharing, transfers, retention, security, rights, contact."""
-    from ropa.io.files import write_text
-    from ropa.notice import to_html, to_markdown
+    from ropa.exports import write_notice
 
     with state().registry_at(as_of) as registry:
         document = registry.notice(entity)
-    text = to_html(document) if fmt is NoticeFormat.html else to_markdown(document)
     if out is None:
-        typer.echo(text, nl=False)
+        typer.echo(FORMATS[fmt.value].notice(document), nl=False)
         return
-    write_text(out, text)
+    write_notice(document, fmt.value, out)
     console(stderr=True).print(f"wrote {out}")
 
 

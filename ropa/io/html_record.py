@@ -7,15 +7,7 @@ from collections.abc import Iterable, Iterator
 from datetime import date
 from html import escape
 
-from ropa.io.record import (
-    CONTROLLER_BANDS,
-    CONTROLLER_HEADERS,
-    DETAIL_HEADERS,
-    PROCESSOR_HEADERS,
-    TITLE,
-    Cover,
-    RecordBuilder,
-)
+from ropa.io.article30 import TITLE, Cover, RecordBuilder, record_rows, record_sheets
 
 STYLE = """
 :root { color-scheme: light; }
@@ -77,8 +69,8 @@ def record_html(
     activities: Iterable[dict],
     sheets: tuple[str, ...] = ("controller", "processor"),
 ) -> Iterator[str]:
-    """The page, piece by piece. Detail rows are gathered per sheet while the main tables
-    stream, since HTML needs each table whole."""
+    """The page, piece by piece. Rows are gathered per table as the activities stream,
+    since HTML needs each table whole."""
     yield (
         '<!DOCTYPE html>\n<html lang="en"><head><meta charset="utf-8">'
         '<meta name="viewport" content="width=device-width, initial-scale=1">'
@@ -89,33 +81,14 @@ def record_html(
         yield f'<tr><th scope="row">{escape(label)}</th><td>{escape(value)}</td></tr>\n'
     yield "</tbody></table>\n"
 
-    controller: list[str] = []
-    processor: list[str] = []
-    details: dict[str, list[str]] = {name: [] for name in DETAIL_HEADERS}
-    for activity in activities:
-        if activity["role"] == "processor":
-            if "processor" not in sheets:
-                continue
-            processor.append(_row(builder.processor_row(activity)))
-        else:
-            if "controller" not in sheets:
-                continue
-            controller.append(_row(builder.controller_row(activity)))
-        for sheet, row in builder.detail_rows(activity):
-            details[sheet].append(_row(row))
-
-    if "controller" in sheets:
-        yield '<h2>Controller record (Art. 30(1))</h2>\n<div class="wide">'
-        yield _table_head(CONTROLLER_HEADERS, CONTROLLER_BANDS)
-        yield from controller
-        yield "</tbody></table></div>\n"
-    if "processor" in sheets:
-        yield '<h2>Processor record (Art. 30(2))</h2>\n<div class="wide">'
-        yield _table_head(PROCESSOR_HEADERS)
-        yield from processor
-        yield "</tbody></table></div>\n"
-    for name, headers in DETAIL_HEADERS.items():
-        yield f'<h2>{escape(name)}</h2>\n<div class="wide">' + _table_head(headers)
-        yield from details[name]
+    roles = tuple(sheets)
+    tables = record_sheets(roles)
+    rows: dict[str, list[str]] = {sheet.name: [] for sheet in tables}
+    for sheet, row in record_rows(builder, activities, roles):
+        rows[sheet.name].append(_row(row))
+    for sheet in tables:
+        yield f'<h2>{escape(sheet.heading)}</h2>\n<div class="wide">'
+        yield _table_head(sheet.headers, sheet.bands)
+        yield from rows[sheet.name]
         yield "</tbody></table></div>\n"
     yield "</body></html>\n"

@@ -15,18 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ropa.io.record import (
-    CONTROLLER_BANDS,
-    CONTROLLER_HEADERS,
-    DATE_COLUMNS,
-    DEFAULT_WIDTH,
-    DETAIL_HEADERS,
-    PROCESSOR_HEADERS,
-    TITLE,
-    WIDTHS,
-    Cover,
-    RecordBuilder,
-)
+from ropa.io.article30 import TITLE, Column, Cover, RecordBuilder, record_rows, record_sheets
 from ropa.io.safe_csv import FORMULA_STARTS, needs_escape
 from ropa.io.xlsx_rows import RowStream, row_height, wrapped_lines
 from ropa.validate import MAX_TEXT
@@ -34,7 +23,15 @@ from ropa.validate import MAX_TEXT
 if TYPE_CHECKING:
     from ropa.checks import Finding
 
-FINDING_HEADERS = ["Rule", "Severity", "Record kind", "Record key", "Name", "Finding"]
+#: The Findings sheet's columns (made from a Finding, not an activity).
+FINDING_COLUMNS = (
+    Column("Rule", lambda b, f: f.rule),
+    Column("Severity", lambda b, f: f.severity),
+    Column("Record kind", lambda b, f: f.kind),
+    Column("Record key", lambda b, f: f.key),
+    Column("Name", lambda b, f: f.name),
+    Column("Finding", lambda b, f: f.message),
+)
 
 CUT_MARK = " … [text cut here]"
 HEADER_FILL = "#1F3864"
@@ -49,15 +46,15 @@ class _Sheet:
         book: Any,
         formats: dict,
         name: str,
-        headers: list[str],
+        columns: tuple[Column, ...],
         bands: list[tuple[str, int, int]] | None = None,
         freeze_col: int = 2,
     ):
         self.sheet = book.add_worksheet(name)
         self.formats = formats
-        self.headers = headers
-        self.dates = {i for i, h in enumerate(headers) if h in DATE_COLUMNS}
-        self.widths = [WIDTHS.get(h, DEFAULT_WIDTH) for h in headers]
+        self.headers = headers = [c.header for c in columns]
+        self.dates = {i for i, c in enumerate(columns) if c.date}
+        self.widths = [c.width for c in columns]
         for col, width in enumerate(self.widths):
             self.sheet.set_column(col, col, width)
         self.row = 0
@@ -162,33 +159,16 @@ def write_record_workbook(
     )
     formats = _formats(book)
     cover_sheet = book.add_worksheet("Cover")  # first in the workbook, written last
-    controller = processor = None
-    if "controller" in sheets:
-        controller = _Sheet(
-            book, formats, "Controller record", CONTROLLER_HEADERS, CONTROLLER_BANDS
-        )
-    if "processor" in sheets:
-        processor = _Sheet(book, formats, "Processor record", PROCESSOR_HEADERS)
-    details = {
-        name: _Sheet(book, formats, name, headers) for name, headers in DETAIL_HEADERS.items()
-    }
-    for activity in activities:
-        if activity["role"] == "processor":
-            if processor is None:
-                continue
-            processor.write(builder.processor_row(activity))
-        else:
-            if controller is None:
-                continue
-            controller.write(builder.controller_row(activity))
-        for sheet, row in builder.detail_rows(activity):
-            details[sheet].write(row)
-    written = [s for s in (controller, processor, *details.values()) if s is not None]
+    roles = tuple(sheets)
+    written = [_Sheet(book, formats, s.name, s.columns, s.bands) for s in record_sheets(roles)]
+    by_name = {s.sheet.name: s for s in written}
+    for sheet, row in record_rows(builder, activities, roles):
+        by_name[sheet.name].write(row)
     if findings is not None:
-        sheet = _Sheet(book, formats, "Findings", FINDING_HEADERS, freeze_col=0)
+        findings_sheet = _Sheet(book, formats, "Findings", FINDING_COLUMNS, freeze_col=0)
         for f in findings:
-            sheet.write([f.rule, f.severity, f.kind, f.key, f.name, f.message])
-        written.append(sheet)
+            findings_sheet.write([c.value(builder, f) for c in FINDING_COLUMNS])
+        written.append(findings_sheet)
     _write_cover(cover_sheet, formats, cover)
     report = WorkbookReport()
     for sheet in written:

@@ -11,17 +11,14 @@ import typer
 from ropa.cli import parse_day, state
 from ropa.cli.output import AsOfOption, console, import_progress, progress
 from ropa.errors import RopaError
+from ropa.exports import FORMATS, Layout
 
 if TYPE_CHECKING:
+    from ropa.io.article30 import RecordScope
     from ropa.registry import Registry
 
 DEFAULT_OUT = Path("exports")
 export_app = typer.Typer(no_args_is_help=True, help="Write the register to files.")
-
-
-class DocFormat(StrEnum):
-    yaml = "yaml"
-    json = "json"
 
 
 class InputFormat(StrEnum):
@@ -112,7 +109,7 @@ def export_yaml(
     as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:
     """The registry document as YAML (deterministic: sorted, empty fields left out)."""
-    _export_document(DocFormat.yaml, out, as_of)
+    _export_document("yaml", out, as_of)
 
 
 @export_app.command("json")
@@ -126,16 +123,18 @@ def export_json(
     as_of: Annotated[str | None, AsOfOption] = None,
 ) -> None:
     """The registry document as JSON (deterministic: sorted, empty fields left out)."""
-    _export_document(DocFormat.json, out, as_of)
+    _export_document("json", out, as_of)
 
 
-def _export_document(fmt: DocFormat, out: Path | None, as_of: str | None) -> None:
+def _export_document(fmt: str, out: Path | None, as_of: str | None) -> None:
     from ropa.exports import export_document
 
     to_stdout = out is not None and str(out) == "-"
-    target = None if to_stdout else out or _default_folder() / f"registry.{fmt.value}"
+    target = (
+        None if to_stdout else out or _default_folder() / FORMATS[fmt].file_name(Layout.document)
+    )
     with state().registry_at(as_of) as registry:
-        export_document(registry, fmt.value, target)
+        export_document(registry, fmt, target)
     if target is not None:
         console(stderr=True).print(f"wrote {target}")
 
@@ -153,11 +152,14 @@ def register(app: typer.Typer) -> None:
     app.add_typer(export_app, name="export")
 
 
-class Layout(StrEnum):
-    record = "record"
-    data = "data"
+def _layouts(fmt: str) -> type[StrEnum]:
+    """The --layout choices of `ropa export FMT`: the file layouts the format supports."""
+    layouts = FORMATS[fmt].layouts
+    return StrEnum(f"{fmt.capitalize()}Layout", {layout.value: layout.value for layout in layouts})
 
 
+XlsxLayout = _layouts("xlsx")
+CsvLayout = _layouts("csv")
 LayoutOption = typer.Option(
     "--layout",
     help="record: the Article 30 record for auditors; data: one sheet per kind, for editing "
@@ -203,11 +205,11 @@ def export_xlsx(
         ),
     ] = False,
     as_of: Annotated[str | None, AsOfOption] = None,
-    layout: Annotated[Layout, LayoutOption] = Layout.record,
+    layout: Annotated[XlsxLayout, LayoutOption] = XlsxLayout.record,
 ) -> None:
     """The Article 30 record as a workbook for auditors and supervisory authorities; with
     --layout data, the whole register as one sheet per kind, for editing and re-import."""
-    if layout is Layout.data:
+    if layout == Layout.data:
         _no_record_options(entity, per_entity, role, include_retired, with_findings)
         _export_data("xlsx", out, as_of)
         return
@@ -228,11 +230,11 @@ def export_csv(
     entity: Annotated[str | None, EntityOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
     as_of: Annotated[str | None, AsOfOption] = None,
-    layout: Annotated[Layout, LayoutOption] = Layout.record,
+    layout: Annotated[CsvLayout, LayoutOption] = CsvLayout.record,
 ) -> None:
     """The controller record (Art. 30(1)) as CSV: UTF-8 with BOM, one row per activity; with
     --layout data, one CSV file per kind in a folder, for editing and re-import."""
-    if layout is Layout.data:
+    if layout == Layout.data:
         _no_record_options(entity, False, None, include_retired, False)
         _export_data("csv", out, as_of)
         return
@@ -280,7 +282,7 @@ def _export_data(fmt: str, out: Path | None, as_of: str | None) -> None:
 
     if out is not None and str(out) == "-":
         raise typer.BadParameter("the data layout is written to files; give -o a path")
-    target = out or _default_folder() / ("ropa-data.xlsx" if fmt == "xlsx" else "ropa-data")
+    target = out or _default_folder() / FORMATS[fmt].file_name(Layout.data)
     with state().registry_at(as_of) as registry:
         counts = export_data(registry, fmt, target)
     summary = ", ".join(f"{n} {sheet}" for sheet, n in counts.items() if n)
@@ -336,7 +338,7 @@ def _write_records(
     as_of: date | None,
 ) -> None:
     from ropa.exports import export_record
-    from ropa.io.record import RecordScope
+    from ropa.io.article30 import RecordScope
 
     say = console(stderr=True).print
     if per_entity:
@@ -346,9 +348,10 @@ def _write_records(
         if not folder.is_dir():
             raise RopaError(f"folder {folder} does not exist (--per-entity -o takes a folder)")
         members = registry.entities_with_activities()
-        targets = [(key, folder / f"ropa-record-{key}.{fmt}") for key in sorted(members)]
+        name = FORMATS[fmt].file_name
+        targets = [(key, folder / name(Layout.record, key)) for key in sorted(members)]
     else:
-        targets = [(entity, out or _default_folder() / f"ropa-record.{fmt}")]
+        targets = [(entity, out or _default_folder() / FORMATS[fmt].file_name(Layout.record))]
     for key, target in targets:
         scope = RecordScope(
             entity=key,
@@ -368,9 +371,8 @@ def _write_records(
         say(f"wrote {target} ({count} activities)")
 
 
-def _record_to_stdout(registry, scope) -> None:
-    from ropa.io.record import CONTROLLER_HEADERS, csv_chunks
+def _record_to_stdout(registry: "Registry", scope: "RecordScope") -> None:
+    from ropa.io.article30 import controller_csv
 
     with registry.record(scope) as (_, builder, activities):
-        rows = (builder.controller_row(a) for a in activities if a["role"] != "processor")
-        sys.stdout.writelines(csv_chunks(rows, CONTROLLER_HEADERS))
+        sys.stdout.writelines(controller_csv(builder, activities))

@@ -9,15 +9,10 @@ from datetime import date
 import pytest
 from openpyxl import load_workbook
 
-from ropa.io.record import (
-    CONTROLLER_HEADERS,
-    DETAIL_HEADERS,
-    PROCESSOR_HEADERS,
-    describe_duration,
-    describe_retention,
-)
+from ropa.io.article30 import CONTROLLER_HEADERS, DETAIL_HEADERS, PROCESSOR_HEADERS
 from ropa.io.safe_csv import escape as escape_csv
 from ropa.io.safe_csv import unescape as unescape_csv
+from ropa.wording import describe_duration, describe_retention
 
 SHEETS = [
     "Cover",
@@ -481,7 +476,7 @@ def test_csv_escaping_round_trips(text):
 
 def test_fingerprint_computed_by_a_worker_process_is_the_same(sample, monkeypatch):
     import ropa.parallel
-    from ropa.io.record import RecordScope
+    from ropa.io.article30 import RecordScope
 
     expected = sample.fingerprint()
     monkeypatch.setattr(ropa.parallel, "PARALLEL_FINGERPRINT_FROM", 1)
@@ -493,7 +488,7 @@ def test_fingerprint_computed_by_a_worker_process_is_the_same(sample, monkeypatc
 
 def test_fingerprint_of_a_worker_that_saw_a_later_write_is_not_used(sample, monkeypatch):
     import ropa.parallel
-    from ropa.io.record import RecordScope
+    from ropa.io.article30 import RecordScope
 
     expected = sample.fingerprint()
     monkeypatch.setattr(ropa.parallel, "PARALLEL_FINGERPRINT_FROM", 1)
@@ -509,7 +504,7 @@ def _stale_worker(url):
 
 def test_export_reports_progress_to_a_tracker(sample, tmp_path):
     from ropa.exports import export_record
-    from ropa.io.record import RecordScope
+    from ropa.io.article30 import RecordScope
 
     seen = []
 

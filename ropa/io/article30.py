@@ -1,0 +1,549 @@
+"""The Article 30 record: its sheets and their columns, declared once, and the cells of each row.
+
+Format-independent: every sheet is a list of :class:`Column` (header, band, width, how the
+cell is made, date or not); headers, bands, widths and rows are derived from it. Cells are
+readable (names and article labels, never codes; list items one per line). :func:`record_rows`
+is the one way activities become rows; `xlsx_record`, `html_record` and :func:`controller_csv`
+lay those rows out. Activities stream through one at a time.
+"""
+
+from __future__ import annotations
+
+import io
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime
+from functools import cached_property
+from typing import Any, NamedTuple
+
+from ropa import reference, vocab
+from ropa.checks import inherited_special, next_review
+from ropa.io.safe_csv import SafeWriter
+from ropa.wording import (
+    describe_duration,
+    describe_retention,
+    dpo_contact,
+    lines,
+    representative_contact,
+)
+
+DEFAULT_WIDTH = 20
+TITLE = "Record of processing activities (GDPR Article 30)"
+
+#: How a cell is made: from the builder and the row's source (an activity, or one item of
+#: an activity on the detail sheets).
+Cell = Callable[["RecordBuilder", Any], object]
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of a record sheet."""
+
+    header: str
+    value: Cell
+    width: int = DEFAULT_WIDTH  # in characters: fitted to what the column usually holds
+    band: str = ""  # the group named in the band row above the headers
+    date: bool = False  # written as a real date
+
+
+class Ref(NamedTuple):
+    """An item of a detail sheet that refers to a reference record: its key, and the record
+    ({} when the key refers to nothing)."""
+
+    key: str
+    record: dict
+
+
+@dataclass(frozen=True)
+class Sheet:
+    """A sheet of the record (a table of the CSV and HTML layouts)."""
+
+    name: str
+    columns: tuple[Column, ...]
+    title: str = ""  # the HTML heading, when not the name
+    #: None: one row per activity, every cell made from the activity. Otherwise one row per
+    #: item of the activity; the first `lead` cells are made from the activity, the rest
+    #: from the item.
+    items: Callable[[RecordBuilder, dict], Iterable[Any]] | None = None
+    lead: int = 0
+
+    @property
+    def headers(self) -> list[str]:
+        return [c.header for c in self.columns]
+
+    @property
+    def widths(self) -> list[int]:
+        return [c.width for c in self.columns]
+
+    @property
+    def bands(self) -> list[tuple[str, int, int]]:
+        """The band row: (label, first column, last column), 0-based, one per run of
+        consecutive columns in the same band; empty when no column has a band."""
+        out: list[tuple[str, int, int]] = []
+        for i, column in enumerate(self.columns):
+            if out and out[-1][0] == column.band:
+                out[-1] = (column.band, out[-1][1], i)
+            else:
+                out.append((column.band, i, i))
+        return [b for b in out if b[0]]
+
+    @property
+    def heading(self) -> str:
+        return self.title or self.name
+
+    def rows(self, builder: RecordBuilder, activity: dict) -> Iterator[list]:
+        """The rows the activity gives on this sheet."""
+        if self.items is None:
+            yield [c.value(builder, activity) for c in self.columns]
+            return
+        head = [c.value(builder, activity) for c in self.columns[: self.lead]]
+        rest = self.columns[self.lead :]
+        for item in self.items(builder, activity):
+            yield head + [c.value(builder, item) for c in rest]
+
+
+def _key(b: RecordBuilder, a: dict) -> object:
+    return a["key"]
+
+
+def _name(b: RecordBuilder, a: dict) -> object:
+    return a["name"]
+
+
+ACTIVITY_ID = Column("Activity ID", _key, 18)
+ACTIVITY_NAME = Column("Processing activity", _name, 28)
+
+_ART30 = "Article 30(1) record"
+_NOTICE = "Privacy notice"
+_DPIA = "DPIA"
+_REVIEW = "Review"
+
+CONTROLLER = Sheet(
+    "Controller record",
+    title="Controller record (Art. 30(1))",
+    columns=(
+        replace(ACTIVITY_ID, band=_ART30),
+        replace(ACTIVITY_NAME, band=_ART30),
+        Column("Business function", lambda b, a: a["business_function"], 16, _ART30),
+        Column("Controller", lambda b, a: b.name("party", a["controller"]), 18, _ART30),
+        Column(
+            "Joint controllers", lambda b, a: b.names("party", a["joint_controllers"]), 18, _ART30
+        ),
+        Column(
+            "Purposes of processing", lambda b, a: b.names("purpose", a["purposes"]), 28, _ART30
+        ),
+        Column(
+            "Categories of data subjects",
+            lambda b, a: b.names("subject", a["data_subjects"]),
+            22,
+            _ART30,
+        ),
+        Column(
+            "Categories of personal data",
+            lambda b, a: b.names("category", a["data_categories"]),
+            24,
+            _ART30,
+        ),
+        Column(
+            "Special category or criminal offence data",
+            lambda b, a: b.specials(a),
+            22,
+            _ART30,
+        ),
+        Column("Categories of recipients", lambda b, a: b.recipient_kinds(a), 18, _ART30),
+        Column("Recipients", lambda b, a: b.names("party", a["recipients"]), 26, _ART30),
+        Column(
+            "Third countries or international organisations",
+            lambda b, a: b.destinations(a),
+            18,
+            _ART30,
+        ),
+        Column("Transfer safeguards", lambda b, a: b.safeguards(a), 36, _ART30),
+        Column("Retention (time limits for erasure)", lambda b, a: b.retention(a), 40, _ART30),
+        Column(
+            "Technical and organisational security measures",
+            lambda b, a: b.names("measure", a["measures"]),
+            28,
+            _ART30,
+        ),
+        Column(
+            "Article 6 lawful basis",
+            lambda b, a: lines(vocab.LAWFUL_BASES.label(c) for c in a["lawful_bases"]),
+            22,
+            _NOTICE,
+        ),
+        Column(
+            "Article 9 condition",
+            lambda b, a: lines(vocab.ART9_CONDITIONS.label(c) for c in a["art9_conditions"]),
+            20,
+            _NOTICE,
+        ),
+        Column("Legitimate interests", lambda b, a: a["legitimate_interests"], 28, _NOTICE),
+        Column("Legitimate interests assessment", lambda b, a: a["lia_link"], 20, _NOTICE),
+        Column(
+            "Source of personal data", lambda b, a: b.names("source", a["sources"]), 24, _NOTICE
+        ),
+        Column("Location of personal data", lambda b, a: b.locations(a), 24, _NOTICE),
+        Column(
+            "Automated decision-making",
+            lambda b, a: a["automated_decisions"] or "None",
+            16,
+            _NOTICE,
+        ),
+        Column(
+            "DPIA required",
+            lambda b, a: vocab.DPIA_REQUIRED.get(a["dpia_required"]).label,
+            10,
+            _DPIA,
+        ),
+        Column(
+            "DPIA status",
+            lambda b, a: (
+                vocab.DPIA_STATUSES.get(a["dpia_status"]).label if a["dpia_status"] else None
+            ),
+            11,
+            _DPIA,
+        ),
+        Column("DPIA link", lambda b, a: a["dpia_link"], 18, _DPIA),
+        Column("Status", lambda b, a: vocab.STATUSES.get(a["status"]).label, 9, _REVIEW),
+        Column("Last reviewed", lambda b, a: a["last_reviewed"], 11, _REVIEW, date=True),
+        Column("Next review due", lambda b, a: next_review(a), 11, _REVIEW, date=True),
+    ),
+)
+
+PROCESSOR = Sheet(
+    "Processor record",
+    title="Processor record (Art. 30(2))",
+    columns=(
+        ACTIVITY_ID,
+        ACTIVITY_NAME,
+        Column("Processor", lambda b, a: b.party_contact(a["controller"]), 26),
+        Column(
+            "Controllers on whose behalf we act",
+            lambda b, a: "\n\n".join(b.party_contact(k) for k in a["processor_for"]),
+            30,
+        ),
+        Column(
+            "Categories of processing",
+            lambda b, a: lines([b.names("purpose", a["purposes"]), a["description"]]),
+            40,
+        ),
+        Column(
+            "Third countries or international organisations", lambda b, a: b.destinations(a), 18
+        ),
+        Column("Transfer safeguards", lambda b, a: b.safeguards(a), 36),
+        Column(
+            "Technical and organisational security measures",
+            lambda b, a: b.names("measure", a["measures"]),
+            28,
+        ),
+        Column("Data protection officer", lambda b, a: b.processor_contact(a, dpo_contact), 24),
+        Column("Representative", lambda b, a: b.processor_contact(a, representative_contact), 24),
+    ),
+)
+
+
+def _detail(name: str, items: Callable[[RecordBuilder, dict], Iterable[Any]], *columns: Column):
+    """A detail sheet: one row per item, after the activity's ID and name."""
+    return Sheet(name, (ACTIVITY_ID, ACTIVITY_NAME, *columns), items=items, lead=2)
+
+
+def _refs(kind: str, field_name: str) -> Callable[[RecordBuilder, dict], Iterator[Ref]]:
+    def items(b: RecordBuilder, a: dict) -> Iterator[Ref]:
+        records = b.references[kind]
+        return (Ref(key, records.get(key, {})) for key in a[field_name])
+
+    return items
+
+
+def _label(codes: vocab.CodeList, code: str | None) -> str | None:
+    return codes.get(code).label if code else None
+
+
+DETAILS = (
+    _detail(
+        "Transfers",
+        lambda b, a: a["transfers"],
+        Column("Country or organisation", lambda b, t: b.destination(t), 20),
+        Column("Recipient", lambda b, t: b.name("party", t["recipient"]), 26),
+        Column(
+            "Transfer mechanism",
+            lambda b, t: (
+                vocab.TRANSFER_MECHANISMS.label(t["mechanism"]) if t["mechanism"] else None
+            ),
+            28,
+        ),
+        Column("Safeguard documentation", lambda b, t: t["details"], 36),
+        Column("Safeguard document", lambda b, t: t["document_link"], 20),
+        Column("Transfer impact assessment", lambda b, t: t["tia_link"], 20),
+    ),
+    _detail(
+        "Retention",
+        lambda b, a: a["retention"],
+        Column("Data category", lambda b, r: b.name("category", r["data_category"]) or "All", 24),
+        Column(
+            "Retention period",
+            lambda b, r: describe_duration(r["duration"]) if r["duration"] else None,
+            14,
+        ),
+        Column("Runs from", lambda b, r: r["trigger"], 20),
+        Column("At the end", lambda b, r: _label(vocab.RETENTION_ACTIONS, r["action"]), 11),
+        Column("Criteria", lambda b, r: r["criteria"], 40),
+        Column("Legal reference", lambda b, r: r["legal_reference"], 20),
+    ),
+    _detail(
+        "Recipients",
+        _refs("party", "recipients"),
+        Column("Recipient", lambda b, p: b.name("party", p.key), 26),
+        Column(
+            "Category of recipient",
+            lambda b, p: vocab.PARTY_KINDS.get(p.record["kind"]).label if p.record else None,
+            18,
+        ),
+        Column(
+            "Country",
+            lambda b, p: (
+                reference.country_name(p.record["country"]) if p.record.get("country") else None
+            ),
+            14,
+        ),
+        Column("Contract (Art. 28)", lambda b, p: p.record.get("contract_link"), 20),
+        Column(
+            "EU-US Data Privacy Framework",
+            lambda b, p: "Yes" if p.record.get("dpf_certified") else None,
+            12,
+        ),
+    ),
+    _detail(
+        "Data categories",
+        _refs("category", "data_categories"),
+        Column("Data category", lambda b, c: b.name("category", c.key), 24),
+        Column("Special category", lambda b, c: b.special_title(c.key) or "No", 22),
+        Column("Description", lambda b, c: c.record.get("description"), 40),
+    ),
+    _detail(
+        "Data subjects",
+        _refs("subject", "data_subjects"),
+        Column("Data subject category", lambda b, s: b.name("subject", s.key), 24),
+        Column("Vulnerable", lambda b, s: "Yes" if s.record.get("vulnerable") else "No", 10),
+        Column("Description", lambda b, s: s.record.get("description"), 40),
+    ),
+    _detail(
+        "Security measures",
+        _refs("measure", "measures"),
+        Column("Security measure", lambda b, m: b.name("measure", m.key), 28),
+        Column("Kind", lambda b, m: _label(vocab.MEASURE_KINDS, m.record.get("kind")), 14),
+        Column("Description", lambda b, m: m.record.get("description"), 40),
+    ),
+    _detail(
+        "Systems",
+        _refs("system", "systems"),
+        Column("System", lambda b, s: b.name("system", s.key), 26),
+        Column("Provider", lambda b, s: b.name("party", s.record.get("provider")), 24),
+        Column(
+            "Hosting countries",
+            lambda b, s: ", ".join(
+                reference.country_name(c) for c in s.record.get("countries", [])
+            ),
+            20,
+        ),
+    ),
+)
+
+#: The headers of each sheet, derived from the declarations above.
+CONTROLLER_HEADERS = CONTROLLER.headers
+PROCESSOR_HEADERS = PROCESSOR.headers
+DETAIL_HEADERS = {sheet.name: sheet.headers for sheet in DETAILS}
+
+
+def record_sheets(roles: Iterable[str] = ("controller", "processor")) -> list[Sheet]:
+    """The sheets of the record for these roles ("controller", "processor"), in order."""
+    wanted = set(roles)
+    main = [
+        s for role, s in (("controller", CONTROLLER), ("processor", PROCESSOR)) if role in wanted
+    ]
+    return [*main, *DETAILS]
+
+
+def record_rows(
+    builder: RecordBuilder,
+    activities: Iterable[dict],
+    roles: Iterable[str] = ("controller", "processor"),
+    details: bool = True,
+) -> Iterator[tuple[Sheet, list]]:
+    """(sheet, row) for every row the activities give, in order: a processor activity on the
+    processor record, any other on the controller record (when that role is wanted), then
+    its items on the detail sheets (unless `details` is false)."""
+    wanted = set(roles)
+    for activity in activities:
+        main = PROCESSOR if activity["role"] == "processor" else CONTROLLER
+        if ("processor" if main is PROCESSOR else "controller") not in wanted:
+            continue
+        yield main, [c.value(builder, activity) for c in main.columns]
+        if details:
+            for sheet in DETAILS:
+                for row in sheet.rows(builder, activity):
+                    yield sheet, row
+
+
+@dataclass
+class RecordScope:
+    """What an export covers."""
+
+    entity: str | None = None  # a group member's key
+    role: str | None = None  # controller | processor | None for both
+    include_retired: bool = False
+    as_of: date | None = None
+
+
+@dataclass
+class RecordBuilder:
+    """Makes the cells of the record from activities, using the reference records."""
+
+    references: dict[str, dict[str, dict]]
+    counts: dict[str, int] = field(default_factory=dict)
+
+    def name(self, kind: str, key: str | None) -> str:
+        """The name of a reference record; its key when it refers to nothing."""
+        if not key:
+            return ""
+        record = self.references[kind].get(key)
+        return record["name"] if record else key
+
+    def names(self, kind: str, keys: Iterable[str]) -> str:
+        """Names of reference records, sorted, one per line."""
+        return lines(sorted((self.name(kind, k) for k in keys), key=str.lower))
+
+    def special_title(self, category: str) -> str | None:
+        """The special category (own or inherited) a data category is in, as a title."""
+        special = inherited_special(self.references["category"], category)
+        return vocab.SPECIAL.get(special).title if special != "none" else None
+
+    def specials(self, a: dict) -> str:
+        """The activity's special-category and criminal-offence data, with their kind."""
+        out = []
+        for key in a["data_categories"]:
+            title = self.special_title(key)
+            if title is not None:
+                out.append(f"{self.name('category', key)} ({title})")
+        return lines(sorted(out))
+
+    def recipient_kinds(self, a: dict) -> str:
+        """The kinds of the activity's recipients, in the code list's order."""
+        parties = self.references["party"]
+        kinds = {parties[k]["kind"] for k in a["recipients"] if k in parties}
+        return lines(vocab.PARTY_KINDS.get(k).label for k in vocab.PARTY_KINDS.values if k in kinds)
+
+    def destination(self, transfer: dict) -> str:
+        if transfer["country"] == reference.INTL:
+            org = self.name("party", transfer["recipient"])
+            return f"{org} (international organisation)" if org else "International organisation"
+        return reference.country_name(transfer["country"])
+
+    def destinations(self, a: dict) -> str:
+        return lines(dict.fromkeys(self.destination(t) for t in a["transfers"]))
+
+    def safeguard(self, transfer: dict) -> str:
+        text = self.destination(transfer) + ": "
+        text += (
+            vocab.TRANSFER_MECHANISMS.label(transfer["mechanism"])
+            if transfer["mechanism"]
+            else "no mechanism recorded"
+        )
+        if transfer["details"]:
+            text += f" — {transfer['details']}"
+        return text
+
+    def safeguards(self, a: dict) -> str:
+        return lines(self.safeguard(t) for t in a["transfers"])
+
+    def retention(self, a: dict) -> str:
+        return lines(
+            describe_retention(r, self.name("category", r["data_category"]) or None)
+            for r in a["retention"]
+        )
+
+    def locations(self, a: dict) -> str:
+        """The activity's systems, each with the countries it is hosted in."""
+        systems = []
+        for key in a["systems"]:
+            system = self.references["system"].get(key)
+            if system is None:
+                continue
+            where = ", ".join(reference.country_name(c) for c in system["countries"])
+            systems.append(f"{system['name']} ({where})" if where else system["name"])
+        return lines(sorted(systems, key=str.lower))
+
+    def party_contact(self, key: str | None) -> str:
+        party = self.references["party"].get(key) if key else None
+        if party is None:
+            return ""
+        return lines([party["name"], party["address"], party["email"], party["phone"]])
+
+    def processor_contact(self, a: dict, parts: Callable[[dict], list[str]]) -> str:
+        """A contact (DPO or representative) of the processor an activity names."""
+        processor = self.references["party"].get(a["controller"]) if a["controller"] else None
+        return lines(parts(processor)) if processor else ""
+
+
+@dataclass
+class Cover:
+    """What the cover sheet (and the HTML page's head) says."""
+
+    controllers: list[dict]
+    scope: str
+    as_of: date | None
+    generated_at: datetime
+    activities: int
+    fingerprint: Callable[[], str]  # may still be computing elsewhere: asked for last
+    version: str
+
+    @cached_property
+    def registry_fingerprint(self) -> str:
+        return self.fingerprint()
+
+    def rows(self) -> list[tuple[str, str]]:
+        out: list[tuple[str, str]] = []
+        for party in self.controllers:
+            label = "Controller" if len(self.controllers) == 1 else f"Controller: {party['name']}"
+            out.append((label, lines([party["name"], party["address"]])))
+            out.append(("Email", party["email"] or ""))
+            out.append(("Phone", party["phone"] or ""))
+            out.append(("Data protection officer", lines(dpo_contact(party)) or "None recorded"))
+            out.append(
+                (
+                    "Representative (Art. 27)",
+                    lines(representative_contact(party)) or "None recorded",
+                )
+            )
+        out += [
+            ("Scope", self.scope),
+            ("As of", self.as_of.isoformat() if self.as_of else "current register"),
+            ("Generated at (UTC)", self.generated_at.strftime("%Y-%m-%d %H:%M:%S")),
+            ("Number of activities", str(self.activities)),
+            ("Registry fingerprint (SHA-256)", self.registry_fingerprint),
+            ("ropa version", self.version),
+        ]
+        return out
+
+
+def controller_csv(builder: RecordBuilder, activities: Iterable[dict]) -> Iterator[str]:
+    """The controller record as CSV: UTF-8 with BOM (Excel opens it right), CRLF line ends,
+    formula-safe cells; one chunk of text at a time."""
+    rows = (row for _, row in record_rows(builder, activities, ("controller",), details=False))
+    return csv_chunks(rows, CONTROLLER.headers)
+
+
+def csv_chunks(rows: Iterable[list], headers: list[str]) -> Iterator[str]:
+    """A table as CSV (BOM, CRLF, formula-safe cells), in chunks of about 64 KB."""
+    out = io.StringIO()
+    writer = SafeWriter(out)
+    out.write("\ufeff")
+    writer.writerow(headers)
+    for row in rows:
+        writer.writerow(row)
+        if out.tell() > 65536:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    yield out.getvalue()
