@@ -57,16 +57,13 @@ class State:
         return Registry(self.db, self.actor)
 
     @contextmanager
-    def registry_at(self, as_of: date | str | None) -> Iterator[Registry]:
-        """The register now, or (with --as-of) as it stood at the end of that day.
-
-        `as_of` is the day parsed by the `AsOf` option of ropa.cli.output; text is still
-        taken from commands that declare `--as-of` with the older `AsOfOption`."""
+    def registry_at(self, as_of: date | None) -> Iterator[Registry]:
+        """The register now, or (with --as-of, parsed by the `AsOf` option of
+        ropa.cli.output) as it stood at the end of that day."""
         if as_of is None:
             yield self.registry
             return
-        day = parse_day("--as-of", as_of) if isinstance(as_of, str) else as_of
-        with self.registry.as_of(day) as past:
+        with self.registry.as_of(as_of) as past:
             yield past
 
 

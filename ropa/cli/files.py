@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ropa.cli import parse_day, state
-from ropa.cli.output import AsOfOption, console, import_progress, progress
+from ropa.cli import state
+from ropa.cli.output import AsOf, console, import_progress, progress
 from ropa.errors import RopaError
 from ropa.exports import FORMATS, Layout
 
@@ -106,7 +106,7 @@ def export_yaml(
             "-o", "--output", help="File to write; - for stdout (default: exports/registry.yaml)"
         ),
     ] = None,
-    as_of: Annotated[str | None, AsOfOption] = None,
+    as_of: AsOf = None,
 ) -> None:
     """The registry document as YAML (deterministic: sorted, empty fields left out)."""
     _export_document("yaml", out, as_of)
@@ -120,13 +120,13 @@ def export_json(
             "-o", "--output", help="File to write; - for stdout (default: exports/registry.json)"
         ),
     ] = None,
-    as_of: Annotated[str | None, AsOfOption] = None,
+    as_of: AsOf = None,
 ) -> None:
     """The registry document as JSON (deterministic: sorted, empty fields left out)."""
     _export_document("json", out, as_of)
 
 
-def _export_document(fmt: str, out: Path | None, as_of: str | None) -> None:
+def _export_document(fmt: str, out: Path | None, as_of: date | None) -> None:
     from ropa.exports import export_document
 
     to_stdout = out is not None and str(out) == "-"
@@ -204,7 +204,7 @@ def export_xlsx(
             "--with-findings", help="Add a Findings sheet with the results of `ropa check`."
         ),
     ] = False,
-    as_of: Annotated[str | None, AsOfOption] = None,
+    as_of: AsOf = None,
     layout: Annotated[XlsxLayout, LayoutOption] = XlsxLayout.record,
 ) -> None:
     """The Article 30 record as a workbook for auditors and supervisory authorities; with
@@ -229,7 +229,7 @@ def export_csv(
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
-    as_of: Annotated[str | None, AsOfOption] = None,
+    as_of: AsOf = None,
     layout: Annotated[CsvLayout, LayoutOption] = CsvLayout.record,
 ) -> None:
     """The controller record (Art. 30(1)) as CSV: UTF-8 with BOM, one row per activity; with
@@ -250,7 +250,7 @@ def export_html(
     entity: Annotated[str | None, EntityOption] = None,
     role: Annotated[Role | None, RoleOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
-    as_of: Annotated[str | None, AsOfOption] = None,
+    as_of: AsOf = None,
 ) -> None:
     """The Article 30 record as one self-contained, printable HTML page."""
     _export_record("html", out, entity, False, role, include_retired, False, as_of)
@@ -277,7 +277,7 @@ def _no_record_options(
             )
 
 
-def _export_data(fmt: str, out: Path | None, as_of: str | None) -> None:
+def _export_data(fmt: str, out: Path | None, as_of: date | None) -> None:
     from ropa.exports import export_data
 
     if out is not None and str(out) == "-":
@@ -317,12 +317,11 @@ def _export_record(
     role: Role | None,
     include_retired: bool,
     with_findings: bool,
-    as_of: str | None,
+    as_of: date | None,
 ) -> None:
     with state().registry_at(as_of) as registry:
-        day = parse_day("--as-of", as_of) if as_of else None
         _write_records(
-            registry, fmt, out, entity, per_entity, role, include_retired, with_findings, day
+            registry, fmt, out, entity, per_entity, role, include_retired, with_findings, as_of
         )
 
 

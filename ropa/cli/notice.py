@@ -7,7 +7,7 @@ from typing import Annotated
 import typer
 
 from ropa.cli import state
-from ropa.cli.output import AsOfOption, console
+from ropa.cli.output import AsOf, console
 from ropa.exports import FORMATS, Layout, formats_for
 
 #: The notice's formats, from the formats registry (markdown, html).
@@ -24,7 +24,7 @@ def notice(
     out: Annotated[
         Path | None, typer.Option("-o", "--output", help="File to write (default: stdout)")
     ] = None,
-    as_of: Annotated[str | None, AsOfOption] = None,
+    as_of: AsOf = None,
 ) -> None:
     """The privacy notice (Arts. 13 and 14) for the active activities: who we are, what we
     collect from whom and why, sharing, transfers, retention, security, rights, contact."""

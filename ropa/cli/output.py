@@ -55,11 +55,6 @@ AsOf = Annotated[
         help="The register as it stood at the end of this day (UTC).",
     ),
 ]
-#: The same option for `Annotated[str | None, AsOfOption]`, whose command parses the text
-#: itself; use :data:`AsOf` instead (kept until cli/transfer.py and cli/notice.py switch).
-AsOfOption = typer.Option(
-    "--as-of", metavar="DATE", help="The register as it stood at the end of this day (UTC)."
-)
 
 
 def write_csv(header: list[str], rows: Iterable[Iterable[Any]]) -> None:
