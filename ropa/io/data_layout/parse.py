@@ -1,0 +1,320 @@
+"""Turning tables into records: which sheet a table holds, its header, every cell parsed by
+its column's field parser, transfers and retention rows given to their activities."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ropa.errors import Problem
+from ropa.io.data_layout.read import CsvBroken, Table
+from ropa.io.data_layout.sheets import BY_NAME, SHEETS, Sheet, sheet_for_kind
+from ropa.io.safe_csv import unescape as unescape_csv
+from ropa.schema import KINDS, Field, T
+from ropa.validate import PARSERS, Where, closest, parse_field
+
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class SheetRow(Where):
+    """`FILE:SHEET:ROW`, locating fields by column: `FILE:SHEET:ROW:COLUMN`. For an activity,
+    the rows of its transfers and retention rules locate their columns in those sheets."""
+
+    def at(self, name: str) -> str:
+        return f"{self}:{name}"
+
+    def item(self, name: str, position: int, sub: str) -> str:
+        rows = self.__dict__.get("nested", {}).get(name)
+        if rows and position < len(rows):
+            return rows[position].at(sub)
+        return self.at(name)
+
+
+@dataclass
+class NestedRow:
+    """A transfer or retention row: the activity as written, its values, its place."""
+
+    sheet: Sheet
+    activity: str
+    values: dict
+    where: SheetRow
+
+
+@dataclass
+class ParsedTables:
+    """What the tables of an import hold, parsed: records by kind (with their places),
+    nested rows, the nested sheets present, problems and warnings."""
+
+    records: dict[str, list[tuple[Where, dict]]] = field(
+        default_factory=lambda: {k: [] for k in KINDS}
+    )
+    nested: list[NestedRow] = field(default_factory=list)
+    nested_sheets: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _normal_header(value: Any) -> str:
+    return re.sub(r"\s+", "_", str(value if value is not None else "").strip().lower())
+
+
+def detect_sheet(table: Table, kind: str | None) -> tuple[Sheet | None, str | None]:
+    """The sheet a table holds: forced by --kind, else the sheet name, else the one kind
+    whose columns contain the table's columns. (sheet, None) or (None, why not)."""
+    if kind:
+        return sheet_for_kind(kind), None
+    named = _normal_header(table.name)
+    if not table.csv:  # a workbook sheet is known by its name
+        if named in BY_NAME:
+            return BY_NAME[named], None
+        return (
+            None,
+            f"unknown sheet{closest(named, BY_NAME)}, ignored; sheets are {', '.join(BY_NAME)}",
+        )
+    headers = {_normal_header(h) for h in table.headers} - {""}
+    fitting = [s for s in SHEETS if headers and headers <= set(s.columns)]
+    if len(fitting) == 1:
+        return fitting[0], None
+    for sheet in fitting:
+        if sheet.name == named:
+            return sheet, None
+    if not fitting:
+        best = max(SHEETS, key=lambda s: len(headers & set(s.columns)))
+        unknown = sorted(headers - set(best.columns))
+        return None, (
+            f"the header fits no kind (closest: {best.name}, which has no column "
+            f"{', '.join(unknown)}); name the kind with --kind"
+        )
+    return None, (
+        f"the header fits {', '.join(s.name for s in fitting)}; name the file after its kind "
+        "(e.g. sources.csv) or use --kind"
+    )
+
+
+def parse_tables(tables: list[Table], kind: str | None = None) -> ParsedTables:
+    """Parse every row of the tables into records (absent columns stay absent, as in a
+    document) and nested rows; collect every problem."""
+    out = ParsedTables()
+    recognised: dict[str, bool] = {}  # workbook -> whether any of its sheets is a data sheet
+    for table in tables:
+        if not table.csv:
+            recognised.setdefault(table.source, False)
+        rows = iter(table.rows)
+        try:
+            first = next(rows, None)
+        except CsvBroken as e:
+            out.problems.append(e.problem)
+            continue
+        except Exception as e:  # a damaged sheet: calamine's errors
+            out.problems.append(Problem(f"{table.source}:{table.name}", f"cannot read: {e}"))
+            continue
+        table.headers, table.rows = (list(first[1]) if first else []), rows
+        sheet, why = detect_sheet(table, kind)
+        if sheet is None:
+            if table.csv:
+                out.problems.append(Problem(table.source, why or "unknown kind"))
+            else:
+                out.warnings.append(f"{table.source}:{table.name}: {why}")
+            continue
+        recognised[table.source] = True
+        try:
+            _parse_table(table, sheet, out)
+        except CsvBroken as e:
+            out.problems.append(e.problem)
+    for source, any_data in recognised.items():
+        if not any_data:
+            out.problems.append(
+                Problem(
+                    source,
+                    "has none of the data-layout sheets (activities, parties, …); ropa imports "
+                    "workbooks written by `ropa template` or `ropa export xlsx --layout data`",
+                )
+            )
+    return out
+
+
+def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
+    prefix = f"{table.source}:{sheet.name if table.csv else table.name}"
+    columns: list[tuple[int, Field]] = []
+    seen: dict[str, int] = {}
+    unnamed: list[int] = []
+    by_name = {f.name: f for f in sheet.fields}
+    for col, header in enumerate(table.headers):
+        name = _normal_header(header)
+        if not name:
+            unnamed.append(col)
+            continue
+        if name in seen:
+            out.problems.append(
+                Problem(
+                    f"{prefix}:1:{name}",
+                    f"column {name} appears twice (columns {seen[name] + 1} and {col + 1})",
+                )
+            )
+            continue
+        seen[name] = col
+        if name not in by_name:
+            out.warnings.append(
+                f"{prefix}:1:{header}: unknown column{closest(name, by_name)}, ignored"
+            )
+            continue
+        columns.append((col, by_name[name]))
+    if sheet.key_column not in seen:
+        out.problems.append(
+            Problem(f"{prefix}:1", f"missing the required column {sheet.key_column!r}")
+        )
+        return
+    if sheet.nested:
+        out.nested_sheets.add(sheet.nested.name)
+        missing = [c for c in sheet.columns if c not in seen]
+        if missing:
+            out.warnings.append(
+                f"{prefix}:1: no column {', '.join(missing)}: the {sheet.nested.name} rows of "
+                f"the activities it lists replace their old ones, and will have none"
+            )
+    escaped = table.csv
+    formulas = table.formulas
+    warned_unnamed = False
+    key_column = sheet.key_column
+    # Per column: its position, field, parser and the value an empty cell stands for.
+    plan = [(col, f, f.name, PARSERS[f.type], _empty(f), f.is_list) for col, f in columns]
+    key_at = seen[key_column]
+    is_transfers = sheet.nested is not None and sheet.nested.name == "transfers"
+    records = out.records[sheet.kind.name]
+    problems = out.problems
+    for number, cells in table.rows:
+        if not any(cells) and all(c == "" or c is None for c in cells):
+            continue  # empty rows are skipped
+        where = SheetRow(f"{prefix}:{number}")
+        width = len(cells)
+        given = cells[key_at] if key_at < width else None
+        if given == "":
+            given = None
+        values: dict[str, Any] = {}
+        failed = False
+        for col, f, name, parse, empty, is_list in plan:
+            value = cells[col] if col < width else None
+            if formulas and (number, col + 1) in formulas:
+                value = _formula_value(formulas[(number, col + 1)], value, where.at(name), out)
+                if col == key_at:
+                    given = value if value != "" else None
+            if value == "" or value is None:
+                values[name] = [] if is_list else empty
+                continue
+            if type(value) is not str or (escaped and value[0] == "'"):
+                value = _cell(f, value, escaped)
+            try:
+                values[name] = parse(f, value)
+            except ValueError as e:
+                problems.append(Problem(where.at(name), str(e)))
+                values[name] = None
+                failed = True
+        if (
+            unnamed
+            and not warned_unnamed
+            and any(c < width and cells[c] not in ("", None) for c in unnamed)
+        ):
+            out.warnings.append(f"{prefix}:{number}: cells under an empty header are ignored")
+            warned_unnamed = True
+        if given is None:
+            problems.append(
+                Problem(
+                    where.at(key_column),
+                    f"every row needs {'an activity' if sheet.nested else 'a key'}",
+                )
+            )
+            continue
+        if sheet.nested:
+            activity = str(values.pop("activity") or given).strip()
+            if is_transfers and values.get("country") is None and not failed:
+                problems.append(Problem(where.at("country"), "a transfer needs a country"))
+            for sub in sheet.nested.nested:  # a nested row has every column
+                values.setdefault(sub.name, None)
+            out.nested.append(NestedRow(sheet, activity, values, where))
+        elif values.get("key") is not None:
+            records.append((where, values))
+
+
+def _empty(f: Field) -> Any:
+    """What an empty cell means for a field: its empty value (a key is never empty)."""
+    return None if f.type is T.KEY else parse_field(f, None)
+
+
+def _formula_value(formula: str, stored: Any, where: str, out: ParsedTables) -> Any:
+    """A formula cell counts as the value the file stores for it; it is never evaluated."""
+    if stored in ("", None):
+        out.problems.append(
+            Problem(where, f"holds the formula ={formula} with no stored value; type the value")
+        )
+        return None
+    out.warnings.append(
+        f"{where}: holds the formula ={formula}; its stored value {stored!r} was taken"
+    )
+    return stored
+
+
+def _cell(f: Field, value: Any, escaped: bool) -> Any:
+    """A cell as the field parsers expect it: empty is None, whole floats are ints, Excel
+    date serials are dates, CSV escapes come off."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, str):
+        if escaped and value.startswith("'"):
+            value = unescape_csv(value)
+        return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if f.type is T.DATE and type(value) in (int, float) and 1 <= value < 2_958_466:
+        return EXCEL_EPOCH + timedelta(days=int(value))
+    if isinstance(value, timedelta | datetime) and f.type is not T.DATE:
+        return str(value)
+    return value
+
+
+def attach_nested(
+    parsed: ParsedTables,
+    activities: list[tuple[Where, dict]],
+    existing: dict[str, str | None],
+) -> list[Problem]:
+    """Give the imported activities their transfers and retention rules from the nested rows.
+
+    A nested sheet that is present holds all the rows of the activities it names and of every
+    activity of the import (none: the list is cleared). A row names its activity by key or
+    exact name, among the imported activities or the `existing` ones ({key: name}); an
+    existing activity named only there is imported with just that list."""
+    problems: list[Problem] = []
+    if not parsed.nested_sheets:
+        return problems
+    by_key = {record["key"]: (where, record) for where, record in activities}
+    by_name = {r["name"].lower(): k for k, (_, r) in by_key.items() if r.get("name")}
+    existing_by_name: dict[str, str] | None = None
+    for _, record in activities:
+        for name in parsed.nested_sheets:
+            record[name] = []
+    for row in parsed.nested:
+        value = row.activity
+        key = value if value in by_key else by_name.get(value.lower())
+        if key is None:
+            if value in existing:
+                key = value
+            else:
+                if existing_by_name is None:
+                    existing_by_name = {n.lower(): k for k, n in existing.items() if n}
+                key = existing_by_name.get(value.lower())
+            if key is None:
+                hint = closest(value, [*by_key, *existing]) if len(existing) < 5000 else ""
+                problems.append(
+                    Problem(row.where.at("activity"), f"unknown activity {value!r}{hint}")
+                )
+                continue
+            record = {"key": key, **{name: [] for name in parsed.nested_sheets}}
+            by_key[key] = (row.where, record)
+            activities.append((row.where, record))
+        where, record = by_key[key]
+        name = row.sheet.nested.name
+        record[name].append(row.values)
+        if isinstance(where, SheetRow):
+            where.__dict__.setdefault("nested", {}).setdefault(name, []).append(row.where)
+    return problems
