@@ -22,14 +22,27 @@ class SheetRow(Where):
     """`FILE:SHEET:ROW`, locating fields by column: `FILE:SHEET:ROW:COLUMN`. For an activity,
     the rows of its transfers and retention rules locate their columns in those sheets."""
 
+    #: The rows of an activity's nested list fields, by field name, in list order.
+    nested: dict[str, list[SheetRow]]
+
+    def __init__(self, place: str) -> None:
+        self.nested = {}
+
     def at(self, name: str) -> str:
+        """The place of one column of the row: `FILE:SHEET:ROW:COLUMN`."""
         return f"{self}:{name}"
 
     def item(self, name: str, position: int, sub: str) -> str:
-        rows = self.__dict__.get("nested", {}).get(name)
+        """The place of a column of a nested row: found in its own sheet when the row came
+        from one (:meth:`add_nested`), else the activity's `name` column."""
+        rows = self.nested.get(name)
         if rows and position < len(rows):
             return rows[position].at(sub)
         return self.at(name)
+
+    def add_nested(self, name: str, row: SheetRow) -> None:
+        """Record that the next item of the list field `name` comes from `row`."""
+        self.nested.setdefault(name, []).append(row)
 
 
 @dataclass
@@ -316,5 +329,5 @@ def attach_nested(
         name = row.sheet.nested.name
         record[name].append(row.values)
         if isinstance(where, SheetRow):
-            where.__dict__.setdefault("nested", {}).setdefault(name, []).append(row.where)
+            where.add_nested(name, row.where)
     return problems
