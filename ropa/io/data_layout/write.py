@@ -3,7 +3,6 @@ sheet), the empty template, and one CSV file per sheet."""
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterable, Iterator
 from datetime import date
 from pathlib import Path
@@ -23,8 +22,7 @@ from ropa.io.data_layout.sheets import (
     coded_choices,
     describe_values,
 )
-from ropa.io.safe_csv import escape as escape_csv
-from ropa.io.safe_csv import needs_escape
+from ropa.io.safe_csv import SafeWriter, needs_escape
 from ropa.io.xlsx_rows import row_height, wrapped_lines
 from ropa.schema import ACTIVITY, Field, T
 
@@ -57,20 +55,12 @@ def cell_value(f: Field, value: Any, separator: str) -> Any:
     return value
 
 
-def csv_value(f: Field, value: Any) -> str:
-    value = cell_value(f, value, CSV_SEPARATOR)
-    if value is None:
-        return ""
-    if isinstance(value, date):
-        return value.isoformat()
-    return escape_csv(value) if isinstance(value, str) else str(value)
-
-
 def write_data_csv(
     folder: Path, sections: Iterable[tuple[str, Iterable[list[dict]]]]
 ) -> dict[str, int]:
-    """One CSV file per sheet in `folder` (UTF-8 with BOM, so that Excel opens it right);
-    each file appears whole or not at all. Returns the rows written per sheet."""
+    """One CSV file per sheet in `folder` (UTF-8 with BOM, so that Excel opens it right),
+    written formula-safe by :class:`ropa.io.safe_csv.SafeWriter`; each file appears whole or
+    not at all. Returns the rows written per sheet."""
     from contextlib import ExitStack
 
     from ropa.io.files import replacing
@@ -81,13 +71,13 @@ def write_data_csv(
         for sheet, path in zip(SHEETS, paths, strict=True):
             temporary = stack.enter_context(replacing(path))
             handle = stack.enter_context(open(temporary, "w", encoding="utf-8-sig", newline=""))
-            writer = csv.writer(handle, lineterminator="\r\n")
+            writer = SafeWriter(handle)
             writer.writerow(sheet.columns)
             writers[sheet.name] = (writer, sheet.fields)
         counts = dict.fromkeys(writers, 0)
         for sheet, record in table_rows(sections):
             writer, fields = writers[sheet.name]
-            writer.writerow([csv_value(f, record.get(f.name)) for f in fields])
+            writer.writerow([cell_value(f, record.get(f.name), CSV_SEPARATOR) for f in fields])
             counts[sheet.name] += 1
     return counts
 
