@@ -4,6 +4,7 @@ its column's field parser, transfers and retention rows given to their activitie
 from __future__ import annotations
 
 import re
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Any
@@ -148,13 +149,46 @@ def parse_tables(tables: list[Table], kind: str | None = None) -> ParsedTables:
     return out
 
 
+#: A column as rows are parsed: its position, field, name, the field's parser, the value an
+#: empty cell stands for, and whether the field is a list.
+Column = tuple[int, Field, str, Callable[[Field, Any], Any], Any, bool]
+
+
+@dataclass(frozen=True)
+class _Header:
+    """A table's header row mapped to its sheet's fields: what every row is parsed with."""
+
+    prefix: str  # FILE:SHEET, the start of every place in the table
+    columns: list[Column]  # the known columns, left to right
+    present: set[str]  # the names of the known and unknown columns
+    key_at: int  # the position of the key (or activity) column
+    unnamed: list[int]  # the positions of columns with an empty header
+
+
 def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
+    """Parse the rows of a table that holds `sheet` into `out`: the header is mapped to the
+    sheet's fields, every row parsed cell by cell, checked, and kept as a record or as a
+    nested row for :func:`attach_nested`."""
     prefix = f"{table.source}:{sheet.name if table.csv else table.name}"
-    columns: list[tuple[int, Field]] = []
+    header = _map_header(table.headers, sheet, prefix, out)
+    if header is None:
+        return
+    if sheet.nested:
+        _note_nested_sheet(sheet, header, out)
+    for where, given, values, failed in _parse_rows(table, header, out):
+        if _check_row(sheet, where, given, values, failed, out.problems):
+            _keep_row(sheet, where, given, values, out)
+
+
+def _map_header(headers: list[Any], sheet: Sheet, prefix: str, out: ParsedTables) -> _Header | None:
+    """The header row's columns matched to the sheet's fields by normalised name. A column
+    named twice is a problem, an unknown column a warning (its cells are ignored); None, with
+    a problem, when the key (or activity) column is missing."""
+    known: list[tuple[int, Field]] = []
     seen: dict[str, int] = {}
     unnamed: list[int] = []
     by_name = {f.name: f for f in sheet.fields}
-    for col, header in enumerate(table.headers):
+    for col, header in enumerate(headers):
         name = _normal_header(header)
         if not name:
             unnamed.append(col)
@@ -173,30 +207,42 @@ def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
                 f"{prefix}:1:{header}: unknown column{closest(name, by_name)}, ignored"
             )
             continue
-        columns.append((col, by_name[name]))
+        known.append((col, by_name[name]))
     if sheet.key_column not in seen:
         out.problems.append(
             Problem(f"{prefix}:1", f"missing the required column {sheet.key_column!r}")
         )
-        return
-    if sheet.nested:
-        out.nested_sheets.add(sheet.nested.name)
-        missing = [c for c in sheet.columns if c not in seen]
-        if missing:
-            out.warnings.append(
-                f"{prefix}:1: no column {', '.join(missing)}: the {sheet.nested.name} rows of "
-                f"the activities it lists replace their old ones, and will have none"
-            )
+        return None
+    columns = [(col, f, f.name, PARSERS[f.type], _empty(f), f.is_list) for col, f in known]
+    return _Header(prefix, columns, set(seen), seen[sheet.key_column], unnamed)
+
+
+def _note_nested_sheet(sheet: Sheet, header: _Header, out: ParsedTables) -> None:
+    """Record that the import has a transfers or retention sheet (its rows replace the
+    activities' old ones), with a warning when some of its columns are missing."""
+    assert sheet.nested is not None
+    out.nested_sheets.add(sheet.nested.name)
+    missing = [c for c in sheet.columns if c not in header.present]
+    if missing:
+        out.warnings.append(
+            f"{header.prefix}:1: no column {', '.join(missing)}: the {sheet.nested.name} rows "
+            f"of the activities it lists replace their old ones, and will have none"
+        )
+
+
+def _parse_rows(
+    table: Table, header: _Header, out: ParsedTables
+) -> Iterator[tuple[SheetRow, Any, dict[str, Any], bool]]:
+    """(place, key as given, values by field, whether a cell failed) for every row that is
+    not empty. Each cell is parsed by its column's parser; a cell that does not parse is a
+    problem and None. An empty cell is the field's empty value; a formula cell counts as its
+    stored value; cells under an empty header are ignored, with one warning per table."""
+    # The hot path of an import: what every cell needs is bound once, per table.
+    prefix, columns, key_at, unnamed = header.prefix, header.columns, header.key_at, header.unnamed
     escaped = table.csv
     formulas = table.formulas
-    warned_unnamed = False
-    key_column = sheet.key_column
-    # Per column: its position, field, parser and the value an empty cell stands for.
-    plan = [(col, f, f.name, PARSERS[f.type], _empty(f), f.is_list) for col, f in columns]
-    key_at = seen[key_column]
-    is_transfers = sheet.nested is not None and sheet.nested.name == "transfers"
-    records = out.records[sheet.kind.name]
     problems = out.problems
+    warned_unnamed = False
     for number, cells in table.rows:
         if not any(cells) and all(c == "" or c is None for c in cells):
             continue  # empty rows are skipped
@@ -207,7 +253,7 @@ def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
             given = None
         values: dict[str, Any] = {}
         failed = False
-        for col, f, name, parse, empty, is_list in plan:
+        for col, f, name, parse, empty, is_list in columns:
             value = cells[col] if col < width else None
             if formulas and (number, col + 1) in formulas:
                 value = _formula_value(formulas[(number, col + 1)], value, where.at(name), out)
@@ -231,23 +277,49 @@ def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
         ):
             out.warnings.append(f"{prefix}:{number}: cells under an empty header are ignored")
             warned_unnamed = True
-        if given is None:
-            problems.append(
-                Problem(
-                    where.at(key_column),
-                    f"every row needs {'an activity' if sheet.nested else 'a key'}",
-                )
+        yield where, given, values, failed
+
+
+def _check_row(
+    sheet: Sheet,
+    where: SheetRow,
+    given: Any,
+    values: dict[str, Any],
+    failed: bool,
+    problems: list[Problem],
+) -> bool:
+    """Whether a parsed row can be kept: it names its key (or activity), and a transfer has a
+    country (unless a cell already failed). Reports what is missing."""
+    if given is None:
+        problems.append(
+            Problem(
+                where.at(sheet.key_column),
+                f"every row needs {'an activity' if sheet.nested else 'a key'}",
             )
-            continue
-        if sheet.nested:
-            activity = str(values.pop("activity") or given).strip()
-            if is_transfers and values.get("country") is None and not failed:
-                problems.append(Problem(where.at("country"), "a transfer needs a country"))
-            for sub in sheet.nested.nested:  # a nested row has every column
-                values.setdefault(sub.name, None)
-            out.nested.append(NestedRow(sheet, activity, values, where))
-        elif values.get("key") is not None:
-            records.append((where, values))
+        )
+        return False
+    if (
+        sheet.nested is not None
+        and sheet.nested.name == "transfers"
+        and values.get("country") is None
+        and not failed
+    ):
+        problems.append(Problem(where.at("country"), "a transfer needs a country"))
+    return True
+
+
+def _keep_row(
+    sheet: Sheet, where: SheetRow, given: Any, values: dict[str, Any], out: ParsedTables
+) -> None:
+    """A checked row into `out`: a nested row (every column present, its activity as written)
+    for :func:`attach_nested`, else a record of the sheet's kind when its key parsed."""
+    if sheet.nested:
+        activity = str(values.pop("activity") or given).strip()
+        for sub in sheet.nested.nested:  # a nested row has every column
+            values.setdefault(sub.name, None)
+        out.nested.append(NestedRow(sheet, activity, values, where))
+    elif values.get("key") is not None:
+        out.records[sheet.kind.name].append((where, values))
 
 
 def _empty(f: Field) -> Any:
