@@ -23,11 +23,10 @@ class SheetRow(Where):
     """`FILE:SHEET:ROW`, locating fields by column: `FILE:SHEET:ROW:COLUMN`. For an activity,
     the rows of its transfers and retention rules locate their columns in those sheets."""
 
-    #: The rows of an activity's nested list fields, by field name, in list order.
-    nested: dict[str, list[SheetRow]]
-
-    def __init__(self, place: str) -> None:
-        self.nested = {}
+    #: The rows of an activity's transfers and retention rules, by list field, in list
+    #: order; None (the class default, so that creating a row costs nothing more) until
+    #: :meth:`add_nested` gives the row its first.
+    nested: dict[str, list[SheetRow]] | None = None
 
     def at(self, name: str) -> str:
         """The place of one column of the row: `FILE:SHEET:ROW:COLUMN`."""
@@ -36,13 +35,15 @@ class SheetRow(Where):
     def item(self, name: str, position: int, sub: str) -> str:
         """The place of a column of a nested row: found in its own sheet when the row came
         from one (:meth:`add_nested`), else the activity's `name` column."""
-        rows = self.nested.get(name)
+        rows = self.nested.get(name) if self.nested else None
         if rows and position < len(rows):
             return rows[position].at(sub)
         return self.at(name)
 
     def add_nested(self, name: str, row: SheetRow) -> None:
         """Record that the next item of the list field `name` comes from `row`."""
+        if self.nested is None:
+            self.nested = {}
         self.nested.setdefault(name, []).append(row)
 
 
@@ -71,6 +72,7 @@ class ParsedTables:
 
 
 def _normal_header(value: Any) -> str:
+    """A header (or sheet name) as a field name: trimmed, lower case, spaces as `_`."""
     return re.sub(r"\s+", "_", str(value if value is not None else "").strip().lower())
 
 
@@ -151,7 +153,7 @@ def parse_tables(tables: list[Table], kind: str | None = None) -> ParsedTables:
 
 #: A column as rows are parsed: its position, field, name, the field's parser, the value an
 #: empty cell stands for, and whether the field is a list.
-Column = tuple[int, Field, str, Callable[[Field, Any], Any], Any, bool]
+_Column = tuple[int, Field, str, Callable[[Field, Any], Any], Any, bool]
 
 
 @dataclass(frozen=True)
@@ -159,7 +161,7 @@ class _Header:
     """A table's header row mapped to its sheet's fields: what every row is parsed with."""
 
     prefix: str  # FILE:SHEET, the start of every place in the table
-    columns: list[Column]  # the known columns, left to right
+    columns: list[_Column]  # the known columns, left to right
     present: set[str]  # the names of the known and unknown columns
     key_at: int  # the position of the key (or activity) column
     unnamed: list[int]  # the positions of columns with an empty header
@@ -173,11 +175,14 @@ def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
     header = _map_header(table.headers, sheet, prefix, out)
     if header is None:
         return
+    keep = _keep_nested_row if sheet.nested else _keep_record
     if sheet.nested:
         _note_nested_sheet(sheet, header, out)
     for where, given, values, failed in _parse_rows(table, header, out):
-        if _check_row(sheet, where, given, values, failed, out.problems):
-            _keep_row(sheet, where, given, values, out)
+        if given is None:
+            _report_missing_key(sheet, where, out)
+        else:
+            keep(sheet, where, given, values, failed, out)
 
 
 def _map_header(headers: list[Any], sheet: Sheet, prefix: str, out: ParsedTables) -> _Header | None:
@@ -280,46 +285,43 @@ def _parse_rows(
         yield where, given, values, failed
 
 
-def _check_row(
+def _report_missing_key(sheet: Sheet, where: SheetRow, out: ParsedTables) -> None:
+    """A row without its key (or activity) is a problem, and is left out."""
+    needs = "an activity" if sheet.nested else "a key"
+    out.problems.append(Problem(where.at(sheet.key_column), f"every row needs {needs}"))
+
+
+def _keep_record(
     sheet: Sheet,
     where: SheetRow,
     given: Any,
     values: dict[str, Any],
     failed: bool,
-    problems: list[Problem],
-) -> bool:
-    """Whether a parsed row can be kept: it names its key (or activity), and a transfer has a
-    country (unless a cell already failed). Reports what is missing."""
-    if given is None:
-        problems.append(
-            Problem(
-                where.at(sheet.key_column),
-                f"every row needs {'an activity' if sheet.nested else 'a key'}",
-            )
-        )
-        return False
-    if (
-        sheet.nested is not None
-        and sheet.nested.name == "transfers"
-        and values.get("country") is None
-        and not failed
-    ):
-        problems.append(Problem(where.at("country"), "a transfer needs a country"))
-    return True
-
-
-def _keep_row(
-    sheet: Sheet, where: SheetRow, given: Any, values: dict[str, Any], out: ParsedTables
+    out: ParsedTables,
 ) -> None:
-    """A checked row into `out`: a nested row (every column present, its activity as written)
-    for :func:`attach_nested`, else a record of the sheet's kind when its key parsed."""
-    if sheet.nested:
-        activity = str(values.pop("activity") or given).strip()
-        for sub in sheet.nested.nested:  # a nested row has every column
-            values.setdefault(sub.name, None)
-        out.nested.append(NestedRow(sheet, activity, values, where))
-    elif values.get("key") is not None:
+    """A row of a kind's sheet into `out` as a record, when its key parsed."""
+    if values.get("key") is not None:
         out.records[sheet.kind.name].append((where, values))
+
+
+def _keep_nested_row(
+    sheet: Sheet,
+    where: SheetRow,
+    given: Any,
+    values: dict[str, Any],
+    failed: bool,
+    out: ParsedTables,
+) -> None:
+    """A transfers or retention row into `out` for :func:`attach_nested`: its activity as
+    written, every column present. A transfer without a country is a problem (unless one of
+    its cells already failed)."""
+    assert sheet.nested is not None
+    if sheet.nested.name == "transfers" and values.get("country") is None and not failed:
+        out.problems.append(Problem(where.at("country"), "a transfer needs a country"))
+    activity = str(values.pop("activity") or given).strip()
+    for sub in sheet.nested.nested:  # a nested row has every column
+        values.setdefault(sub.name, None)
+    out.nested.append(NestedRow(sheet, activity, values, where))
 
 
 def _empty(f: Field) -> Any:
