@@ -1,0 +1,407 @@
+"""Turning tables into records: which sheet a table holds, its header, every cell parsed by
+its column's field parser, transfers and retention rows given to their activities."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta
+from typing import Any
+
+from ropa.errors import Problem
+from ropa.io.data_layout.read import CsvBroken, Table
+from ropa.io.data_layout.sheets import BY_NAME, SHEETS, Sheet, sheet_for_kind
+from ropa.io.safe_csv import unescape as unescape_csv
+from ropa.schema import KINDS, Field, T
+from ropa.validate import PARSERS, Where, closest, parse_field
+
+EXCEL_EPOCH = date(1899, 12, 30)
+
+
+class SheetRow(Where):
+    """`FILE:SHEET:ROW`, locating fields by column: `FILE:SHEET:ROW:COLUMN`. For an activity,
+    the rows of its transfers and retention rules locate their columns in those sheets."""
+
+    #: The rows of an activity's transfers and retention rules, by list field, in list
+    #: order; None (the class default, so that creating a row costs nothing more) until
+    #: :meth:`add_nested` gives the row its first.
+    nested: dict[str, list[SheetRow]] | None = None
+
+    def at(self, name: str) -> str:
+        """The place of one column of the row: `FILE:SHEET:ROW:COLUMN`."""
+        return f"{self}:{name}"
+
+    def item(self, name: str, position: int, sub: str) -> str:
+        """The place of a column of a nested row: found in its own sheet when the row came
+        from one (:meth:`add_nested`), else the activity's `name` column."""
+        rows = self.nested.get(name) if self.nested else None
+        if rows and position < len(rows):
+            return rows[position].at(sub)
+        return self.at(name)
+
+    def add_nested(self, name: str, row: SheetRow) -> None:
+        """Record that the next item of the list field `name` comes from `row`."""
+        if self.nested is None:
+            self.nested = {}
+        self.nested.setdefault(name, []).append(row)
+
+
+@dataclass
+class NestedRow:
+    """A transfer or retention row: the activity as written, its values, its place."""
+
+    sheet: Sheet
+    activity: str
+    values: dict
+    where: SheetRow
+
+
+@dataclass
+class ParsedTables:
+    """What the tables of an import hold, parsed: records by kind (with their places),
+    nested rows, the nested sheets present, problems and warnings."""
+
+    records: dict[str, list[tuple[Where, dict]]] = field(
+        default_factory=lambda: {k: [] for k in KINDS}
+    )
+    nested: list[NestedRow] = field(default_factory=list)
+    nested_sheets: set[str] = field(default_factory=set)
+    problems: list[Problem] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+
+
+def _normal_header(value: Any) -> str:
+    """A header (or sheet name) as a field name: trimmed, lower case, spaces as `_`."""
+    return re.sub(r"\s+", "_", str(value if value is not None else "").strip().lower())
+
+
+def detect_sheet(table: Table, kind: str | None) -> tuple[Sheet | None, str | None]:
+    """The sheet a table holds: forced by --kind, else the sheet name, else the one kind
+    whose columns contain the table's columns. (sheet, None) or (None, why not)."""
+    if kind:
+        return sheet_for_kind(kind), None
+    named = _normal_header(table.name)
+    if not table.csv:  # a workbook sheet is known by its name
+        if named in BY_NAME:
+            return BY_NAME[named], None
+        return (
+            None,
+            f"unknown sheet{closest(named, BY_NAME)}, ignored; sheets are {', '.join(BY_NAME)}",
+        )
+    headers = {_normal_header(h) for h in table.headers} - {""}
+    fitting = [s for s in SHEETS if headers and headers <= set(s.columns)]
+    if len(fitting) == 1:
+        return fitting[0], None
+    for sheet in fitting:
+        if sheet.name == named:
+            return sheet, None
+    if not fitting:
+        best = max(SHEETS, key=lambda s: len(headers & set(s.columns)))
+        unknown = sorted(headers - set(best.columns))
+        return None, (
+            f"the header fits no kind (closest: {best.name}, which has no column "
+            f"{', '.join(unknown)}); name the kind with --kind"
+        )
+    return None, (
+        f"the header fits {', '.join(s.name for s in fitting)}; name the file after its kind "
+        "(e.g. sources.csv) or use --kind"
+    )
+
+
+def parse_tables(tables: list[Table], kind: str | None = None) -> ParsedTables:
+    """Parse every row of the tables into records (absent columns stay absent, as in a
+    document) and nested rows; collect every problem."""
+    out = ParsedTables()
+    recognised: dict[str, bool] = {}  # workbook -> whether any of its sheets is a data sheet
+    for table in tables:
+        if not table.csv:
+            recognised.setdefault(table.source, False)
+        rows = iter(table.rows)
+        try:
+            first = next(rows, None)
+        except CsvBroken as e:
+            out.problems.append(e.problem)
+            continue
+        except Exception as e:  # a damaged sheet: calamine's errors
+            out.problems.append(Problem(f"{table.source}:{table.name}", f"cannot read: {e}"))
+            continue
+        table.headers, table.rows = (list(first[1]) if first else []), rows
+        sheet, why = detect_sheet(table, kind)
+        if sheet is None:
+            if table.csv:
+                out.problems.append(Problem(table.source, why or "unknown kind"))
+            else:
+                out.warnings.append(f"{table.source}:{table.name}: {why}")
+            continue
+        recognised[table.source] = True
+        try:
+            _parse_table(table, sheet, out)
+        except CsvBroken as e:
+            out.problems.append(e.problem)
+    for source, any_data in recognised.items():
+        if not any_data:
+            out.problems.append(
+                Problem(
+                    source,
+                    "has none of the data-layout sheets (activities, parties, …); ropa imports "
+                    "workbooks written by `ropa template` or `ropa export xlsx --layout data`",
+                )
+            )
+    return out
+
+
+#: A column as rows are parsed: its position, field, name, the field's parser, the value an
+#: empty cell stands for, and whether the field is a list.
+_Column = tuple[int, Field, str, Callable[[Field, Any], Any], Any, bool]
+
+
+@dataclass(frozen=True)
+class _Header:
+    """A table's header row mapped to its sheet's fields: what every row is parsed with."""
+
+    prefix: str  # FILE:SHEET, the start of every place in the table
+    columns: list[_Column]  # the known columns, left to right
+    present: set[str]  # the names of the known and unknown columns
+    key_at: int  # the position of the key (or activity) column
+    unnamed: list[int]  # the positions of columns with an empty header
+
+
+def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
+    """Parse the rows of a table that holds `sheet` into `out`: the header is mapped to the
+    sheet's fields, every row parsed cell by cell, checked, and kept as a record or as a
+    nested row for :func:`attach_nested`."""
+    prefix = f"{table.source}:{sheet.name if table.csv else table.name}"
+    header = _map_header(table.headers, sheet, prefix, out)
+    if header is None:
+        return
+    keep = _keep_nested_row if sheet.nested else _keep_record
+    if sheet.nested:
+        _note_nested_sheet(sheet, header, out)
+    for where, given, values, failed in _parse_rows(table, header, out):
+        if given is None:
+            _report_missing_key(sheet, where, out)
+        else:
+            keep(sheet, where, given, values, failed, out)
+
+
+def _map_header(headers: list[Any], sheet: Sheet, prefix: str, out: ParsedTables) -> _Header | None:
+    """The header row's columns matched to the sheet's fields by normalised name. A column
+    named twice is a problem, an unknown column a warning (its cells are ignored); None, with
+    a problem, when the key (or activity) column is missing."""
+    known: list[tuple[int, Field]] = []
+    seen: dict[str, int] = {}
+    unnamed: list[int] = []
+    by_name = {f.name: f for f in sheet.fields}
+    for col, header in enumerate(headers):
+        name = _normal_header(header)
+        if not name:
+            unnamed.append(col)
+            continue
+        if name in seen:
+            out.problems.append(
+                Problem(
+                    f"{prefix}:1:{name}",
+                    f"column {name} appears twice (columns {seen[name] + 1} and {col + 1})",
+                )
+            )
+            continue
+        seen[name] = col
+        if name not in by_name:
+            out.warnings.append(
+                f"{prefix}:1:{header}: unknown column{closest(name, by_name)}, ignored"
+            )
+            continue
+        known.append((col, by_name[name]))
+    if sheet.key_column not in seen:
+        out.problems.append(
+            Problem(f"{prefix}:1", f"missing the required column {sheet.key_column!r}")
+        )
+        return None
+    columns = [(col, f, f.name, PARSERS[f.type], _empty(f), f.is_list) for col, f in known]
+    return _Header(prefix, columns, set(seen), seen[sheet.key_column], unnamed)
+
+
+def _note_nested_sheet(sheet: Sheet, header: _Header, out: ParsedTables) -> None:
+    """Record that the import has a transfers or retention sheet (its rows replace the
+    activities' old ones), with a warning when some of its columns are missing."""
+    assert sheet.nested is not None
+    out.nested_sheets.add(sheet.nested.name)
+    missing = [c for c in sheet.columns if c not in header.present]
+    if missing:
+        out.warnings.append(
+            f"{header.prefix}:1: no column {', '.join(missing)}: the {sheet.nested.name} rows "
+            f"of the activities it lists replace their old ones, and will have none"
+        )
+
+
+def _parse_rows(
+    table: Table, header: _Header, out: ParsedTables
+) -> Iterator[tuple[SheetRow, Any, dict[str, Any], bool]]:
+    """(place, key as given, values by field, whether a cell failed) for every row that is
+    not empty. Each cell is parsed by its column's parser; a cell that does not parse is a
+    problem and None. An empty cell is the field's empty value; a formula cell counts as its
+    stored value; cells under an empty header are ignored, with one warning per table."""
+    # The hot path of an import: what every cell needs is bound once, per table.
+    prefix, columns, key_at, unnamed = header.prefix, header.columns, header.key_at, header.unnamed
+    escaped = table.csv
+    formulas = table.formulas
+    problems = out.problems
+    warned_unnamed = False
+    for number, cells in table.rows:
+        if not any(cells) and all(c == "" or c is None for c in cells):
+            continue  # empty rows are skipped
+        where = SheetRow(f"{prefix}:{number}")
+        width = len(cells)
+        given = cells[key_at] if key_at < width else None
+        if given == "":
+            given = None
+        values: dict[str, Any] = {}
+        failed = False
+        for col, f, name, parse, empty, is_list in columns:
+            value = cells[col] if col < width else None
+            if formulas and (number, col + 1) in formulas:
+                value = _formula_value(formulas[(number, col + 1)], value, where.at(name), out)
+                if col == key_at:
+                    given = value if value != "" else None
+            if value == "" or value is None:
+                values[name] = [] if is_list else empty
+                continue
+            if type(value) is not str or (escaped and value[0] == "'"):
+                value = _cell(f, value, escaped)
+            try:
+                values[name] = parse(f, value)
+            except ValueError as e:
+                problems.append(Problem(where.at(name), str(e)))
+                values[name] = None
+                failed = True
+        if (
+            unnamed
+            and not warned_unnamed
+            and any(c < width and cells[c] not in ("", None) for c in unnamed)
+        ):
+            out.warnings.append(f"{prefix}:{number}: cells under an empty header are ignored")
+            warned_unnamed = True
+        yield where, given, values, failed
+
+
+def _report_missing_key(sheet: Sheet, where: SheetRow, out: ParsedTables) -> None:
+    """A row without its key (or activity) is a problem, and is left out."""
+    needs = "an activity" if sheet.nested else "a key"
+    out.problems.append(Problem(where.at(sheet.key_column), f"every row needs {needs}"))
+
+
+def _keep_record(
+    sheet: Sheet,
+    where: SheetRow,
+    given: Any,
+    values: dict[str, Any],
+    failed: bool,
+    out: ParsedTables,
+) -> None:
+    """A row of a kind's sheet into `out` as a record, when its key parsed."""
+    if values.get("key") is not None:
+        out.records[sheet.kind.name].append((where, values))
+
+
+def _keep_nested_row(
+    sheet: Sheet,
+    where: SheetRow,
+    given: Any,
+    values: dict[str, Any],
+    failed: bool,
+    out: ParsedTables,
+) -> None:
+    """A transfers or retention row into `out` for :func:`attach_nested`: its activity as
+    written, every column present. A transfer without a country is a problem (unless one of
+    its cells already failed)."""
+    assert sheet.nested is not None
+    if sheet.nested.name == "transfers" and values.get("country") is None and not failed:
+        out.problems.append(Problem(where.at("country"), "a transfer needs a country"))
+    activity = str(values.pop("activity") or given).strip()
+    for sub in sheet.nested.nested:  # a nested row has every column
+        values.setdefault(sub.name, None)
+    out.nested.append(NestedRow(sheet, activity, values, where))
+
+
+def _empty(f: Field) -> Any:
+    """What an empty cell means for a field: its empty value (a key is never empty)."""
+    return None if f.type is T.KEY else parse_field(f, None)
+
+
+def _formula_value(formula: str, stored: Any, where: str, out: ParsedTables) -> Any:
+    """A formula cell counts as the value the file stores for it; it is never evaluated."""
+    if stored in ("", None):
+        out.problems.append(
+            Problem(where, f"holds the formula ={formula} with no stored value; type the value")
+        )
+        return None
+    out.warnings.append(
+        f"{where}: holds the formula ={formula}; its stored value {stored!r} was taken"
+    )
+    return stored
+
+
+def _cell(f: Field, value: Any, escaped: bool) -> Any:
+    """A cell as the field parsers expect it: empty is None, whole floats are ints, Excel
+    date serials are dates, CSV escapes come off."""
+    if value == "" or value is None:
+        return None
+    if isinstance(value, str):
+        if escaped and value.startswith("'"):
+            value = unescape_csv(value)
+        return value
+    if isinstance(value, float) and value.is_integer():
+        value = int(value)
+    if f.type is T.DATE and type(value) in (int, float) and 1 <= value < 2_958_466:
+        return EXCEL_EPOCH + timedelta(days=int(value))
+    if isinstance(value, timedelta | datetime) and f.type is not T.DATE:
+        return str(value)
+    return value
+
+
+def attach_nested(
+    parsed: ParsedTables,
+    activities: list[tuple[Where, dict]],
+    existing: dict[str, str | None],
+) -> list[Problem]:
+    """Give the imported activities their transfers and retention rules from the nested rows.
+
+    A nested sheet that is present holds all the rows of the activities it names and of every
+    activity of the import (none: the list is cleared). A row names its activity by key or
+    exact name, among the imported activities or the `existing` ones ({key: name}); an
+    existing activity named only there is imported with just that list."""
+    problems: list[Problem] = []
+    if not parsed.nested_sheets:
+        return problems
+    by_key = {record["key"]: (where, record) for where, record in activities}
+    by_name = {r["name"].lower(): k for k, (_, r) in by_key.items() if r.get("name")}
+    existing_by_name: dict[str, str] | None = None
+    for _, record in activities:
+        for name in parsed.nested_sheets:
+            record[name] = []
+    for row in parsed.nested:
+        value = row.activity
+        key = value if value in by_key else by_name.get(value.lower())
+        if key is None:
+            if value in existing:
+                key = value
+            else:
+                if existing_by_name is None:
+                    existing_by_name = {n.lower(): k for k, n in existing.items() if n}
+                key = existing_by_name.get(value.lower())
+            if key is None:
+                hint = closest(value, [*by_key, *existing]) if len(existing) < 5000 else ""
+                problems.append(
+                    Problem(row.where.at("activity"), f"unknown activity {value!r}{hint}")
+                )
+                continue
+            record = {"key": key, **{name: [] for name in parsed.nested_sheets}}
+            by_key[key] = (row.where, record)
+            activities.append((row.where, record))
+        where, record = by_key[key]
+        name = row.sheet.nested.name
+        record[name].append(row.values)
+        if isinstance(where, SheetRow):
+            where.add_nested(name, row.where)
+    return problems

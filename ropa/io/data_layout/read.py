@@ -1,0 +1,191 @@
+"""Reading the files of an import into tables: workbooks with python-calamine (and a scan for
+formulas, which are never evaluated), CSV files with their delimiter taken from the header."""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from ropa.errors import Problem
+from ropa.io.data_layout.sheets import INSTRUCTIONS, LISTS
+
+
+@dataclass
+class Table:
+    """The rows of one sheet or CSV file as read, the header row first: cells as the reader
+    gives them. Rows are read as they are consumed (a sheet is loaded when its turn comes)."""
+
+    source: str  # the file as the user named it
+    name: str  # the sheet name, or the CSV file's stem
+    rows: Iterable[tuple[int, list[Any]]]  # (row number as the user sees it, cells)
+    csv: bool = False  # CSV: the kind comes from the header; a leading ' may escape a formula
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> formula
+    size: int | None = None  # rows, when the reader knows before reading them
+    headers: list[Any] = field(default_factory=list)  # set when the first row is read
+
+
+def read_workbook(path: Path, name: str) -> tuple[list[Table], list[Problem]]:
+    """The data sheets of a workbook; problems when it is not a readable xlsx."""
+    head = path.read_bytes()[:8] if path.stat().st_size else b""
+    if head.startswith(b"\xd0\xcf\x11\xe0"):
+        return [], [
+            Problem(
+                name,
+                "is password-protected or an old .xls workbook; save it as an unprotected .xlsx",
+            )
+        ]
+    if not head.startswith(b"PK"):
+        return [], [Problem(name, "is not an xlsx workbook (not a zip file)")]
+    from python_calamine import CalamineWorkbook
+
+    try:
+        book = CalamineWorkbook.from_path(str(path))
+        sheet_names = book.sheet_names
+        formulas = _formula_cells(path)
+    except Exception as e:  # calamine, zipfile and XML errors all mean a damaged file
+        return [], [Problem(name, f"cannot read the workbook ({type(e).__name__}: {e})")]
+    if {"Cover", "Controller record", "Processor record"} & set(sheet_names):
+        return [], [
+            Problem(
+                name,
+                "is an Article 30 record workbook, written for people; ropa imports the data "
+                "layout (`ropa export xlsx --layout data`, `ropa template`)",
+            )
+        ]
+    tables = [
+        Table(
+            name, sheet_name, _sheet_rows(book, sheet_name), formulas=formulas.get(sheet_name, {})
+        )
+        for sheet_name in sheet_names
+        if sheet_name.strip().lower() not in (INSTRUCTIONS, LISTS)
+    ]
+    return tables, []
+
+
+def _sheet_rows(book: Any, sheet_name: str) -> Iterator[tuple[int, list[Any]]]:
+    """The rows of a sheet with their numbers, the used range's first row first (wherever it
+    starts); the sheet is loaded on the first request and let go after the last row."""
+    sheet = book.get_sheet_by_name(sheet_name)
+    first_row, first_col = sheet.start or (0, 0)
+    pad = [""] * first_col
+    for number, cells in enumerate(sheet.iter_rows(), first_row + 1):
+        yield number, pad + cells if pad else cells
+
+
+# How a formula element ends, with or without a namespace prefix (a sheet with formulas has
+# at least one with its text: shared formulas keep theirs in the first cell). Plain byte
+# searches over the sheet XML are much faster than a regular expression.
+_FORMULA_MARKS = (b"</f>", b":f>")
+
+
+def _formula_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
+    """The formulas of each sheet by (row, column) number, 1-based. Only sheets whose XML has
+    a formula element are parsed (a quick scan), so formula-free workbooks cost one pass."""
+    import zipfile
+    from xml.etree import ElementTree as ET
+
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    found: dict[str, dict[tuple[int, int], str]] = {}
+    with zipfile.ZipFile(path) as archive:
+        parts = _sheet_parts(archive)
+        for sheet_name, part in parts.items():
+            if part not in archive.namelist():
+                continue
+            with archive.open(part) as f:
+                tail = b""
+                hit = False
+                while chunk := f.read(1 << 20):
+                    window = tail + chunk
+                    if any(mark in window for mark in _FORMULA_MARKS):
+                        hit = True
+                        break
+                    tail = chunk[-16:]
+            if not hit:
+                continue
+            cells: dict[tuple[int, int], str] = {}
+            with archive.open(part) as f:
+                for _, element in ET.iterparse(f):
+                    if element.tag.endswith("}c") or element.tag == "c":
+                        formula = next((e for e in element if e.tag.endswith("f")), None)
+                        if formula is not None:
+                            row, col = xl_cell_to_rowcol(element.get("r", "A1"))
+                            cells[(row + 1, col + 1)] = formula.text or ""
+                        element.clear()
+            found[sheet_name] = cells
+    return found
+
+
+def _sheet_parts(archive) -> dict[str, str]:
+    """Sheet name -> the zip member holding its XML."""
+    from xml.etree import ElementTree as ET
+
+    workbook = ET.fromstring(archive.read("xl/workbook.xml"))
+    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    targets = {r.get("Id"): r.get("Target", "") for r in rels}
+    parts = {}
+    for element in workbook.iter():
+        if element.tag.endswith("}sheet"):
+            rid = next((v for k, v in element.attrib.items() if k.endswith("}id")), None)
+            target = targets.get(rid, "")
+            target = target.lstrip("/") if target.startswith("/") else "xl/" + target
+            parts[element.get("name")] = target
+    return parts
+
+
+def read_csv(
+    path: Path | None, name: str, text: str | None = None
+) -> tuple[list[Table], list[Problem]]:
+    """One CSV file (or `text`, from stdin) as a table, read as it is consumed. The delimiter
+    is taken from the header line: `,`, else `;` or tab (as some locales save CSV)."""
+    if text is None:
+        assert path is not None
+        try:
+            with open(path, encoding="utf-8-sig", newline="") as f:
+                first_line = f.readline()
+        except UnicodeDecodeError:
+            return [], [Problem(name, NOT_UTF8)]
+        size = _count_lines(path)
+    else:
+        text = text.removeprefix("\ufeff")
+        first_line = text.split("\n", 1)[0]
+        size = text.count("\n")
+    delimiter = ","
+    if "," not in first_line:
+        delimiter = ";" if ";" in first_line else "\t" if "\t" in first_line else ","
+    rows = _csv_rows(path, text, name, delimiter)
+    return [Table(name, Path(name).stem, rows, csv=True, size=size)], []
+
+
+NOT_UTF8 = "is not UTF-8 text; save it as “CSV UTF-8”"
+
+
+def _count_lines(path: Path) -> int:
+    lines = 0
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            lines += chunk.count(b"\n")
+    return lines
+
+
+def _csv_rows(
+    path: Path | None, text: str | None, name: str, delimiter: str
+) -> Iterator[tuple[int, list[Any]]]:
+    number = 0
+    with open(path, encoding="utf-8-sig", newline="") if text is None else io.StringIO(text) as f:
+        try:
+            for number, cells in enumerate(csv.reader(f, delimiter=delimiter), 1):
+                yield number, cells
+        except csv.Error as e:
+            raise CsvBroken(Problem(f"{name}:{number + 1}", f"cannot read CSV: {e}")) from None
+        except UnicodeDecodeError:
+            raise CsvBroken(Problem(name, NOT_UTF8)) from None
+
+
+class CsvBroken(Exception):
+    def __init__(self, problem: Problem):
+        self.problem = problem
