@@ -9,7 +9,6 @@ reused (delete it to rebuild).
 
 from __future__ import annotations
 
-import argparse
 import sqlite3
 import sys
 import time
@@ -17,7 +16,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import measure_command, synthetic_database
+from benchmarks.common import benchmark_parser, measure_command, synthetic_database
 
 
 def raw_read(path: Path) -> int:
@@ -36,9 +35,7 @@ def raw_read(path: Path) -> int:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--activities", type=int, default=100_000)
-    parser.add_argument("--db", type=Path)
+    parser = benchmark_parser(__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=3)
     args = parser.parse_args()
     path = synthetic_database(args.activities, args.db)

@@ -14,22 +14,24 @@ without validation or history.
 
 from __future__ import annotations
 
-import argparse
 import csv
 import json
 import os
 import re
-import shutil
 import sqlite3
 import subprocess
 import sys
-import tempfile
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import measure_command, synthetic_database
+from benchmarks.common import (
+    benchmark_parser,
+    measure_command,
+    synthetic_database,
+    work_folder,
+)
 from ropa.io.data_layout import SHEETS
 from ropa.schema import T, link_table
 
@@ -166,12 +168,13 @@ def baseline(kind: str, source: Path, folder: Path) -> dict:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--activities", type=int, default=100_000)
-    parser.add_argument("--db", type=Path)
-    args = parser.parse_args()
+    args = benchmark_parser(__doc__.splitlines()[0]).parse_args()
     path = synthetic_database(args.activities, args.db)
-    folder = Path(tempfile.mkdtemp(prefix="ropa-bench-import-"))
+    with work_folder("ropa-bench-import-") as folder:
+        measure(args.activities, path, folder)
+
+
+def measure(activities: int, path: Path, folder: Path) -> None:
     workbook, csv_folder = folder / "data.xlsx", folder / "data"
     export_xlsx = measure_command(
         ["--db", str(path), "export", "xlsx", "--layout", "data", "-o", str(workbook)]
@@ -179,7 +182,7 @@ def main() -> None:
     export_csv = measure_command(
         ["--db", str(path), "export", "csv", "--layout", "data", "-o", str(csv_folder)]
     )
-    print(f"activities              {args.activities}")
+    print(f"activities              {activities}")
     print(f"export xlsx --layout data  {export_xlsx[0]:.1f} s, {export_xlsx[1]:.0f} MB")
     print(f"export csv --layout data   {export_csv[0]:.1f} s, {export_csv[1]:.0f} MB")
     for kind, source in (("xlsx", workbook), ("csv", csv_folder)):
@@ -192,7 +195,6 @@ def main() -> None:
             f"{raw['rows']} rows, {raw['peak_mb']:.0f} MB); ropa import {seconds:.1f} s, "
             f"{peak:.0f} MB; ratio {seconds / raw['seconds']:.2f}x"
         )
-    shutil.rmtree(folder)
 
 
 if __name__ == "__main__":

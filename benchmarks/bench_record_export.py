@@ -10,15 +10,13 @@ start-up, reading the register, building the cells, styling, the registry finger
 
 from __future__ import annotations
 
-import argparse
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from benchmarks.common import measure_command, synthetic_database
+from benchmarks.common import benchmark_parser, measure_command, synthetic_database, work_folder
 from ropa.db import Database
 from ropa.io.article30 import RecordScope, record_rows, record_sheets
 from ropa.registry import Registry
@@ -59,13 +57,13 @@ def raw_openpyxl(sheets: dict[str, list[list]], path: Path) -> None:
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--activities", type=int, default=100_000)
-    parser.add_argument("--db", type=Path)
-    args = parser.parse_args()
+    args = benchmark_parser(__doc__.splitlines()[0]).parse_args()
     path = synthetic_database(args.activities, args.db)
-    work = Path(tempfile.mkdtemp(prefix="ropa-bench-"))
+    with work_folder("ropa-bench-record-") as work:
+        measure(args.activities, path, work)
 
+
+def measure(activities: int, path: Path, work: Path) -> None:
     target = work / "record.xlsx"
     elapsed, peak_mb = measure_command(["--db", str(path), "export", "xlsx", "-o", str(target)])
     print(
@@ -83,7 +81,7 @@ def main() -> None:
         print(f"raw {name:<17} {raw[name]:.1f} s", flush=True)
     del sheets
     fastest = min(raw, key=raw.get)
-    print(f"activities            {args.activities}")
+    print(f"activities            {activities}")
     print(f"cells                 {cells}")
     print(f"ratio                 {elapsed / raw[fastest]:.2f}x the fastest raw writer ({fastest})")
     print(f"peak memory           {peak_mb:.0f} MB (ropa export xlsx)")

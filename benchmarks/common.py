@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import shutil
 import subprocess
 import sys
+import tempfile
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 from benchmarks.synthetic import build
@@ -41,3 +46,22 @@ def measure_command(arguments: list[str], ok_codes: tuple[int, ...] = (0,)) -> t
     if result["code"] not in ok_codes:
         raise SystemExit(f"{' '.join(arguments)} failed:\n{result['stderr']}")
     return result["seconds"], result["peak_mb"]
+
+
+def benchmark_parser(description: str) -> argparse.ArgumentParser:
+    """The options every benchmark takes: --activities N and --db PATH (the synthetic
+    register, built once and reused)."""
+    parser = argparse.ArgumentParser(description=description)
+    parser.add_argument("--activities", type=int, default=100_000)
+    parser.add_argument("--db", type=Path)
+    return parser
+
+
+@contextmanager
+def work_folder(prefix: str) -> Iterator[Path]:
+    """A temporary folder for a benchmark's files, removed afterwards (also on failure)."""
+    folder = Path(tempfile.mkdtemp(prefix=prefix))
+    try:
+        yield folder
+    finally:
+        shutil.rmtree(folder, ignore_errors=True)
