@@ -6,7 +6,9 @@ bounded number of queries), registered with :func:`rule`, which writes its id, s
 summary once; the function yields what is wrong and the registration makes the findings. The
 rule list of `ropa check --help` and the README's rule table are derived from :data:`RULES`.
 Rules read the reference data (EEA, adequacy decisions and their scope) instead of
-hard-coding countries.
+hard-coding countries, and read "EEA", "adequacy" and "transfer" in the regime of the activity's
+controller (:func:`ropa.reference.effective_regime`): for a `uk-gdpr` group member a transfer is
+a destination outside the UK and the UK's adequacy regulations apply.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 
-from ropa import reference
+from ropa import reference, vocab, words
 from ropa.errors import RopaError
 
 ERROR = "error"
@@ -32,6 +34,9 @@ class Finding:
     severity: str
     message: str
     name: str = ""  # the record's name, for people
+    #: the regime the finding is under (the controller's); empty for a party that is not a
+    #: group member, whose findings concern every regime
+    regime: str = field(default="", compare=False)
 
     def as_dict(self) -> dict[str, str]:
         return {
@@ -80,11 +85,23 @@ class Rule:
                 severity = said.severity or self.severity
                 if severity not in (self.severity, self.lesser):
                     raise ValueError(f"rule {self.id} is not registered to give {severity}")
-                yield Finding("party", party["key"], self.id, severity, said.message, party["name"])
+                regime = (
+                    reference.effective_regime(party) if party["kind"] == "group-member" else ""
+                )
+                yield Finding(
+                    "party", party["key"], self.id, severity, said.message, party["name"], regime
+                )
             return
+        regime = ctx.regime(activity)
         for message in self.check(ctx, activity):
             yield Finding(
-                "activity", activity["key"], self.id, self.severity, message, activity["name"]
+                "activity",
+                activity["key"],
+                self.id,
+                self.severity,
+                message,
+                activity["name"],
+                regime,
             )
 
 
@@ -113,7 +130,7 @@ def rule(
 
 
 def rule_range() -> str:
-    """The ids of the rules as a range, `R01–R18`."""
+    """The ids of the rules as a range, `R01–R23`."""
     return f"{min(RULES)}–{max(RULES)}"
 
 
@@ -141,7 +158,6 @@ class Context:
     _special: dict[str, str] = field(default_factory=dict)
     _specials_of: str | None = None
     _specials: set[str] = field(default_factory=set)
-    eea: frozenset[str] = field(default_factory=reference.eea)
 
     def party(self, key: str | None) -> dict | None:
         return self.references["party"].get(key) if key else None
@@ -159,8 +175,14 @@ class Context:
             self._specials = {self.special(c) for c in activity["data_categories"]} - {"none"}
         return self._specials
 
-    def outside_eea(self, country: str | None) -> bool:
-        return bool(country) and country not in self.eea
+    def regime(self, activity: dict) -> str:
+        """The regime of the activity's controller: eu-gdpr or uk-gdpr."""
+        return reference.effective_regime(self.party(activity["controller"]))
+
+    def outside(self, activity: dict, country: str | None) -> bool:
+        """Whether data going to `country` leaves the home area of the activity's regime
+        (the EEA, or the UK): a transfer."""
+        return bool(country) and country not in reference.home_area(self.regime(activity))
 
     def saw(self, activity: dict) -> None:
         """Note what the party rules need to know of an activity."""
@@ -258,18 +280,25 @@ def r06_role(ctx: Context, a: dict) -> Iterator[str]:
         yield "role joint-controller but no joint controllers: set --joint-controller (Art. 26)"
 
 
-def _adequacy_applies(ctx: Context, transfer: dict) -> tuple[bool, str]:
-    """Whether an adequacy decision covers this transfer, and why not."""
+def _adequacy_applies(ctx: Context, transfer: dict, regime: str) -> tuple[bool, str]:
+    """Whether an adequacy decision (under `uk-gdpr`: UK adequacy regulations) covers this
+    transfer, and why not."""
     country = transfer["country"]
     recipient = ctx.party(transfer.get("recipient"))
+    uk = regime == reference.UK_GDPR
     if country == reference.INTL:
-        name = (recipient or {}).get("name", "")
-        if name.lower() in reference.adequate_international_organisations():
+        names = {(recipient or {}).get("name", "").lower(), (transfer.get("recipient") or "")}
+        if names & set(reference.adequate_international_organisations(regime)):
             return True, ""
         return False, "no adequacy decision covers this international organisation"
-    decision = reference.adequacy().get(country)
+    decision = reference.adequacy(regime).get(country)
     if decision is None:
-        return False, f"there is no adequacy decision for {reference.country_name(country)}"
+        kind = "UK adequacy regulations" if uk else "adequacy decision"
+        return False, f"there is no {kind} for {reference.country_name(country)}"
+    if decision.valid_until and decision.valid_until < ctx.today:
+        return False, (
+            f"the {decision.name} decision expired on {decision.valid_until.isoformat()}"
+        )
     if decision.requires:
         if recipient is None:
             return False, (
@@ -287,20 +316,20 @@ def _adequacy_applies(ctx: Context, transfer: dict) -> tuple[bool, str]:
 @rule(
     "R07",
     ERROR,
-    "transfer outside the EEA with no mechanism, or `adequacy` where no decision applies: "
-    "no decision for the country; a US recipient that is not `dpf_certified` "
-    "(or no recipient named); an international organisation (`INTL`) other than "
-    "the European Patent Organisation",
+    "transfer outside the EEA (UK GDPR: outside the UK) with no mechanism, or `adequacy` "
+    "where no decision applies: no decision (UK: adequacy regulations) for the country; "
+    "a US recipient that is not `dpf_certified` (or no recipient named); an international "
+    "organisation (`INTL`) other than the European Patent Organisation",
 )
 def r07_transfer_mechanism(ctx: Context, a: dict) -> Iterator[str]:
     for t in a["transfers"]:
-        if not ctx.outside_eea(t["country"]):
+        if not ctx.outside(a, t["country"]):
             continue
         where = _transfer_label(t)
         if not t["mechanism"]:
             yield f"transfer to {where} has no transfer mechanism (Chapter V)"
         elif t["mechanism"] == "adequacy":
-            applies, why = _adequacy_applies(ctx, t)
+            applies, why = _adequacy_applies(ctx, t, ctx.regime(a))
             if not applies:
                 yield f"transfer to {where} relies on adequacy, but {why}"
 
@@ -320,32 +349,34 @@ def r08_compelling_interests(ctx: Context, a: dict) -> Iterator[str]:
             )
 
 
-@rule("R09", WARNING, "transfer destination inside the EEA (not a transfer)")
+@rule("R09", WARNING, "transfer destination inside the EEA (UK GDPR: the UK), so not a transfer")
 def r09_transfer_inside_eea(ctx: Context, a: dict) -> Iterator[str]:
+    regime = ctx.regime(a)
     for t in a["transfers"]:
-        if t["country"] in reference.eea():
+        if t["country"] in reference.home_area(regime):
             yield (
                 f"{reference.country_name(t['country'])} is in "
-                "the EEA: this is not a transfer; remove it"
+                f"{reference.home_area_name(regime)}: this is not a transfer; remove it"
             )
 
 
 @rule(
     "R10",
     WARNING,
-    "recipient or system located outside the EEA with no transfer recorded to that country",
+    "recipient or system located outside the EEA (UK GDPR: the UK) with no transfer "
+    "recorded to that country",
 )
 def r10_unrecorded_transfer(ctx: Context, a: dict) -> Iterator[str]:
     recorded = {t["country"] for t in a["transfers"]}
     places: dict[str, list[str]] = {}
     for key in a["recipients"]:
         party = ctx.party(key)
-        if party and ctx.outside_eea(party["country"]):
+        if party and ctx.outside(a, party["country"]):
             places.setdefault(party["country"], []).append(f"recipient {key}")
     for key in a["systems"]:
         system = ctx.references["system"].get(key)
         for country in (system or {}).get("countries", []):
-            if ctx.outside_eea(country):
+            if ctx.outside(a, country):
                 places.setdefault(country, []).append(f"system {key}")
     for country, users in sorted(places.items()):
         if country not in recorded:
@@ -426,17 +457,22 @@ def dpia_criteria(ctx: Context, a: dict) -> list[str]:
         ctx.references["purpose"].get(p, {}).get("systematic_monitoring") for p in a["purposes"]
     ):
         found.append("systematic monitoring")
-    if "art9" in specials and any(ctx.outside_eea(t["country"]) for t in a["transfers"]):
-        found.append("special category data transferred outside the EEA")
+    if "art9" in specials and any(ctx.outside(a, t["country"]) for t in a["transfers"]):
+        found.append(
+            "special category data transferred outside " + reference.home_area_name(ctx.regime(a))
+        )
     return found
 
 
 @rule(
     "R16",
     WARNING,
-    "DPIA likely required but `dpia_required` is not `yes`; or `yes` without `dpia_link`",
+    "(controller and joint-controller activities: Art. 35 is the controller's duty) DPIA "
+    "likely required but `dpia_required` is not `yes`; or `yes` without `dpia_link`",
 )
 def r16_dpia(ctx: Context, a: dict) -> Iterator[str]:
+    if a["role"] == "processor":
+        return
     criteria = dpia_criteria(ctx, a)
     if len(criteria) >= 2 and a["dpia_required"] != "yes":
         yield (
@@ -505,6 +541,114 @@ def r18_controller_contact(ctx: Context) -> Iterator[About]:
             )
 
 
+def _explained_in_notice(a: dict) -> bool:
+    """Whether the activity is in the privacy notice: active, and ours as controller."""
+    return a["status"] == "active" and a["role"] != "processor"
+
+
+@rule(
+    "R19",
+    WARNING,
+    "a purpose, category or subject used by an active controller activity has no "
+    "description, so the notice cannot explain it (Arts. 13(1)(c), 14(1)(d))",
+)
+def r19_undescribed(ctx: Context, a: dict) -> Iterator[str]:
+    if not _explained_in_notice(a):
+        return
+    for kind, field_name in (
+        ("purpose", "purposes"),
+        ("category", "data_categories"),
+        ("subject", "data_subjects"),
+    ):
+        records = ctx.references[kind]
+        bare = sorted(k for k in a[field_name] if k in records and not records[k]["description"])
+        if bare:
+            label = {"category": "data category", "subject": "data subject category"}.get(
+                kind, kind
+            )
+            noun = label if len(bare) == 1 else words.plural(label)
+            yield (
+                f"{noun} {', '.join(bare)} {'has' if len(bare) == 1 else 'have'} no "
+                "description: the privacy notice can only name "
+                + ("it" if len(bare) == 1 else "them")
+            )
+
+
+@rule("R20", WARNING, "a transfer's recipient is not among the activity's recipients")
+def r20_transfer_recipient(ctx: Context, a: dict) -> Iterator[str]:
+    known = {a["controller"], *a["recipients"], *a["sub_processors"], *a["joint_controllers"]}
+    for i, t in enumerate(a["transfers"], 1):
+        if t.get("recipient") and t["recipient"] not in known:
+            yield (
+                f"transfer {i} goes to {t['recipient']}, which is not among the "
+                f"activity's recipients (Art. 30(1)(d)): add it with --recipient"
+            )
+
+
+def _duplicates(rows: list[dict], fields: tuple[str, ...]) -> list[tuple[int, int]]:
+    """(first, repeat) positions, from 1, of rows equal in `fields`."""
+    seen: dict[tuple, int] = {}
+    found = []
+    for i, row in enumerate(rows, 1):
+        same = tuple(row.get(f) for f in fields)
+        if same in seen:
+            found.append((seen[same], i))
+        else:
+            seen[same] = i
+    return found
+
+
+@rule("R21", WARNING, "the same retention rule or transfer recorded twice")
+def r21_duplicates(ctx: Context, a: dict) -> Iterator[str]:
+    retention = ("data_category", "duration", "trigger", "action", "criteria")
+    for first, repeat in _duplicates(a["retention"], retention):
+        yield f"retention rule {repeat} repeats rule {first}: remove one"
+    for first, repeat in _duplicates(a["transfers"], ("country", "recipient", "mechanism")):
+        yield (
+            f"transfer {repeat} repeats transfer {first} "
+            f"({_transfer_label(a['transfers'][first - 1])}): remove one"
+        )
+
+
+@rule(
+    "R22",
+    WARNING,
+    "active controller activity with no source: the notice cannot say where the data comes "
+    "from, which Art. 14(2)(f) requires when it is not collected from the data subject",
+)
+def r22_source(ctx: Context, a: dict) -> Iterator[str]:
+    if _explained_in_notice(a) and not a["sources"]:
+        yield (
+            "no source recorded: add one with --source (the data subject, or where the data "
+            "is obtained otherwise, Art. 14(2)(f))"
+        )
+
+
+@rule(
+    "R23",
+    ERROR,
+    "a transfer's mechanism belongs to the other regime: `scc` under `uk-gdpr`, "
+    "`idta` / `uk-addendum` under `eu-gdpr`",
+)
+def r23_mechanism_regime(ctx: Context, a: dict) -> Iterator[str]:
+    regime = ctx.regime(a)
+    valid = [
+        c.code
+        for c in vocab.TRANSFER_MECHANISMS
+        if c.regime == regime and c.article.startswith("46(2)")
+    ]
+    for t in a["transfers"]:
+        mechanism = t["mechanism"]
+        if mechanism in vocab.TRANSFER_MECHANISMS and not vocab.TRANSFER_MECHANISMS.get(
+            mechanism
+        ).valid_in(regime):
+            yield (
+                f"transfer to {_transfer_label(t)} relies on {mechanism}, which is not a "
+                f"safeguard under the {vocab.REGIMES.get(regime).label} the controller is under"
+                f"; use {words.join(valid, 'or')}"
+            )
+
+
 def select_rules(only: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
     """The rules to run; unknown ids raise a RopaError naming them."""
     only = [r.upper() for r in only]
@@ -561,11 +705,11 @@ def summary(findings: list[Finding]) -> str:
     activities = len({f.key for f in findings if f.kind == "activity"})
     others = len({(f.kind, f.key) for f in findings if f.kind != "activity"})
     text = (
-        f"{errors} error{'s' * (errors != 1)}, {warnings} warning{'s' * (warnings != 1)} "
-        f"in {activities} activit{'ies' if activities != 1 else 'y'}"
+        f"{words.count(errors, 'error')}, {words.count(warnings, 'warning')} "
+        f"in {words.count(activities, 'activity')}"
     )
     if others:
-        text += f" and {others} other record{'s' * (others != 1)}"
+        text += f" and {words.count(others, 'other record')}"
     return text
 
 

@@ -1,8 +1,13 @@
-"""Reference data shipped in data/reference/: countries, the EEA, adequacy decisions."""
+"""Reference data shipped in data/reference/: countries, the EEA, adequacy decisions (the EU's
+and the UK's "data bridges"), supervisory authorities, and the regime a group member is under.
+
+Every entry names the legal instrument behind it; checks, the notice and the record read these
+facts instead of hard-coding countries."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -22,33 +27,121 @@ def _load(name: str) -> Any:
         return yaml.load(f, Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
 
 
+EU_GDPR = "eu-gdpr"
+UK_GDPR = "uk-gdpr"
+
+
 @cache
 def eea() -> frozenset[str]:
-    """ISO codes of the EEA countries."""
+    """ISO codes of the EEA: the EU member states, the EFTA states of the EEA, and the parts of
+    member states with their own ISO codes (outermost regions, Åland)."""
     data = _load("eea.yaml")
-    return frozenset(data["eu_member_states"]) | frozenset(data["efta_eea"])
+    return frozenset(
+        code
+        for group in ("eu_member_states", "efta_eea", "eu_regions")
+        for code in data[group]["countries"]
+    )
 
 
 @dataclass(frozen=True)
 class Adequacy:
+    """An adequacy decision (or UK adequacy regulations) for a country or an international
+    organisation, with its legal instrument."""
+
     country: str
     name: str
+    instrument: str = ""
+    date: date | None = None
     scope: str = ""
     requires: str = ""
+    valid_until: date | None = None
+    aliases: tuple[str, ...] = ()
+
+
+def _adequacies(name: str) -> tuple[dict[str, Adequacy], dict[str, Adequacy]]:
+    data = _load(name)
+    countries = {row["country"]: Adequacy(**row) for row in data["countries"]}
+    organisations = {}
+    for row in data.get("international_organisations") or []:
+        decision = Adequacy(INTL, **{**row, "aliases": tuple(row.get("aliases", ()))})
+        for spelling in (decision.name, *decision.aliases):
+            organisations[spelling.lower()] = decision
+    return countries, organisations
 
 
 @cache
-def adequacy() -> dict[str, Adequacy]:
-    """Adequacy decisions by ISO country code."""
-    return {row["country"]: Adequacy(**row) for row in _load("adequacy.yaml")["countries"]}
+def adequacy(regime: str = EU_GDPR) -> dict[str, Adequacy]:
+    """Adequacy decisions by ISO country code: the EU's (Art. 45), or under `uk-gdpr` the UK's
+    adequacy regulations, the "data bridges" (the EEA states included)."""
+    if regime == UK_GDPR:
+        countries, _ = _adequacies("uk_adequacy.yaml")
+        bridge = _load("uk_adequacy.yaml")["eea"]
+        for code in sorted(eea()):
+            countries.setdefault(
+                code, Adequacy(code, country_name(code), bridge["instrument"], bridge["date"])
+            )
+        return countries
+    return _adequacies("adequacy.yaml")[0]
 
 
 @cache
-def adequate_international_organisations() -> frozenset[str]:
-    """Lower-cased names of international organisations with an adequacy decision."""
-    return frozenset(
-        row["name"].lower() for row in _load("adequacy.yaml")["international_organisations"]
-    )
+def adequate_international_organisations(regime: str = EU_GDPR) -> dict[str, Adequacy]:
+    """International organisations with an adequacy decision, by lower-cased name or alias."""
+    return _adequacies("uk_adequacy.yaml" if regime == UK_GDPR else "adequacy.yaml")[1]
+
+
+def home_area(regime: str) -> frozenset[str]:
+    """Where data can go without a transfer: the EEA under the EU GDPR, the UK under the UK
+    GDPR."""
+    return frozenset({"GB"}) if regime == UK_GDPR else eea()
+
+
+def home_area_name(regime: str) -> str:
+    """The home area in words: "the EEA" or "the United Kingdom"."""
+    return "the United Kingdom" if regime == UK_GDPR else "the EEA"
+
+
+def effective_regime(party: dict | None) -> str:
+    """The data protection law a group member is under: its `regime`, else `uk-gdpr` for a
+    party in GB and `eu-gdpr` for any other (or none)."""
+    if not party:
+        return EU_GDPR
+    if party.get("regime"):
+        return party["regime"]
+    return UK_GDPR if party.get("country") == "GB" else EU_GDPR
+
+
+@dataclass(frozen=True)
+class Authority:
+    """A supervisory authority: where people complain."""
+
+    key: str
+    country: str
+    name: str
+    website: str
+    instrument: str = ""
+    default: bool = False
+
+
+@cache
+def supervisory_authorities() -> dict[str, Authority]:
+    """The supervisory authorities of the EEA states, the UK and Switzerland, by key."""
+    return {
+        row["key"]: Authority(**row) for row in _load("supervisory_authorities.yaml")["authorities"]
+    }
+
+
+def supervisory_authority(party: dict | None) -> Authority | None:
+    """A group member's lead supervisory authority: its `supervisory_authority`, else its
+    country's one authority; None where the country has several and none is chosen."""
+    if not party:
+        return None
+    authorities = supervisory_authorities()
+    chosen = party.get("supervisory_authority")
+    if chosen:
+        return authorities.get(chosen)
+    defaults = [a for a in authorities.values() if a.country == party.get("country") and a.default]
+    return defaults[0] if len(defaults) == 1 else None
 
 
 @cache  # a large import names the same few dozen countries over and over
