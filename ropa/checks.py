@@ -698,6 +698,12 @@ def run_checks(
     return sort_findings(findings + check_parties(ctx, rules))
 
 
+def in_regime(findings: Iterable[Finding], regime: str) -> list[Finding]:
+    """The findings under `regime`: on activities and group members under it, and on other
+    parties (a service provider's missing contract concerns every regime)."""
+    return [f for f in findings if f.regime in (regime, "")]
+
+
 def summary(findings: list[Finding]) -> str:
     """`N errors, M warnings in K activities` (and other records, when there are)."""
     errors = sum(f.severity == ERROR for f in findings)

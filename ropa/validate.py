@@ -16,7 +16,7 @@ from typing import Any
 
 from ropa import reference
 from ropa.errors import Problem
-from ropa.schema import ACTIVITY, CATEGORY, Field, Kind, T
+from ropa.schema import ACTIVITY, CATEGORY, PARTY, Field, Kind, T
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DURATION_PATTERN = re.compile(
@@ -405,6 +405,35 @@ def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Pro
         problems += _check_activity(record, index, where)
     if kind is CATEGORY:
         problems += _check_category(record, index, where)
+    if kind is PARTY:
+        problems += _check_party(record, where)
+    return problems
+
+
+def _check_party(record: dict, where: Where) -> list[Problem]:
+    """A lead supervisory authority is a key of the reference data; the regime and the
+    authority belong to group members only."""
+    problems = []
+    authority = record.get("supervisory_authority")
+    known = reference.supervisory_authorities()
+    if authority and authority not in known:
+        problems.append(
+            Problem(
+                where.at("supervisory_authority"),
+                f"{authority!r} is not a supervisory authority{closest(authority, known)}; "
+                "the keys are in data/reference/supervisory_authorities.yaml",
+            )
+        )
+    if record.get("kind") != "group-member":
+        for name in ("regime", "supervisory_authority"):
+            if record.get(name):
+                problems.append(
+                    Problem(
+                        where.at(name),
+                        f"{name} applies only to group members: clear it, or make the party "
+                        "a group-member",
+                    )
+                )
     return problems
 
 

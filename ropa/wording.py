@@ -176,3 +176,13 @@ def complaint_authorities(authorities: Iterable[reference.Authority]) -> str:
         if len(named) == 1
         else (f"Our supervisory authorities are {words.join(named)}.")
     )
+
+
+def regime_rows(party: dict) -> list[tuple[str, str]]:
+    """The record cover's rows on a controller: the law its record is under, and its
+    supervisory authority where the reference data names one."""
+    authority = reference.supervisory_authority(party)
+    law = vocab.REGIMES.get(reference.effective_regime(party)).label
+    return [("Data protection law", law)] + (
+        [("Supervisory authority", f"{authority.name} ({authority.website})")] if authority else []
+    )

@@ -194,6 +194,7 @@ def test_r10_recipient_or_system_outside_the_eea_without_a_transfer():
         )
         == set()
     )
+
     # Réunion is an outermost region of the EU, with its own ISO code: inside the EEA
     def hosted_in_reunion(doc):
         doc["systems"].append({"key": "re-dc", "name": "RE DC", "countries": ["RE"]})
