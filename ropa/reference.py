@@ -169,8 +169,54 @@ def parse_country(text: str, allow_intl: bool = True) -> str:
             found = None
     if found is None:
         hint = " or INTL for an international organisation" if allow_intl else ""
-        raise ValueError(f"{value!r} is not an ISO 3166-1 country code{hint}")
+        close = [f"{c} ({country_name(c)})" for c in suggest_countries(value)]
+        did = f" (did you mean: {', '.join(close)}?)" if close else ""
+        raise ValueError(
+            f"{value!r} is not an ISO 3166-1 country code or name{did}; use a code{hint}"
+        )
     return found.alpha_2
+
+
+def _fold(text: str) -> str:
+    """Lower case without accents: "Türkiye" -> "turkiye"."""
+    import unicodedata
+
+    decomposed = unicodedata.normalize("NFKD", text.casefold())
+    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+
+
+@cache
+def _country_spellings() -> dict[str, str]:
+    """Every name a country goes by (pycountry's names and the common English and native names
+    of data/reference/country_names.yaml), folded, to its code."""
+    import pycountry
+
+    spellings: dict[str, str] = {}
+    for country in pycountry.countries:
+        for attribute in ("name", "common_name", "official_name"):
+            name = getattr(country, attribute, None)
+            if name:
+                spellings.setdefault(_fold(name), country.alpha_2)
+    for name, code in _load("country_names.yaml")["names"].items():
+        spellings[_fold(name)] = "NO" if code is False else code
+    return spellings
+
+
+def suggest_countries(text: str, n: int = 3) -> list[str]:
+    """The codes of the countries whose names are closest to `text` ("Turkey" -> TR,
+    "Korea" -> KR, KP, "Deutschland" -> DE), best first."""
+    import difflib
+    import re
+
+    spellings = _country_spellings()
+    wanted = _fold(text)
+    if wanted in spellings:  # a known name: it, and the countries named with it as a word
+        word = re.compile(rf"\b{re.escape(wanted)}\b")
+        codes = [spellings[wanted]] + [c for name, c in spellings.items() if word.search(name)]
+    else:
+        close = difflib.get_close_matches(wanted, list(spellings), n=n * 3, cutoff=0.75)
+        codes = [spellings[name] for name in close]
+    return list(dict.fromkeys(codes))[:n]
 
 
 @cache

@@ -22,7 +22,7 @@ def describe_duration(duration: str) -> str:
     for text, units in ((date_part, "YMWD"), (time_part, "HMS")):
         for number, unit in re.findall(r"(\d+)([A-Z])", text):
             name = "minute" if unit == "M" and units == "HMS" else _UNITS[unit]
-            parts.append(f"{int(number)} {name}{'s' if int(number) != 1 else ''}")
+            parts.append(words.count(int(number), name))
     return " ".join(parts) or duration
 
 

@@ -11,7 +11,7 @@ import re
 #: Nouns whose plural is not the regular one.
 _IRREGULAR = {"person": "people", "criterion": "criteria", "child": "children"}
 #: Words that start with a vowel letter but a consonant sound, and the reverse.
-_CONSONANT_SOUND = re.compile(r"^(uni|use|usa|user|uk\b|uk-|eu\b|eu-|one|euro)", re.IGNORECASE)
+_CONSONANT_SOUND = re.compile(r"^(uni|use|usa|uk\b|uk-|one|euro)", re.IGNORECASE)
 _VOWEL_SOUND = re.compile(r"^(hour|honest|honou?r|heir)", re.IGNORECASE)
 #: Abbreviations read letter by letter ("an SCC", "an ISO date", "a DPIA") and article
 #: abbreviations read as words ("an Art. 9 condition" is "an article 9 condition").
@@ -67,3 +67,11 @@ def join(items: list[str], conjunction: str = "and") -> str:
     if len(items) <= 1:
         return "".join(items)
     return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st, 30th."""
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"

@@ -69,10 +69,15 @@ class State:
 
 def parse_day(option: str, text: str) -> date:
     """An ISO date given to an option; a RopaError naming the option otherwise."""
+    from ropa.validate import parse_date
+
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise RopaError(f"{option}: {text!r} is not an ISO date (YYYY-MM-DD)") from None
+        day = parse_date(text)
+    except ValueError as e:
+        raise RopaError(f"{option}: {e}") from None
+    if day is None:
+        raise RopaError(f"{option}: a date is needed (YYYY-MM-DD)")
+    return day
 
 
 _state = State()
