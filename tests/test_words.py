@@ -110,3 +110,41 @@ def test_counts_in_command_output_agree(initialised, tmp_path):
     assert initialised("import", str(doc)).exit_code == 0
     history = initialised("history")
     assert "1 revision\n" in history.stdout + history.stderr
+
+
+def _commands(command, path=()):
+    yield path, command
+    for name, sub in getattr(command, "commands", {}).items():
+        yield from _commands(sub, (*path, name))
+
+
+def test_help_shows_metavars_a_person_reads(cli):
+    import re
+
+    import typer
+
+    from ropa.cli import app
+
+    for path, _ in _commands(typer.main.get_command(app)):
+        shown = cli(*path, "--help").stdout
+        typer_types = re.findall(r"<(?:str|int|float|bool|path|file|list\[[^\]]*\])>", shown)
+        assert typer_types == [], (path, typer_types)
+    add = cli("activity", "add", "--help").stdout
+    for option, shown in (
+        ("--purpose", "KEY"),
+        ("--basis", "CODE"),
+        ("--last-reviewed", "DATE"),
+        ("--transfer", "TRANSFER"),
+        ("--review-interval-months", "NUMBER"),
+    ):
+        assert re.search(rf"{option}\s+{shown}\s", add), option
+
+
+def test_the_typer_range_is_pinned():
+    import tomllib
+
+    from tests.conftest import ROOT
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
+    typer_pin = [d for d in project["project"]["dependencies"] if d.startswith("typer")]
+    assert typer_pin == ["typer>=0.29.2,<0.30"]

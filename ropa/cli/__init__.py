@@ -98,6 +98,12 @@ class RopaGroup(TyperGroup):
     """The root group: library errors become `error:` lines and exit code 1, never a
     traceback; usage errors keep Click's exit code 2."""
 
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from ropa.cli.output import readable_metavars
+
+        readable_metavars(self)
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
