@@ -354,7 +354,7 @@ def _retention(references: dict, activities: list[dict]) -> Section:
             )
         )
     for text, names in grouped.items():
-        section.items.append(Item(text, "; ".join(dict.fromkeys(names)) + ":"))
+        section.items.append(Item(sentence(text), "; ".join(dict.fromkeys(names)) + ":"))
     return section
 
 

@@ -48,7 +48,11 @@ def describe_retention(rule: dict, category_name: str | None = None) -> str:
     if criteria and text:
         text = f"{text}. Criteria: {sentence(criteria)}"
     elif criteria:
-        text = f"{sentence(criteria)} Then {action}." if action else criteria
+        text = (
+            f"{sentence(criteria[:1].upper() + criteria[1:])} Then {action}."
+            if action
+            else criteria
+        )
     if rule["legal_reference"]:
         reference = f" ({rule['legal_reference']})"
         text = text[:-1] + reference + "." if text.endswith(".") else text + reference

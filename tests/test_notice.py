@@ -90,7 +90,7 @@ def test_notice_sharing_transfers_retention_security_rights_contact(initialised,
         assert kind in sharing
     transfers = section(text, "## International transfers")
     assert "- **United States:** Standard contractual clauses, Art. 46(2)(c)" in transfers
-    assert "30 days after recording, then delete" in section(text, "## Data retention")
+    assert "30 days after recording, then delete." in section(text, "## Data retention")
     security = section(text, "## Security of your information")
     assert (
         "**Technical safeguards:** Access controls, Network monitoring, Web application "
@@ -367,7 +367,7 @@ def test_items_without_description_are_named_in_a_sentence(initialised, registry
 def test_retention_criteria_are_punctuated(initialised, registry):
     text, _ = _clinic(initialised, registry)
     retention = section(text, "## Data retention")
-    assert "until you unsubscribe, or 2 years of inactivity. Then delete." in retention
+    assert "Until you unsubscribe, or 2 years of inactivity. Then delete." in retention
     assert "inactivity Then" not in text
 
 
@@ -400,3 +400,13 @@ def test_a_uk_controllers_notice_is_under_the_uk_gdpr(initialised, registry):
     assert "outside the United Kingdom" in transfers
     assert "International Data Transfer Agreement, Art. 46(2)(d) UK GDPR" in transfers
     assert "Information Commissioner's Office" in section(text, "## Your privacy rights")
+
+
+def test_no_label_in_the_sample_notice_is_empty(initialised, sample):
+    import re
+
+    page = notice_text(initialised, "--format", "html")
+    labels = re.findall(r"<strong>([^<]*)</strong>\s*([^<]*)</(?:p|li)>", page)
+    assert len(labels) > 50
+    assert [lead for lead, text in labels if not text.strip()] == []
+    assert "We do not record" not in page and "not yet recorded" not in page
