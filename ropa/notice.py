@@ -314,7 +314,7 @@ def _transfers(references: dict, activities: list[dict]) -> Section:
             if t["country"] not in reference.home_area(regime):
                 seen[(t["country"], t["mechanism"], t["details"])] = None
     for regime in [r for r in vocab.REGIMES.values if r in by_regime]:
-        home = _home(regime)
+        home = reference.home_area_name(regime, short=False)
         seen = by_regime[regime]
         if not seen:
             section.paragraphs.append(Item(f"We do not transfer your information outside {home}."))
@@ -332,10 +332,6 @@ def _transfers(references: dict, activities: list[dict]) -> Section:
             Item("We do not transfer your information outside the European Economic Area.")
         )
     return section
-
-
-def _home(regime: str) -> str:
-    return "the United Kingdom" if regime == reference.UK_GDPR else "the European Economic Area"
 
 
 def _retention(references: dict, activities: list[dict]) -> Section:

@@ -96,9 +96,12 @@ def home_area(regime: str) -> frozenset[str]:
     return frozenset({"GB"}) if regime == UK_GDPR else eea()
 
 
-def home_area_name(regime: str) -> str:
-    """The home area in words: "the EEA" or "the United Kingdom"."""
-    return "the United Kingdom" if regime == UK_GDPR else "the EEA"
+def home_area_name(regime: str, short: bool = True) -> str:
+    """The home area in words: "the EEA" (in full: "the European Economic Area") or "the
+    United Kingdom"."""
+    if regime == UK_GDPR:
+        return "the United Kingdom"
+    return "the EEA" if short else "the European Economic Area"
 
 
 def effective_regime(party: dict | None) -> str:
