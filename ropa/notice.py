@@ -5,6 +5,11 @@
 shape follows a published privacy statement: who we are; per group of people, how we collect,
 what we collect and how we use their information; sharing; transfers; retention; security;
 rights; changes; contact.
+
+Only the group's own processing is in it: active activities in which the group is controller or
+joint controller, never a processor's work for its clients. Every statement says what the
+register knows; an item without a description is named in a sentence, never left as an empty
+label, and what the register does not know is a check finding, not public text.
 """
 
 from __future__ import annotations
@@ -14,13 +19,15 @@ from dataclasses import dataclass, field
 from datetime import date
 from html import escape
 
-from ropa import reference, vocab
+from ropa import reference, vocab, words
 from ropa.wording import (
     RIGHTS,
+    complaint_authorities,
     describe_retention,
     dpo_contact,
     representative_contact,
     rights_available,
+    sentence,
 )
 
 
@@ -52,6 +59,34 @@ def _basis_words(codes: Iterable[str]) -> str:
     return ", ".join(vocab.LAWFUL_BASES.get(c).label for c in codes)
 
 
+def in_notice(activity: dict) -> bool:
+    """Whether an activity belongs in the group's notice: active, and the group decides on it
+    as controller or joint controller (a processor's work is its clients' to explain)."""
+    return activity["status"] == "active" and activity["role"] != "processor"
+
+
+def _in_sentence(name: str) -> str:
+    """A name inside a sentence: "Contact details" -> "contact details"; "IP address" stays."""
+    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+
+
+def _named(records: dict, keys: Iterable[str], verb: str) -> tuple[list[Item], list[Item]]:
+    """Items for the described records (name as lead, description as text) and a sentence
+    naming the others: ("We collect contact details and photos.")."""
+    described, bare = [], []
+    for key in keys:
+        record = records.get(key)
+        if record and record["description"]:
+            described.append(Item(record["description"], record["name"] + ":"))
+        else:
+            bare.append(_in_sentence(record["name"] if record else key))
+    rest = []
+    if bare:
+        also = " also" if described else ""
+        rest.append(Item(f"We{also} {verb} {words.join(bare)}."))
+    return described, rest
+
+
 def build_notice(
     references: dict[str, dict[str, dict]],
     activities: list[dict],
@@ -61,9 +96,7 @@ def build_notice(
     """The notice for active activities (of one group member, or of all)."""
     parties = references["party"]
     activities = [
-        a
-        for a in activities
-        if a["status"] == "active" and (entity is None or a["controller"] == entity)
+        a for a in activities if in_notice(a) and (entity is None or a["controller"] == entity)
     ]
     controllers = [
         parties[k]
@@ -79,11 +112,11 @@ def build_notice(
                 Item(
                     f"This notice explains how {who} (“we”) collect and use personal "
                     "information, with whom we share it, how long we keep it, how we protect "
-                    "it, and the rights you have. It is generated from our record of "
-                    "processing activities (GDPR Article 30)."
+                    "it, and the rights you have."
                 )
             ]
-            + [Item(_contact_line(p), p["name"]) for p in controllers],
+            + [Item(_contact_line(p), p["name"] + ":") for p in controllers if _contact_line(p)]
+            + _law(controllers),
         )
     ]
 
@@ -107,8 +140,17 @@ def build_notice(
                 "Other reasons for using your information",
                 paragraphs=[
                     Item(
-                        f"{a['description'] or ''} "
-                        f"Lawful basis: {_basis_words(a['lawful_bases'])}.".strip(),
+                        " ".join(
+                            filter(
+                                None,
+                                [
+                                    sentence(a["description"] or ""),
+                                    f"Lawful Basis: {_basis_words(a['lawful_bases'])}."
+                                    if a["lawful_bases"]
+                                    else "",
+                                ],
+                            )
+                        ),
                         a["name"] + ".",
                     )
                     for a in general
@@ -120,7 +162,7 @@ def build_notice(
     sections.append(_transfers(references, activities))
     sections.append(_retention(references, activities))
     sections.append(_security(references, activities))
-    sections.append(_rights(activities))
+    sections.append(_rights(references, activities, controllers))
     sections.append(
         Section(
             "Changes to this notice",
@@ -153,7 +195,30 @@ def _contact_line(party: dict) -> str:
         party["email"],
         party["phone"],
     ]
-    return "; ".join(p for p in parts if p) or "No contact details recorded."
+    return "; ".join(p for p in parts if p)
+
+
+def _regimes(controllers: list[dict]) -> dict[str, list[dict]]:
+    """The controllers by the regime they are under (EU GDPR first)."""
+    grouped: dict[str, list[dict]] = {}
+    for party in controllers:
+        grouped.setdefault(reference.effective_regime(party), []).append(party)
+    return {r: grouped[r] for r in vocab.REGIMES.values if r in grouped}
+
+
+def _law(controllers: list[dict]) -> list[Item]:
+    """Which law each controller's processing is under."""
+    grouped = _regimes(controllers)
+    if len(grouped) == 1:
+        (regime,) = grouped
+        return [Item(f"This notice is given under the {vocab.REGIMES.get(regime).label}.")]
+    return [
+        Item(
+            f"For {_names(parties)}, this notice is given under the "
+            f"{vocab.REGIMES.get(regime).label}."
+        )
+        for regime, parties in grouped.items()
+    ]
 
 
 def _subject_section(references: dict, subject: dict, activities: list[dict]) -> Section:
@@ -162,31 +227,34 @@ def _subject_section(references: dict, subject: dict, activities: list[dict]) ->
         {s for a in activities for s in a["sources"]},
         key=lambda k: _name(references["source"], k).lower(),
     )
-    categories = sorted({c for a in activities for c in a["data_categories"]})
-    how = Section(
-        "How we collect your information",
-        level=4,
-        paragraphs=[
-            Item(_describe(references["source"].get(k)), _lead(references["source"].get(k), k))
-            for k in sources
-        ]
-        or [Item("We do not record the sources of this information.")],
+    categories = sorted(
+        {c for a in activities for c in a["data_categories"]},
+        key=lambda k: _name(references["category"], k).lower(),
     )
-    what = Section(
-        "What information we collect",
-        level=4,
-        paragraphs=[
-            Item(_describe(references["category"].get(k)), _lead(references["category"].get(k), k))
-            for k in sorted(categories, key=lambda k: _name(references["category"], k).lower())
-        ],
-    )
+    described, rest = _named(references["source"], sources, "collect it")
+    if rest and not described:
+        bare = [_in_sentence(_name(references["source"], k)) for k in sources]
+        rest = [Item(f"We collect your information {words.join(bare)}.")]
+    how = Section("How we collect your information", level=4, paragraphs=described + rest)
+    described, rest = _named(references["category"], categories, "collect")
+    what = Section("What information we collect", level=4, paragraphs=described + rest)
     use = Section("How we use your information", level=4)
     for a in activities:
-        use.paragraphs.append(Item(a["description"] or "", a["name"] + ":"))
-        if a["lawful_bases"]:
-            use.paragraphs.append(Item(_basis_words(a["lawful_bases"]), "Lawful Basis:"))
-    section.sections = [how, what, use]
+        basis = _basis_words(a["lawful_bases"])
+        if a["description"]:
+            use.paragraphs.append(Item(a["description"], a["name"] + ":"))
+            if basis:
+                use.paragraphs.append(Item(basis, "Lawful Basis:"))
+        elif basis:
+            use.paragraphs.append(Item(f"Lawful Basis: {basis}.", a["name"] + ":"))
+        else:
+            use.paragraphs.append(Item(sentence(a["name"])))
+    section.sections = [s for s in (how, what, use) if s.paragraphs]
     return section
+
+
+def _regime_of(references: dict, activity: dict) -> str:
+    return reference.effective_regime(references["party"].get(activity["controller"]))
 
 
 def _name(records: dict, key: str) -> str:
@@ -216,7 +284,9 @@ def _sharing(references: dict, activities: list[dict]) -> Section:
                     _plural(kind.label),
                     level=3,
                     items=[
-                        Item(p["description"] or "", p["name"] + (":" if p["description"] else ""))
+                        Item(p["description"], p["name"] + ":")
+                        if p["description"]
+                        else Item(p["name"])
                         for p in named
                     ],
                 )
@@ -229,40 +299,38 @@ def _sharing(references: dict, activities: list[dict]) -> Section:
 def _plural(label: str) -> str:
     special = {
         "Acquirer or successor": "Acquirers and successors",
-        "Other recipient": "Other recipients",
+        "Internal recipient (department or role)": "Departments and roles within the group",
     }
-    if label in special:
-        return special[label]
-    return label[:-1] + "ies" if label.endswith("y") else label + "s"
+    return special.get(label) or words.plural(label)
 
 
 def _transfers(references: dict, activities: list[dict]) -> Section:
     section = Section("International transfers")
-    seen: dict[tuple, None] = {}
+    by_regime: dict[str, dict[tuple, None]] = {}
     for a in activities:
+        regime = _regime_of(references, a)
+        seen = by_regime.setdefault(regime, {})
         for t in a["transfers"]:
-            if t["country"] in reference.eea():
-                continue
-            seen[(t["country"], t["mechanism"], t["details"])] = None
-    if not seen:
+            if t["country"] not in reference.home_area(regime):
+                seen[(t["country"], t["mechanism"], t["details"])] = None
+    for regime in [r for r in vocab.REGIMES.values if r in by_regime]:
+        home = reference.home_area_name(regime, short=False)
+        seen = by_regime[regime]
+        if not seen:
+            section.paragraphs.append(Item(f"We do not transfer your information outside {home}."))
+            continue
+        section.paragraphs.append(
+            Item(f"We transfer personal information outside {home}, with these safeguards:")
+        )
+        for country, mechanism, details in sorted(seen, key=lambda t: (t[0], t[1] or "")):
+            where = reference.country_name(country)
+            how = vocab.TRANSFER_MECHANISMS.label(mechanism, regime) if mechanism else ""
+            how += f" — {details}" if details and how else details or ""
+            section.items.append(Item(how, where + ":") if how else Item(where))
+    if not section.paragraphs:
         section.paragraphs.append(
             Item("We do not transfer your information outside the European Economic Area.")
         )
-        return section
-    section.paragraphs.append(
-        Item(
-            "We transfer personal information outside the European Economic Area, with these "
-            "safeguards:"
-        )
-    )
-    for country, mechanism, details in sorted(seen, key=lambda t: (t[0], t[1] or "")):
-        where = reference.country_name(country)
-        how = (
-            vocab.TRANSFER_MECHANISMS.label(mechanism)
-            if mechanism
-            else "safeguards not yet recorded"
-        )
-        section.items.append(Item(how + (f" — {details}" if details else ""), where + ":"))
     return section
 
 
@@ -282,21 +350,19 @@ def _retention(references: dict, activities: list[dict]) -> Section:
             )
         )
     for text, names in grouped.items():
-        section.items.append(Item(text, "; ".join(dict.fromkeys(names)) + ":"))
+        section.items.append(Item(sentence(text), "; ".join(dict.fromkeys(names)) + ":"))
     return section
 
 
 def _security(references: dict, activities: list[dict]) -> Section:
     measures = references["measure"]
     used = {m for a in activities for m in a["measures"] if m in measures}
+    lead = (
+        "We maintain technical and organisational safeguards designed to protect "
+        "your personal information"
+    )
     section = Section(
-        "Security of your information",
-        paragraphs=[
-            Item(
-                "We maintain technical and organisational safeguards designed to protect "
-                "your personal information, including:"
-            )
-        ],
+        "Security of your information", paragraphs=[Item(lead + (", including:" if used else "."))]
     )
     for kind in vocab.MEASURE_KINDS:
         names = sorted(
@@ -307,35 +373,51 @@ def _security(references: dict, activities: list[dict]) -> Section:
     return section
 
 
-def _rights(activities: list[dict]) -> Section:
+def _rights(references: dict, activities: list[dict], controllers: list[dict]) -> Section:
     bases = {b for a in activities for b in a["lawful_bases"]}
-    wanted = rights_available(bases, any(a["automated_decisions"] for a in activities))
-    return Section(
-        "Your privacy rights",
-        paragraphs=[
-            Item(
-                "Depending on the lawful basis of the processing, you have these rights. "
-                "To exercise them, contact us as shown below."
-            )
-        ],
-        items=[Item(RIGHTS[r][1], RIGHTS[r][0] + ":") for r in wanted],
+    purposes = references["purpose"]
+    marketing = any(
+        purposes.get(p, {}).get("direct_marketing") for a in activities for p in a["purposes"]
     )
+    wanted = rights_available(
+        bases, any(a["automated_decisions"] for a in activities), direct_marketing=marketing
+    )
+    items = [Item(RIGHTS[r][1], RIGHTS[r][0] + ":") for r in wanted]
+    authorities = dict.fromkeys(
+        a for a in map(reference.supervisory_authority, controllers) if a is not None
+    )
+    named = complaint_authorities(authorities)
+    if named:
+        items[-1] = Item(f"{items[-1].text} {named}", items[-1].lead)
+    paragraphs = [
+        Item(
+            "Depending on the lawful basis of the processing, you have these rights. "
+            "To exercise them, contact us as shown below."
+        )
+    ]
+    if reference.UK_GDPR in _regimes(controllers):
+        paragraphs.append(
+            Item("For processing under the UK GDPR, the articles cited are those of the UK GDPR.")
+        )
+    return Section("Your privacy rights", paragraphs=paragraphs, items=items)
 
 
 def _contact(controllers: list[dict]) -> Section:
     section = Section("Contact us")
     for party in controllers:
-        section.paragraphs.append(Item(_contact_line(party), party["name"] + ":"))
+        line = _contact_line(party)
+        section.paragraphs.append(Item(line, party["name"] + ":") if line else Item(party["name"]))
         dpo = "; ".join(dpo_contact(party))
         if dpo:
             section.paragraphs.append(Item(dpo, "Data protection officer:"))
         rep = "; ".join(representative_contact(party))
         if rep:
-            section.paragraphs.append(
-                Item(rep.replace("\n", ", "), "Representative in the EU (Art. 27):")
+            where = (
+                "the UK (Art. 27 UK GDPR)"
+                if reference.effective_regime(party) == reference.UK_GDPR
+                else "the EU (Art. 27)"
             )
-    if not section.paragraphs:
-        section.paragraphs.append(Item("No contact details are recorded yet."))
+            section.paragraphs.append(Item(rep.replace("\n", ", "), f"Representative in {where}:"))
     return section
 
 

@@ -15,6 +15,7 @@ from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
+from ropa import words
 from ropa.db import Database
 from ropa.errors import NotFound, Problem, RopaError, StillReferenced, ValidationFailed
 from ropa.planning import (
@@ -265,7 +266,7 @@ class Registry:
                     [
                         Problem(
                             where,
-                            f"a {k.label} with key {parsed['key']!r} already exists; "
+                            f"{words.a(k.label)} with key {parsed['key']!r} already exists; "
                             f"use `ropa {k.name} edit`",
                         )
                     ]

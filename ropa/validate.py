@@ -14,9 +14,9 @@ from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any
 
-from ropa import reference
+from ropa import reference, words
 from ropa.errors import Problem
-from ropa.schema import ACTIVITY, CATEGORY, Field, Kind, T
+from ropa.schema import ACTIVITY, CATEGORY, PARTY, Field, Kind, T
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DURATION_PATTERN = re.compile(
@@ -121,7 +121,32 @@ def parse_date(value: Any) -> date | None:
     try:
         return date.fromisoformat(str(value).strip())
     except ValueError:
-        raise ValueError(f"{value!r} is not an ISO date (YYYY-MM-DD)") from None
+        raise ValueError(date_problem(str(value).strip())) from None
+
+
+ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+
+
+def date_problem(text: str) -> str:
+    """Why a text is not a date: a day its month does not have ("'2026-02-30' is not a date:
+    February 2026 has no 30th day"), or the format it should have."""
+    import calendar
+
+    found = ISO_DATE.match(text)
+    if not found:
+        return f"{text!r} is not an ISO date (YYYY-MM-DD)"
+    year, month, day = (int(part) for part in found.groups())
+    if not 1 <= month <= 12:
+        return f"{text!r} is not a date: there is no month {month} (months are 01–12)"
+    days = calendar.monthrange(year, month)[1] if year else 31
+    if day == 0:
+        return f"{text!r} is not a date: days start at 01"
+    if day > days:
+        return (
+            f"{text!r} is not a date: {calendar.month_name[month]} {year} has no "
+            f"{words.ordinal(day)} day (it has {days})"
+        )
+    return f"{text!r} is not a date"
 
 
 def parse_duration(value: Any) -> str | None:
@@ -152,7 +177,7 @@ def parse_code(field: Field, value: Any) -> str | None:
     code = field.codes.parse(text)
     if code is None:
         raise ValueError(
-            f"{text!r} is not a {field.codes.name}{closest(text, field.codes.values)}; "
+            f"{text!r} is not {words.a(field.codes.name)}{closest(text, field.codes.values)}; "
             f"choose one of {', '.join(field.codes.values)}"
         )
     return code
@@ -400,11 +425,40 @@ def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Pro
                         row[sub.name] = resolve(sub, item, where.item(field.name, i, sub.name))
 
     if not record.get("name"):
-        problems.append(Problem(where.at("name"), f"a {kind.label} needs a name"))
+        problems.append(Problem(where.at("name"), f"{words.a(kind.label)} needs a name"))
     if kind is ACTIVITY:
         problems += _check_activity(record, index, where)
     if kind is CATEGORY:
         problems += _check_category(record, index, where)
+    if kind is PARTY:
+        problems += _check_party(record, where)
+    return problems
+
+
+def _check_party(record: dict, where: Where) -> list[Problem]:
+    """A lead supervisory authority is a key of the reference data; the regime and the
+    authority belong to group members only."""
+    problems = []
+    authority = record.get("supervisory_authority")
+    known = reference.supervisory_authorities()
+    if authority and authority not in known:
+        problems.append(
+            Problem(
+                where.at("supervisory_authority"),
+                f"{authority!r} is not a supervisory authority{closest(authority, known)}; "
+                "the keys are in data/reference/supervisory_authorities.yaml",
+            )
+        )
+    if record.get("kind") != "group-member":
+        for name in ("regime", "supervisory_authority"):
+            if record.get(name):
+                problems.append(
+                    Problem(
+                        where.at(name),
+                        f"{name} applies only to group members: clear it, or make the party "
+                        "a group-member",
+                    )
+                )
     return problems
 
 

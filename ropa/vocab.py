@@ -24,11 +24,26 @@ class Code:
     label: str
     article: str = ""
     iri: str = ""
+    #: the data protection regime the code belongs to (`eu-gdpr`, `uk-gdpr`); empty: both
+    regime: str = ""
 
     @property
     def title(self) -> str:
-        """The label with its article, as shown to people: "Consent, Art. 6(1)(a)"."""
-        return f"{self.label}, Art. {self.article}" if self.article else self.label
+        """The label with its article, as shown to people: "Consent, Art. 6(1)(a)"; a UK
+        GDPR code cites the UK GDPR."""
+        return self.title_in(self.regime)
+
+    def title_in(self, regime: str) -> str:
+        """The title citing the articles of `regime`'s law: under `uk-gdpr`, "Adequacy
+        decision, Art. 45 UK GDPR"."""
+        if not self.article:
+            return self.label
+        law = " UK GDPR" if regime == "uk-gdpr" else ""
+        return f"{self.label}, Art. {self.article}{law}"
+
+    def valid_in(self, regime: str) -> bool:
+        """Whether the code can be relied on under `regime`."""
+        return not self.regime or self.regime == regime
 
 
 def _norm(text: str) -> str:
@@ -62,8 +77,10 @@ class CodeList:
                 return c
         raise KeyError(code)
 
-    def label(self, code: str) -> str:
-        return self.get(code).title
+    def label(self, code: str, regime: str = "") -> str:
+        """The code's title; with a regime, citing that regime's law."""
+        found = self.get(code)
+        return found.title_in(regime) if regime else found.title
 
     def order(self, code: str) -> int:
         return self._positions[code]
@@ -156,7 +173,7 @@ TRANSFER_MECHANISMS = CodeList(
     "transfer mechanism",
     (
         Code("adequacy", "Adequacy decision", "45", GDPR + "A45-3"),
-        Code("scc", "Standard contractual clauses", "46(2)(c)", GDPR + "A46-2-c"),
+        Code("scc", "Standard contractual clauses", "46(2)(c)", GDPR + "A46-2-c", "eu-gdpr"),
         Code(
             "scc-sa",
             "Standard data protection clauses adopted by a supervisory authority",
@@ -212,14 +229,16 @@ TRANSFER_MECHANISMS = CodeList(
         Code(
             "idta",
             "International Data Transfer Agreement",
-            "46(2)(d) UK GDPR",
+            "46(2)(d)",
             GDPR + "A46-2-d",
+            "uk-gdpr",
         ),
         Code(
             "uk-addendum",
             "UK Addendum to the EU standard contractual clauses",
-            "46(2)(d) UK GDPR",
+            "46(2)(d)",
             GDPR + "A46-2-d",
+            "uk-gdpr",
         ),
     ),
     aliases={

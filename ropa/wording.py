@@ -10,7 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 
-from ropa import vocab
+from ropa import reference, vocab, words
 
 _UNITS = {"Y": "year", "M": "month", "W": "week", "D": "day", "H": "hour", "S": "second"}
 
@@ -22,26 +22,40 @@ def describe_duration(duration: str) -> str:
     for text, units in ((date_part, "YMWD"), (time_part, "HMS")):
         for number, unit in re.findall(r"(\d+)([A-Z])", text):
             name = "minute" if unit == "M" and units == "HMS" else _UNITS[unit]
-            parts.append(f"{int(number)} {name}{'s' if int(number) != 1 else ''}")
+            parts.append(words.count(int(number), name))
     return " ".join(parts) or duration
 
 
+def sentence(text: str) -> str:
+    """The text as a sentence: it ends with a full stop (or a ?, ! or closing quote)."""
+    text = text.strip()
+    return text if not text or text[-1] in ".!?…\"”'" else text + "."
+
+
 def describe_retention(rule: dict, category_name: str | None = None) -> str:
-    """One retention rule in words: "6 years after end of contract, then delete"."""
+    """One retention rule in words, the same in the record and the notice: "6 years after end
+    of contract, then delete", "Until you unsubscribe. Then delete.", with the criteria
+    punctuated as sentences and the legal reference in brackets."""
+    action = vocab.RETENTION_ACTIONS.get(rule["action"]).label.lower() if rule["action"] else ""
     text = ""
     if rule["duration"]:
         text = describe_duration(rule["duration"])
         if rule["trigger"]:
             text += f" after {rule['trigger']}"
-        if rule["action"]:
-            text += f", then {vocab.RETENTION_ACTIONS.get(rule['action']).label.lower()}"
-    criteria = rule["criteria"] or ""
-    if criteria:
-        text = f"{text}. Criteria: {criteria}" if text else criteria
-        if not rule["duration"] and rule["action"]:
-            text += f" Then {vocab.RETENTION_ACTIONS.get(rule['action']).label.lower()}."
+        if action:
+            text += f", then {action}"
+    criteria = (rule["criteria"] or "").strip()
+    if criteria and text:
+        text = f"{text}. Criteria: {sentence(criteria)}"
+    elif criteria:
+        text = (
+            f"{sentence(criteria[:1].upper() + criteria[1:])} Then {action}."
+            if action
+            else criteria
+        )
     if rule["legal_reference"]:
-        text += f" ({rule['legal_reference']})"
+        reference = f" ({rule['legal_reference']})"
+        text = text[:-1] + reference + "." if text.endswith(".") else text + reference
     if category_name:
         text = f"{category_name}: {text}"
     return text or "—"
@@ -71,7 +85,8 @@ def representative_contact(party: dict) -> list[str]:
     ]
 
 
-#: The rights of individuals: code -> (title, what it means in the notice).
+#: The rights of individuals: code -> (title, what it means in the notice), in the order the
+#: notice lists them.
 RIGHTS = {
     "access": (
         "Access",
@@ -94,9 +109,15 @@ RIGHTS = {
     ),
     "object": (
         "Objection",
-        "Where we rely on legitimate interests (or a public task), you can "
-        "object to the processing on grounds relating to your situation, and at any "
-        "time to direct marketing (Art. 21).",
+        "Where we rely on legitimate interests or a public task, you can object at any time, "
+        "on grounds relating to your particular situation; we then stop unless we have "
+        "compelling legitimate grounds or need the information for legal claims (Art. 21(1)).",
+    ),
+    "object-direct-marketing": (
+        "Objection to direct marketing",
+        "You can object at any time to the use of your information for direct marketing, "
+        "including profiling related to it; we will then no longer use it for that purpose "
+        "(Art. 21(2) and (3)).",
     ),
     "withdraw": (
         "Withdrawing consent",
@@ -119,18 +140,53 @@ RIGHTS = {
 }
 
 
-def rights_available(lawful_bases: Iterable[str], automated_decisions: bool) -> list[str]:
+def rights_available(
+    lawful_bases: Iterable[str], automated_decisions: bool, direct_marketing: bool = False
+) -> list[str]:
     """The codes (keys of RIGHTS) of the rights individuals have, in order, derived from the
-    lawful bases relied on and whether automated decisions are made."""
+    lawful bases relied on, whether automated decisions are made and whether a purpose is
+    direct marketing: access, rectification, erasure and restriction always; portability for
+    consent and contract; objection (Art. 21(1)) for legitimate interests and public task;
+    the absolute objection to direct marketing; withdrawing consent; Art. 22; complaint."""
     bases = set(lawful_bases)
     wanted = ["access", "rectification", "erasure", "restriction"]
     if bases & {"consent", "contract"}:
         wanted.append("portability")
     if bases & {"legitimate-interests", "public-task"}:
         wanted.append("object")
+    if direct_marketing:
+        wanted.append("object-direct-marketing")
     if "consent" in bases:
         wanted.append("withdraw")
     if automated_decisions:
         wanted.append("automated")
     wanted.append("complaint")
     return wanted
+
+
+def rights_titles(codes: Iterable[str]) -> list[str]:
+    """The titles of rights (RIGHTS codes), as the record's column lists them."""
+    return [RIGHTS[c][0] for c in codes]
+
+
+def complaint_authorities(authorities: Iterable[reference.Authority]) -> str:
+    """The sentence naming the supervisory authorities people can complain to, with their
+    websites; empty when none is known."""
+    named = [f"{a.name} ({a.website.removeprefix('https://')})" for a in authorities]
+    if not named:
+        return ""
+    return (
+        f"Our lead supervisory authority is {words.join(named)}."
+        if len(named) == 1
+        else (f"Our supervisory authorities are {words.join(named)}.")
+    )
+
+
+def regime_rows(party: dict) -> list[tuple[str, str]]:
+    """The record cover's rows on a controller: the law its record is under, and its
+    supervisory authority where the reference data names one."""
+    authority = reference.supervisory_authority(party)
+    law = vocab.REGIMES.get(reference.effective_regime(party)).label
+    return [("Data protection law", law)] + (
+        [("Supervisory authority", f"{authority.name} ({authority.website})")] if authority else []
+    )

@@ -62,19 +62,20 @@ CLEAN = {
         },
     ],
     "categories": [
-        {"key": "contact", "name": "Contact"},
-        {"key": "health", "name": "Health", "special": "art9"},
-        {"key": "diagnosis", "name": "Diagnosis", "parent": "health"},
-        {"key": "convictions", "name": "Convictions", "special": "art10"},
+        {"key": "contact", "name": "Contact", "description": "Name, address, email"},
+        {"key": "health", "name": "Health", "special": "art9", "description": "Sick notes"},
+        {"key": "diagnosis", "name": "Diagnosis", "parent": "health", "description": "ICD"},
+        {"key": "convictions", "name": "Convictions", "special": "art10", "description": "x"},
     ],
     "subjects": [
-        {"key": "customers", "name": "Customers"},
-        {"key": "staff", "name": "Staff", "vulnerable": True},
+        {"key": "customers", "name": "Customers", "description": "People who buy from us"},
+        {"key": "staff", "name": "Staff", "vulnerable": True, "description": "Employees"},
     ],
     "purposes": [
-        {"key": "billing", "name": "Billing"},
-        {"key": "cctv", "name": "CCTV", "systematic_monitoring": True},
+        {"key": "billing", "name": "Billing", "description": "Invoicing what we sell"},
+        {"key": "cctv", "name": "CCTV", "systematic_monitoring": True, "description": "Video"},
     ],
+    "sources": [{"key": "direct", "name": "From you", "description": "When you order"}],
     "measures": [{"key": "encryption", "name": "Encryption", "kind": "technical"}],
     "systems": [
         {"key": "erp", "name": "ERP", "countries": ["DE"]},
@@ -89,6 +90,7 @@ CLEAN = {
             "lawful_bases": ["contract"],
             "data_subjects": ["customers"],
             "data_categories": ["contact"],
+            "sources": ["direct"],
             "measures": ["encryption"],
             "systems": ["erp"],
             "retention": [{"duration": "P10Y", "trigger": "end of year"}],
@@ -172,7 +174,8 @@ def test_r06_role_inconsistencies():
     ],
 )
 def test_r07_r09_transfer_mechanisms(transfer, expected):
-    assert rules(transfers=[transfer]) == expected
+    recipients = [transfer["recipient"]] if "recipient" in transfer else []
+    assert rules(transfers=[transfer], recipients=recipients) == expected
 
 
 def test_r08_compelling_legitimate_interests_needs_documented_safeguards():
@@ -191,6 +194,14 @@ def test_r10_recipient_or_system_outside_the_eea_without_a_transfer():
         )
         == set()
     )
+
+    # Réunion is an outermost region of the EU, with its own ISO code: inside the EEA
+    def hosted_in_reunion(doc):
+        doc["systems"].append({"key": "re-dc", "name": "RE DC", "countries": ["RE"]})
+
+    assert rules(hosted_in_reunion, systems=["re-dc"]) == set()
+    for region in ("RE", "GP", "MQ", "GF", "YT", "MF", "AX"):
+        assert rules(transfers=[{"country": region, "mechanism": "scc"}]) == {"R09"}
     assert rules(systems=["us-crm"]) == {"R10"}
     assert rules(recipients=["partner"]) == set()  # France is in the EEA
 
@@ -338,7 +349,7 @@ def test_check_entity_limits_to_that_group_member(initialised, registry):
 def test_unknown_rule_is_refused(initialised):
     result = initialised("check", "--rule", "R99")
     assert result.exit_code == 1
-    assert result.stderr == "error: unknown rule R99; rules are R01–R18\n"
+    assert result.stderr == "error: unknown rule R99; rules are R01–R23\n"
 
 
 def _edit(**kwargs):
@@ -382,3 +393,131 @@ def test_a_rule_id_is_registered_once():
     with pytest.raises(ValueError, match="R01 is registered twice"):
         rule("R01", ERROR, "again")(lambda ctx, a: iter(()))
     assert all(rule.summary and rule.id == rule_id for rule_id, rule in RULES.items())
+
+
+# -- R16 and the rules of issue 14 -------------------------------------------------------------
+
+
+def test_r16_skips_processor_activities():
+    risky = {"data_categories": ["health"], "data_subjects": ["staff"]}
+    assert "R16" in rules(art9_conditions=["health-social-care"], **risky)
+    as_processor = rules(role="processor", processor_for=["partner"], **risky)
+    assert "R16" not in as_processor  # Art. 35 is the controller's duty
+
+
+def _undescribed(doc):
+    doc["purposes"][0]["description"] = None
+    doc["subjects"][0]["description"] = None
+
+
+def test_r19_undescribed_purpose_category_or_subject():
+    findings = check(_undescribed)[0]
+    assert findings == [("R19", "warning", "a1")] * 2
+    ctx_messages = _messages(_undescribed)
+    assert ctx_messages == [
+        "purpose billing has no description: the privacy notice can only name it",
+        "data subject category customers has no description: the privacy notice can only name it",
+    ]
+    # a processor's work and a draft are not in the notice
+    assert "R19" not in rules(_undescribed, role="processor", processor_for=["partner"])
+    assert "R19" not in rules(_undescribed, status="draft")
+
+
+def _messages(change=None, **activity) -> list[str]:
+    doc = copy.deepcopy(CLEAN)
+    doc["activities"][0].update(activity)
+    if change:
+        change(doc)
+    empty = {k: {} for k in KINDS}
+    state, _, problems = plan_import(empty, parse_documents([(doc, "t")]), False, "t")
+    assert problems == []
+    references = {k: v for k, v in state.items() if k != "activity"}
+    return [f.message for f in run_checks(references, list(state["activity"].values()), TODAY)]
+
+
+def test_r20_transfer_recipient_not_among_the_recipients():
+    transfer = {"country": "US", "recipient": "cloud", "mechanism": "scc"}
+    assert rules(transfers=[transfer]) == {"R20"}
+    assert _messages(transfers=[transfer]) == [
+        "transfer 1 goes to cloud, which is not among the activity's recipients "
+        "(Art. 30(1)(d)): add it with --recipient"
+    ]
+    assert rules(transfers=[transfer], recipients=["cloud"]) == set()
+
+
+def test_r21_duplicated_retention_rule_or_transfer():
+    rule = {"duration": "P10Y", "trigger": "end of year"}
+    assert rules(retention=[rule, dict(rule)]) == {"R21"}
+    transfer = {"country": "US", "recipient": "cloud", "mechanism": "scc"}
+    twice = [transfer, dict(transfer, details="signed 2024")]
+    assert _messages(transfers=twice, recipients=["cloud"]) == [
+        "transfer 2 repeats transfer 1 (United States (cloud)): remove one"
+    ]
+    assert rules(retention=[rule, dict(rule, duration="P6Y")]) == set()
+
+
+def test_r22_controller_activity_without_a_source():
+    assert rules(sources=[]) == {"R22"}
+    assert "R22" not in rules(sources=[], role="processor", processor_for=["partner"])
+
+
+# -- regimes ----------------------------------------------------------------------------------
+
+
+def _uk_controller(doc):
+    doc["parties"][0].update(country="GB")  # regime left empty: uk-gdpr, derived from GB
+    doc["systems"][0]["countries"] = ["GB"]  # hosted at home: not a transfer
+
+
+@pytest.mark.parametrize(
+    ("transfer", "expected"),
+    [
+        ({"country": "US", "recipient": "cloud-dpf", "mechanism": "idta"}, set()),
+        ({"country": "US", "recipient": "cloud-dpf", "mechanism": "uk-addendum"}, set()),
+        ({"country": "US", "recipient": "cloud-dpf", "mechanism": "scc"}, {"R23"}),
+        ({"country": "US", "recipient": "cloud-dpf", "mechanism": "adequacy"}, set()),  # bridge
+        ({"country": "US", "recipient": "cloud", "mechanism": "adequacy"}, {"R07"}),
+        ({"country": "KR", "mechanism": "adequacy"}, set()),
+        ({"country": "GI", "mechanism": "adequacy"}, set()),  # Gibraltar: UK bridge only
+        ({"country": "BR", "mechanism": "adequacy"}, {"R07"}),  # EU decision, no UK bridge
+        ({"country": "FR", "recipient": "partner", "mechanism": "adequacy"}, set()),
+        ({"country": "GB", "mechanism": "scc"}, {"R09", "R23"}),
+    ],
+)
+def test_a_uk_controller_uses_uk_transfer_rules(transfer, expected):
+    recipients = [transfer["recipient"]] if "recipient" in transfer else []
+    assert rules(_uk_controller, transfers=[transfer], recipients=recipients) == expected
+
+
+def test_r23_mechanism_of_the_other_regime():
+    transfer = {"country": "US", "recipient": "cloud", "mechanism": "idta"}
+    assert rules(transfers=[transfer], recipients=["cloud"]) == {"R23"}
+    assert _messages(transfers=[transfer], recipients=["cloud"]) == [
+        "transfer to United States (cloud) relies on idta, which is not a safeguard under the "
+        "EU GDPR (Regulation (EU) 2016/679) the controller is under; use scc"
+    ]
+    uk = rules(_uk_controller, transfers=[dict(transfer, mechanism="scc")], recipients=["cloud"])
+    assert uk == {"R23"}
+
+
+def test_regime_is_explicit_or_derived_from_the_country():
+    def eu_law_in_gb(doc):
+        doc["parties"][0].update(country="GB", regime="eu-gdpr")  # e.g. an EU branch
+
+    transfer = {"country": "FR", "recipient": "partner"}
+    assert rules(eu_law_in_gb, transfers=[transfer], recipients=["partner"]) == {"R09"}
+    # for a UK controller France is outside: a transfer that needs a mechanism
+    assert rules(_uk_controller, transfers=[transfer], recipients=["partner"]) == {"R07"}
+    # and a recipient in the EEA is a transfer not recorded (R10)
+    assert rules(_uk_controller, recipients=["partner"]) == {"R10"}
+
+
+def test_findings_carry_the_regime_of_the_controller():
+    doc = copy.deepcopy(CLEAN)
+    _uk_controller(doc)
+    empty = {k: {} for k in KINDS}
+    state, _, _ = plan_import(empty, parse_documents([(doc, "t")]), False, "t")
+    references = {k: v for k, v in state.items() if k != "activity"}
+    activity = dict(state["activity"]["a1"], measures=[], dpo_name=None)
+    found = run_checks(references, [activity], TODAY)
+    assert [(f.rule, f.regime) for f in found] == [("R12", "uk-gdpr")]

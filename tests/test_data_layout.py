@@ -400,7 +400,7 @@ def test_json_list_from_stdin_with_kind(initialised, registry):
     records[0]["description"] = "Changed through a pipe"
     result = cli("import", "-", "--format", "json", "--kind", "purpose", input=json.dumps(records))
     assert result.exit_code == 0, result.stderr
-    assert "changed 1 records" in result.stderr
+    assert "changed 1 record\n" in result.stderr
     assert registry.get("purpose", records[0]["key"])["description"] == "Changed through a pipe"
 
 

@@ -88,7 +88,7 @@ activities:
     )
     result = cli("import", "patch.yaml", "-m", "owner change")
     assert result.exit_code == 0, result.stderr
-    assert "changed 1 records" in result.stderr
+    assert "changed 1 record\n" in result.stderr
     marketing = registry.get("activity", "marketing")
     assert marketing["owner"] == "Head of Marketing"
     assert marketing["systems"] == []
@@ -200,7 +200,8 @@ BAD_DOCUMENTS = [
     (
         "malformed date",
         "activities:\n  - {key: a1, name: A, last_reviewed: 2024-13-45}\n",
-        "bad.yaml:activities[0].last_reviewed: '2024-13-45' is not an ISO date (YYYY-MM-DD)",
+        "bad.yaml:activities[0].last_reviewed: '2024-13-45' is not a date: there is no month 13 "
+        "(months are 01–12)",
     ),
     (
         "duplicate key",

@@ -90,7 +90,7 @@ def test_notice_sharing_transfers_retention_security_rights_contact(initialised,
         assert kind in sharing
     transfers = section(text, "## International transfers")
     assert "- **United States:** Standard contractual clauses, Art. 46(2)(c)" in transfers
-    assert "30 days after recording, then delete" in section(text, "## Data retention")
+    assert "30 days after recording, then delete." in section(text, "## Data retention")
     security = section(text, "## Security of your information")
     assert (
         "**Technical safeguards:** Access controls, Network monitoring, Web application "
@@ -273,3 +273,140 @@ def test_html_notice_renders_in_a_real_browser(initialised, sample, tmp_path):
     Path(os.environ.get("ROPA_SCREENSHOT_DIR", tmp_path)).joinpath("notice.png").write_bytes(
         shot.read_bytes()
     )
+
+
+# -- issue 14: a notice a lawyer would sign -----------------------------------------------------
+
+CLINIC = {
+    "parties": [
+        {
+            "key": "host",
+            "name": "Host Ltd",
+            "kind": "group-member",
+            "country": "IE",
+            "email": "privacy@host.example",
+        },
+        {"key": "clinic", "name": "Clinic GmbH", "kind": "other", "country": "DE"},
+        {"key": "india", "name": "Ops India Pvt", "kind": "service-provider", "country": "IN"},
+    ],
+    "subjects": [
+        {"key": "patients", "name": "Patients of clients", "description": "Clinic patients"},
+        {"key": "users", "name": "Users of our website"},
+    ],
+    "categories": [
+        {"key": "records", "name": "Patient records", "special": "art9"},
+        {"key": "contact", "name": "Contact details"},
+    ],
+    "purposes": [
+        {"key": "hosting", "name": "Hosting for clients"},
+        {"key": "newsletter", "name": "E-mail newsletter", "direct_marketing": True},
+    ],
+    "sources": [{"key": "client", "name": "The client"}],
+    "activities": [
+        {
+            "key": "hosting",
+            "name": "Hosting patient records",
+            "role": "processor",
+            "controller": "host",
+            "processor_for": ["clinic"],
+            "purposes": ["hosting"],
+            "data_subjects": ["patients"],
+            "data_categories": ["records"],
+            "sources": ["client"],
+            "recipients": ["india"],
+            "transfers": [{"country": "IN", "recipient": "india", "mechanism": "scc"}],
+        },
+        {
+            "key": "news",
+            "name": "Newsletter",
+            "controller": "host",
+            "purposes": ["newsletter"],
+            "lawful_bases": ["consent"],
+            "data_subjects": ["users"],
+            "data_categories": ["contact"],
+            "retention": [
+                {"criteria": "until you unsubscribe, or 2 years of inactivity", "action": "delete"}
+            ],
+        },
+    ],
+}
+
+
+def _clinic(initialised, registry, change=None) -> tuple[str, str]:
+    import copy
+
+    doc = copy.deepcopy(CLINIC)
+    if change:
+        change(doc)
+    registry.import_documents([(doc, "doc")])
+    return notice_text(initialised), notice_text(initialised, "--format", "html")
+
+
+def test_a_processors_work_for_clients_is_not_in_the_notice(initialised, registry):
+    text, page = _clinic(initialised, registry)
+    for client_processing in ("Patients of clients", "Patient records", "The client", "India"):
+        assert client_processing not in text and client_processing not in page
+    assert "Newsletter" in text
+
+
+def test_items_without_description_are_named_in_a_sentence(initialised, registry):
+    text, page = _clinic(initialised, registry)
+    assert "**Contact details:**" not in text and "**E-mail newsletter:**" not in text
+    what = text.split("#### What information we collect\n\n")[1].split("\n\n")[0]
+    assert what == "We collect contact details."
+    assert "**Newsletter:** Lawful Basis: Consent." in text
+    assert "We do not record the sources" not in text
+    assert "How we collect your information" not in text  # nothing to say: no heading
+    # no label in the HTML is left without text after it
+    import re
+
+    empty = re.findall(r"<strong>[^<]*</strong>\s*</(?:p|li)>", page)
+    assert empty == []
+
+
+def test_retention_criteria_are_punctuated(initialised, registry):
+    text, _ = _clinic(initialised, registry)
+    retention = section(text, "## Data retention")
+    assert "Until you unsubscribe, or 2 years of inactivity. Then delete." in retention
+    assert "inactivity Then" not in text
+
+
+def test_direct_marketing_and_the_complaint_authority(initialised, registry):
+    text, _ = _clinic(initialised, registry)
+    rights = section(text, "## Your privacy rights")
+    assert "**Objection to direct marketing:**" in rights
+    assert "at any time" in rights and "Art. 21(2)" in rights
+    assert "**Objection:**" not in rights  # no legitimate interests or public task
+    assert "Data Protection Commission" in rights and "www.dataprotection.ie" in rights
+
+
+def test_a_german_land_authority_is_named_when_chosen(initialised, registry):
+    def in_bavaria(doc):
+        doc["parties"][0].update(country="DE", supervisory_authority="de-by")
+
+    text, _ = _clinic(initialised, registry, in_bavaria)
+    rights = section(text, "## Your privacy rights")
+    assert "Bayerisches Landesamt für Datenschutzaufsicht" in rights
+
+
+def test_a_uk_controllers_notice_is_under_the_uk_gdpr(initialised, registry):
+    def in_london(doc):
+        doc["parties"][0].update(country="GB")
+        doc["activities"][1]["transfers"] = [{"country": "US", "mechanism": "idta"}]
+
+    text, _ = _clinic(initialised, registry, in_london)
+    assert "UK GDPR" in section(text, "## Who we are")
+    transfers = section(text, "## International transfers")
+    assert "outside the United Kingdom" in transfers
+    assert "International Data Transfer Agreement, Art. 46(2)(d) UK GDPR" in transfers
+    assert "Information Commissioner's Office" in section(text, "## Your privacy rights")
+
+
+def test_no_label_in_the_sample_notice_is_empty(initialised, sample):
+    import re
+
+    page = notice_text(initialised, "--format", "html")
+    labels = re.findall(r"<strong>([^<]*)</strong>\s*([^<]*)</(?:p|li)>", page)
+    assert len(labels) > 50
+    assert [lead for lead, text in labels if not text.strip()] == []
+    assert "We do not record" not in page and "not yet recorded" not in page

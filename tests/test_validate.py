@@ -88,7 +88,7 @@ def test_dates():
     assert parse_date(None) is None
     with pytest.raises(ValueError) as e:
         parse_date("2023-02-29")
-    assert str(e.value) == "'2023-02-29' is not an ISO date (YYYY-MM-DD)"
+    assert str(e.value) == "'2023-02-29' is not a date: February 2023 has no 29th day (it has 28)"
 
 
 def test_durations_are_upper_cased_iso_8601():
@@ -168,7 +168,7 @@ def test_write_time_rules_of_an_activity():
     }
     problems = [str(p) for p in check_record(ACTIVITY, record, index, "activity crm")]
     assert problems == [
-        "activity crm.name: a activity needs a name",
+        "activity crm.name: an activity needs a name",
         "activity crm.controller: 'cloud' is a service-provider, not a group-member party; "
         "the controller must be a legal entity of the group",
         "activity crm.processor_for: processor_for is set but the role is controller; "

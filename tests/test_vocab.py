@@ -82,7 +82,8 @@ def test_spec_code_lists_are_complete():
 
 
 def test_reference_data():
-    assert len(eea()) == 30 and {"NO", "IS", "LI", "DE"} <= eea() and "GB" not in eea()
+    # 27 + 3, and the outermost regions and Åland with their own ISO codes (TFEU Art. 349, 355)
+    assert len(eea()) == 37 and {"NO", "IS", "LI", "DE", "RE", "AX"} <= eea() and "GB" not in eea()
     decisions = adequacy()
     assert decisions["US"].requires == "dpf_certified"
     assert "commercial" in decisions["CA"].scope.lower()

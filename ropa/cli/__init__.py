@@ -69,10 +69,15 @@ class State:
 
 def parse_day(option: str, text: str) -> date:
     """An ISO date given to an option; a RopaError naming the option otherwise."""
+    from ropa.validate import parse_date
+
     try:
-        return date.fromisoformat(text.strip())
-    except ValueError:
-        raise RopaError(f"{option}: {text!r} is not an ISO date (YYYY-MM-DD)") from None
+        day = parse_date(text)
+    except ValueError as e:
+        raise RopaError(f"{option}: {e}") from None
+    if day is None:
+        raise RopaError(f"{option}: a date is needed (YYYY-MM-DD)")
+    return day
 
 
 _state = State()
@@ -92,6 +97,12 @@ def fail(message: str) -> None:
 class RopaGroup(TyperGroup):
     """The root group: library errors become `error:` lines and exit code 1, never a
     traceback; usage errors keep Click's exit code 2."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        from ropa.cli.output import readable_metavars
+
+        readable_metavars(self)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from ropa import vocab
 from ropa.checks import ERROR, rule_lines, rule_range
 from ropa.cli import state
 from ropa.cli.output import AsOf, Format
@@ -34,12 +35,28 @@ def check(
             "--ignore", metavar="RULE", help="Skip this rule; repeatable.", show_default=False
         ),
     ] = None,
+    regime: Annotated[
+        str | None,
+        typer.Option(
+            "--regime",
+            metavar="CODE",
+            help=(
+                f"Only findings under this law ({', '.join(vocab.REGIMES.values)}): the "
+                "activities of group members under it, and findings on other parties."
+            ),
+            show_default=False,
+        ),
+    ] = None,
     as_of: AsOf = None,
 ) -> None:
+    from ropa.checks import in_regime
     from ropa.io.findings import render_csv, render_json, render_text
 
+    wanted = _regime(regime) if regime else None
     with state().registry_at(as_of) as registry:
         findings = registry.findings(entity, rule, ignore)
+    if wanted:
+        findings = in_regime(findings, wanted)
     if fmt is Format.json:
         typer.echo(render_json(findings), nl=False)
     elif fmt is Format.csv:
@@ -55,6 +72,16 @@ check.__doc__ = (
     f"Check the register: rules {rule_range()} (see README). Exit 1 on any error.\n\n"
     "\b\n" + "\n".join(rule_lines())
 )
+
+
+def _regime(text: str) -> str:
+    code = vocab.REGIMES.parse(text)
+    if code is None:
+        raise typer.BadParameter(
+            f"{text!r} is not a regime; choose one of {', '.join(vocab.REGIMES.values)}",
+            param_hint="'--regime'",
+        )
+    return code
 
 
 def register(app: typer.Typer) -> None:

@@ -5,6 +5,7 @@ from typing import Annotated
 
 import typer
 
+from ropa import words
 from ropa.cli import state
 from ropa.cli.output import console
 
@@ -63,7 +64,8 @@ def demo(
         written.append(write_notice(notice, notice_format.name, target))
     for path in written:
         typer.echo(f"wrote {path}")
-    say(f"{db.info()['counts']['activities']} activities in {db.display_url}; {summary(findings)}")
+    activities = words.count(db.info()["counts"]["activities"], "activity")
+    say(f"{activities} in {db.display_url}; {summary(findings)}")
     say("try `ropa activity list`, `ropa check` and the files above")
 
 

@@ -8,6 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from ropa import words
 from ropa.cli import state
 from ropa.cli.output import AsOf, console, import_progress, progress
 from ropa.errors import RopaError
@@ -95,7 +96,7 @@ def import_files(
     out = console(stderr=True)
     out.print(table)
     verb = "would change" if dry_run else "changed"
-    out.print(f"{verb} {report.changes} records")
+    out.print(f"{verb} {words.count(report.changes, 'record')}")
 
 
 @export_app.command("yaml")
@@ -367,7 +368,7 @@ def _write_records(
         )
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
-        say(f"wrote {target} ({count} activities)")
+        say(f"wrote {target} ({words.count(count, 'activity')})")
 
 
 def _record_to_stdout(registry: "Registry", scope: "RecordScope") -> None:

@@ -4,6 +4,7 @@ from typing import Annotated, Literal
 
 import typer
 
+from ropa import words
 from ropa.cli import parse_day, state
 from ropa.cli.output import Format, FormatOption, Listing, console, write_csv
 
@@ -64,7 +65,7 @@ def history(
         )
     out = console()
     out.print(table)
-    out.print(f"{len(revisions)} revision{'s' * (len(revisions) != 1)}")
+    out.print(words.count(len(revisions), "revision"))
 
 
 def diff(

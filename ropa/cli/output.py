@@ -199,3 +199,52 @@ def print_record(kind: Kind, record: dict, fmt: Format, used_by: list[str] | Non
     if used_by is not None:
         table.add_row("used by", "\n".join(used_by) or "—")
     console().print(table)
+
+
+#: typer's type names in --help and what a person reads instead.
+_READABLE = {
+    "<str>": "TEXT",
+    "<list[str]>": "TEXT",
+    "<int>": "NUMBER",
+    "<float>": "NUMBER",
+    "<bool>": "",
+    "<path>": "PATH",
+    "<file>": "FILE",
+    "<directory>": "DIR",
+    "<date>": "DATE",
+}
+
+
+def readable_metavars(command: Any) -> None:
+    """Give every parameter of a command tree that has no metavar one a person reads (TEXT,
+    PATH…; nothing after a flag) instead of typer's type names (`<str>`, `<list[str]>`,
+    `<bool>`). Checked with the typer range pinned in pyproject.toml; a test holds it."""
+    for param in command.params:
+        if param.metavar is None:
+            shown = _shown_type(param)
+            if shown in _READABLE:
+                param.metavar = _READABLE[shown]
+        if param.param_type_name == "argument":  # the name column already says KEY
+            param.display_type_rich = lambda ctx: None
+    command.get_help_option = _flag_without_type(command.get_help_option)
+    for sub in getattr(command, "commands", {}).values():
+        readable_metavars(sub)
+
+
+def _flag_without_type(get_help_option: Any) -> Any:
+    """`--help` is made per command when help is asked for; show no type after it either."""
+
+    def made(ctx: Any) -> Any:
+        option = get_help_option(ctx)
+        if option is not None:
+            option.metavar = ""
+        return option
+
+    return made
+
+
+def _shown_type(param: Any) -> str | None:
+    try:
+        return param.display_type(None)
+    except Exception:  # a choice renders with the context; it is readable as it is
+        return None

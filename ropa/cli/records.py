@@ -60,6 +60,27 @@ def _param(name: str, annotation: Any, default: Any = None) -> inspect.Parameter
     )
 
 
+#: What --help shows after a field's option, by field type (a person reads these).
+METAVARS = {
+    T.CODE: "CODE",
+    T.CODES: "CODE",
+    T.REF: "KEY",
+    T.REFS: "KEY",
+    T.DATE: "DATE",
+    T.INT: "NUMBER",
+    T.EMAIL: "EMAIL",
+    T.COUNTRY: "COUNTRY",
+    T.COUNTRIES: "COUNTRY",
+    T.DURATION: "DURATION",
+}
+NESTED_METAVARS = {"transfers": "TRANSFER", "retention": "RULE"}
+
+
+def metavar(f: Field) -> str:
+    """The metavar of a field's option: KEY, CODE, DATE, TEXT…"""
+    return NESTED_METAVARS.get(f.name) or METAVARS.get(f.type, "TEXT")
+
+
 def _field_params(kind: Kind, editing: bool) -> list[inspect.Parameter]:
     """One option per field (add), plus --add-X/--remove-X for list fields (edit)."""
     params = []
@@ -79,7 +100,9 @@ def _field_params(kind: Kind, editing: bool) -> list[inspect.Parameter]:
                     f"f_{f.name}",
                     Annotated[
                         list[str] | None,
-                        typer.Option(option, help=_list_help(f, verb), show_default=False),
+                        typer.Option(
+                            option, help=_list_help(f, verb), metavar=metavar(f), show_default=False
+                        ),
                     ],
                 )
             )
@@ -90,7 +113,10 @@ def _field_params(kind: Kind, editing: bool) -> list[inspect.Parameter]:
                         Annotated[
                             list[str] | None,
                             typer.Option(
-                                f"--add-{f.cli_name}", help=_list_help(f, "Add"), show_default=False
+                                f"--add-{f.cli_name}",
+                                help=_list_help(f, "Add"),
+                                metavar=metavar(f),
+                                show_default=False,
                             ),
                         ],
                     )
@@ -106,21 +132,21 @@ def _field_params(kind: Kind, editing: bool) -> list[inspect.Parameter]:
                         Annotated[
                             list[str] | None,
                             typer.Option(
-                                f"--remove-{f.cli_name}", help=remove_help, show_default=False
+                                f"--remove-{f.cli_name}",
+                                help=remove_help,
+                                metavar="POSITION|SPEC" if f.is_list and f.nested else metavar(f),
+                                show_default=False,
                             ),
                         ],
                     )
                 )
         else:
-            metavar = "CODE" if f.type is T.CODE else "KEY" if f.type is T.REF else "TEXT"
-            if f.type is T.DATE:
-                metavar = "DATE"
             params.append(
                 _param(
                     f"f_{f.name}",
                     Annotated[
                         str | None,
-                        typer.Option(option, help=_help(f), metavar=metavar, show_default=False),
+                        typer.Option(option, help=_help(f), metavar=metavar(f), show_default=False),
                     ],
                 )
             )

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from functools import cached_property
 from typing import Any, NamedTuple
 
-from ropa import reference, vocab
+from ropa import reference, vocab, wording
 from ropa.checks import inherited_special, next_review
 from ropa.io.safe_csv import SafeWriter
 from ropa.wording import (
@@ -516,6 +516,7 @@ class Cover:
                     lines(representative_contact(party)) or "None recorded",
                 )
             )
+            out += wording.regime_rows(party)  # the law the record is under, the authority
         out += [
             ("Scope", self.scope),
             ("As of", self.as_of.isoformat() if self.as_of else "current register"),

@@ -1,0 +1,77 @@
+"""English words for messages: the indefinite article and plurals, said once.
+
+Every message that puts a count or a name of a kind into a sentence asks here, so "a activity",
+"1 activities" and "would change 1 records" cannot come back one message at a time.
+"""
+
+from __future__ import annotations
+
+import re
+
+#: Nouns whose plural is not the regular one.
+_IRREGULAR = {"person": "people", "criterion": "criteria", "child": "children"}
+#: Words that start with a vowel letter but a consonant sound, and the reverse.
+_CONSONANT_SOUND = re.compile(r"^(uni|use|usa|uk\b|uk-|one|euro)", re.IGNORECASE)
+_VOWEL_SOUND = re.compile(r"^(hour|honest|honou?r|heir)", re.IGNORECASE)
+#: Abbreviations read letter by letter ("an SCC", "an ISO date", "a DPIA") and article
+#: abbreviations read as words ("an Art. 9 condition" is "an article 9 condition").
+_LETTER_VOWEL_SOUND = set("AEFHILMNORSX")
+
+
+def article(phrase: str) -> str:
+    """ "a" or "an" for the phrase as it is read aloud: an activity, a data category,
+    an Art. 9 condition, an SCC, a UK controller, an hour."""
+    word = phrase.strip().split(" ", 1)[0]
+    if not word:
+        return "a"
+    if word.lower().startswith("art"):
+        return "an"
+    if _VOWEL_SOUND.match(word):
+        return "an"
+    if _CONSONANT_SOUND.match(word):
+        return "a"
+    letters = re.sub(r"[^A-Za-z]", "", word)
+    if len(letters) > 1 and letters.isupper():  # an abbreviation, spelt out
+        return "an" if letters[0] in _LETTER_VOWEL_SOUND else "a"
+    return "an" if word[0].lower() in "aeiou" else "a"
+
+
+def a(phrase: str) -> str:
+    """The phrase with its indefinite article: "an activity", "a party"."""
+    return f"{article(phrase)} {phrase}"
+
+
+def plural(noun: str) -> str:
+    """The plural of a noun or of a noun phrase's last word: activity -> activities,
+    data category -> data categories, party -> parties, record -> records."""
+    head, _, last = noun.rpartition(" ")
+    lower = last.lower()
+    if lower in _IRREGULAR:
+        word = _IRREGULAR[lower]
+    elif re.search(r"[^aeiou]y$", lower):
+        word = last[:-1] + "ies"
+    elif re.search(r"(s|x|z|ch|sh)$", lower):
+        word = last + "es"
+    else:
+        word = last + "s"
+    return f"{head} {word}" if head else word
+
+
+def count(number: int, noun: str, plural_form: str | None = None) -> str:
+    """A number with its noun in the right number: "1 activity", "2 activities", "0 records"."""
+    return f"{number} {noun if number == 1 else plural_form or plural(noun)}"
+
+
+def join(items: list[str], conjunction: str = "and") -> str:
+    """ "a", "a and b", "a, b and c"."""
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + f" {conjunction} " + items[-1]
+
+
+def ordinal(number: int) -> str:
+    """1st, 2nd, 3rd, 4th, 11th, 21st, 30th."""
+    suffix = (
+        "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
+    )
+    return f"{number}{suffix}"
