@@ -94,7 +94,7 @@ def _new_page(pdf: Any, orientation: str = "portrait") -> None:
 def _cover(pdf: Any, cover: Cover) -> None:
     pdf.add_page()
     pdf.set_font(FONT, "B", 18)
-    pdf.multi_cell(0, 9, TITLE, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 9, TITLE, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(6)
     for label, value in cover.rows():
         _field(pdf, label, value or "—")
@@ -147,7 +147,7 @@ def _activity(pdf: Any, sheet: Sheet, row: list) -> None:
     pdf.running = page.title  # after the page break: the last page's footer names its own
     pdf.start_section(page.title)
     pdf.set_font(FONT, "B", 14)
-    pdf.multi_cell(0, 7, page.title, new_x="LMARGIN", new_y="NEXT")
+    pdf.multi_cell(0, 7, page.title, align="L", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font(FONT, "", 8.5)
     pdf.set_text_color(68, 84, 106)
     pdf.cell(0, 5, page.record, new_x="LMARGIN", new_y="NEXT")
@@ -158,7 +158,7 @@ def _activity(pdf: Any, sheet: Sheet, row: list) -> None:
         pdf.ln(2)
         pdf.set_font(FONT, "B", 10.5)
         pdf.set_text_color(31, 56, 100)
-        pdf.multi_cell(0, 5.5, heading, new_x="LMARGIN", new_y="NEXT")
+        pdf.multi_cell(0, 5.5, heading, align="L", new_x="LMARGIN", new_y="NEXT")
         pdf.set_text_color(0, 0, 0)
         for label, value in fields:
             _field(pdf, label, value)
