@@ -11,6 +11,7 @@ sheet (:func:`ropa.io.article30.activity_page`); the annexes from its sheets.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from math import ceil
 from pathlib import Path
 from typing import Any
 
@@ -28,6 +29,7 @@ from ropa.io.article30 import (
 
 FONT = "Fira"
 BODY = 9.5  # points
+LINE = 4.6  # mm, a line of body text
 LABEL_SHARE = 0.32  # of the text width, for the labels of the activity pages
 ANNEXES = ("Transfers", "Retention")
 MARGIN = 15  # mm
@@ -100,33 +102,46 @@ def _cover(pdf: Any, cover: Cover) -> None:
         _field(pdf, label, value or "—")
 
 
+def _lines(pdf: Any, text: str, width: float) -> int:
+    """About how many lines a text wraps to in the current font (an estimate, at a small
+    fraction of the cost of laying the text out)."""
+    usable = width - 2 * pdf.c_margin
+    return sum(max(1, ceil(pdf.get_string_width(part) / usable)) for part in text.split("\n"))
+
+
+def _text(pdf: Any, width: float, text: str, lines: int, **where: str) -> None:
+    """Text in a column: one line as a plain cell (cheap), more wrapped."""
+    if lines == 1:
+        pdf.cell(width, LINE, text, **where)
+    else:
+        pdf.multi_cell(width, LINE, text, align="L", **where)
+
+
 def _field(pdf: Any, label: str, value: str) -> None:
     """A label/value row; the value wraps, and goes on to the next page when it must."""
-    label_width = pdf.epw * LABEL_SHARE
-    value_width = pdf.epw - label_width
-    pdf.set_font(FONT, "", BODY)
-    value_lines = len(
-        pdf.multi_cell(value_width, 4.6, value, align="L", dry_run=True, output="LINES")
-    )
+    label_width = pdf.epw * LABEL_SHARE - 2
+    value_width = pdf.epw * (1 - LABEL_SHARE)
     pdf.set_font(FONT, "B", BODY)
-    label_lines = len(
-        pdf.multi_cell(label_width, 4.6, label, align="L", dry_run=True, output="LINES")
-    )
-    height = 4.6 * max(value_lines, label_lines) + 1.6
+    label_lines = _lines(pdf, label, label_width)
+    pdf.set_font(FONT, "", BODY)
+    value_lines = _lines(pdf, value, value_width)
+    height = LINE * max(value_lines, label_lines) + 1.6
     if pdf.get_y() + min(height, 60) > pdf.page_break_trigger:
         pdf.add_page()
     top, page = pdf.get_y(), pdf.page
     pdf.set_draw_color(210, 218, 232)
     pdf.line(pdf.l_margin, top, pdf.l_margin + pdf.epw, top)
-    pdf.set_xy(pdf.l_margin, top + 0.8)
-    pdf.multi_cell(label_width - 2, 4.6, label, align="L")
-    label_end = pdf.get_y()
+    pdf.set_xy(pdf.l_margin + label_width + 2, top + 0.8)
+    _text(pdf, value_width, value, value_lines, new_x="LMARGIN", new_y="NEXT")
+    value_end, value_page = pdf.get_y(), pdf.page
     pdf.page = page
-    pdf.set_xy(pdf.l_margin + label_width, top + 0.8)
-    pdf.set_font(FONT, "", BODY)
-    pdf.multi_cell(value_width, 4.6, value, align="L", new_x="LMARGIN", new_y="NEXT")
-    if pdf.page == page:
-        pdf.set_y(max(pdf.get_y(), label_end) + 0.8)
+    pdf.set_xy(pdf.l_margin, top + 0.8)
+    pdf.set_font(FONT, "B", BODY)
+    _text(pdf, label_width, label, label_lines, new_x="LMARGIN", new_y="NEXT")
+    label_end = pdf.get_y()
+    pdf.page = value_page
+    end = value_end if value_page != page else max(value_end, label_end)
+    pdf.set_y(end + 0.8)
 
 
 def _index(pdf: Any, sections: list) -> None:
