@@ -99,6 +99,13 @@ def _record_html(target, cover, builder, activities, sheets, findings) -> list[s
     return []
 
 
+def _record_pdf(target, cover, builder, activities, sheets, findings) -> list[str]:
+    from ropa.io.pdf import write_record_pdf
+
+    with replacing(target) as temporary:
+        return write_record_pdf(temporary, cover, builder, activities, sheets)
+
+
 def _data_xlsx(target: Path, sections: Sections) -> dict[str, int]:
     from ropa.io.data_layout import write_data_workbook
 
@@ -151,6 +158,7 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("csv", ".csv", record=_record_csv, data=_data_csv, data_in_folder=True),
         ExportFormat("markdown", ".md", notice=_notice_markdown),
         ExportFormat("html", ".html", record=_record_html, notice=_notice_html),
+        ExportFormat("pdf", ".pdf", record=_record_pdf),
     )
 }
 
@@ -168,7 +176,8 @@ def export_record(
     findings: list[Finding] | None = None,
     track: Callable[[Iterator[dict], int], Iterator[dict]] | None = None,
 ) -> tuple[int, list[str]]:
-    """Write the Article 30 record of a scope as xlsx, csv (the controller record) or html.
+    """Write the Article 30 record of a scope as xlsx, csv (the controller record), html or
+    pdf.
     `track(activities, count)` may wrap the activities as they stream (a progress bar).
     Returns the number of activities and warnings about cells that had to be cut."""
     writer = FORMATS[fmt].record if fmt in FORMATS else None

@@ -216,7 +216,8 @@ class Registry:
                 fingerprint=fingerprint_later(self.db, conn, references),
                 version=__version__,
             )
-            yield cover, RecordBuilder(references), store.iter_records(conn, ACTIVITY, where)
+            activities = store.iter_records(conn, ACTIVITY, where, meta=True)
+            yield cover, RecordBuilder(references), activities
 
     def document(self) -> dict:
         """The registry document of the current register, whole (exports stream it instead,

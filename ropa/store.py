@@ -199,11 +199,15 @@ def read_records(
 
 
 def iter_records(
-    conn: Connection, kind: Kind, where: Filter | None = None, batch: int = 1000
+    conn: Connection,
+    kind: Kind,
+    where: Filter | None = None,
+    batch: int = 1000,
+    meta: bool = False,
 ) -> Iterator[dict]:
     """Records of a kind in key order, streamed `batch` at a time so memory stays flat
-    (without version and timestamps, which exports and checks do not use)."""
-    query, names = _record_query(kind, conn.dialect.name, meta=False)
+    (with version and timestamps only when `meta`: the Article 30 record shows them)."""
+    query, names = _record_query(kind, conn.dialect.name, meta=meta)
     clause = _clause(conn, kind, where)
     if clause is not None:
         query = query.where(clause)

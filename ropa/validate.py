@@ -484,14 +484,14 @@ def _check_activity(record: dict, index: Index, where: Where) -> list[Problem]:
                 "set role joint-controller or clear joint_controllers",
             )
         )
-    if record.get("processor_for") and role != "processor":
-        problems.append(
-            Problem(
-                where.at("processor_for"),
-                f"processor_for is set but the role is {role}; "
-                "set role processor or clear processor_for",
+    for name in ("processor_for", "sub_processors"):  # Art. 30(2): a processor's record
+        if record.get(name) and role != "processor":
+            problems.append(
+                Problem(
+                    where.at(name),
+                    f"{name} is set but the role is {role}; set role processor or clear {name}",
+                )
             )
-        )
     interval = record.get("review_interval_months")
     if interval is not None and not 1 <= interval <= 120:
         problems.append(

@@ -18,6 +18,7 @@ SHEETS = [
     "Cover",
     "Controller record",
     "Processor record",
+    "Activity pages",
     "Transfers",
     "Retention",
     "Recipients",
@@ -26,6 +27,35 @@ SHEETS = [
     "Security measures",
     "Systems",
 ]
+
+
+#: SPEC §5, written out here (not derived from the code) so that a change to either shows.
+SPEC_CONTROLLER_HEADERS = [
+    "Activity ID", "Processing activity", "Business function", "Controller",
+    "Joint controllers", "Joint controller arrangement", "Purposes of processing",
+    "Categories of data subjects", "Categories of personal data",
+    "Special category or criminal offence data", "Categories of recipients", "Recipients",
+    "Link to contract with processor", "Third countries or international organisations",
+    "Transfer safeguards", "Retention (time limits for erasure)",
+    "Link to retention and erasure policy", "Technical and organisational security measures",
+    "Article 6 lawful basis", "Legal basis details", "Article 9 condition",
+    "Article 10 basis", "Legitimate interests", "Legitimate interests assessment",
+    "Rights available to individuals", "Link to record of consent", "Source of personal data",
+    "Location of personal data", "Automated decision-making", "DPIA required", "DPIA status",
+    "DPIA link", "Status", "Created", "Last updated", "Last reviewed", "Next review due",
+]  # fmt: skip
+SPEC_PROCESSOR_HEADERS = [
+    "Activity ID", "Processing activity", "Processor", "Sub-processors",
+    "Controllers on whose behalf we act", "Categories of processing",
+    "Third countries or international organisations", "Transfer safeguards",
+    "Technical and organisational security measures", "Data protection officer",
+    "Representative",
+]  # fmt: skip
+
+
+def test_record_headers_are_the_specs():
+    assert CONTROLLER_HEADERS == SPEC_CONTROLLER_HEADERS
+    assert PROCESSOR_HEADERS == SPEC_PROCESSOR_HEADERS
 
 
 def workbook(cli, *args):
@@ -44,9 +74,9 @@ def test_record_workbook_sheets_headers_and_a_known_activity(initialised, sample
     controller = book["Controller record"]
     assert [c.value for c in controller[2]] == CONTROLLER_HEADERS
     assert controller["A1"].value == "Article 30(1) record"
-    assert "A1:O1" in {str(r) for r in controller.merged_cells.ranges}
-    assert controller["P1"].value == "Privacy notice"
-    assert controller["W1"].value == "DPIA" and controller["Z1"].value == "Review"
+    assert "A1:R1" in {str(r) for r in controller.merged_cells.ranges}
+    assert controller["S1"].value == "Privacy notice"
+    assert controller["AD1"].value == "DPIA" and controller["AG1"].value == "Review"
     data = {r[0]: dict(zip(CONTROLLER_HEADERS, r, strict=True)) for r in rows(controller, 3)}
     assert len(data) == 14
     marketing = data["marketing"]
@@ -68,7 +98,13 @@ def test_record_workbook_sheets_headers_and_a_known_activity(initialised, sample
     assert marketing["Categories of data subjects"] == "Marketing targets"
     assert marketing["Last reviewed"].date() == date(2021, 3, 10)
     assert marketing["Next review due"].date() == date(2022, 3, 10)
-    assert controller["AA3"].number_format == "yyyy-mm-dd"
+    assert controller["AK3"].number_format == "yyyy-mm-dd"
+    assert marketing["Rights available to individuals"] == (
+        "Access\nRectification\nErasure\nRestriction\nPortability\nObjection\n"
+        "Withdrawing consent\nComplaint"
+    )
+    assert marketing["Link to record of consent"] == "crm/consent-log"
+    assert marketing["Created"].date() == marketing["Last updated"].date() == date.today()
     assert marketing["Automated decision-making"] == "None"
     assert "notes" not in " ".join(CONTROLLER_HEADERS).lower()
     assert all("plausible" not in str(v) for v in marketing.values())  # notes stay internal
@@ -78,12 +114,15 @@ def test_record_workbook_layout_for_print_and_screen(initialised, sample):
     book = workbook(initialised)
     controller = book["Controller record"]
     assert controller.freeze_panes == "C3"
-    assert controller.auto_filter.ref == "A2:AB16"
+    assert controller.auto_filter.ref == "A2:AK16"
+    # Printed across as many pages as it needs, the ID and name columns on every page.
     assert controller.print_title_rows == "$1:$2"
+    assert controller.print_title_cols == "$A:$B"
     assert controller.page_setup.orientation == "landscape"
-    assert controller.page_setup.fitToWidth in (None, 1)  # 1 is the default, left out
-    assert controller.page_setup.fitToHeight == 0
-    assert controller.sheet_properties.pageSetUpPr.fitToPage
+    assert controller.page_setup.paperSize == 9
+    assert controller.page_setup.scale == 80
+    pr = controller.sheet_properties.pageSetUpPr
+    assert pr is None or not pr.fitToPage
     assert controller["A2"].font.b and controller["A2"].fill.fgColor.rgb.endswith("1F3864")
     assert controller["B3"].alignment.wrap_text
     widths = {k: v.width for k, v in controller.column_dimensions.items()}
@@ -174,6 +213,12 @@ def test_processor_record_and_roles(initialised, registry):
                             "address": "1 rue X, Paris",
                             "email": "legal@client.example",
                         },
+                        {
+                            "key": "cloud",
+                            "name": "Cloud Ltd",
+                            "kind": "service-provider",
+                            "email": "ops@cloud.example",
+                        },
                     ],
                     "purposes": [{"key": "hosting", "name": "Hosting"}],
                     "activities": [
@@ -183,6 +228,7 @@ def test_processor_record_and_roles(initialised, registry):
                             "role": "processor",
                             "controller": "acme",
                             "processor_for": ["client"],
+                            "sub_processors": ["cloud"],
                             "purposes": ["hosting"],
                             "transfers": [
                                 {"country": "IN", "mechanism": "scc", "details": "SCC module 3"}
@@ -198,13 +244,19 @@ def test_processor_record_and_roles(initialised, registry):
     book = workbook(initialised)
     processor = book["Processor record"]
     assert [c.value for c in processor[1]] == PROCESSOR_HEADERS
-    (row,) = rows(processor, 2)
-    assert row[:2] == ["host", "Hosting for clients"]
-    assert row[2] == "Acme SE\ninfo@acme.example"
-    assert row[3] == "Client SA\n1 rue X, Paris\nlegal@client.example"
-    assert row[5] == "India"
-    assert row[6] == "India: Standard contractual clauses, Art. 46(2)(c) — SCC module 3"
-    assert row[8] == "Dr. Roe\ndpo@acme.example"
+    (values,) = rows(processor, 2)
+    row = dict(zip(PROCESSOR_HEADERS, values, strict=True))
+    assert values[:2] == ["host", "Hosting for clients"]
+    assert row["Processor"] == "Acme SE\ninfo@acme.example"
+    assert row["Sub-processors"] == "Cloud Ltd\nops@cloud.example"
+    assert row["Controllers on whose behalf we act"] == (
+        "Client SA\n1 rue X, Paris\nlegal@client.example"
+    )
+    assert row["Third countries or international organisations"] == "India"
+    assert row["Transfer safeguards"] == (
+        "India: Standard contractual clauses, Art. 46(2)(c) — SCC module 3"
+    )
+    assert row["Data protection officer"] == "Dr. Roe\ndpo@acme.example"
     assert [r[0] for r in rows(book["Controller record"], 3)] == ["own"]
 
     only_processor = workbook(initialised, "--role", "processor")
@@ -359,11 +411,11 @@ def test_csv_record_is_the_controller_sheet_with_a_bom(initialised, sample, tmp_
     table = list(csv.reader(io.StringIO(raw.decode("utf-8-sig"))))
     assert table[0] == CONTROLLER_HEADERS
     assert len(table) == 15
-    recruiting = next(r for r in table if r[0] == "recruiting")
-    assert recruiting[15] == (
+    recruiting = dict(zip(table[0], next(r for r in table if r[0] == "recruiting"), strict=True))
+    assert recruiting["Article 6 lawful basis"] == (
         "Consent, Art. 6(1)(a)\nContract, Art. 6(1)(b)\nLegitimate interests, Art. 6(1)(f)"
     )
-    assert recruiting[26] == "2021-03-10"
+    assert recruiting["Last reviewed"] == "2021-03-10"
 
 
 def test_html_record_is_one_self_contained_page(initialised, registry, tmp_path):
@@ -422,8 +474,8 @@ def test_overlong_cells_are_reported_not_silently_cut(initialised, registry):
     )
     result = initialised("export", "xlsx", "-o", "record.xlsx")
     assert result.exit_code == 0
-    assert "warning: Controller record!F3 (Purposes of processing): 38" in result.stderr
-    cell = load_workbook("record.xlsx")["Controller record"]["F3"].value
+    assert "warning: Controller record!G3 (Purposes of processing): 38" in result.stderr
+    cell = load_workbook("record.xlsx")["Controller record"]["G3"].value
     assert len(cell) == 32_767 and cell.endswith("[text cut here]")
 
 

@@ -9,8 +9,8 @@ from ropa import words
 from ropa.cli import state
 from ropa.cli.output import console
 
-#: The record is written as a workbook and as a page (the CSV holds part of the workbook).
-DEMO_RECORD_FORMATS = ("xlsx", "html")
+#: The record is written as a workbook, a page and a PDF (the CSV holds part of the workbook).
+DEMO_RECORD_FORMATS = ("xlsx", "html", "pdf")
 
 
 def demo(

@@ -257,6 +257,32 @@ def export_html(
     _export_record("html", out, entity, False, role, include_retired, False, as_of)
 
 
+@export_app.command("pdf")
+def export_pdf(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="PDF to write (a folder with --per-entity) (default: exports/ropa-record.pdf)",
+        ),
+    ] = None,
+    entity: Annotated[str | None, EntityOption] = None,
+    per_entity: Annotated[
+        bool,
+        typer.Option("--per-entity", help="One PDF per group member, in the folder given by -o."),
+    ] = False,
+    role: Annotated[Role | None, RoleOption] = None,
+    include_retired: Annotated[bool, RetiredOption] = False,
+    as_of: AsOf = None,
+) -> None:
+    """The Article 30 record as a PDF: cover, index, one page per activity, the processor
+    record and the transfers and retention annexes."""
+    if out is not None and str(out) == "-":
+        raise typer.BadParameter("the PDF is written to a file; give -o a path")
+    _export_record("pdf", out, entity, per_entity, role, include_retired, False, as_of)
+
+
 def _no_record_options(
     entity: str | None,
     per_entity: bool,

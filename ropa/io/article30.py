@@ -20,11 +20,13 @@ from ropa import reference, vocab, wording
 from ropa.checks import inherited_special, next_review
 from ropa.io.safe_csv import SafeWriter
 from ropa.wording import (
+    RIGHTS,
     describe_duration,
     describe_retention,
     dpo_contact,
     lines,
     representative_contact,
+    rights_available,
 )
 
 DEFAULT_WIDTH = 20
@@ -44,6 +46,8 @@ class Column:
     width: int = DEFAULT_WIDTH  # in characters: fitted to what the column usually holds
     band: str = ""  # the group named in the band row above the headers
     date: bool = False  # written as a real date
+    #: The Art. 30 point the field answers on the activity pages ("" = other information).
+    section: str = ""
 
 
 class Ref(NamedTuple):
@@ -110,6 +114,13 @@ def _name(b: RecordBuilder, a: dict) -> object:
     return a["name"]
 
 
+def _day(value: object) -> date | None:
+    """The day of a timestamp (plain SQL on SQLite gives it as text)."""
+    if isinstance(value, str):
+        value = datetime.fromisoformat(value)
+    return value.date() if isinstance(value, datetime) else None
+
+
 ACTIVITY_ID = Column("Activity ID", _key, 18)
 ACTIVITY_NAME = Column("Processing activity", _name, 28)
 
@@ -118,53 +129,112 @@ _NOTICE = "Privacy notice"
 _DPIA = "DPIA"
 _REVIEW = "Review"
 
+#: The headings of the activity pages: Art. 30(1)(a)-(g) and Art. 30(2)(a)-(d).
+C_A = "Art. 30(1)(a) Controller, joint controllers and their contact details"
+C_B = "Art. 30(1)(b) Purposes of the processing"
+C_C = "Art. 30(1)(c) Categories of data subjects and of personal data"
+C_D = "Art. 30(1)(d) Recipients"
+C_E = "Art. 30(1)(e) Transfers to third countries or international organisations"
+C_F = "Art. 30(1)(f) Time limits for erasure"
+C_G = "Art. 30(1)(g) Technical and organisational security measures"
+P_A = "Art. 30(2)(a) Processor, sub-processors, controllers and their contact details"
+P_B = "Art. 30(2)(b) Categories of processing"
+P_C = "Art. 30(2)(c) Transfers to third countries or international organisations"
+P_D = "Art. 30(2)(d) Technical and organisational security measures"
+OTHER = "Other information"
+
+
+def _col(header: str, value: Cell, width: int, band: str, section: str = "") -> Column:
+    return Column(header, value, width, band, section=section)
+
+
 CONTROLLER = Sheet(
     "Controller record",
     title="Controller record (Art. 30(1))",
     columns=(
         replace(ACTIVITY_ID, band=_ART30),
         replace(ACTIVITY_NAME, band=_ART30),
-        Column("Business function", lambda b, a: a["business_function"], 16, _ART30),
-        Column("Controller", lambda b, a: b.name("party", a["controller"]), 18, _ART30),
-        Column(
-            "Joint controllers", lambda b, a: b.names("party", a["joint_controllers"]), 18, _ART30
+        _col("Business function", lambda b, a: a["business_function"], 16, _ART30, C_A),
+        _col("Controller", lambda b, a: b.name("party", a["controller"]), 18, _ART30, C_A),
+        _col(
+            "Joint controllers",
+            lambda b, a: b.contacts(a["joint_controllers"]),
+            22,
+            _ART30,
+            C_A,
         ),
-        Column(
-            "Purposes of processing", lambda b, a: b.names("purpose", a["purposes"]), 28, _ART30
+        _col(
+            "Joint controller arrangement",
+            lambda b, a: a["joint_arrangement_link"],
+            18,
+            _ART30,
+            C_A,
         ),
-        Column(
+        _col(
+            "Purposes of processing",
+            lambda b, a: b.names("purpose", a["purposes"]),
+            28,
+            _ART30,
+            C_B,
+        ),
+        _col(
             "Categories of data subjects",
             lambda b, a: b.names("subject", a["data_subjects"]),
             22,
             _ART30,
+            C_C,
         ),
-        Column(
+        _col(
             "Categories of personal data",
             lambda b, a: b.names("category", a["data_categories"]),
             24,
             _ART30,
+            C_C,
         ),
-        Column(
+        _col(
             "Special category or criminal offence data",
             lambda b, a: b.specials(a),
             22,
             _ART30,
+            C_C,
         ),
-        Column("Categories of recipients", lambda b, a: b.recipient_kinds(a), 18, _ART30),
-        Column("Recipients", lambda b, a: b.names("party", a["recipients"]), 26, _ART30),
-        Column(
+        _col("Categories of recipients", lambda b, a: b.recipient_kinds(a), 18, _ART30, C_D),
+        _col("Recipients", lambda b, a: b.names("party", a["recipients"]), 26, _ART30, C_D),
+        _col(
+            "Link to contract with processor",
+            lambda b, a: b.contract_links(a["recipients"]),
+            24,
+            _ART30,
+            C_D,
+        ),
+        _col(
             "Third countries or international organisations",
             lambda b, a: b.destinations(a),
             18,
             _ART30,
+            C_E,
         ),
-        Column("Transfer safeguards", lambda b, a: b.safeguards(a), 36, _ART30),
-        Column("Retention (time limits for erasure)", lambda b, a: b.retention(a), 40, _ART30),
-        Column(
+        _col("Transfer safeguards", lambda b, a: b.safeguards(a), 36, _ART30, C_E),
+        _col(
+            "Retention (time limits for erasure)",
+            lambda b, a: b.retention(a),
+            40,
+            _ART30,
+            C_F,
+        ),
+        _col(
+            "Link to retention and erasure policy",
+            lambda b, a: a["retention_policy_link"],
+            18,
+            _ART30,
+            C_F,
+        ),
+        _col(
             "Technical and organisational security measures",
             lambda b, a: b.names("measure", a["measures"]),
             28,
             _ART30,
+            C_G,
         ),
         Column(
             "Article 6 lawful basis",
@@ -172,14 +242,18 @@ CONTROLLER = Sheet(
             22,
             _NOTICE,
         ),
+        Column("Legal basis details", lambda b, a: a["legal_basis_details"], 24, _NOTICE),
         Column(
             "Article 9 condition",
             lambda b, a: lines(vocab.ART9_CONDITIONS.label(c) for c in a["art9_conditions"]),
             20,
             _NOTICE,
         ),
+        Column("Article 10 basis", lambda b, a: a["art10_basis"], 20, _NOTICE),
         Column("Legitimate interests", lambda b, a: a["legitimate_interests"], 28, _NOTICE),
         Column("Legitimate interests assessment", lambda b, a: a["lia_link"], 20, _NOTICE),
+        Column("Rights available to individuals", lambda b, a: b.rights(a), 18, _NOTICE),
+        Column("Link to record of consent", lambda b, a: a["consent_record_link"], 18, _NOTICE),
         Column(
             "Source of personal data", lambda b, a: b.names("source", a["sources"]), 24, _NOTICE
         ),
@@ -206,6 +280,8 @@ CONTROLLER = Sheet(
         ),
         Column("DPIA link", lambda b, a: a["dpia_link"], 18, _DPIA),
         Column("Status", lambda b, a: vocab.STATUSES.get(a["status"]).label, 9, _REVIEW),
+        Column("Created", lambda b, a: _day(a.get("created_at")), 11, _REVIEW, date=True),
+        Column("Last updated", lambda b, a: _day(a.get("updated_at")), 11, _REVIEW, date=True),
         Column("Last reviewed", lambda b, a: a["last_reviewed"], 11, _REVIEW, date=True),
         Column("Next review due", lambda b, a: next_review(a), 11, _REVIEW, date=True),
     ),
@@ -217,28 +293,51 @@ PROCESSOR = Sheet(
     columns=(
         ACTIVITY_ID,
         ACTIVITY_NAME,
-        Column("Processor", lambda b, a: b.party_contact(a["controller"]), 26),
-        Column(
+        _col("Processor", lambda b, a: b.party_contact(a["controller"]), 26, "", P_A),
+        _col("Sub-processors", lambda b, a: b.contacts(a["sub_processors"]), 26, "", P_A),
+        _col(
             "Controllers on whose behalf we act",
-            lambda b, a: "\n\n".join(b.party_contact(k) for k in a["processor_for"]),
+            lambda b, a: b.contacts(a["processor_for"]),
             30,
+            "",
+            P_A,
         ),
-        Column(
+        _col(
             "Categories of processing",
             lambda b, a: lines([b.names("purpose", a["purposes"]), a["description"]]),
             40,
+            "",
+            P_B,
         ),
-        Column(
-            "Third countries or international organisations", lambda b, a: b.destinations(a), 18
+        _col(
+            "Third countries or international organisations",
+            lambda b, a: b.destinations(a),
+            18,
+            "",
+            P_C,
         ),
-        Column("Transfer safeguards", lambda b, a: b.safeguards(a), 36),
-        Column(
+        _col("Transfer safeguards", lambda b, a: b.safeguards(a), 36, "", P_C),
+        _col(
             "Technical and organisational security measures",
             lambda b, a: b.names("measure", a["measures"]),
             28,
+            "",
+            P_D,
         ),
-        Column("Data protection officer", lambda b, a: b.processor_contact(a, dpo_contact), 24),
-        Column("Representative", lambda b, a: b.processor_contact(a, representative_contact), 24),
+        _col(
+            "Data protection officer",
+            lambda b, a: b.processor_contact(a, dpo_contact),
+            24,
+            "",
+            P_A,
+        ),
+        _col(
+            "Representative",
+            lambda b, a: b.processor_contact(a, representative_contact),
+            24,
+            "",
+            P_A,
+        ),
     ),
 )
 
@@ -369,21 +468,68 @@ def record_rows(
     builder: RecordBuilder,
     activities: Iterable[dict],
     roles: Iterable[str] = ("controller", "processor"),
-    details: bool = True,
+    details: bool | Iterable[str] = True,
 ) -> Iterator[tuple[Sheet, list]]:
     """(sheet, row) for every row the activities give, in order: a processor activity on the
     processor record, any other on the controller record (when that role is wanted), then
-    its items on the detail sheets (unless `details` is false)."""
+    its items on the detail sheets (all, none when `details` is false, or those named)."""
     wanted = set(roles)
+    detail_sheets = (
+        DETAILS if details is True else [s for s in DETAILS if details and s.name in details]
+    )
     for activity in activities:
         main = PROCESSOR if activity["role"] == "processor" else CONTROLLER
         if ("processor" if main is PROCESSOR else "controller") not in wanted:
             continue
         yield main, [c.value(builder, activity) for c in main.columns]
-        if details:
-            for sheet in DETAILS:
-                for row in sheet.rows(builder, activity):
-                    yield sheet, row
+        for sheet in detail_sheets:
+            for row in sheet.rows(builder, activity):
+                yield sheet, row
+
+
+NOT_RECORDED = "Not recorded"
+
+
+@dataclass(frozen=True)
+class ActivityPage:
+    """One activity as a page of the record: a heading, then label/value pairs under the
+    Art. 30 headings (then the other information), from the activity's row on its sheet."""
+
+    key: str
+    name: str
+    record: str  # the record the activity is on: "Controller record (Art. 30(1))"
+    sections: tuple[tuple[str, tuple[tuple[str, str], ...]], ...]
+
+    @property
+    def title(self) -> str:
+        return f"{self.name} ({self.key})"
+
+
+def page_text(value: object) -> str:
+    """A value as the activity pages show it: dates in ISO form, nothing as "Not recorded"."""
+    if value is None or value == "":
+        return NOT_RECORDED
+    if isinstance(value, date):
+        return value.isoformat()
+    return str(value)
+
+
+def activity_page(sheet: Sheet, row: list) -> ActivityPage:
+    """The page of an activity, from its row on the controller or processor record: every
+    column but the ID and name is a field, grouped by the Art. 30 point it answers."""
+    groups: dict[str, list[tuple[str, str]]] = {}
+    for column, value in zip(sheet.columns[2:], row[2:], strict=True):
+        groups.setdefault(column.section or OTHER, []).append((column.header, page_text(value)))
+    other = groups.pop(OTHER, [])
+    sections = [(heading, tuple(fields)) for heading, fields in groups.items()]
+    if other:
+        sections.append((OTHER, tuple(other)))
+    return ActivityPage(str(row[0]), str(row[1]), sheet.heading, tuple(sections))
+
+
+def page_labels(sheet: Sheet) -> list[str]:
+    """The field labels of the activity pages of a sheet's activities."""
+    return [c.header for c in sheet.columns[2:]]
 
 
 @dataclass
@@ -479,6 +625,23 @@ class RecordBuilder:
         if party is None:
             return ""
         return lines([party["name"], party["address"], party["email"], party["phone"]])
+
+    def contacts(self, keys: Iterable[str]) -> str:
+        """Parties with their contact details, a blank line between them."""
+        return "\n\n".join(c for c in (self.party_contact(k) for k in keys) if c)
+
+    def contract_links(self, recipients: Iterable[str]) -> str:
+        """The recipients' contract (Art. 28) links, each after the recipient's name."""
+        parties = self.references["party"]
+        found = [
+            (self.name("party", k), parties.get(k, {}).get("contract_link")) for k in recipients
+        ]
+        return lines(f"{name}: {link}" for name, link in sorted(found) if link)
+
+    def rights(self, a: dict) -> str:
+        """The rights individuals have, as derived for the privacy notice."""
+        codes = rights_available(a["lawful_bases"], bool(a["automated_decisions"]))
+        return lines(RIGHTS[code][0] for code in codes)
 
     def processor_contact(self, a: dict, parts: Callable[[dict], list[str]]) -> str:
         """A contact (DPO or representative) of the processor an activity names."""

@@ -15,9 +15,19 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ropa.io.article30 import TITLE, Column, Cover, RecordBuilder, record_rows, record_sheets
+from ropa.io.article30 import (
+    DETAILS,
+    TITLE,
+    Column,
+    Cover,
+    RecordBuilder,
+    activity_page,
+    record_rows,
+    record_sheets,
+)
 from ropa.io.safe_csv import FORMULA_STARTS, needs_escape
-from ropa.io.xlsx_rows import RowStream, row_height, wrapped_lines
+from ropa.io.xlsx_pages import ActivityPagesSheet
+from ropa.io.xlsx_rows import CUT_MARK, RowStream, row_height, wrapped_lines
 from ropa.validate import MAX_TEXT
 
 if TYPE_CHECKING:
@@ -33,7 +43,8 @@ FINDING_COLUMNS = (
     Column("Finding", lambda b, f: f.message),
 )
 
-CUT_MARK = " … [text cut here]"
+#: Print scale of the tables, in percent: 10-point cells print at 8 points.
+PRINT_SCALE = 80
 HEADER_FILL = "#1F3864"
 BAND_FILL = "#D9E1F2"
 
@@ -49,6 +60,7 @@ class _Sheet:
         columns: tuple[Column, ...],
         bands: list[tuple[str, int, int]] | None = None,
         freeze_col: int = 2,
+        print_scale: int = PRINT_SCALE,
     ):
         self.sheet = book.add_worksheet(name)
         self.formats = formats
@@ -76,9 +88,13 @@ class _Sheet:
         self.row += 1
         self.sheet.freeze_panes(self.row, freeze_col)
         self.sheet.repeat_rows(0, self.header_row)
+        # Printed across as many pages wide as it needs, never shrunk to one page width: the
+        # activity's ID and name and the header rows repeat on every page.
         self.sheet.set_landscape()
         self.sheet.set_paper(9)  # A4
-        self.sheet.fit_to_pages(1, 0)
+        self.sheet.set_print_scale(print_scale)
+        if freeze_col:
+            self.sheet.repeat_columns(0, freeze_col - 1)
         self.sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         self.sheet.set_footer("&L&A&RPage &P of &N")
         # The data rows are rendered by RowStream (see ropa.io.xlsx_rows: why).
@@ -160,10 +176,17 @@ def write_record_workbook(
     formats = _formats(book)
     cover_sheet = book.add_worksheet("Cover")  # first in the workbook, written last
     roles = tuple(sheets)
-    written = [_Sheet(book, formats, s.name, s.columns, s.bands) for s in record_sheets(roles)]
+    tables = record_sheets(roles)
+    main = [s for s in tables if s not in DETAILS]
+    written = [_Sheet(book, formats, s.name, s.columns, s.bands) for s in main]
+    pages = ActivityPagesSheet(book, [c["name"] for c in cover.controllers])
+    written += [_Sheet(book, formats, s.name, s.columns, s.bands) for s in DETAILS]
     by_name = {s.sheet.name: s for s in written}
+    paged = {s.name for s in main}
     for sheet, row in record_rows(builder, activities, roles):
         by_name[sheet.name].write(row)
+        if sheet.name in paged:
+            pages.write(activity_page(sheet, row))
     if findings is not None:
         findings_sheet = _Sheet(book, formats, "Findings", FINDING_COLUMNS, freeze_col=0)
         for f in findings:
@@ -171,6 +194,8 @@ def write_record_workbook(
         written.append(findings_sheet)
     _write_cover(cover_sheet, formats, cover)
     report = WorkbookReport()
+    report.cut += pages.finish()
+    report.rows[pages.sheet.name] = pages.pages
     for sheet in written:
         sheet.finish()
         report.rows[sheet.sheet.name] = sheet.row - sheet.header_row - 1

@@ -21,6 +21,7 @@ from datetime import date
 from typing import Any
 
 LINE_HEIGHT = 12.75  # points per line of 10-point text
+CUT_MARK = " … [text cut here]"  # ends a cell whose text was cut to fit
 MAX_HEIGHT = 409  # the tallest row a spreadsheet allows
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")  # Excel reads "_x0041_" as "A"
 _EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 (for dates after February 1900)

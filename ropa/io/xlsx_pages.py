@@ -1,0 +1,104 @@
+"""The `Activity pages` sheet of the record workbook: every activity as a printable page,
+label and value, the way an authority reads a record (CNIL's "fiche de registre").
+
+A4 portrait, one page wide at full size, a manual page break before every activity after the first.
+Rows stream through :class:`~ropa.io.xlsx_rows.RowStream` like the other sheets.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from ropa.io.article30 import ActivityPage
+from ropa.io.safe_csv import FORMULA_STARTS
+from ropa.io.xlsx_rows import CUT_MARK, RowStream, row_height, wrapped_lines
+from ropa.validate import MAX_TEXT
+
+SHEET = "Activity pages"
+# 22 + 46 characters fit the width of A4 portrait at 100 % even in a wide fallback font, so
+# 10-point text prints at
+# 10 points (fitting to the page width shrank it to 6.4 points in LibreOffice).
+LABEL_WIDTH = 22
+VALUE_WIDTH = 46
+#: Excel keeps at most this many manual page breaks on a sheet (XlsxWriter drops the rest).
+MAX_PAGE_BREAKS = 1023
+
+
+def _header_text(text: str) -> str:
+    """Text for a print header: `&` is a code there, and the header holds 255 characters."""
+    return text.replace("&", "&&")[:120]
+
+
+class ActivityPagesSheet:
+    """The sheet being streamed, one activity page at a time."""
+
+    def __init__(self, book: Any, controllers: list[str]):
+        self.sheet = sheet = book.add_worksheet(SHEET)
+        sheet.set_column(0, 0, LABEL_WIDTH)
+        sheet.set_column(1, 1, VALUE_WIDTH)
+        sheet.set_portrait()
+        sheet.set_paper(9)  # A4
+        sheet.set_print_scale(100)
+        sheet.set_margins(left=0.4, right=0.4, top=0.7, bottom=0.7)
+        who = _header_text("; ".join(controllers)) or "Record of processing activities"
+        sheet.set_header(f"&L{who}&RRecord of processing activities (Art. 30)")
+        sheet.set_footer("&L&A&RPage &P of &N")
+        base = {"text_wrap": True, "valign": "top", "font_size": 10}
+        self.styles = {
+            name: RowStream.style(book.add_format(fmt))
+            for name, fmt in {
+                "title": {"bold": True, "font_size": 14, "valign": "top"},
+                "record": {"italic": True, "font_size": 10, "font_color": "#44546A"},
+                # Not wrapped, and alone on its row: the heading runs on into the value column.
+                "section": {"bold": True, "font_size": 11, "font_color": "#1F3864"},
+                "label": {**base, "bold": True},
+                "value": base,
+                "escaped": {**base, "quote_prefix": True},
+            }.items()
+        }
+        self.rows = RowStream(sheet, 0, 2)
+        self.row = 0
+        self.breaks: list[int] = []
+        self.pages = 0
+        self.cut: list[str] = []
+
+    def _write(self, cells: list[tuple[str, str]], height: float | None = None) -> None:
+        number = str(self.row + 1)
+        rendered = []
+        for col, (style, text) in enumerate(cells):
+            if len(text) > MAX_TEXT:
+                self.cut.append(
+                    f"{SHEET}!B{number}: {len(text)} characters, cut to {MAX_TEXT}; the full "
+                    "text is in the registry document"
+                )
+                text = text[: MAX_TEXT - len(CUT_MARK)] + CUT_MARK
+            rendered.append(self.rows.text(col, number, self.styles[style], text))
+        self.rows.row(self.row, rendered, height)
+        self.row += 1
+
+    def write(self, page: ActivityPage) -> None:
+        """Append the page of one activity, after a page break unless it is the first."""
+        if self.pages:
+            self.breaks.append(self.row)
+        self.pages += 1
+        self._write([("title", page.title)], 22)
+        self._write([("record", page.record)])
+        for heading, fields in page.sections:
+            self._write([("section", heading)], 20)
+            for label, value in fields:
+                style = "escaped" if value[0] in FORMULA_STARTS else "value"
+                lines = max(wrapped_lines(value, VALUE_WIDTH), wrapped_lines(label, LABEL_WIDTH))
+                self._write([("label", label), (style, value)], row_height(lines))
+
+    def finish(self) -> list[str]:
+        """Close the sheet; warnings about anything the format could not hold."""
+        self.rows.finish()
+        self.sheet.set_h_pagebreaks(self.breaks[:MAX_PAGE_BREAKS])
+        if len(self.breaks) > MAX_PAGE_BREAKS:
+            return [
+                *self.cut,
+                f"{SHEET}: a spreadsheet holds {MAX_PAGE_BREAKS} page breaks, so activities "
+                f"after the {MAX_PAGE_BREAKS + 1}th do not start a new printed page; "
+                "`ropa export pdf` gives every activity its own page",
+            ]
+        return self.cut

@@ -1,0 +1,82 @@
+"""`ropa export pdf`: the record as a PDF, made in pure Python."""
+
+from __future__ import annotations
+
+from pypdf import PdfReader
+
+from tests.test_activity_pages import DOCUMENT
+
+EU_TEXT = ("Łódź", "Ελλάδα", "Malmö", "Øresund")
+
+
+def _text(reader: PdfReader) -> str:
+    return "\n".join(page.extract_text() for page in reader.pages)
+
+
+def test_pdf_of_the_sample_has_a_page_per_activity_and_metadata(initialised, sample, tmp_path):
+    result = initialised("export", "pdf", "-o", "record.pdf")
+    assert result.exit_code == 0, result.stderr
+    assert "wrote record.pdf (14 activities)" in result.stderr
+    reader = PdfReader(tmp_path / "record.pdf")
+    names = [a["name"] for a in sample.list("activity")]
+    assert len(names) == 14
+    assert len(reader.pages) >= len(names) + 2
+    text = _text(reader)
+    for name in names:
+        assert name in text
+    assert "Index of processing activities" in reader.pages[1].extract_text()
+    assert "Page 1 of " in reader.pages[0].extract_text()
+    meta = reader.metadata
+    assert meta.title == "Record of processing activities (GDPR Article 30)"
+    assert meta.author == "Imperva, Inc."
+    assert meta.creation_date is not None
+    for heading in ("Processor record (Art. 30(2))", "Annex: Transfers", "Annex: Retention"):
+        assert heading in text
+
+
+def test_every_activity_starts_a_page_with_its_fields(initialised, sample, tmp_path):
+    assert initialised("export", "pdf", "-o", "record.pdf").exit_code == 0
+    pages = [p.extract_text() for p in PdfReader(tmp_path / "record.pdf").pages]
+    texts = [" ".join(p.split()) for p in pages]  # a long title wraps
+    for activity in sample.list("activity"):
+        title = f"{activity['name']} ({activity['key']})"
+        starts = [i for i, text in enumerate(texts) if text.startswith(title)]
+        assert starts, title
+        assert "Art. 30(1)(a) Controller" in pages[starts[0]]
+
+
+def test_eu_language_text_extracts_back_unchanged(initialised, registry, tmp_path):
+    registry.import_documents([(DOCUMENT, "doc")])
+    assert initialised("export", "pdf", "-o", "record.pdf").exit_code == 0
+    text = _text(PdfReader(tmp_path / "record.pdf"))
+    for word in EU_TEXT:
+        assert word in text
+    assert "Sub-processors" in text and "Payroll Ltd" in text
+    assert "BDSG §26; EStG §41" in text
+
+
+def test_pdf_per_entity_and_to_stdout(initialised, registry, tmp_path):
+    registry.import_documents([(DOCUMENT, "doc")])
+    (tmp_path / "out").mkdir()
+    result = initialised("export", "pdf", "--per-entity", "-o", "out")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == ["ropa-record-acme.pdf"]
+    refused = initialised("export", "pdf", "-o", "-")
+    assert refused.exit_code == 2
+    assert "the PDF is written to a file" in refused.stderr
+
+
+def test_processor_only_pdf_has_no_controller_pages(initialised, registry, tmp_path):
+    registry.import_documents([(DOCUMENT, "doc")])
+    result = initialised("export", "pdf", "--role", "processor", "-o", "p.pdf")
+    assert result.exit_code == 0, result.stderr
+    text = _text(PdfReader(tmp_path / "p.pdf"))
+    assert "Hosting (hosting)" in text and "Payroll (payroll)" not in text
+
+
+def test_demo_writes_the_pdf(cli, tmp_path):
+    result = cli("demo", "--out", "out")
+    assert result.exit_code == 0, result.stderr
+    assert "wrote out/ropa-record.pdf" in result.stdout
+    reader = PdfReader(tmp_path / "out" / "ropa-record.pdf")
+    assert len(reader.pages) >= 16
