@@ -299,6 +299,9 @@ class Registry:
             change = store.Change(k, key, action, before, after)
             if not change.changed_fields:
                 return None
+            problems = _dependents(conn, k, after, index, where)
+            if problems:
+                raise ValidationFailed(problems)
             self._write(conn, [change], message)
         return change
 
@@ -326,11 +329,15 @@ class Registry:
         replace: bool = False,
         dry_run: bool = False,
         message: str | None = None,
+        replace_all: bool = False,
     ) -> ImportReport:
-        """Upsert the records of registry documents, given as (document, source name) pairs
-        (or, with `replace`, make the register exactly their content). All or nothing: any
-        problem raises ValidationFailed and nothing is written."""
-        return self.import_records(documents, [], None, replace, dry_run, message)
+        """Upsert the records of registry documents, given as (document, source name) pairs;
+        with `replace`, the records of the sections they contain become exactly theirs, with
+        `replace_all` the whole register. All or nothing: any problem raises ValidationFailed
+        and nothing is written."""
+        return self.import_records(
+            documents, [], None, replace, dry_run, message, replace_all=replace_all
+        )
 
     def import_records(
         self,
@@ -341,16 +348,31 @@ class Registry:
         dry_run: bool = False,
         message: str | None = None,
         stage: Callable[[str], None] | None = None,
+        replace_all: bool = False,
+        keep_blank: bool = True,
+        confirmed: set[tuple[str, str]] | None = None,
     ) -> ImportReport:
         """Upsert the records of registry documents and of data-layout tables (sheets, CSV
         files); `kind` forces the kind of every table and of documents that are plain lists
-        of records. All or nothing, as :meth:`import_documents`. `stage(what)` hears of each
+        of records. `replace` deletes the records of the kinds the files contain that are not
+        in them; `replace_all` those of every kind. An empty cell of an existing record keeps
+        its value unless `keep_blank` is False. `confirmed`, when given, holds the (kind, key)
+        of every record the import may delete (as a dry run listed them): anything more is
+        refused. All or nothing, as :meth:`import_documents`. `stage(what)` hears of each
         step after the input is read ("checking", "writing"), for a progress display."""
         from ropa import store
 
         with store.gc_paused():  # many small objects, no cycles: see gc_paused
             return self._import_records(
-                documents, tables, kind, replace, dry_run, message, stage or (lambda _: None)
+                documents,
+                tables,
+                kind,
+                "all" if replace_all else "present" if replace else "",
+                dry_run,
+                message,
+                stage or (lambda _: None),
+                keep_blank,
+                confirmed,
             )
 
     def _import_records(
@@ -358,20 +380,27 @@ class Registry:
         documents: list[tuple[Any, str]],
         tables: list[Table],
         kind: str | None,
-        replace: bool,
+        replace: str,
         dry_run: bool,
         message: str | None,
         stage: Callable[[str], None],
+        keep_blank: bool = True,
+        confirmed: set[tuple[str, str]] | None = None,
     ) -> ImportReport:
         from concurrent.futures import ThreadPoolExecutor
 
         from ropa import store
         from ropa.history import record_revisions, revision_documents, utcnow
         from ropa.io.data_layout import attach_nested, parse_tables
+        from ropa.planning import kept_blanks, present_kinds
 
         incoming, seen, problems = read_documents(documents, kind)
-        parsed = parse_tables(tables, kind)
+        parsed = parse_tables(tables, kind, keep_blank)
         problems += parsed.problems
+        # "all": every kind is replaced; "present": the kinds the files contain; "": none.
+        replaced: bool | set[str] = replace == "all"
+        if replace == "present":
+            replaced = present_kinds(documents, kind) | parsed.kinds
         for kind_name, records in parsed.records.items():
             problems += merge_records(incoming[kind_name], records, KINDS[kind_name], seen)
         stage("checking")
@@ -384,14 +413,28 @@ class Registry:
             parsed.nested.clear()  # now in the activities; the rows' wrappers can go
             # The records are checked even when some cells could not be read, so that one
             # run reports every problem; a cell already reported is not reported again.
-            state, changes, found = plan_import(current, incoming, replace, source)
+            state, changes, found = plan_import(current, incoming, replaced, source)
             reported = {p.where for p in problems}
             problems += [p for p in found if p.where not in reported]
             if problems:
                 raise ValidationFailed(problems, warnings=parsed.warnings)
+            blanks = kept_blanks(current, incoming) if keep_blank and tables else 0
+            if blanks:
+                report.warnings.append(
+                    f"{blanks} empty cell{'s' * (blanks != 1)} of existing records kept the "
+                    "stored value (--blank keep, the default); --blank clear makes empty "
+                    "cells clear fields"
+                )
             incoming.clear()  # the records live on in `state` and `changes`
             parsed.records.clear()
             report.count(state, changes)
+            unconfirmed = report.deletions() - confirmed if confirmed is not None else set()
+            if unconfirmed and not dry_run:
+                shown = ", ".join(f"{k} {key}" for k, key in sorted(unconfirmed)[:10])
+                raise RopaError(
+                    f"the register changed since the deletions were confirmed: the import "
+                    f"would now also delete {shown}; nothing was changed, run it again"
+                )
             if dry_run or not changes:
                 return report
             stage("writing")
@@ -432,6 +475,36 @@ def _index(conn: Connection) -> Index:
         lambda kind: store.read_names(conn, KINDS[kind]),
         lambda kind, column: store.read_column(conn, KINDS[kind], column),
     )
+
+
+def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: str) -> list:
+    """The problems a write of `after` would give the records that refer to it (a party's
+    kind changed away from group-member while it is an activity's controller, say)."""
+    from ropa import store
+    from ropa.planning import dependent_problems
+
+    users = store.referencing(conn, kind, [after["key"]]).get(after["key"], [])
+    if not users:
+        return []
+    key = after["key"]
+
+    def names(k: str) -> dict[str, str]:
+        found = index.names(k)
+        return {**found, key: after["name"]} if k == kind.name else found
+
+    def attributes(k: str, f: str) -> dict[str, Any]:
+        found = index.attribute(k, f)
+        return {**found, key: after[f]} if k == kind.name else found
+
+    overlay = Index(names, attributes)
+    problems = []
+    by_kind: dict[str, list[str]] = {}
+    for user_kind, user in users:
+        by_kind.setdefault(user_kind, []).append(user)
+    for user_kind, keys in by_kind.items():
+        for record in store.read_records(conn, KINDS[user_kind], keys).values():
+            problems += dependent_problems(KINDS[user_kind], record, overlay, where)
+    return problems
 
 
 def _resolve_entity(state: dict[str, dict[str, dict]], entity: str) -> str:

@@ -294,7 +294,8 @@ def test_absent_column_keeps_the_field_and_empty_cell_clears_it(initialised, reg
         tmp_path / "edit.xlsx",
         {"activities": [["key", "description", "owner"], ["recruiting", "New words", None]]},
     )
-    result = cli("import", path, "-m", "spreadsheet edit")
+    # Empty cells clear fields with --blank clear (by default they keep the stored value).
+    result = cli("import", path, "-m", "spreadsheet edit", "--blank", "clear")
     assert result.exit_code == 0, result.stderr
     after = registry.get("activity", "recruiting")
     assert after["description"] == "New words"

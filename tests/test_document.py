@@ -73,7 +73,9 @@ def test_export_to_stdout(initialised):
     assert out.startswith("ropa: 1\nparties:\n")
 
 
-def test_import_upserts_absent_fields_stay_and_empty_values_clear(initialised, registry, tmp_path):
+def test_a_document_describes_whole_records(initialised, registry, tmp_path):
+    # A registry document describes whole records: a field it leaves out is cleared (SPEC
+    # "Import semantics"; a data-layout row changes only the cells it fills).
     cli = initialised
     cli("import", SAMPLE)
     write(
@@ -81,9 +83,9 @@ def test_import_upserts_absent_fields_stay_and_empty_values_clear(initialised, r
         """
 activities:
   - key: marketing
+    name: Marketing to interested people
     owner: Head of Marketing
-    dpia_link: ""
-    systems: []
+    purposes: [marketing]
 """,
     )
     result = cli("import", "patch.yaml", "-m", "owner change")
@@ -92,7 +94,7 @@ activities:
     marketing = registry.get("activity", "marketing")
     assert marketing["owner"] == "Head of Marketing"
     assert marketing["systems"] == []
-    assert marketing["lawful_bases"] == ["consent", "legitimate-interests"]  # left alone
+    assert marketing["lawful_bases"] == []  # left out: cleared
     assert marketing["name"] == "Marketing to interested people"
 
 

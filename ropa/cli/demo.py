@@ -1,12 +1,16 @@
 """`ropa demo`: a working register from the sample in data/sample/, and its outputs."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ropa.cli import state
 from ropa.cli.output import console
+from ropa.errors import RopaError
+
+if TYPE_CHECKING:
+    from ropa.registry import Registry
 
 #: The record is written as a workbook and as a page (the CSV holds part of the workbook).
 DEMO_RECORD_FORMATS = ("xlsx", "html")
@@ -39,9 +43,9 @@ def demo(
         db.init()
         say(f"created database {db.display_url}")
     sample = SAMPLE_DIR / "registry.yaml"
-    report = st.registry.import_documents(
-        [(read_document(sample), str(sample))], message="ropa demo: load the sample registry"
-    )
+    documents = [(read_document(sample), str(sample))]
+    _refuse_a_foreign_register(st.registry, documents)
+    report = st.registry.import_documents(documents, message="ropa demo: load the sample registry")
     say(
         f"loaded {sample.name}: {sum(report.created.values())} created, "
         f"{sum(report.updated.values())} updated, {sum(report.unchanged.values())} unchanged"
@@ -65,6 +69,24 @@ def demo(
         typer.echo(f"wrote {path}")
     say(f"{db.info()['counts']['activities']} activities in {db.display_url}; {summary(findings)}")
     say("try `ropa activity list`, `ropa check` and the files above")
+
+
+def _refuse_a_foreign_register(registry: "Registry", documents: list) -> None:
+    """Stop, changing nothing, when the database holds records that loading the sample would
+    change: the demo never loads into someone's register (a second demo run changes nothing
+    and goes ahead)."""
+    counts = registry.db.info()["counts"]
+    held = sum(n for table, n in counts.items() if table != "revisions")
+    if not held:
+        return
+    would = registry.import_documents(documents, dry_run=True)
+    if not would.changes:
+        return
+    raise RopaError(
+        f"{registry.db.display_url} holds a register ({held} records) that the sample would "
+        f"change ({would.changes} records); nothing was changed. Run the demo on a database "
+        "of its own: `ropa --db demo.db demo --out demo-exports`"
+    )
 
 
 def register(app: typer.Typer) -> None:
