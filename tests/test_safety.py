@@ -111,7 +111,10 @@ def test_the_dry_run_json_report_lists_exactly_the_changed_fields(initialised, d
             "kind": "activity",
             "key": "marketing",
             "changes": {
-                "name": {"before": "Marketing to interested people", "after": "Marketing (renamed)"},
+                "name": {
+                    "before": "Marketing to interested people",
+                    "after": "Marketing (renamed)",
+                },
                 "owner": {"before": "privacy@imperva.com", "after": "cmo@x.eu"},
             },
         }
@@ -166,7 +169,9 @@ def _three_activities(cli) -> None:
     cli("party", "add", "nl-de", "--name", "NL DE", "--kind", "group-member", "--country", "DE")
     cli("purpose", "add", "p", "--name", "P")
     for key in ("a1", "a2", "a3"):
-        added = cli("activity", "add", key, "--name", key, "--controller", "nl-de", "--purpose", "p")
+        added = cli(
+            "activity", "add", key, "--name", key, "--controller", "nl-de", "--purpose", "p"
+        )  # fmt: skip
         assert added.exit_code == 0, added.stderr
 
 
@@ -306,7 +311,7 @@ def test_replace_with_one_csv_deletes_nothing_of_the_other_kinds(initialised, re
     )
     result = cli("import", "sources.csv", "--replace")
     assert result.exit_code == 1  # an activity left alone still uses the first source
-    assert f"would make activity" in result.stderr and keep[0]["key"] in result.stderr
+    assert "would make activity" in result.stderr and keep[0]["key"] in result.stderr
     unused = cli("source", "add", "unused", "--name", "Unused")
     assert unused.exit_code == 0
     (tmp_path / "sources.csv").write_text(
@@ -315,8 +320,9 @@ def test_replace_with_one_csv_deletes_nothing_of_the_other_kinds(initialised, re
     result = cli("import", "sources.csv", "--replace", "--report", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
-    removed = [r for r in report["removed"]]
-    assert {r["kind"] for r in removed} == {"source"} and {"kind": "source", "key": "unused"} in removed
+    removed = report["removed"]
+    assert {r["kind"] for r in removed} == {"source"}
+    assert {"kind": "source", "key": "unused"} in removed
     after = {k: len(v) for k, v in registry.document().items() if k != "ropa"}
     assert {k: v for k, v in after.items() if k != "sources"} == {
         k: v for k, v in counts.items() if k != "sources"
