@@ -117,12 +117,74 @@ class Registry:
         with self.db.read() as conn:
             return list_revisions(conn, key, kind, since, until, actor)
 
-    def document_as_of(self, day: date) -> dict:
-        """The registry document as it stood at the end of `day` (UTC)."""
-        from ropa.history import document_as_of, end_of_day
+    def document_as_of(self, when: date | datetime) -> dict:
+        """The registry document as it stood at the end of a day (UTC), or at a date-time."""
+        from ropa.history import document_as_of, moment_after
 
         with self.db.read() as conn:
-            return document_as_of(conn, end_of_day(day))
+            return document_as_of(conn, moment_after(when))
+
+    def revision(self, kind: str, key: str, version: int) -> tuple[str, dict]:
+        """(action, record) of one stored version of a record, in its document form."""
+        from ropa.history import record_versions, stored_revision
+
+        k = kind_named(kind)
+        with self.db.read() as conn:
+            found = stored_revision(conn, k.name, key, version)
+            if found is None:
+                versions = record_versions(conn, k.name, key)
+                if not versions:
+                    raise NotFound(f"no revisions of {k.label} {key!r}")
+                raise NotFound(
+                    f"{k.label} {key!r} has no version {version}; its versions are "
+                    f"{', '.join(map(str, versions))}"
+                )
+        return found
+
+    def restore(
+        self, kind: str, key: str, version: int, message: str | None = None
+    ) -> Change | None:
+        """Write a stored version of a record back as a new revision (a deleted record comes
+        back), its references checked as for any edit; None when it is what is stored."""
+        from ropa import store
+
+        k = kind_named(kind)
+        _, stored = self.revision(k.name, key, version)
+        where = f"{k.name} {key}"
+        parsed, problems = parse_record(k, stored, where)
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.write() as conn:
+            before = store.read_records(conn, k, [key]).get(key)
+            after = k.new_record() | parsed
+            index = _index(conn)
+            problems = check_record(k, after, index, where) + name_clash(index, k, after, where)
+            if before is not None:
+                problems += _dependents(conn, k, after, index, where)
+            if problems:
+                raise ValidationFailed(problems)
+            change = store.Change(k, key, "create" if before is None else "update", before, after)
+            if before is not None and not change.changed_fields:
+                return None
+            self._write(conn, [change], message or f"restore version {version}")
+        return change
+
+    def restore_as_of(
+        self, when: date | datetime, dry_run: bool = False, message: str | None = None
+    ) -> ImportReport:
+        """Bring the whole register back to its state at WHEN (the end of a day, or a
+        date-time) in one transaction, one revision per changed record."""
+        from ropa.history import utcnow
+
+        if (when.date() if isinstance(when, datetime) else when) > utcnow().date():
+            raise RopaError(f"--as-of {when} is in the future")
+        document = self.document_as_of(when)
+        return self.import_documents(
+            [(document, f"the register as of {when}")],
+            dry_run=dry_run,
+            message=message or f"restore --as-of {when}",
+            replace_all=True,
+        )
 
     def diff(self, since: date, until: date | None = None) -> Diff:
         """What changed from the start of `since` to the end of `until` (default: today)."""
@@ -137,16 +199,16 @@ class Registry:
         return diff(before, after, since, until)
 
     @contextmanager
-    def as_of(self, day: date) -> Iterator[Registry]:
-        """A read-only view of the register as it stood at the end of `day` (UTC): a
-        temporary database rebuilt from the revisions, so that every export and check works
-        on it unchanged."""
+    def as_of(self, day: date | datetime) -> Iterator[Registry]:
+        """A read-only view of the register as it stood at the end of `day` (UTC), or at a
+        date-time: a temporary database rebuilt from the revisions, so that every export and
+        check works on it unchanged."""
         import shutil
         import tempfile
 
         from ropa.history import utcnow
 
-        if day > utcnow().date():
+        if (day.date() if isinstance(day, datetime) else day) > utcnow().date():
             raise RopaError(f"--as-of {day} is in the future")
         document = self.document_as_of(day)
         folder = tempfile.mkdtemp(prefix="ropa-as-of-")
