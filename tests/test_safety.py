@@ -342,3 +342,30 @@ def test_replace_all_makes_the_register_the_files_content(initialised, registry,
     ]
     assert [p["key"] for p in registry.document()["purposes"]] == ["only"]
     assert registry.document()["activities"] == []
+
+
+def test_a_large_replace_asks_first_on_a_terminal(initialised, registry, db, monkeypatch):
+    cli = initialised
+    cli("import", SAMPLE)
+    Path("one.yaml").write_text("purposes:\n- key: only\n  name: Only\n")
+    monkeypatch.setattr("ropa.cli.files.on_terminal", lambda: True)
+    before = dump(db)
+    declined = cli("import", "one.yaml", "--replace-all", input="n\n")
+    assert declined.exit_code == 1
+    assert "removed │ activity marketing" in declined.stderr
+    assert "delete these 75 records?" in declined.stderr
+    assert dump(db) == before
+    accepted = cli("import", "one.yaml", "--replace-all", input="y\n")
+    assert accepted.exit_code == 0, accepted.stderr
+    assert [p["key"] for p in registry.document()["purposes"]] == ["only"]
+
+
+def test_init_force_asks_first_on_a_terminal(initialised, db, monkeypatch):
+    cli = initialised
+    cli("purpose", "add", "p", "--name", "P")
+    monkeypatch.setattr("ropa.cli.files.on_terminal", lambda: True)
+    before = dump(db)
+    declined = cli("init", "--force", input="n\n")
+    assert declined.exit_code == 1
+    assert "holds 2 records and revisions; delete them and start over?" in declined.stderr
+    assert dump(db) == before

@@ -1,6 +1,5 @@
 """`ropa init` and `ropa db upgrade|info|backup`."""
 
-import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated
 
@@ -44,6 +43,8 @@ def _confirm_start_over(db: "Database", yes: bool) -> None:
     Asks on a terminal; without one, --yes is required (exit 2)."""
     from datetime import UTC, datetime
 
+    from ropa.cli.files import on_terminal
+
     held = db.record_count()
     if held == 0:
         return
@@ -61,7 +62,7 @@ def _confirm_start_over(db: "Database", yes: bool) -> None:
             raise typer.Exit(2)
         return
     if not yes:
-        if not sys.stdin.isatty():
+        if not on_terminal():
             typer.echo(
                 f"error: {db.display_url} holds {what}; `ropa init --force --yes` deletes them "
                 "(a backup is written first)",

@@ -121,7 +121,7 @@ def import_files(
         keep_blank=blank is Blank.keep,
     )
     confirmed = None
-    if not dry_run and (replace or replace_all) and not yes and sys.stdin.isatty():
+    if not dry_run and (replace or replace_all) and not yes and on_terminal():
         # A large deletion is shown first and asked about; the real run may delete only
         # what was confirmed (the register may change in between).
         would = registry.import_records(documents, tables, kind, dry_run=True, **options)
@@ -144,6 +144,11 @@ def import_files(
 
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=json_default))
     show_report(report, dry_run)
+
+
+def on_terminal() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
 
 
 def show_report(report: "ImportReport", dry_run: bool) -> None:
