@@ -42,6 +42,8 @@ def test_demo_is_refused_on_a_foreign_register_and_changes_nothing(initialised, 
     (tmp_path / "exports").mkdir()
     (tmp_path / "exports" / "registry.yaml").write_text("mine\n")
     before, files = dump(db), _tree(tmp_path / "exports")
+    db.dispose()
+    sqlite_bytes = db.path.read_bytes() if db.path is not None else None
     result = cli("demo")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: ") and len(result.stderr.splitlines()) == 1
@@ -49,7 +51,7 @@ def test_demo_is_refused_on_a_foreign_register_and_changes_nothing(initialised, 
     assert dump(db) == before
     assert _tree(tmp_path / "exports") == files
     if db.path is not None:  # the SQLite file itself, byte for byte
-        assert cli("db", "info").exit_code == 0
+        assert db.path.read_bytes() == sqlite_bytes
 
 
 def test_demo_goes_ahead_on_its_own_register(cli):
