@@ -83,8 +83,9 @@ def _refuse_a_foreign_register(registry: "Registry", documents: list) -> None:
     if not would.changes:
         return
     raise RopaError(
-        f"{registry.db.display_url} holds a register ({held} records) that the sample would "
-        f"change ({would.changes} records); nothing was changed. Run the demo on a database "
+        f"{registry.db.display_url} holds a register ({held} record{'s' * (held != 1)}) that "
+        f"the sample would change ({would.changes} records); nothing was changed. Run the "
+        "demo on a database "
         "of its own: `ropa --db demo.db demo --out demo-exports`"
     )
 
