@@ -27,7 +27,7 @@ def test_yaml_round_trip_through_an_empty_database_is_byte_identical(initialised
     assert cli("export", "yaml", "-o", "first.yaml").exit_code == 0
     first = (tmp_path / "first.yaml").read_bytes()
 
-    cli("init", "--force")
+    cli("init", "--force", "--yes")
     assert cli("activity", "list", "-f", "json").stdout == "[]\n"
     assert cli("import", "first.yaml").exit_code == 0
     assert cli("export", "yaml", "-o", "second.yaml").exit_code == 0
@@ -38,7 +38,7 @@ def test_json_round_trip_is_byte_identical(initialised, tmp_path):
     cli = initialised
     cli("import", SAMPLE)
     cli("export", "json", "-o", "first.json")
-    cli("init", "--force")
+    cli("init", "--force", "--yes")
     cli("import", "first.json")
     cli("export", "json", "-o", "second.json")
     first = (tmp_path / "first.json").read_bytes()

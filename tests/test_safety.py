@@ -362,6 +362,7 @@ def test_a_large_replace_asks_first_on_a_terminal(initialised, registry, db, mon
     assert [p["key"] for p in registry.document()["purposes"]] == ["only"]
 
 
+@pytest.mark.skipif(bool(os.environ.get("ROPA_TEST_DATABASE_URL")), reason="PostgreSQL: --yes")
 def test_init_force_asks_first_on_a_terminal(initialised, db, monkeypatch):
     cli = initialised
     cli("purpose", "add", "p", "--name", "P")
