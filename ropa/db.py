@@ -170,7 +170,8 @@ class Database:
                     f"a database already exists at {self.display_url}; "
                     "use `ropa db upgrade` to migrate it or `ropa init --force` to start over"
                 )
-            self._drop_everything()
+            self._reset()
+            return
         if self.is_sqlite:
             self.path.unlink(missing_ok=True)  # an empty file is no database
             _create_private_file(self.path)
@@ -195,21 +196,34 @@ class Database:
         with self._write_unchecked() as conn:
             command.downgrade(_alembic_config(conn), revision)
 
-    def _drop_everything(self) -> None:
-        if self.is_sqlite:
-            self.dispose()
-            for suffix in ("", "-wal", "-shm"):
-                Path(str(self.path) + suffix).unlink(missing_ok=True)
-            return
+    def _reset(self) -> None:
+        """Empty the database and recreate the schema in one write transaction: it waits for
+        a running writer, and one waiting for it finds the new, empty database (the file is
+        never unlinked under a writer)."""
+        from alembic import command
         from sqlalchemy import text
 
         from ropa.models import metadata
 
-        if self.current_revision() is not None:
-            self.downgrade("base")  # the migrations undo what they made (tables, triggers…)
+        revision = self.current_revision()
         with self._write_unchecked() as conn:
+            if self.is_sqlite:  # checked at commit, when the tables are gone
+                conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
+            if not self.is_sqlite and revision is not None:
+                # the migrations undo what they made (tables, triggers, functions…)
+                command.downgrade(_alembic_config(conn), "base")
             metadata.drop_all(conn)
             conn.execute(text("DROP TABLE IF EXISTS alembic_version"))
+            command.upgrade(_alembic_config(conn), "head")
+
+    def record_count(self) -> int | None:
+        """How many records and revisions the database holds; None when it cannot be read
+        as a current ropa database."""
+        try:
+            counts = self.info()["counts"]
+        except DatabaseError:
+            return None
+        return sum(counts.values())
 
     def info(self) -> dict[str, Any]:
         """URL (password masked), backend, schema revision and record counts."""
@@ -232,13 +246,18 @@ class Database:
 
     def backup(self, target: Path) -> Path:
         """A consistent copy of a SQLite database, taken online while others may write."""
-        import sqlite3
 
         if not self.is_sqlite:
             raise DatabaseError(
                 "`ropa db backup` copies SQLite databases; for PostgreSQL use pg_dump"
             )
         self.require_current()
+        return self.copy_to(target)
+
+    def copy_to(self, target: Path) -> Path:
+        """A consistent copy of a SQLite database file, whatever its schema revision."""
+        import sqlite3
+
         target = Path(target)
         if target.exists():
             raise DatabaseError(f"{target} already exists; choose a new backup path")

@@ -38,6 +38,37 @@ def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
+def moment_after(when: date | datetime) -> datetime:
+    """The first instant after WHEN: the end of a day, or just after a date-time (taken as
+    UTC when it names no zone). "As of WHEN" means every revision before this instant."""
+    if isinstance(when, datetime):
+        aware = when if when.tzinfo else when.replace(tzinfo=UTC)
+        return aware.astimezone(UTC) + timedelta(microseconds=1)
+    return end_of_day(when)
+
+
+def stored_revision(conn: Connection, kind: str, key: str, version: int) -> tuple[str, dict] | None:
+    """(action, record) of one version of a record as its revision holds it (the newest, if
+    the record was deleted and created again); None when there is no such revision."""
+    row = conn.execute(
+        sa.select(REVISIONS.c.action, REVISIONS.c.record)
+        .where(REVISIONS.c.kind == kind, REVISIONS.c.key == key, REVISIONS.c.version == version)
+        .order_by(REVISIONS.c.id.desc())
+        .limit(1)
+    ).first()
+    return None if row is None else (row.action, json.loads(row.record))
+
+
+def record_versions(conn: Connection, kind: str, key: str) -> list[int]:
+    """The versions a record's revisions hold, oldest first."""
+    query = (
+        sa.select(REVISIONS.c.version)
+        .where(REVISIONS.c.kind == kind, REVISIONS.c.key == key)
+        .order_by(REVISIONS.c.id)
+    )
+    return list(dict.fromkeys(conn.execute(query).scalars()))
+
+
 def record_revisions(
     conn: Connection,
     changes: list[Change],

@@ -9,12 +9,12 @@ references with, and never touch the database.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
 from ropa.errors import Problem, ValidationFailed
-from ropa.records import Change, copy_record
+from ropa.records import Change, copy_record, is_empty
 from ropa.schema import KINDS, Field, Kind, T, kind_named
 from ropa.validate import (
     Index,
@@ -47,9 +47,14 @@ class Edit:
         return bool(self.set or self.add or self.remove or self.clear)
 
 
+#: How many records an import report shows on a terminal before it summarises the rest.
+REPORT_ROWS = 200
+
+
 @dataclass
 class ImportReport:
-    """What an import did (or, with dry_run, would do), per kind."""
+    """What an import did (or, with dry_run, would do): every created, updated and deleted
+    record (the changes), and the counts per kind."""
 
     created: Counter = field(default_factory=Counter)
     updated: Counter = field(default_factory=Counter)
@@ -57,6 +62,7 @@ class ImportReport:
     deleted: Counter = field(default_factory=Counter)
     dry_run: bool = False
     warnings: list[str] = field(default_factory=list)
+    records: list[Change] = field(default_factory=list)  # the changes, in plan order
 
     def rows(self) -> list[tuple[str, int, int, int, int]]:
         """(section, created, updated, unchanged, deleted) for every kind, in schema order."""
@@ -78,6 +84,7 @@ class ImportReport:
 
     def count(self, state: State, changes: list[Change]) -> None:
         """Count the changes of a plan, and the records of `state` they leave as they were."""
+        self.records = changes
         for kind in KINDS.values():
             self.unchanged[kind.name] = len(state[kind.name])
         for change in changes:
@@ -87,6 +94,47 @@ class ImportReport:
             counter[change.kind.name] += 1
             if change.action != "delete":
                 self.unchanged[change.kind.name] -= 1
+
+    def field_changes(self, change: Change) -> dict[str, dict[str, Any]]:
+        """{field: {"before", "after"}} of an update, values as a document shows them (an
+        emptied field's after is null)."""
+        assert change.before is not None and change.after is not None
+        return {
+            name: {
+                "before": shown_value(change.before[name]),
+                "after": shown_value(change.after[name]),
+            }
+            for name in change.changed_fields
+        }
+
+    def as_dict(self) -> dict[str, Any]:
+        """The whole report as `--report json` writes it."""
+        out: dict[str, Any] = {"created": [], "updated": [], "removed": []}
+        for change in self.records:
+            ref = {"kind": change.kind.name, "key": change.key}
+            if change.action == "create":
+                out["created"].append(ref)
+            elif change.action == "delete":
+                out["removed"].append(ref)
+            else:
+                out["updated"].append({**ref, "changes": self.field_changes(change)})
+        out["unchanged"] = sum(self.unchanged.values())
+        out["warnings"] = list(self.warnings)
+        return out
+
+    def deletions(self) -> set[tuple[str, str]]:
+        """The (kind, key) of every record the import deletes."""
+        return {(c.kind.name, c.key) for c in self.records if c.action == "delete"}
+
+
+def shown_value(value: Any) -> Any:
+    """A field value as a report shows it: None when empty, nested rows without their empty
+    columns."""
+    if is_empty(value):
+        return None
+    if isinstance(value, list) and value and isinstance(value[0], dict):
+        return [{k: v for k, v in row.items() if not is_empty(v)} for row in value]
+    return value
 
 
 def state_index(state: State) -> Index:
@@ -198,19 +246,51 @@ def merge_records(
 # -- imports -----------------------------------------------------------------------------
 
 
+def present_kinds(documents: list[tuple[Any, str]], kind: str | None) -> set[str]:
+    """The kinds registry documents contain: their sections (even empty ones), or `kind`
+    for a document that is a plain list of records."""
+    present: set[str] = set()
+    sections = {k.section: k.name for k in KINDS.values()}
+    for doc, _ in documents:
+        if kind is not None and isinstance(doc, list):
+            present.add(kind_named(kind).name)
+        elif isinstance(doc, Mapping):
+            present.update(sections[name] for name in doc if name in sections)
+    return present
+
+
+def kept_blanks(current: State, incoming: Incoming) -> int:
+    """How many empty cells of existing records left a stored value alone (`--blank keep`):
+    the blanks a data-layout row carries (see SheetRow.blank) where the field is not empty."""
+    kept = 0
+    for kind_name, records in incoming.items():
+        stored = current[kind_name]
+        for where, parsed in records:
+            blank = getattr(where, "blank", ())
+            base = stored.get(parsed["key"]) if blank else None
+            if base is not None:
+                kept += sum(1 for name in blank if not is_empty(base[name]))
+    return kept
+
+
 def plan_import(
-    current: State, incoming: Incoming, replace: bool, source: str
+    current: State, incoming: Incoming, replace: bool | Collection[str], source: str
 ) -> tuple[State, list[Change], list[Problem]]:
-    """The register after an import, the changes that lead there, and every problem."""
+    """The register after an import, the changes that lead there, and every problem.
+
+    A record read from a registry document is whole (a field it leaves out is empty); one
+    read from a data-layout row changes the fields it has cells for. `replace` names the
+    kinds (True: every kind) whose records not in the import are deleted."""
     problems: list[Problem] = []
     state: State = {}
     touched: list[tuple[Kind, str, str]] = []
+    replaced = set(KINDS) if replace is True else set(replace or ())
     for kind in KINDS.values():
-        records = {} if replace else dict(current[kind.name])
+        records = {} if kind.name in replaced else dict(current[kind.name])
         for where, parsed in incoming[kind.name]:
             key = parsed["key"]
             base = current[kind.name].get(key)
-            if base is None or replace:
+            if base is None or getattr(where, "whole", True):
                 if len(parsed) == len(kind.fields):
                     record = parsed  # parsed values are fresh and used once: no copy needed
                 else:
@@ -229,11 +309,21 @@ def plan_import(
     for kind in KINDS.values():
         problems += _duplicate_names(kind, state[kind.name], source)
 
-    # Every record of the new state that refers to another was checked above, against the
-    # new state: so nothing can be left referring to a record the import deletes.
     deleted = {
         kind.name: set(current[kind.name]) - set(state[kind.name]) for kind in KINDS.values()
     }
+    # The records of the import were checked above, against the new state; a record the
+    # import leaves alone is checked again when something it refers to changes or goes.
+    gone = {(k, key) for k, keys in deleted.items() for key in keys}
+    changed = gone | {
+        (kind.name, key) for kind, key, _ in touched if current[kind.name].get(key) is not None
+    }
+    if changed:
+        done = {(kind.name, key) for kind, key, _ in touched}
+        for kind in KINDS.values():
+            for key, record in state[kind.name].items():
+                if (kind.name, key) not in done and refers_to(kind, record, changed):
+                    problems += dependent_problems(kind, record, index, source)
 
     changes = []
     for kind, key, _ in touched:
@@ -251,6 +341,40 @@ def plan_import(
         for key in sorted(deleted[kind.name]):
             changes.append(Change(kind, key, "delete", current[kind.name][key], None))
     return state, changes, problems
+
+
+def refers_to(kind: Kind, record: dict, targets: set[tuple[str, str]]) -> bool:
+    """Whether a record refers to any of the (kind, key) targets."""
+    for f in kind.reference_fields:
+        value = record[f.name]
+        if f.type is T.REF:
+            if value and (f.ref, value) in targets:
+                return True
+        elif f.type is T.REFS:
+            if any((f.ref, v) in targets for v in value):
+                return True
+        else:
+            for sub in f.nested:
+                if sub.type is T.REF and any(
+                    (sub.ref, row.get(sub.name)) in targets for row in value
+                ):
+                    return True
+    return False
+
+
+def dependent_problems(kind: Kind, record: dict, index: Index, cause: str) -> list[Problem]:
+    """The problems a record that a write leaves alone would have after it (the index holds
+    the register after the write), each naming the record and what it refers to; `cause`
+    locates the write."""
+    found = check_record(kind, copy_record(kind, record), index, f"{kind.label} {record['key']}")
+    return [
+        Problem(
+            cause,
+            f"would make {kind.label} {record['key']!r} invalid: "
+            f"{p.where.removeprefix(f'{kind.label} ' + record['key']).lstrip('.')}: {p.message}",
+        )
+        for p in found
+    ]
 
 
 def _duplicate_names(kind: Kind, records: dict[str, dict], source: str) -> list[Problem]:
@@ -324,7 +448,11 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
         f = kind.field(name)
         at = f"{where}.{name}"
         for item in items:
-            present = _remove_item(f, after, item, index)
+            try:
+                present = _remove_item(f, after, item, index)
+            except ValueError as e:
+                problems.append(Problem(at, str(e)))
+                continue
             if not present:
                 problems.append(Problem(at, f"{item!r} is not among the {name} of {where}"))
     if problems:
@@ -332,35 +460,73 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
     return after
 
 
+def _matching_transfers(transfers: list[dict], spec: str) -> list[int]:
+    """The positions (0-based) of the transfers a COUNTRY[:MECHANISM][:RECIPIENT] spec
+    names. A second part that is no mechanism is read as the recipient (the older
+    COUNTRY:RECIPIENT spelling)."""
+    from ropa.reference import parse_country
+    from ropa.schema import ACTIVITY
+
+    parts = [p.strip() for p in spec.split(":")]
+    try:
+        country = parse_country(parts[0])
+    except ValueError:
+        return []
+    mechanism = recipient = None
+    mechanisms = next(sub for sub in ACTIVITY.field("transfers").nested if sub.name == "mechanism")
+    if len(parts) > 1 and parts[1]:
+        code = mechanisms.codes.parse(parts[1])
+        if code is None and len(parts) == 2:
+            recipient = parts[1]
+        else:
+            mechanism = code or parts[1]
+    if len(parts) > 2 and parts[2]:
+        recipient = parts[2]
+    return [
+        i
+        for i, r in enumerate(transfers)
+        if r["country"] == country
+        and (mechanism is None or r.get("mechanism") == mechanism)
+        and (recipient is None or r.get("recipient") == recipient)
+    ]
+
+
+def _describe(f: Field, row: dict) -> str:
+    """A transfer or retention rule in a few words, for messages."""
+    if f.name == "transfers":
+        return ":".join(
+            v for v in (row["country"], row.get("mechanism"), row.get("recipient")) if v
+        )
+    return ", ".join(str(v) for v in row.values() if v)
+
+
 def _remove_item(f: Field, record: dict, item: Any, index: Index) -> bool:
     """Remove one item from a list field; False when it is not there."""
-    from ropa.reference import parse_country
 
     values = record[f.name]
     if f.type is T.NESTED:
-        # Transfers are removed by destination ("US", or "US:recipient"); retention rules by
-        # their position (1-based) or their data category.
-        text = str(item)
-        if f.name == "transfers":
-            country, _, recipient = text.partition(":")
-            try:
-                country = parse_country(country)
-            except ValueError:
-                return False
-            kept = [
-                r
-                for r in values
-                if not (
-                    r["country"] == country and (not recipient or r.get("recipient") == recipient)
-                )
-            ]
-        elif text.isdigit():
+        # A transfer or retention rule is removed by its position (1, 2…), or a transfer by
+        # COUNTRY[:MECHANISM][:RECIPIENT] and a rule by its data category: one that matches
+        # several is refused, naming them with their positions.
+        text = str(item).strip()
+        if text.isdigit():
             position = int(text) - 1
-            kept = [r for i, r in enumerate(values) if i != position]
+            if not 0 <= position < len(values):
+                return False
+            record[f.name] = [r for i, r in enumerate(values) if i != position]
+            return True
+        if f.name == "transfers":
+            matches = _matching_transfers(values, text)
         else:
-            kept = [r for r in values if r.get("data_category") != text]
-        record[f.name] = kept
-        return len(kept) < len(values)
+            matches = [i for i, r in enumerate(values) if r.get("data_category") == text]
+        if len(matches) > 1:
+            listed = "; ".join(f"{i + 1}: {_describe(f, values[i])}" for i in matches)
+            raise ValueError(
+                f"{text!r} matches {len(matches)} {f.name} ({listed}); "
+                "give the position or the full spec of one"
+            )
+        record[f.name] = [r for i, r in enumerate(values) if i not in matches]
+        return bool(matches)
     try:
         value = parse_field(f, [item])[0]
         if f.type is T.REFS:

@@ -118,12 +118,74 @@ class Registry:
         with self.db.read() as conn:
             return list_revisions(conn, key, kind, since, until, actor)
 
-    def document_as_of(self, day: date) -> dict:
-        """The registry document as it stood at the end of `day` (UTC)."""
-        from ropa.history import document_as_of, end_of_day
+    def document_as_of(self, when: date | datetime) -> dict:
+        """The registry document as it stood at the end of a day (UTC), or at a date-time."""
+        from ropa.history import document_as_of, moment_after
 
         with self.db.read() as conn:
-            return document_as_of(conn, end_of_day(day))
+            return document_as_of(conn, moment_after(when))
+
+    def revision(self, kind: str, key: str, version: int) -> tuple[str, dict]:
+        """(action, record) of one stored version of a record, in its document form."""
+        from ropa.history import record_versions, stored_revision
+
+        k = kind_named(kind)
+        with self.db.read() as conn:
+            found = stored_revision(conn, k.name, key, version)
+            if found is None:
+                versions = record_versions(conn, k.name, key)
+                if not versions:
+                    raise NotFound(f"no revisions of {k.label} {key!r}")
+                raise NotFound(
+                    f"{k.label} {key!r} has no version {version}; its versions are "
+                    f"{', '.join(map(str, versions))}"
+                )
+        return found
+
+    def restore(
+        self, kind: str, key: str, version: int, message: str | None = None
+    ) -> Change | None:
+        """Write a stored version of a record back as a new revision (a deleted record comes
+        back), its references checked as for any edit; None when it is what is stored."""
+        from ropa import store
+
+        k = kind_named(kind)
+        _, stored = self.revision(k.name, key, version)
+        where = f"{k.name} {key}"
+        parsed, problems = parse_record(k, stored, where)
+        if problems:
+            raise ValidationFailed(problems)
+        with self.db.write() as conn:
+            before = store.read_records(conn, k, [key]).get(key)
+            after = k.new_record() | parsed
+            index = _index(conn)
+            problems = check_record(k, after, index, where) + name_clash(index, k, after, where)
+            if before is not None:
+                problems += _dependents(conn, k, after, index, where)
+            if problems:
+                raise ValidationFailed(problems)
+            change = store.Change(k, key, "create" if before is None else "update", before, after)
+            if before is not None and not change.changed_fields:
+                return None
+            self._write(conn, [change], message or f"restore version {version}")
+        return change
+
+    def restore_as_of(
+        self, when: date | datetime, dry_run: bool = False, message: str | None = None
+    ) -> ImportReport:
+        """Bring the whole register back to its state at WHEN (the end of a day, or a
+        date-time) in one transaction, one revision per changed record."""
+        from ropa.history import utcnow
+
+        if (when.date() if isinstance(when, datetime) else when) > utcnow().date():
+            raise RopaError(f"--as-of {when} is in the future")
+        document = self.document_as_of(when)
+        return self.import_documents(
+            [(document, f"the register as of {when}")],
+            dry_run=dry_run,
+            message=message or f"restore --as-of {when}",
+            replace_all=True,
+        )
 
     def diff(self, since: date, until: date | None = None) -> Diff:
         """What changed from the start of `since` to the end of `until` (default: today)."""
@@ -138,16 +200,16 @@ class Registry:
         return diff(before, after, since, until)
 
     @contextmanager
-    def as_of(self, day: date) -> Iterator[Registry]:
-        """A read-only view of the register as it stood at the end of `day` (UTC): a
-        temporary database rebuilt from the revisions, so that every export and check works
-        on it unchanged."""
+    def as_of(self, day: date | datetime) -> Iterator[Registry]:
+        """A read-only view of the register as it stood at the end of `day` (UTC), or at a
+        date-time: a temporary database rebuilt from the revisions, so that every export and
+        check works on it unchanged."""
         import shutil
         import tempfile
 
         from ropa.history import utcnow
 
-        if day > utcnow().date():
+        if (day.date() if isinstance(day, datetime) else day) > utcnow().date():
             raise RopaError(f"--as-of {day} is in the future")
         document = self.document_as_of(day)
         folder = tempfile.mkdtemp(prefix="ropa-as-of-")
@@ -301,6 +363,9 @@ class Registry:
             change = store.Change(k, key, action, before, after)
             if not change.changed_fields:
                 return None
+            problems = _dependents(conn, k, after, index, where)
+            if problems:
+                raise ValidationFailed(problems)
             self._write(conn, [change], message)
         return change
 
@@ -328,11 +393,15 @@ class Registry:
         replace: bool = False,
         dry_run: bool = False,
         message: str | None = None,
+        replace_all: bool = False,
     ) -> ImportReport:
-        """Upsert the records of registry documents, given as (document, source name) pairs
-        (or, with `replace`, make the register exactly their content). All or nothing: any
-        problem raises ValidationFailed and nothing is written."""
-        return self.import_records(documents, [], None, replace, dry_run, message)
+        """Upsert the records of registry documents, given as (document, source name) pairs;
+        with `replace`, the records of the sections they contain become exactly theirs, with
+        `replace_all` the whole register. All or nothing: any problem raises ValidationFailed
+        and nothing is written."""
+        return self.import_records(
+            documents, [], None, replace, dry_run, message, replace_all=replace_all
+        )
 
     def import_records(
         self,
@@ -343,16 +412,31 @@ class Registry:
         dry_run: bool = False,
         message: str | None = None,
         stage: Callable[[str], None] | None = None,
+        replace_all: bool = False,
+        keep_blank: bool = True,
+        confirmed: set[tuple[str, str]] | None = None,
     ) -> ImportReport:
         """Upsert the records of registry documents and of data-layout tables (sheets, CSV
         files); `kind` forces the kind of every table and of documents that are plain lists
-        of records. All or nothing, as :meth:`import_documents`. `stage(what)` hears of each
+        of records. `replace` deletes the records of the kinds the files contain that are not
+        in them; `replace_all` those of every kind. An empty cell of an existing record keeps
+        its value unless `keep_blank` is False. `confirmed`, when given, holds the (kind, key)
+        of every record the import may delete (as a dry run listed them): anything more is
+        refused. All or nothing, as :meth:`import_documents`. `stage(what)` hears of each
         step after the input is read ("checking", "writing"), for a progress display."""
         from ropa import store
 
         with store.gc_paused():  # many small objects, no cycles: see gc_paused
             return self._import_records(
-                documents, tables, kind, replace, dry_run, message, stage or (lambda _: None)
+                documents,
+                tables,
+                kind,
+                "all" if replace_all else "present" if replace else "",
+                dry_run,
+                message,
+                stage or (lambda _: None),
+                keep_blank,
+                confirmed,
             )
 
     def _import_records(
@@ -360,20 +444,27 @@ class Registry:
         documents: list[tuple[Any, str]],
         tables: list[Table],
         kind: str | None,
-        replace: bool,
+        replace: str,
         dry_run: bool,
         message: str | None,
         stage: Callable[[str], None],
+        keep_blank: bool = True,
+        confirmed: set[tuple[str, str]] | None = None,
     ) -> ImportReport:
         from concurrent.futures import ThreadPoolExecutor
 
         from ropa import store
         from ropa.history import record_revisions, revision_documents, utcnow
         from ropa.io.data_layout import attach_nested, parse_tables
+        from ropa.planning import kept_blanks, present_kinds
 
         incoming, seen, problems = read_documents(documents, kind)
-        parsed = parse_tables(tables, kind)
+        parsed = parse_tables(tables, kind, keep_blank)
         problems += parsed.problems
+        # "all": every kind is replaced; "present": the kinds the files contain; "": none.
+        replaced: bool | set[str] = replace == "all"
+        if replace == "present":
+            replaced = present_kinds(documents, kind) | parsed.kinds
         for kind_name, records in parsed.records.items():
             problems += merge_records(incoming[kind_name], records, KINDS[kind_name], seen)
         stage("checking")
@@ -386,14 +477,28 @@ class Registry:
             parsed.nested.clear()  # now in the activities; the rows' wrappers can go
             # The records are checked even when some cells could not be read, so that one
             # run reports every problem; a cell already reported is not reported again.
-            state, changes, found = plan_import(current, incoming, replace, source)
+            state, changes, found = plan_import(current, incoming, replaced, source)
             reported = {p.where for p in problems}
             problems += [p for p in found if p.where not in reported]
             if problems:
                 raise ValidationFailed(problems, warnings=parsed.warnings)
+            blanks = kept_blanks(current, incoming) if keep_blank and tables else 0
+            if blanks:
+                report.warnings.append(
+                    f"{blanks} empty cell{'s' * (blanks != 1)} of existing records kept the "
+                    "stored value (--blank keep, the default); --blank clear makes empty "
+                    "cells clear fields"
+                )
             incoming.clear()  # the records live on in `state` and `changes`
             parsed.records.clear()
             report.count(state, changes)
+            unconfirmed = report.deletions() - confirmed if confirmed is not None else set()
+            if unconfirmed and not dry_run:
+                shown = ", ".join(f"{k} {key}" for k, key in sorted(unconfirmed)[:10])
+                raise RopaError(
+                    f"the register changed since the deletions were confirmed: the import "
+                    f"would now also delete {shown}; nothing was changed, run it again"
+                )
             if dry_run or not changes:
                 return report
             stage("writing")
@@ -434,6 +539,36 @@ def _index(conn: Connection) -> Index:
         lambda kind: store.read_names(conn, KINDS[kind]),
         lambda kind, column: store.read_column(conn, KINDS[kind], column),
     )
+
+
+def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: str) -> list:
+    """The problems a write of `after` would give the records that refer to it (a party's
+    kind changed away from group-member while it is an activity's controller, say)."""
+    from ropa import store
+    from ropa.planning import dependent_problems
+
+    users = store.referencing(conn, kind, [after["key"]]).get(after["key"], [])
+    if not users:
+        return []
+    key = after["key"]
+
+    def names(k: str) -> dict[str, str]:
+        found = index.names(k)
+        return {**found, key: after["name"]} if k == kind.name else found
+
+    def attributes(k: str, f: str) -> dict[str, Any]:
+        found = index.attribute(k, f)
+        return {**found, key: after[f]} if k == kind.name else found
+
+    overlay = Index(names, attributes)
+    problems = []
+    by_kind: dict[str, list[str]] = {}
+    for user_kind, user in users:
+        by_kind.setdefault(user_kind, []).append(user)
+    for user_kind, keys in by_kind.items():
+        for record in store.read_records(conn, KINDS[user_kind], keys).values():
+            problems += dependent_problems(KINDS[user_kind], record, overlay, where)
+    return problems
 
 
 def _resolve_entity(state: dict[str, dict[str, dict]], entity: str) -> str:

@@ -269,6 +269,10 @@ class Where(str):
 
     __slots__ = ()
 
+    #: A document describes whole records: a field it leaves out is empty (a spreadsheet
+    #: row, :class:`ropa.io.data_layout.SheetRow`, changes only the fields it has cells for).
+    whole = True
+
     def at(self, name: str) -> str:
         """The place of one field: `…[3].purposes`."""
         return f"{self}.{name}"
@@ -361,7 +365,8 @@ class Index:
     def names(self, kind: str) -> dict[str, str]:
         if kind not in self._names:
             self._names[kind] = self._loader(kind)
-            self._by_name[kind] = {n.lower(): k for k, n in self._names[kind].items()}
+            # A record without a name (refused at write time) is found by its key only.
+            self._by_name[kind] = {n.lower(): k for k, n in self._names[kind].items() if n}
         return self._names[kind]
 
     def attribute(self, kind: str, field: str) -> dict[str, Any]:

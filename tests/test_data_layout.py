@@ -67,7 +67,7 @@ def test_xlsx_data_round_trip_through_an_empty_database_is_the_identity(initiali
     assert result.exit_code == 0, result.stderr
     assert "14 activities, 13 transfers, 15 retention, 13 parties" in result.stderr
 
-    cli("init", "--force")
+    cli("init", "--force", "--yes")
     result = cli("import", "data.xlsx")
     assert result.exit_code == 0, result.stderr
     assert "changed 75 records" in result.stderr
@@ -83,7 +83,7 @@ def test_csv_data_round_trip_through_an_empty_database_is_the_identity(initialis
     assert sorted(p.name for p in (tmp_path / "data").iterdir()) == sorted(
         f"{name}.csv" for name in SHEET_NAMES
     )
-    cli("init", "--force")
+    cli("init", "--force", "--yes")
     assert cli("import", "data").exit_code == 0
     cli("export", "yaml", "-o", "again.yaml")
     assert (tmp_path / "again.yaml").read_bytes() == (tmp_path / "original.yaml").read_bytes()
@@ -140,7 +140,7 @@ def test_formula_like_text_is_exported_as_text_and_comes_back(initialised, regis
     assert row[2].value == text and row[2].quotePrefix
     assert "'=HYPERLINK" in (tmp_path / "data" / "purposes.csv").read_text(encoding="utf-8-sig")
     for source in ("data.xlsx", "data"):
-        cli("init", "--force")
+        cli("init", "--force", "--yes")
         assert cli("import", source).exit_code == 0
         assert registry.get("purpose", "p1")["description"] == text
         assert registry.get("purpose", "p1")["name"] == "@risky"
@@ -294,7 +294,8 @@ def test_absent_column_keeps_the_field_and_empty_cell_clears_it(initialised, reg
         tmp_path / "edit.xlsx",
         {"activities": [["key", "description", "owner"], ["recruiting", "New words", None]]},
     )
-    result = cli("import", path, "-m", "spreadsheet edit")
+    # Empty cells clear fields with --blank clear (by default they keep the stored value).
+    result = cli("import", path, "-m", "spreadsheet edit", "--blank", "clear")
     assert result.exit_code == 0, result.stderr
     after = registry.get("activity", "recruiting")
     assert after["description"] == "New words"
@@ -642,7 +643,7 @@ def test_bulk_import_builds_the_link_indexes_again(initialised, db, tmp_path, mo
     cli("import", SAMPLE)
     cli("export", "yaml", "-o", "original.yaml")
     assert cli("export", "xlsx", "--layout", "data", "-o", "data.xlsx").exit_code == 0
-    cli("init", "--force")
+    cli("init", "--force", "--yes")
     assert cli("import", "data.xlsx").exit_code == 0
     cli("export", "yaml", "-o", "again.yaml")
     assert (tmp_path / "again.yaml").read_bytes() == (tmp_path / "original.yaml").read_bytes()

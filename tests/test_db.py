@@ -58,7 +58,7 @@ def test_init_refuses_an_existing_database_unless_forced(initialised, registry):
     assert again.exit_code == 1
     assert "a database already exists" in again.stderr and "ropa init --force" in again.stderr
     assert registry.get("purpose", "p1")
-    assert initialised("init", "--force").exit_code == 0
+    assert initialised("init", "--force", "--yes").exit_code == 0
     registry.db.dispose()  # its pooled connection still holds the old SQLite file open
     assert registry.list("purpose") == []
 

@@ -27,7 +27,7 @@ def test_yaml_round_trip_through_an_empty_database_is_byte_identical(initialised
     assert cli("export", "yaml", "-o", "first.yaml").exit_code == 0
     first = (tmp_path / "first.yaml").read_bytes()
 
-    cli("init", "--force")
+    cli("init", "--force", "--yes")
     assert cli("activity", "list", "-f", "json").stdout == "[]\n"
     assert cli("import", "first.yaml").exit_code == 0
     assert cli("export", "yaml", "-o", "second.yaml").exit_code == 0
@@ -38,7 +38,7 @@ def test_json_round_trip_is_byte_identical(initialised, tmp_path):
     cli = initialised
     cli("import", SAMPLE)
     cli("export", "json", "-o", "first.json")
-    cli("init", "--force")
+    cli("init", "--force", "--yes")
     cli("import", "first.json")
     cli("export", "json", "-o", "second.json")
     first = (tmp_path / "first.json").read_bytes()
@@ -73,7 +73,9 @@ def test_export_to_stdout(initialised):
     assert out.startswith("ropa: 1\nparties:\n")
 
 
-def test_import_upserts_absent_fields_stay_and_empty_values_clear(initialised, registry, tmp_path):
+def test_a_document_describes_whole_records(initialised, registry, tmp_path):
+    # A registry document describes whole records: a field it leaves out is cleared (SPEC
+    # "Import semantics"; a data-layout row changes only the cells it fills).
     cli = initialised
     cli("import", SAMPLE)
     write(
@@ -81,9 +83,9 @@ def test_import_upserts_absent_fields_stay_and_empty_values_clear(initialised, r
         """
 activities:
   - key: marketing
+    name: Marketing to interested people
     owner: Head of Marketing
-    dpia_link: ""
-    systems: []
+    purposes: [marketing]
 """,
     )
     result = cli("import", "patch.yaml", "-m", "owner change")
@@ -92,7 +94,7 @@ activities:
     marketing = registry.get("activity", "marketing")
     assert marketing["owner"] == "Head of Marketing"
     assert marketing["systems"] == []
-    assert marketing["lawful_bases"] == ["consent", "legitimate-interests"]  # left alone
+    assert marketing["lawful_bases"] == []  # left out: cleared
     assert marketing["name"] == "Marketing to interested people"
 
 

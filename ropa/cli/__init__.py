@@ -80,6 +80,25 @@ def parse_day(option: str, text: str) -> date:
     return day
 
 
+def parse_when(option: str, text: str) -> date:
+    """An ISO date (the end of that day) or ISO date-time (UTC unless it names a zone) given
+    to an option; a RopaError naming the option otherwise. A date-time is a `datetime`."""
+    from datetime import datetime
+
+    value = text.strip()
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        pass
+    try:
+        return datetime.fromisoformat(value)
+    except ValueError:
+        raise RopaError(
+            f"{option}: {text!r} is not an ISO date (YYYY-MM-DD) or date-time "
+            "(YYYY-MM-DDTHH:MM[:SS], UTC unless a zone is given)"
+        ) from None
+
+
 _state = State()
 
 
@@ -180,7 +199,7 @@ def main_options(
 
 
 def _register() -> None:
-    from ropa.cli import check, dbcmd, demo, files, history, notice, records
+    from ropa.cli import check, dbcmd, demo, files, history, notice, records, restore
 
     records.register(app)
     dbcmd.register(app)
@@ -188,6 +207,7 @@ def _register() -> None:
     check.register(app)
     notice.register(app)
     history.register(app)
+    restore.register(app)
     demo.register(app)
 
 

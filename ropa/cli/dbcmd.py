@@ -1,27 +1,81 @@
 """`ropa init` and `ropa db upgrade|info|backup`."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ropa.cli import state
 from ropa.cli.output import Format, FormatOption, Listing, console, write_csv
 
+if TYPE_CHECKING:
+    from ropa.db import Database
+
 db_app = typer.Typer(no_args_is_help=True, help="Migrate, inspect and back up the database.")
 
 
 def init(
     force: Annotated[
-        bool, typer.Option("--force", help="Delete an existing database and start over.")
+        bool,
+        typer.Option(
+            "--force",
+            help="Delete an existing database and start over (a SQLite file is backed up "
+            "first; asks unless --yes).",
+        ),
+    ] = False,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="With --force: delete without asking.")
     ] = False,
 ) -> None:
     """Create the database at the newest schema revision."""
     db = state().db
+    if force and db.exists():
+        _confirm_start_over(db, yes)
     db.init(force=force)
     console(stderr=True).print(
         f"created database {db.display_url} (schema {db.current_revision()})"
     )
+
+
+def _confirm_start_over(db: "Database", yes: bool) -> None:
+    """Before `init --force` deletes a register: a SQLite file is copied to
+    NAME.YYYYMMDDTHHMMSS.bak beside it; PostgreSQL gets the pg_dump command to run first.
+    Asks on a terminal; without one, --yes is required (exit 2)."""
+    from datetime import UTC, datetime
+
+    from ropa.cli.files import on_terminal
+
+    held = db.record_count()
+    if held == 0:
+        return
+    what = "records" if held is None else f"{held} records and revisions"
+    if db.path is None:  # PostgreSQL: ropa cannot copy it; say how, and require --yes
+        from ropa.db import mask_url
+
+        url = mask_url(db.url).replace("postgresql+psycopg://", "postgresql://")
+        typer.echo(f"back it up first: pg_dump --dbname '{url}' --file ropa-backup.sql", err=True)
+        if not yes:
+            typer.echo(
+                f"error: {db.display_url} holds {what}; `ropa init --force --yes` deletes them",
+                err=True,
+            )
+            raise typer.Exit(2)
+        return
+    if not yes:
+        if not on_terminal():
+            typer.echo(
+                f"error: {db.display_url} holds {what}; `ropa init --force --yes` deletes them "
+                "(a backup is written first)",
+                err=True,
+            )
+            raise typer.Exit(2)
+        if not typer.confirm(
+            f"{db.display_url} holds {what}; delete them and start over?", err=True
+        ):
+            raise typer.Exit(1)
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    target = db.copy_to(db.path.with_name(f"{db.path.name}.{stamp}.bak"))
+    typer.echo(f"backed up to {target}", err=True)
 
 
 @db_app.command("upgrade")

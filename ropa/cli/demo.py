@@ -1,13 +1,17 @@
 """`ropa demo`: a working register from the sample in data/sample/, and its outputs."""
 
 from pathlib import Path
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from ropa import words
 from ropa.cli import state
 from ropa.cli.output import console
+from ropa.errors import RopaError
+
+if TYPE_CHECKING:
+    from ropa.registry import Registry
 
 #: The record is written as a workbook, a page and a PDF (the CSV holds part of the workbook).
 DEMO_RECORD_FORMATS = ("xlsx", "html", "pdf")
@@ -40,9 +44,9 @@ def demo(
         db.init()
         say(f"created database {db.display_url}")
     sample = SAMPLE_DIR / "registry.yaml"
-    report = st.registry.import_documents(
-        [(read_document(sample), str(sample))], message="ropa demo: load the sample registry"
-    )
+    documents = [(read_document(sample), str(sample))]
+    _refuse_a_foreign_register(st.registry, documents)
+    report = st.registry.import_documents(documents, message="ropa demo: load the sample registry")
     say(
         f"loaded {sample.name}: {sum(report.created.values())} created, "
         f"{sum(report.updated.values())} updated, {sum(report.unchanged.values())} unchanged"
@@ -67,6 +71,25 @@ def demo(
     activities = words.count(db.info()["counts"]["activities"], "activity")
     say(f"{activities} in {db.display_url}; {summary(findings)}")
     say("try `ropa activity list`, `ropa check` and the files above")
+
+
+def _refuse_a_foreign_register(registry: "Registry", documents: list) -> None:
+    """Stop, changing nothing, when the database holds records that loading the sample would
+    change: the demo never loads into someone's register (a second demo run changes nothing
+    and goes ahead)."""
+    counts = registry.db.info()["counts"]
+    held = sum(n for table, n in counts.items() if table != "revisions")
+    if not held:
+        return
+    would = registry.import_documents(documents, dry_run=True)
+    if not would.changes:
+        return
+    raise RopaError(
+        f"{registry.db.display_url} holds a register ({held} record{'s' * (held != 1)}) that "
+        f"the sample would change ({would.changes} records); nothing was changed. Run the "
+        "demo on a database "
+        "of its own: `ropa --db demo.db demo --out demo-exports`"
+    )
 
 
 def register(app: typer.Typer) -> None:

@@ -16,6 +16,7 @@ from ropa.exports import FORMATS, Layout
 
 if TYPE_CHECKING:
     from ropa.io.article30 import RecordScope
+    from ropa.planning import ImportReport
     from ropa.registry import Registry
 
 DEFAULT_OUT = Path("exports")
@@ -27,6 +28,19 @@ class InputFormat(StrEnum):
     json = "json"
     csv = "csv"
     xlsx = "xlsx"
+
+
+class Blank(StrEnum):
+    keep = "keep"
+    clear = "clear"
+
+
+class ReportFormat(StrEnum):
+    json = "json"
+
+
+#: A real import that deletes more records than this asks first on a terminal.
+CONFIRM_DELETIONS_OVER = 5
 
 
 def import_files(
@@ -44,7 +58,16 @@ def import_files(
         bool,
         typer.Option(
             "--replace",
-            help="Make the register exactly the files' content: records not in them are deleted.",
+            help="For every kind the files contain (a sheet, a CSV kind, a document section), "
+            "make its records exactly the files' records: the others of that kind are deleted.",
+        ),
+    ] = False,
+    replace_all: Annotated[
+        bool,
+        typer.Option(
+            "--replace-all",
+            help="Make the whole register the files' content: every record not in them is "
+            "deleted, of every kind.",
         ),
     ] = False,
     kind: Annotated[
@@ -63,9 +86,27 @@ def import_files(
     message: Annotated[
         str | None, typer.Option("--message", "-m", help="Why: recorded in the history.")
     ] = None,
+    blank: Annotated[
+        Blank,
+        typer.Option(
+            "--blank",
+            help="keep: an empty cell of an existing record leaves its value alone (xlsx, "
+            "CSV); clear: an empty cell clears the field.",
+        ),
+    ] = Blank.keep,
+    report_format: Annotated[
+        ReportFormat | None,
+        typer.Option("--report", help="json: the whole report on stdout as one JSON object."),
+    ] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Delete without asking (for scripts).")
+    ] = False,
 ) -> None:
     """Import records: upsert by key, all or nothing. Columns or fields a record leaves out
-    are kept; an empty value clears a field. Problems are reported as FILE:SHEET:ROW:COLUMN."""
+    are kept; an empty cell keeps the stored value (--blank clear: clears it); a registry
+    document describes whole records. Problems are reported as FILE:SHEET:ROW:COLUMN."""
+    if replace and replace_all:
+        raise typer.BadParameter("give --replace or --replace-all, not both")
     if kind is not None:
         from ropa.io.data_layout import sheet_for_kind
 
@@ -73,30 +114,94 @@ def import_files(
     from ropa.io.sources import read_sources
 
     documents, tables = read_sources(files, fmt.value if fmt else None, sys.stdin.read)
+    registry = state().registry
+    options = dict(
+        replace=replace,
+        replace_all=replace_all,
+        message=message,
+        keep_blank=blank is Blank.keep,
+    )
+    confirmed = None
+    if not dry_run and (replace or replace_all) and not yes and on_terminal():
+        # A large deletion is shown first and asked about; the real run may delete only
+        # what was confirmed (the register may change in between).
+        would = registry.import_records(documents, tables, kind, dry_run=True, **options)
+        confirmed = would.deletions()
+        if len(confirmed) > CONFIRM_DELETIONS_OVER:
+            show_report(would, dry_run=True)
+            if not typer.confirm(f"delete these {len(confirmed)} records?", err=True):
+                raise typer.Exit(1)
+        documents, tables = read_sources(files, fmt.value if fmt else None, sys.stdin.read)
     with import_progress(tables) as stage:
-        report = state().registry.import_records(
-            documents,
-            tables,
-            kind,
-            replace=replace,
-            dry_run=dry_run,
-            message=message,
-            stage=stage,
+        report = registry.import_records(
+            documents, tables, kind, dry_run=dry_run, stage=stage, confirmed=confirmed, **options
         )
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
+    if report_format is ReportFormat.json:
+        import json
+
+        from ropa.records import json_default
+
+        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=json_default))
+    show_report(report, dry_run)
+
+
+def on_terminal() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def show_report(report: "ImportReport", dry_run: bool) -> None:
+    """The import report for people, on stderr: every created, updated (field by field) and
+    removed record (the first few hundred), then the totals per kind."""
     from rich.table import Table
 
+    from ropa.planning import REPORT_ROWS
+
+    out = console(stderr=True)
+    shown = report.records[:REPORT_ROWS]
+    if shown:
+        details = Table(header_style="bold")
+        for column in ("change", "record", "fields (before → after)"):
+            details.add_column(column, overflow="fold")
+        for change in shown:
+            action = {"create": "created", "delete": "removed"}.get(change.action, "updated")
+            fields = ""
+            if action == "updated":
+                fields = "\n".join(
+                    f"{name}: {_short(v['before'])} → "
+                    + ("(cleared)" if v["after"] is None else _short(v["after"]))
+                    for name, v in report.field_changes(change).items()
+                )
+            details.add_row(action, f"{change.kind.name} {change.key}", fields)
+        out.print(details)
+        if len(report.records) > REPORT_ROWS:
+            out.print(
+                f"… and {len(report.records) - REPORT_ROWS} more changes "
+                "(--report json lists them all)"
+            )
     table = Table(title="dry run: nothing was changed" if dry_run else None, header_style="bold")
     for column in ("kind", "created", "updated", "unchanged", "deleted"):
         table.add_column(column, justify="left" if column == "kind" else "right")
     for row in report.rows():
         if any(row[1:]):
             table.add_row(row[0], *(str(n) for n in row[1:]))
-    out = console(stderr=True)
     out.print(table)
     verb = "would change" if dry_run else "changed"
     out.print(f"{verb} {words.count(report.changes, 'record')}")
+
+
+def _short(value: object) -> str:
+    """A field value in a report cell, cut past 60 characters."""
+    if isinstance(value, list):
+        text = "; ".join(
+            ", ".join(f"{k}={v}" for k, v in item.items()) if isinstance(item, dict) else str(item)
+            for item in value
+        )
+    else:
+        text = str(value) if value is not None else "—"
+    return text if len(text) <= 60 else text[:57] + "…"
 
 
 @export_app.command("yaml")

@@ -24,10 +24,19 @@ def history(
     actor: Annotated[
         str | None, typer.Option("--actor", "--by", help="Only changes by this actor.")
     ] = None,
+    version: Annotated[
+        int | None,
+        typer.Option(
+            "--version", help="Print the record as this version stored it (yaml or json)."
+        ),
+    ] = None,
     fmt: Annotated[Listing, FormatOption] = Format.table,
 ) -> None:
     """The revision log, oldest first: time, actor, action, record, version, message and the
-    fields each update changed."""
+    fields each update changed; with KEY --version N, the record as that version stored it."""
+    if version is not None:
+        _show_version(key, kind, version, fmt)
+        return
     revisions = state().registry.history(
         key,
         kind,
@@ -66,6 +75,27 @@ def history(
     out = console()
     out.print(table)
     out.print(words.count(len(revisions), "revision"))
+
+
+def _show_version(key: str | None, kind: str | None, version: int, fmt: Format) -> None:
+    """One stored version of a record, as a registry document shows it (YAML unless json)."""
+    from ropa.io.document import dumps
+
+    if not key:
+        raise typer.BadParameter("--version needs the record's KEY (and --kind)")
+    if fmt is Format.csv:
+        raise typer.BadParameter("a stored version is printed as yaml or json")
+    registry = state().registry
+    if kind is None:
+        kinds = {k for k in (r.kind for r in registry.history(key=key))}
+        if len(kinds) != 1:
+            raise typer.BadParameter(
+                f"name the kind of {key!r} with --kind"
+                + (f" ({', '.join(sorted(kinds))})" if kinds else "")
+            )
+        kind = kinds.pop()
+    _, record = registry.revision(kind, key, version)
+    typer.echo(dumps(record, "json" if fmt is Format.json else "yaml"), nl=False)
 
 
 def diff(

@@ -17,7 +17,7 @@ from typing import Annotated, Any, Literal
 
 import typer
 
-from ropa.cli import parse_day
+from ropa.cli import parse_when
 from ropa.schema import Kind, T
 
 
@@ -41,18 +41,19 @@ Listing = Literal[Format.table, Format.json, Format.csv, Format.yaml]
 
 
 def parse_as_of(text: str) -> date:
-    """The day given to --as-of (a RopaError naming the option otherwise)."""
-    return parse_day("--as-of", text)
+    """The day or date-time given to --as-of (a RopaError naming the option otherwise)."""
+    return parse_when("--as-of", text)
 
 
-#: `--as-of DATE`: the register as it stood at the end of that day, parsed once, here.
+#: `--as-of WHEN`: the register as it stood at the end of that day, or at that date-time,
+#: parsed once, here.
 AsOf = Annotated[
     date | None,
     typer.Option(
         "--as-of",
-        metavar="DATE",
+        metavar="WHEN",
         parser=parse_as_of,
-        help="The register as it stood at the end of this day (UTC).",
+        help="The register as it stood at the end of this day (UTC), or at this ISO date-time.",
     ),
 ]
 

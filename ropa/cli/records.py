@@ -122,7 +122,8 @@ def _field_params(kind: Kind, editing: bool) -> list[inspect.Parameter]:
                     )
                 )
                 remove_help = {
-                    "transfers": "Remove transfers to COUNTRY[:RECIPIENT]; repeatable",
+                    "transfers": "Remove a transfer by position (1, 2…) or "
+                    "COUNTRY:MECHANISM[:RECIPIENT]; repeatable",
                     "retention": "Remove a retention rule by position (1, 2…) or data "
                     "category; repeatable",
                 }.get(f.name, f"Remove one of the {f.name}; repeatable")

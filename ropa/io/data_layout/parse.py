@@ -27,6 +27,11 @@ class SheetRow(Where):
     #: order; None (the class default, so that creating a row costs nothing more) until
     #: :meth:`add_nested` gives the row its first.
     nested: dict[str, list[SheetRow]] | None = None
+    #: A row changes only the fields it has cells for (not blank, under --blank keep).
+    whole = False
+    #: The fields whose cells were empty and left out of the record (`--blank keep`): an
+    #: empty cell of an existing record leaves the stored value alone.
+    blank: tuple[str, ...] = ()
 
     def at(self, name: str) -> str:
         """The place of one column of the row: `FILE:SHEET:ROW:COLUMN`."""
@@ -67,6 +72,8 @@ class ParsedTables:
     )
     nested: list[NestedRow] = field(default_factory=list)
     nested_sheets: set[str] = field(default_factory=set)
+    kinds: set[str] = field(default_factory=set)  # the kinds whose sheet is present
+    keep_blank: bool = True  # an empty cell leaves a stored value alone (--blank keep)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
 
@@ -109,10 +116,14 @@ def detect_sheet(table: Table, kind: str | None) -> tuple[Sheet | None, str | No
     )
 
 
-def parse_tables(tables: list[Table], kind: str | None = None) -> ParsedTables:
+def parse_tables(
+    tables: list[Table], kind: str | None = None, keep_blank: bool = True
+) -> ParsedTables:
     """Parse every row of the tables into records (absent columns stay absent, as in a
-    document) and nested rows; collect every problem."""
-    out = ParsedTables()
+    document) and nested rows; collect every problem. With `keep_blank` an empty cell of a
+    kind's sheet is left out of its record too (so it keeps a stored value); otherwise it is
+    the field's empty value."""
+    out = ParsedTables(keep_blank=keep_blank)
     recognised: dict[str, bool] = {}  # workbook -> whether any of its sheets is a data sheet
     for table in tables:
         if not table.csv:
@@ -135,6 +146,8 @@ def parse_tables(tables: list[Table], kind: str | None = None) -> ParsedTables:
                 out.warnings.append(f"{table.source}:{table.name}: {why}")
             continue
         recognised[table.source] = True
+        if sheet.nested is None:
+            out.kinds.add(sheet.kind.name)
         try:
             _parse_table(table, sheet, out)
         except CsvBroken as e:
@@ -165,6 +178,7 @@ class _Header:
     present: set[str]  # the names of the known and unknown columns
     key_at: int  # the position of the key (or activity) column
     unnamed: list[int]  # the positions of columns with an empty header
+    nested: bool  # a transfers or retention sheet: rows of a list, not records
 
 
 def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
@@ -219,7 +233,9 @@ def _map_header(headers: list[Any], sheet: Sheet, prefix: str, out: ParsedTables
         )
         return None
     columns = [(col, f, f.name, PARSERS[f.type], _empty(f), f.is_list) for col, f in known]
-    return _Header(prefix, columns, set(seen), seen[sheet.key_column], unnamed)
+    return _Header(
+        prefix, columns, set(seen), seen[sheet.key_column], unnamed, sheet.nested is not None
+    )
 
 
 def _note_nested_sheet(sheet: Sheet, header: _Header, out: ParsedTables) -> None:
@@ -246,6 +262,9 @@ def _parse_rows(
     prefix, columns, key_at, unnamed = header.prefix, header.columns, header.key_at, header.unnamed
     escaped = table.csv
     formulas = table.formulas
+    # Blank cells are left out of records of a kind's sheet with --blank keep; the rows of
+    # transfers and retention are whole rows, an empty cell there is empty.
+    leave_out = out.keep_blank and not header.nested
     problems = out.problems
     warned_unnamed = False
     for number, cells in table.rows:
@@ -257,6 +276,7 @@ def _parse_rows(
         if given == "":
             given = None
         values: dict[str, Any] = {}
+        blank: list[str] | None = None
         failed = False
         for col, f, name, parse, empty, is_list in columns:
             value = cells[col] if col < width else None
@@ -265,7 +285,12 @@ def _parse_rows(
                 if col == key_at:
                     given = value if value != "" else None
             if value == "" or value is None:
-                values[name] = [] if is_list else empty
+                if leave_out:
+                    if blank is None:
+                        blank = []
+                    blank.append(name)
+                else:
+                    values[name] = [] if is_list else empty
                 continue
             if type(value) is not str or (escaped and value[0] == "'"):
                 value = _cell(f, value, escaped)
@@ -282,6 +307,8 @@ def _parse_rows(
         ):
             out.warnings.append(f"{prefix}:{number}: cells under an empty header are ignored")
             warned_unnamed = True
+        if blank:
+            where.blank = tuple(blank)
         yield where, given, values, failed
 
 
@@ -367,19 +394,24 @@ def attach_nested(
 ) -> list[Problem]:
     """Give the imported activities their transfers and retention rules from the nested rows.
 
-    A nested sheet that is present holds all the rows of the activities it names and of every
-    activity of the import (none: the list is cleared). A row names its activity by key or
-    exact name, among the imported activities or the `existing` ones ({key: name}); an
-    existing activity named only there is imported with just that list."""
+    A nested sheet that is present holds all the rows of the activities it names. An
+    activity of the import without rows there has none, except an existing activity under
+    `--blank keep` (the default), which keeps its list as a blank cell keeps a value. A row
+    names its activity by key or exact name, among the imported activities or the `existing`
+    ones ({key: name}); an existing activity named only there is imported with just that
+    list."""
     problems: list[Problem] = []
     if not parsed.nested_sheets:
         return problems
     by_key = {record["key"]: (where, record) for where, record in activities}
     by_name = {r["name"].lower(): k for k, (_, r) in by_key.items() if r.get("name")}
     existing_by_name: dict[str, str] | None = None
-    for _, record in activities:
-        for name in parsed.nested_sheets:
-            record[name] = []
+    keep = parsed.keep_blank
+    listed = list(activities)  # the activities the import names, before rows add others
+    for _, record in listed:
+        if not (keep and record["key"] in existing):  # an existing one's lists come with rows
+            for name in parsed.nested_sheets:
+                record[name] = []
     for row in parsed.nested:
         value = row.activity
         key = value if value in by_key else by_name.get(value.lower())
@@ -396,12 +428,18 @@ def attach_nested(
                     Problem(row.where.at("activity"), f"unknown activity {value!r}{hint}")
                 )
                 continue
-            record = {"key": key, **{name: [] for name in parsed.nested_sheets}}
+            record = {"key": key} if keep else {n: [] for n in parsed.nested_sheets}
+            record["key"] = key
             by_key[key] = (row.where, record)
             activities.append((row.where, record))
         where, record = by_key[key]
         name = row.sheet.nested.name
-        record[name].append(row.values)
+        record.setdefault(name, []).append(row.values)
         if isinstance(where, SheetRow):
             where.add_nested(name, row.where)
+    if keep:  # an existing activity without rows kept its list: a blank, as cells are
+        for where, record in listed:
+            missing = [n for n in sorted(parsed.nested_sheets) if n not in record]
+            if missing and isinstance(where, SheetRow):
+                where.blank = (*where.blank, *missing)
     return problems

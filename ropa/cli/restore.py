@@ -1,0 +1,78 @@
+"""`ropa restore`: a record back to one of its versions, or the whole register back to a
+moment. Nothing is lost: a restore writes new revisions, so it can itself be undone."""
+
+from typing import Annotated
+
+import typer
+
+from ropa.cli import parse_when, state
+from ropa.cli.files import ReportFormat, show_report
+from ropa.cli.output import console
+
+
+def restore(
+    kind: Annotated[
+        str | None, typer.Argument(help="Kind of the record (activity, party, …).")
+    ] = None,
+    key: Annotated[str | None, typer.Argument(help="Key of the record.")] = None,
+    version: Annotated[
+        int | None, typer.Option("--version", help="The version to bring back (see history).")
+    ] = None,
+    as_of: Annotated[
+        str | None,
+        typer.Option(
+            "--as-of",
+            metavar="WHEN",
+            help="Bring the whole register back to the end of this day (UTC) or this ISO "
+            "date-time.",
+        ),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="With --as-of: report, change nothing.")
+    ] = False,
+    report_format: Annotated[
+        ReportFormat | None,
+        typer.Option("--report", help="json: the whole report on stdout as one JSON object."),
+    ] = None,
+    message: Annotated[
+        str | None, typer.Option("--message", "-m", help="Why: recorded in the history.")
+    ] = None,
+) -> None:
+    """Write a stored version of a record back (KIND KEY --version N), or bring the whole
+    register back to a moment (--as-of WHEN), as new revisions."""
+    registry = state().registry
+    if as_of is not None:
+        if kind or key or version is not None:
+            raise typer.BadParameter(
+                "--as-of restores the whole register; drop KIND, KEY, --version"
+            )
+        when = parse_when("--as-of", as_of)
+        report = registry.restore_as_of(when, dry_run=dry_run, message=message)
+        if report_format is ReportFormat.json:
+            import json
+
+            from ropa.records import json_default
+
+            typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=json_default))
+        show_report(report, dry_run)
+        return
+    if not (kind and key and version is not None):
+        raise typer.BadParameter("give KIND KEY --version N, or --as-of WHEN")
+    if dry_run:
+        raise typer.BadParameter(
+            "--dry-run is for --as-of; `ropa history KEY --version N` shows a version"
+        )
+    change = registry.restore(kind, key, version, message)
+    out = console(stderr=True)
+    if change is None:
+        out.print(f"{kind} {key} is already as version {version}; nothing changed")
+    else:
+        verb = "restored" if change.action == "update" else "brought back"
+        out.print(
+            f"{verb} {change.kind.label} {key} to version {version} "
+            f"(now version {change.after['version']})"
+        )
+
+
+def register(app: typer.Typer) -> None:
+    app.command("restore")(restore)
