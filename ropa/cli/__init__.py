@@ -169,7 +169,7 @@ def main_options(
 
 
 def _register() -> None:
-    from ropa.cli import check, dbcmd, demo, files, history, notice, records
+    from ropa.cli import check, dbcmd, demo, files, history, notice, records, taxonomy
 
     records.register(app)
     dbcmd.register(app)
@@ -178,6 +178,7 @@ def _register() -> None:
     notice.register(app)
     history.register(app)
     demo.register(app)
+    taxonomy.register(app)
 
 
 _register()
