@@ -71,6 +71,10 @@ DECLARATION_FIELDS = {
     "features", "shared_categories",
 }  # fmt: skip
 
+#: The system_type of the system ropa writes for an activity that has none recorded: it
+#: holds the activity's declarations and is no system of the register.
+NO_SYSTEM = "Processing activity"
+
 KEY_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
 
 
@@ -108,8 +112,11 @@ class FidesImport:
 
     lookup: Callable[[], Known] = Known
     warnings: list[str] = field(default_factory=list)
-    #: The keys of the organizations met so far: the files of one import go together.
+    #: What the manifests met so far resolved or created: the files of one import go
+    #: together (a category two files name is created once).
     organizations: set[str] = field(default_factory=set)
+    resolved: dict[tuple[str, str], str] = field(default_factory=dict)
+    created: dict[str, dict[str, dict]] = field(default_factory=dict)
     _known: Known | None = None
 
     @classmethod
@@ -155,7 +162,7 @@ class _Mapper:
         }
         self.problems: list[Problem] = []
         self.taxonomy: dict[str, dict[str, dict]] | None = None
-        self.resolved: dict[tuple[str, str], str] = {}
+        self.resolved = context.resolved
 
     def warn(self, where: str, text: str) -> None:
         self.context.warnings.append(f"{self.source}: {where}: {text}")
@@ -189,15 +196,30 @@ class _Mapper:
             return found
         records = self.known.of(kind)
         key = next((r["key"] for r in records if r.get("fides_key") == fides_key), None)
-        if key is None:  # a record ropa exported without a fides_key goes by its own key
+        if key is None:
+            # A record ropa exported without a fides_key goes by its own key (under its
+            # parent's fides_key, for a category: fideslang's keys are dotted paths).
+            own = fides_key.rsplit(".", 1)[-1] if self._is_custom(kind, fides_key) else fides_key
             key = next(
-                (r["key"] for r in records if r["key"] == fides_key and not r.get("fides_key")),
+                (
+                    r["key"]
+                    for r in records
+                    if r["key"] in (fides_key, own) and not r.get("fides_key")
+                ),
                 None,
             )
         if key is None:
             key = self._create(kind, fides_key, where)
         self.resolved[(kind, fides_key)] = key
         return key
+
+    def _is_custom(self, kind: str, fides_key: str) -> bool:
+        """Whether the manifest itself declares a taxonomy entry (not fideslang's)."""
+        section = TAXONOMY[kind][0]
+        return any(
+            isinstance(e, Mapping) and e.get("fides_key") == fides_key
+            for e in self.doc.get(section) or []
+        )
 
     def _create(self, kind: str, fides_key: str, where: str) -> str:
         from ropa.interop.taxonomy import as_record
@@ -211,13 +233,15 @@ class _Mapper:
             key = _key(f"fides-{fides_key}")
         record = as_record(kind, {**entry, "fides_key": fides_key})
         record["key"] = key
+        created = self.context.created.setdefault(kind, {})
         names = {r["name"].lower() for r in self.known.of(kind) if r.get("name")}
-        names |= {r["name"].lower() for r in self.out[SECTION[kind]].values()}
+        names |= {r["name"].lower() for r in created.values()}
         if record["name"].lower() in names:
             record["name"] = f"{record['name']} ({fides_key})"
         parent = entry.get("parent_key")
         record.pop("parent", None)
         self.out[SECTION[kind]][key] = record
+        created[key] = record
         if kind == "category" and parent:
             record["parent"] = self.ref("category", parent, where)
         return key
@@ -278,7 +302,8 @@ class _Mapper:
         record: dict[str, Any] = {"key": key, "name": system.get("name") or key}
         if system.get("description"):
             record["description"] = system["description"]
-        self.out["systems"][key] = record
+        if system.get("system_type") != NO_SYSTEM:
+            self.out["systems"][key] = record
         for name, value in system.items():
             if name not in SYSTEM_FIELDS and value not in (None, "", [], {}, False):
                 self.warn(where, f"{name} has no place in ropa; not imported")
@@ -324,7 +349,7 @@ class _Mapper:
     ) -> None:
         use = str(declaration["data_use"])
         where = f"system {system['fides_key']}, declaration {declaration.get('name') or use}"
-        purpose = self.ref("purpose", use, where)
+        purpose = self.ref("purpose", use, where)  # for the name; see `pick` below
         use_name = self.out["purposes"].get(purpose, {}).get("name") or next(
             (r["name"] for r in self.known.of("purpose") if r["key"] == purpose), use
         )
@@ -359,12 +384,27 @@ class _Mapper:
         department = system.get("administrating_department")
         if department and department != "Not defined":
             activity["business_function"] = department
-        _add(activity, "purposes", [purpose])
-        _add(activity, "systems", [system_key])
+
+        def pick(kind: str, fides_key: str, field_name: str) -> list[str]:
+            # Several records may carry one fides_key (website users and app users are both
+            # fideslang's `customer`): an activity already in the register keeps its own.
+            if existing is not None:
+                mine = [
+                    r["key"]
+                    for r in self.known.of(kind)
+                    if r.get("fides_key") == fides_key and r["key"] in existing[field_name]
+                ]
+                if mine:
+                    return mine
+            return [self.ref(kind, fides_key, where)]
+
+        _add(activity, "purposes", pick("purpose", use, "purposes"))
+        if system.get("system_type") != NO_SYSTEM:
+            _add(activity, "systems", [system_key])
         for kind in ("category", "subject"):
             items = declaration.get(TAXONOMY[kind][1]) or []
             field_name = "data_categories" if kind == "category" else "data_subjects"
-            _add(activity, field_name, [self.ref(kind, str(k), where) for k in items])
+            _add(activity, field_name, [k for i in items for k in pick(kind, str(i), field_name)])
         self.bases(activity, declaration, where)
         self.retention(activity, declaration, where)
         third = declaration.get("third_parties")
@@ -372,7 +412,11 @@ class _Mapper:
             _add(activity, "recipients", [self.party(n.strip()) for n in str(third).split(";")])
         elif declaration.get("data_shared_with_third_parties"):
             self.warn(where, "data_shared_with_third_parties without third_parties named")
-        dpia = declaration.get("impact_assessment_location") or system.get("dpa_location")
+        # The system's DPIA is the declaration's only where no declaration names its own.
+        own = any(d.get("impact_assessment_location") for d in system["privacy_declarations"])
+        dpia = declaration.get("impact_assessment_location") or (
+            None if own else system.get("dpa_location")
+        )
         if dpia:
             activity["dpia_link"] = dpia
         if system.get("requires_data_protection_assessments"):
@@ -390,6 +434,8 @@ class _Mapper:
             if missing:
                 activity["status"] = "draft"
                 self.warn(where, f"no {', '.join(missing)}; the activity is imported as draft")
+        else:
+            _keep_what_ropa_holds(activity, existing)
 
     def bases(self, activity: dict, declaration: Mapping, where: str) -> None:
         basis = declaration.get("legal_basis_for_processing")
@@ -447,6 +493,20 @@ PARTY_FIELDS = {
     "representative_email",
     "representative_address",
 }
+
+
+def _keep_what_ropa_holds(activity: dict, existing: Mapping) -> None:
+    """A manifest adds to an activity already in the register: its lists grow, its empty
+    fields are filled, and nothing ropa holds is overwritten (Fides holds less: one legal
+    basis per declaration, no transfer countries, retention as one figure)."""
+    for name in list(activity):
+        before = existing.get(name)
+        if name in ("key", "name") or before in (None, "", [], False):
+            continue
+        if isinstance(before, list) and name != "retention":
+            activity[name] = sorted({*before, *activity[name]})
+        else:
+            del activity[name]
 
 
 def _as_list(value: Any) -> list:

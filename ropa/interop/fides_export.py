@@ -7,7 +7,7 @@ from collections.abc import Callable, Mapping
 from typing import Any
 
 from ropa.errors import Problem, ValidationFailed
-from ropa.interop.fides import ART9_CONDITION, SECTION, TAXONOMY
+from ropa.interop.fides import ART9_CONDITION, NO_SYSTEM, SECTION, TAXONOMY
 
 LAWFUL_BASIS_OUT = {
     "consent": "Consent",
@@ -40,13 +40,17 @@ def fides_manifest(document: Mapping, entity: str | None = None) -> tuple[dict, 
         record = by[SECTION[kind]].get(key, {"key": key, "name": key})
         if record.get("fides_key"):
             return record["fides_key"]
+        if key in custom[kind]:
+            return custom[kind][key]["fides_key"]
         entry = {"fides_key": key, "name": record["name"], "is_default": False}
         if record.get("description"):
             entry["description"] = record["description"]
         if kind == "category" and record.get("parent"):
+            # fideslang's keys are paths: a child's key starts with its parent's
             entry["parent_key"] = fides_key("category", record["parent"])
+            entry["fides_key"] = f"{entry['parent_key']}.{key}"
         custom[kind][key] = entry
-        return key
+        return entry["fides_key"]
 
     systems: dict[str, dict] = {}
     for activity in sorted(activities, key=lambda a: a["key"]):
@@ -66,7 +70,7 @@ def fides_manifest(document: Mapping, entity: str | None = None) -> tuple[dict, 
     for kind, (section, _) in TAXONOMY.items():
         if custom[kind]:
             manifest[section] = [custom[kind][k] for k in sorted(custom[kind])]
-    return manifest, warnings
+    return manifest, list(dict.fromkeys(warnings))
 
 
 SECTIONS_OUT = ("parties", "categories", "subjects", "purposes", "systems", "activities")
@@ -77,7 +81,7 @@ def _system_out(activity: Mapping, system: Mapping | None) -> dict:
         return {
             "fides_key": activity["key"],
             "name": f"{activity['name']} (no system recorded)",
-            "system_type": "Processing activity",
+            "system_type": NO_SYSTEM,
             "privacy_declarations": [],
         }
     out = {"fides_key": system["key"], "name": system["name"]}
