@@ -201,3 +201,24 @@ def test_export_for_one_entity(initialised, registry):
     assert result.stderr == (
         "error: --entity: no group member 'nobody' (group members: default_organization)\n"
     )
+
+
+def test_a_list_of_api_system_objects_is_a_manifest(initialised, registry, tmp_path):
+    system = json.loads(interop_file("fides", "system.json").read_text())
+    other = {**system, "fides_key": "second_system", "name": "Second System"}
+    (tmp_path / "systems.json").write_text(json.dumps([system, other]))
+    result = initialised("import", "systems.json")
+    assert result.exit_code == 0, result.stderr
+    assert {s["key"] for s in registry.list("system")} == {"demo_analytics_system", "second_system"}
+    # no organization in the file and none in the register: no controller, so draft
+    activity = registry.get("activity", "demo_analytics_system.functional.service.improve")
+    assert (activity["controller"], activity["status"]) == (None, "draft")
+
+
+def test_a_registry_document_is_not_taken_for_a_manifest():
+    from ropa.interop.fides import is_manifest
+
+    assert not is_manifest({"ropa": 1, "systems": [{"key": "crm", "name": "CRM"}]})
+    assert not is_manifest([{"key": "crm", "name": "CRM"}])
+    assert is_manifest({"system": []})
+    assert is_manifest({"fides_key": "s", "privacy_declarations": []})
