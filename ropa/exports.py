@@ -34,6 +34,7 @@ class Layout(StrEnum):
     data = "data"  # the whole register, one sheet per kind, for editing and re-import
     document = "document"  # the registry document (registry as code)
     notice = "notice"  # the privacy notice
+    interchange = "interchange"  # the register in another vocabulary: Fides, W3C DPV
 
 
 #: Writes the record to a file: (target, cover, builder, activities, sheets, findings) ->
@@ -48,6 +49,9 @@ DataWriter = Callable[[Path, "Sections"], dict[str, int]]
 DocumentWriter = Callable[["Sections"], Iterable[str]]
 #: The privacy notice as text.
 NoticeWriter = Callable[["Notice"], str]
+#: The register in another vocabulary: (registry document, entity key or None, target
+#: suffix) -> (text, warnings about what the vocabulary cannot hold).
+InterchangeWriter = Callable[[dict, "str | None", str], tuple[str, list[str]]]
 
 
 @dataclass(frozen=True)
@@ -60,6 +64,7 @@ class ExportFormat:
     data: DataWriter | None = None
     document: DocumentWriter | None = None
     notice: NoticeWriter | None = None
+    interchange: InterchangeWriter | None = None
     data_in_folder: bool = False  # the data layout is a folder of files, not one file
 
     @property
@@ -74,6 +79,8 @@ class ExportFormat:
             return "ropa-data" if self.data_in_folder else f"ropa-data{self.suffix}"
         if layout is Layout.notice:
             return f"privacy-notice{self.suffix}"
+        if layout is Layout.interchange:
+            return f"ropa-{self.name}{self.suffix}"
         return f"registry{self.suffix}"
 
 
@@ -148,6 +155,20 @@ def _notice_html(notice: Notice) -> str:
     return to_html(notice)
 
 
+def _interchange_fides(document: dict, entity: str | None, suffix: str) -> tuple[str, list[str]]:
+    from ropa.interop.fides_export import fides_manifest, manifest_text, validate_manifest
+
+    manifest, warnings = fides_manifest(document, entity)
+    validate_manifest(manifest)
+    return manifest_text(manifest, suffix), warnings
+
+
+def _interchange_jsonld(document: dict, entity: str | None, suffix: str) -> tuple[str, list[str]]:
+    from ropa.interop.dpv import dpv_jsonld
+
+    return dpv_jsonld(document, entity), []
+
+
 #: Every output format, by name.
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
@@ -159,6 +180,8 @@ FORMATS: dict[str, ExportFormat] = {
         ExportFormat("markdown", ".md", notice=_notice_markdown),
         ExportFormat("html", ".html", record=_record_html, notice=_notice_html),
         ExportFormat("pdf", ".pdf", record=_record_pdf),
+        ExportFormat("fides", ".yml", interchange=_interchange_fides),
+        ExportFormat("jsonld", ".jsonld", interchange=_interchange_jsonld),
     )
 }
 
@@ -226,3 +249,37 @@ def write_notice(notice: Notice, fmt: str, target: Path) -> Path:
         choices = " or ".join(f.name for f in formats_for(Layout.notice))
         raise RopaError(f"the privacy notice is written as {choices}, not {fmt}")
     return write_text(target, writer(notice))
+
+
+def export_interchange(
+    registry: Registry, fmt: str, target: Path | None, entity: str | None = None
+) -> list[str]:
+    """Write the register (or one group member's activities, `entity` a key or name) as a
+    Fides manifest (YAML, or JSON for a .json target) or as W3C DPV JSON-LD, to a file or
+    to stdout when target is None. Returns warnings about what the format cannot hold."""
+    import sys
+
+    writer = FORMATS[fmt].interchange if fmt in FORMATS else None
+    if writer is None:
+        choices = " or ".join(f.name for f in formats_for(Layout.interchange))
+        raise RopaError(f"the register is exchanged as {choices}, not {fmt}")
+    document = registry.document()
+    if entity is not None:
+        entity = _entity_key(document, entity)
+    suffix = target.suffix.lower() if target is not None else FORMATS[fmt].suffix
+    text, warnings = writer(document, entity, suffix)
+    if target is None:
+        sys.stdout.write(text)
+    else:
+        write_text(target, text)
+    return warnings
+
+
+def _entity_key(document: dict, entity: str) -> str:
+    """The key of the group member that --entity names, by key or name."""
+    members = [p for p in document.get("parties", []) if p.get("kind") == "group-member"]
+    for party in members:
+        if entity in (party["key"],) or entity.lower() == party["name"].lower():
+            return party["key"]
+    known = ", ".join(p["key"] for p in members) or "none"
+    raise RopaError(f"--entity: no group member {entity!r} (group members: {known})")

@@ -13,7 +13,18 @@ from ropa import __version__
 from ropa.cli import app
 from tests.conftest import ROOT
 
-HEAVY = ("pandas", "openpyxl", "sqlalchemy", "sqlmodel", "alembic", "yaml", "xlsxwriter")
+HEAVY = (
+    "pandas",
+    "openpyxl",
+    "sqlalchemy",
+    "sqlmodel",
+    "alembic",
+    "yaml",
+    "xlsxwriter",
+    "fideslang",
+    "pydantic",
+    "rdflib",
+)
 
 
 def _commands(group=None, prefix=()):

@@ -104,3 +104,26 @@ def test_bare_no_in_yaml_is_norway_not_false(registry):
     doc = load_text("parties:\n  - {key: p, name: P, country: NO}\n", "yaml", "doc")
     registry.import_documents([(doc, "doc")])
     assert registry.get("party", "p")["country"] == "NO"
+
+
+def test_every_dpv_iri_in_the_code_lists_exists_in_dpv_2_2():
+    from tests.interop_files import defined_terms
+
+    defined = defined_terms()
+    assert len(defined) > 1500  # the three vocabularies were read, not an empty folder
+    code_lists = [v for v in vars(vocab).values() if isinstance(v, vocab.CodeList)]
+    iris = {(codes.name, c.code): c.iri for codes in code_lists for c in codes if c.iri}
+    assert len(iris) > 40
+    # the IRIs ropa carried before DPV 2.2 was checked are not defined: the test can fail
+    for old in ("legal/eu/gdpr#A49-1-2", "legal/eu/gdpr#A10", "#Review"):
+        assert "https://w3id.org/dpv" + old not in defined
+    missing = {where: iri for where, iri in iris.items() if iri not in defined}
+    assert missing == {}
+
+
+def test_the_three_iris_dpv_2_2_lacks_were_replaced():
+    assert vocab.TRANSFER_MECHANISMS.get("compelling-legitimate-interests").iri.endswith(
+        "gdpr#A49-2"
+    )
+    assert vocab.SPECIAL.get("art10").iri == "https://w3id.org/dpv/pd#CriminalOffence"
+    assert vocab.RETENTION_ACTIONS.get("review").iri == "https://w3id.org/dpv#ReviewProcedure"

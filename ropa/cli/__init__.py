@@ -199,7 +199,17 @@ def main_options(
 
 
 def _register() -> None:
-    from ropa.cli import check, dbcmd, demo, files, history, notice, records, restore
+    from ropa.cli import (
+        check,
+        dbcmd,
+        demo,
+        files,
+        history,
+        notice,
+        records,
+        restore,
+        taxonomy,
+    )
 
     records.register(app)
     dbcmd.register(app)
@@ -209,6 +219,7 @@ def _register() -> None:
     history.register(app)
     restore.register(app)
     demo.register(app)
+    taxonomy.register(app)
 
 
 _register()

@@ -111,10 +111,12 @@ def import_files(
         from ropa.io.data_layout import sheet_for_kind
 
         sheet_for_kind(kind)  # an unknown kind fails before any file is read
+    from ropa.interop.fides import FidesImport
     from ropa.io.sources import read_sources
 
-    documents, tables = read_sources(files, fmt.value if fmt else None, sys.stdin.read)
     registry = state().registry
+    fides = FidesImport.for_registry(registry)
+    documents, tables = read_sources(files, fmt.value if fmt else None, sys.stdin.read, fides)
     options = dict(
         replace=replace,
         replace_all=replace_all,
@@ -131,12 +133,12 @@ def import_files(
             show_report(would, dry_run=True)
             if not typer.confirm(f"delete these {len(confirmed)} records?", err=True):
                 raise typer.Exit(1)
-        documents, tables = read_sources(files, fmt.value if fmt else None, sys.stdin.read)
+        documents, tables = read_sources(files, fmt.value if fmt else None, sys.stdin.read, fides)
     with import_progress(tables) as stage:
         report = registry.import_records(
             documents, tables, kind, dry_run=dry_run, stage=stage, confirmed=confirmed, **options
         )
-    for warning in report.warnings:
+    for warning in [*fides.warnings, *report.warnings]:
         typer.echo(f"warning: {warning}", err=True)
     if report_format is ReportFormat.json:
         import json
@@ -507,3 +509,58 @@ def _record_to_stdout(registry: "Registry", scope: "RecordScope") -> None:
 
     with registry.record(scope) as (_, builder, activities):
         sys.stdout.writelines(controller_csv(builder, activities))
+
+
+@export_app.command("fides")
+def export_fides(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="Manifest to write, YAML or (.json) JSON; - for stdout "
+            "(default: exports/ropa-fides.yml)",
+        ),
+    ] = None,
+    entity: Annotated[str | None, EntityOption] = None,
+    as_of: AsOf = None,
+) -> None:
+    """The register as a Fides manifest: group members as organizations, systems with a
+    privacy declaration per activity and purpose, custom taxonomy entries for records
+    without a fides_key; checked with fideslang's own models before it is written."""
+    _export_interchange("fides", out, entity, as_of)
+
+
+@export_app.command("jsonld")
+def export_jsonld(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "-o",
+            "--output",
+            help="File to write; - for stdout (default: exports/ropa-jsonld.jsonld)",
+        ),
+    ] = None,
+    entity: Annotated[str | None, EntityOption] = None,
+    as_of: AsOf = None,
+) -> None:
+    """The register as JSON-LD in W3C DPV 2.2 terms (each activity a dpv:Process with its
+    purposes, personal data, data subjects, eu-gdpr legal bases, controllers, recipients,
+    sources, storage conditions, transfers and measures); the @context is inline, so the
+    file parses offline."""
+    _export_interchange("jsonld", out, entity, as_of)
+
+
+def _export_interchange(fmt: str, out: Path | None, entity: str | None, as_of: date | None) -> None:
+    from ropa.exports import export_interchange
+
+    to_stdout = out is not None and str(out) == "-"
+    target = (
+        None if to_stdout else out or _default_folder() / FORMATS[fmt].file_name(Layout.interchange)
+    )
+    with state().registry_at(as_of) as registry:
+        warnings = export_interchange(registry, fmt, target, entity)
+    for warning in warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    if target is not None:
+        console(stderr=True).print(f"wrote {target}")

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from ropa.errors import Problem, RopaError, ValidationFailed
 
 if TYPE_CHECKING:
+    from ropa.interop.fides import FidesImport
     from ropa.io.data_layout import Table
 
 DOCUMENT_SUFFIXES = {".yaml": "yaml", ".yml": "yaml", ".json": "json"}
@@ -19,12 +20,17 @@ STDIN = "-"
 
 
 def read_sources(
-    names: list[str], fmt: str | None, stdin: Callable[[], str]
+    names: list[str],
+    fmt: str | None,
+    stdin: Callable[[], str],
+    fides: FidesImport | None = None,
 ) -> tuple[list[tuple[object, str]], list[Table]]:
     """The registry documents (with their names) and the data-layout tables of the files
     named: documents (.yaml, .json), workbooks (.xlsx), CSV files, folders of CSV files; `-`
     reads `stdin()` as `fmt` (csv, json or yaml), which otherwise overrides the suffix.
-    Raises ValidationFailed with every file that cannot be read."""
+    A YAML or JSON file that is a Fides manifest becomes the registry document it maps to
+    (see :mod:`ropa.interop.fides`; `fides` resolves its references and collects its
+    warnings). Raises ValidationFailed with every file that cannot be read."""
     from ropa.io.data_layout import read_csv, read_workbook
     from ropa.io.document import load_text
 
@@ -42,7 +48,9 @@ def read_sources(
                 tables += found
                 problems += trouble
             else:
-                documents.append((load_text(text, fmt, "<stdin>"), "<stdin>"))
+                documents.append(
+                    (_fides(load_text(text, fmt, "<stdin>"), "<stdin>", fides), "<stdin>")
+                )
             continue
         path = Path(name)
         if path.is_dir():
@@ -72,7 +80,7 @@ def read_sources(
                 found, trouble = read_csv(path, name)
             else:
                 text = path.read_text(encoding="utf-8-sig")
-                documents.append((load_text(text, kind, name), name))
+                documents.append((_fides(load_text(text, kind, name), name, fides), name))
                 continue
             tables += found
             problems += trouble
@@ -88,3 +96,12 @@ def read_sources(
 def _file_kind(path: Path) -> str | None:
     suffix = path.suffix.lower()
     return DOCUMENT_SUFFIXES.get(suffix) or TABLE_SUFFIXES.get(suffix)
+
+
+def _fides(doc: object, name: str, fides: FidesImport | None) -> object:
+    """A Fides manifest as the registry document it maps to; any other document as it is."""
+    from ropa.interop.fides import FidesImport, is_manifest, manifest_document
+
+    if not is_manifest(doc):
+        return doc
+    return manifest_document(doc, name, fides or FidesImport())
