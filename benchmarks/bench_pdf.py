@@ -22,7 +22,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import measure_command, synthetic_database
 from ropa.db import Database
-from ropa.io.article30 import RecordScope, activity_page, record_rows
+from ropa.io.article30 import activity_page, record_rows
+from ropa.io.record_cells import RecordScope
 from ropa.registry import Registry
 
 

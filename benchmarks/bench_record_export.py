@@ -18,7 +18,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.common import benchmark_parser, measure_command, synthetic_database, work_folder
 from ropa.db import Database
-from ropa.io.article30 import RecordScope, record_rows, record_sheets
+from ropa.io.article30 import record_rows, record_sheets
+from ropa.io.record_cells import RecordScope
 from ropa.registry import Registry
 
 

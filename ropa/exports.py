@@ -20,7 +20,7 @@ from ropa.io.files import replacing, write_text
 
 if TYPE_CHECKING:
     from ropa.checks import Finding
-    from ropa.io.article30 import Cover, RecordBuilder, RecordScope
+    from ropa.io.record_cells import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.registry import Registry
 

@@ -36,8 +36,8 @@ if TYPE_CHECKING:
 
     from ropa.checks import Finding
     from ropa.history import Diff, RevisionView
-    from ropa.io.article30 import Cover, RecordBuilder, RecordScope
     from ropa.io.data_layout import Table
+    from ropa.io.record_cells import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.records import Change
     from ropa.store import Filter
@@ -258,7 +258,7 @@ class Registry:
         key order (read as they are consumed), all from one snapshot of the register. The
         scope is left as given; the cover names the group member it resolved to."""
         from ropa import __version__, store
-        from ropa.io.article30 import Cover, RecordBuilder
+        from ropa.io.record_cells import Cover, RecordBuilder
         from ropa.parallel import fingerprint_later
 
         with self.db.read() as conn:

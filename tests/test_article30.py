@@ -528,7 +528,7 @@ def test_csv_escaping_round_trips(text):
 
 def test_fingerprint_computed_by_a_worker_process_is_the_same(sample, monkeypatch):
     import ropa.parallel
-    from ropa.io.article30 import RecordScope
+    from ropa.io.record_cells import RecordScope
 
     expected = sample.fingerprint()
     monkeypatch.setattr(ropa.parallel, "PARALLEL_FINGERPRINT_FROM", 1)
@@ -540,7 +540,7 @@ def test_fingerprint_computed_by_a_worker_process_is_the_same(sample, monkeypatc
 
 def test_fingerprint_of_a_worker_that_saw_a_later_write_is_not_used(sample, monkeypatch):
     import ropa.parallel
-    from ropa.io.article30 import RecordScope
+    from ropa.io.record_cells import RecordScope
 
     expected = sample.fingerprint()
     monkeypatch.setattr(ropa.parallel, "PARALLEL_FINGERPRINT_FROM", 1)
@@ -556,7 +556,7 @@ def _stale_worker(url):
 
 def test_export_reports_progress_to_a_tracker(sample, tmp_path):
     from ropa.exports import export_record
-    from ropa.io.article30 import RecordScope
+    from ropa.io.record_cells import RecordScope
 
     seen = []
 

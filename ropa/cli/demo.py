@@ -31,10 +31,10 @@ def demo(
         formats_for,
         write_notice,
     )
-    from ropa.io.article30 import RecordScope
     from ropa.io.document import read_document
     from ropa.io.files import write_text
     from ropa.io.findings import render_text
+    from ropa.io.record_cells import RecordScope
     from ropa.reference import SAMPLE_DIR
 
     st = state()

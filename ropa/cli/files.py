@@ -15,7 +15,7 @@ from ropa.errors import RopaError
 from ropa.exports import FORMATS, Layout
 
 if TYPE_CHECKING:
-    from ropa.io.article30 import RecordScope
+    from ropa.io.record_cells import RecordScope
     from ropa.planning import ImportReport
     from ropa.registry import Registry
 
@@ -471,7 +471,7 @@ def _write_records(
     as_of: date | None,
 ) -> None:
     from ropa.exports import export_record
-    from ropa.io.article30 import RecordScope
+    from ropa.io.record_cells import RecordScope
 
     say = console(stderr=True).print
     if per_entity:

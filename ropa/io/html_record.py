@@ -14,12 +14,11 @@ from ropa.io.article30 import (
     DETAILS,
     TITLE,
     ActivityPage,
-    Cover,
-    RecordBuilder,
     activity_page,
     record_rows,
     record_sheets,
 )
+from ropa.io.record_cells import Cover, RecordBuilder
 
 STYLE = """
 :root { color-scheme: light; }

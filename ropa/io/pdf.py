@@ -19,13 +19,12 @@ from ropa.io.article30 import (
     DETAILS,
     PROCESSOR,
     TITLE,
-    Cover,
-    RecordBuilder,
     Sheet,
     activity_page,
     page_text,
     record_rows,
 )
+from ropa.io.record_cells import Cover, RecordBuilder
 
 FONT = "Fira"
 BODY = 9.5  # points

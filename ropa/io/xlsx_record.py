@@ -15,16 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ropa.io.article30 import (
-    DETAILS,
-    TITLE,
-    Column,
-    Cover,
-    RecordBuilder,
-    activity_page,
-    record_rows,
-    record_sheets,
-)
+from ropa.io.article30 import DETAILS, TITLE, Column, activity_page, record_rows, record_sheets
+from ropa.io.record_cells import Cover, RecordBuilder
 from ropa.io.safe_csv import FORMULA_STARTS, needs_escape
 from ropa.io.xlsx_pages import ActivityPagesSheet
 from ropa.io.xlsx_rows import CUT_MARK, RowStream, row_height, wrapped_lines
