@@ -130,7 +130,8 @@ activities:
   - {key: payroll, name: Payroll, controller: acme, data_subjects: [staff]}
 """,
     )
-    result = cli("import", "small.yaml", "--replace")
+    # --replace-all makes the whole register the file's (--replace: only its sections' kinds)
+    result = cli("import", "small.yaml", "--replace-all")
     assert result.exit_code == 0, result.stderr
     doc = registry.document()
     assert [a["key"] for a in doc["activities"]] == ["payroll"]
@@ -289,7 +290,7 @@ activities:
   - {key: hr, name: HR, data_subjects: [job-candidates]}
 """,
     )
-    result = cli("import", "partial.yaml", "--replace")
+    result = cli("import", "partial.yaml", "--replace-all")
     assert result.exit_code == 1
     assert result.stderr.startswith(
         "error: partial.yaml:activities[0].data_subjects: unknown data subject category "
