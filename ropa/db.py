@@ -23,7 +23,7 @@ DEFAULT_PATH = Path("data") / "ropa.db"
 #: The environment variable naming the database when `--db` does not (read only here).
 DB_ENVVAR = "ROPA_DB"
 #: The newest migration in ropa/migrations/versions (a test holds that they agree).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_S = 60
 _WRITE_LOCK_ID = 0x524F5041  # "ROPA": the PostgreSQL advisory lock that serializes writers
@@ -41,13 +41,45 @@ def resolve_url(db: str | None = None) -> str:
 
 
 def mask_url(url: str) -> str:
-    """The URL with any password replaced by ***."""
+    """The URL with every password hidden as ***: the one in the user part (also when it
+    holds an unencoded `@`) and any query parameter naming a password (`?password=…`)."""
     from sqlalchemy.engine import make_url
 
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = make_url(url)
+        if parsed.host and "@" in parsed.host:  # `user:p@ss@host`: the password ends at the last @
+            parsed = parsed.set(host=parsed.host.rsplit("@", 1)[1], password="***")
+        hidden = {k: "***" for k in parsed.query if _is_secret(k)}
+        if hidden:
+            parsed = parsed.update_query_dict(hidden)
+        return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     except Exception:  # an unparsable URL: show no part that could hold a password
         return url.split("://", 1)[0] + "://***"
+
+
+def _is_secret(name: str) -> bool:
+    return any(word in name.lower() for word in ("password", "secret", "token"))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The passwords a database URL holds (its user part and query), to hide them."""
+    from urllib.parse import parse_qsl, unquote
+
+    if "://" not in url:
+        return []
+    authority, _, query = url.split("://", 1)[1].partition("?")
+    userinfo = authority.rsplit("@", 1)[0] if "@" in authority else ""
+    found = [userinfo.split(":", 1)[1]] if ":" in userinfo else []
+    found += [value for key, value in parse_qsl(query) if _is_secret(key)]
+    secrets = {s for s in found if s} | {unquote(s) for s in found if s}
+    return sorted(secrets, key=len, reverse=True)
+
+
+def hide_secrets(text: str, url: str) -> str:
+    """`text` (an error message, say) with every password of `url` replaced by ***."""
+    for secret in url_secrets(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 @dataclass
@@ -244,14 +276,27 @@ class Database:
             raise DatabaseError(f"{target} already exists; choose a new backup path")
         if not target.parent.exists():
             raise DatabaseError(f"folder {target.parent} does not exist")
-        _create_private_file(target)
-        source = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
-        copy = sqlite3.connect(target)
+        # Copied into a private temporary file beside the target and moved into place when
+        # complete: a backup killed half way leaves nothing at the target, and a retry works.
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        temporary = Path(name)
         try:
-            source.backup(copy)
+            source = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+            copy = sqlite3.connect(temporary)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+                source.close()
+            try:
+                os.link(temporary, target)  # never replaces a file that appeared meanwhile
+            except FileExistsError:
+                raise DatabaseError(f"{target} already exists; choose a new backup path") from None
         finally:
-            copy.close()
-            source.close()
+            temporary.unlink(missing_ok=True)
         return target
 
 
@@ -270,7 +315,13 @@ def _create_engine(url: str) -> Engine:
     if not url.startswith("sqlite"):
         try:
             return create_engine(url, pool_pre_ping=True)
-        except Exception as e:  # a missing driver or a malformed URL
+        except ImportError as e:
+            driver = "psycopg" if "psycopg" in (e.name or str(e)) else (e.name or "its driver")
+            raise DatabaseError(
+                f"cannot use database {mask_url(url)}: the {driver} driver is not installed; "
+                "install it with: pip install 'ropa[postgres]'"
+            ) from None
+        except Exception as e:  # a malformed URL
             raise DatabaseError(f"cannot use database {mask_url(url)}: {e}") from None
 
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})

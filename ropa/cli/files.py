@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ropa.cli import state
-from ropa.cli.output import AsOf, console, import_progress, progress
+from ropa.cli.output import AsOf, MessageOption, console, import_progress, progress
 from ropa.errors import RopaError
 from ropa.exports import FORMATS, Layout
 
@@ -59,9 +59,7 @@ def import_files(
         InputFormat | None,
         typer.Option("--format", help="Format of the input (needed for stdin)"),
     ] = None,
-    message: Annotated[
-        str | None, typer.Option("--message", "-m", help="Why: recorded in the history.")
-    ] = None,
+    message: Annotated[str | None, MessageOption] = None,
 ) -> None:
     """Import records: upsert by key, all or nothing. Columns or fields a record leaves out
     are kept; an empty value clears a field. Problems are reported as FILE:SHEET:ROW:COLUMN."""
