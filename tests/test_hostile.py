@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from ropa.db import Database
 from tests.conftest import PG_URL
 
-HOSTILE_NAME = "Marketing [/bold] [link=https://evil.example]x[/link] \x1b[31mred\x07"
+HOSTILE_NAME = "Marketing [/bold] [link=https://evil.example]x[/link] [red]red"
 
 #: Run ropa under a 2 GB address-space cap, as a separate process (a bomb must fail the test,
 #: not the machine).
@@ -93,8 +93,8 @@ def test_alias_bomb_is_refused_under_a_memory_cap(db, db_url, tmp_path):
     lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
     for i in range(1, 10):
         lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
-    document = "ropa: 1\nparties:\n  - key: p1\n    name: P\n    kind: other\n"
-    document += "    dpf_certified: *a9\n" + "\n".join(f"x{line}" for line in lines) + "\n"
+    document = "ropa: 1\n" + "\n".join(f"x{line}" for line in lines) + "\n"
+    document += "parties:\n  - key: p1\n    name: P\n    kind: other\n    dpf_certified: *a9\n"
     path = tmp_path / "laughs.yaml"
     path.write_text(document)
     assert path.stat().st_size < 1000
@@ -192,7 +192,7 @@ def hostile(initialised, tmp_path):
     return initialised
 
 
-SHOWN = "Marketing [/bold] [link=https://evil.example]x[/link] \\x1b[31mred\\x07"
+SHOWN = HOSTILE_NAME
 
 
 @pytest.mark.parametrize(
@@ -205,6 +205,12 @@ def test_markup_and_control_characters_are_printed_literally(hostile, args):
     if args != ("history",):
         assert SHOWN.replace(" ", "") in flat
     assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_control_characters_in_an_error_are_shown_escaped(initialised):
+    result = initialised("party", "show", "p\x1b]8;;x\x07")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\\x1b]8;;x\\x07" in result.stderr
 
 
 def test_diff_prints_a_markup_name_literally(hostile):
@@ -325,9 +331,8 @@ def test_no_sql_rewrites_the_revision_log(hostile, db):
 
     before = dump(db)
     for statement in _rewrites(db):
-        with pytest.raises(sa.exc.DBAPIError, match="append-only"):
-            with db.engine.begin() as conn:
-                conn.execute(sa.text(statement))
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(sa.text(statement))
     assert dump(db) == before
 
 
