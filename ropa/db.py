@@ -17,7 +17,7 @@ from typing import TYPE_CHECKING, Any
 from ropa.errors import DatabaseError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import URL, Connection, Engine
 
 DEFAULT_PATH = Path("data") / "ropa.db"
 #: The environment variable naming the database when `--db` does not (read only here).
@@ -40,15 +40,29 @@ def resolve_url(db: str | None = None) -> str:
     return value
 
 
+def parse_url(url: str) -> URL:
+    """The URL as SQLAlchemy reads it, except that the user part ends at the LAST `@`, so a
+    password holding an unencoded `@` stays whole (and out of the host name). The engine,
+    `mask_url` and `url_secrets` all read a URL through this one function."""
+    from urllib.parse import quote, unquote
+
+    from sqlalchemy.engine import make_url
+
+    scheme, separator, rest = url.partition("://")
+    before_query, question, query = rest.partition("?")
+    if separator and not before_query.startswith("/") and "@" in before_query:
+        userinfo, _, hostpart = before_query.rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        userinfo = quote(unquote(user), safe="") + colon + quote(unquote(password), safe="")
+        url = f"{scheme}://{userinfo}@{hostpart}{question}{query}"
+    return make_url(url)
+
+
 def mask_url(url: str) -> str:
     """The URL with every password hidden as ***: the one in the user part (also when it
     holds an unencoded `@`) and any query parameter naming a password (`?password=…`)."""
-    from sqlalchemy.engine import make_url
-
     try:
-        parsed = make_url(url)
-        if parsed.host and "@" in parsed.host:  # `user:p@ss@host`: the password ends at the last @
-            parsed = parsed.set(host=parsed.host.rsplit("@", 1)[1], password="***")
+        parsed = parse_url(url)
         hidden = {k: "***" for k in parsed.query if _is_secret(k)}
         if hidden:
             parsed = parsed.update_query_dict(hidden)
@@ -62,17 +76,24 @@ def _is_secret(name: str) -> bool:
 
 
 def url_secrets(url: str) -> list[str]:
-    """The passwords a database URL holds (its user part and query), to hide them."""
-    from urllib.parse import parse_qsl, unquote
-
+    """The passwords a database URL holds (its user part and query), to hide them; each also
+    as written in the URL (percent-encoded or not)."""
     if "://" not in url:
         return []
-    authority, _, query = url.split("://", 1)[1].partition("?")
-    userinfo = authority.rsplit("@", 1)[0] if "@" in authority else ""
-    found = [userinfo.split(":", 1)[1]] if ":" in userinfo else []
-    found += [value for key, value in parse_qsl(query) if _is_secret(key)]
-    secrets = {s for s in found if s} | {unquote(s) for s in found if s}
-    return sorted(secrets, key=len, reverse=True)
+    try:
+        parsed = parse_url(url)
+    except Exception:  # unparsable: hide all that follows the scheme
+        return [url.split("://", 1)[1]]
+    found = [parsed.password] if parsed.password else []
+    for key, value in parsed.query.items():
+        if _is_secret(key):
+            found += [value] if isinstance(value, str) else list(value)
+    raw = url.split("://", 1)[1]
+    userinfo = raw.partition("?")[0].rpartition("@")[0]
+    found += [userinfo.partition(":")[2]] + [
+        part.partition("=")[2] for part in raw.partition("?")[2].split("&") if _is_secret(part)
+    ]
+    return sorted({s for s in found if s}, key=len, reverse=True)
 
 
 def hide_secrets(text: str, url: str) -> str:
@@ -314,7 +335,7 @@ def _create_engine(url: str) -> Engine:
 
     if not url.startswith("sqlite"):
         try:
-            return create_engine(url, pool_pre_ping=True)
+            return create_engine(parse_url(url), pool_pre_ping=True)
         except ImportError as e:
             driver = "psycopg" if "psycopg" in (e.name or str(e)) else (e.name or "its driver")
             raise DatabaseError(

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from datetime import date, timedelta
+from datetime import date
 from pathlib import Path
 
 import pytest
@@ -184,6 +184,7 @@ def hostile(initialised, tmp_path):
             {"key": "p1", "name": HOSTILE_NAME, "kind": "other", "notes": "=HYPERLINK(1)"},
             {"key": "p2", "name": '=cmd|" /C calc"!A0', "kind": "other", "address": "@SUM(1)"},
         ],
+        "activities": [{"key": "a1", "name": "+SUM(1)"}],  # incomplete: `check` names it
     }
     path = tmp_path / "hostile.json"
     path.write_text(json.dumps(document))
@@ -345,8 +346,7 @@ def test_as_of_on_a_forged_log_says_it_is_inconsistent(hostile, db):
             ),
             {"at": "2000-01-01 00:00:00"},
         )
-    tomorrow = (date.today() + timedelta(days=1)).isoformat()
-    result = hostile("export", "yaml", "--as-of", tomorrow, "-o", "-")
+    result = hostile("export", "yaml", "--as-of", date.today().isoformat(), "-o", "-")
     assert result.exit_code == 1
     assert result.stderr.startswith("error: the revision log is inconsistent: revision ")
     assert "unknown kind 'bogus'" in result.stderr and len(result.stderr.splitlines()) == 1
