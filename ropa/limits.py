@@ -49,7 +49,7 @@ ROWS = Limit("ROPA_MAX_ROWS", 1_048_576, "number of rows")
 COLUMNS = Limit("ROPA_MAX_COLUMNS", 1_000, "number of columns")
 CELLS = Limit("ROPA_MAX_CELLS", 20_000_000, "sheet area (rows × columns)")
 DEPTH = Limit("ROPA_MAX_DEPTH", 32, "nesting depth")
-ALIAS_NODES = Limit("ROPA_MAX_ALIAS_NODES", 100_000, "values repeated by YAML aliases")
+ALIAS_NODES = Limit("ROPA_MAX_ALIAS_NODES", 100_000, "number of values repeated by YAML aliases")
 INTEGER_DIGITS = Limit("ROPA_MAX_INTEGER_DIGITS", 30, "integer length", " digits")
 
 #: Every limit, in the order the README lists them.

@@ -33,7 +33,7 @@ CELL = st.one_of(
 )
 
 FUZZ = settings(
-    max_examples=12,
+    max_examples=30,
     deadline=None,
     derandomize=True,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
