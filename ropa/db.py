@@ -17,13 +17,13 @@ from typing import TYPE_CHECKING, Any
 from ropa.errors import DatabaseError
 
 if TYPE_CHECKING:
-    from sqlalchemy.engine import Connection, Engine
+    from sqlalchemy.engine import URL, Connection, Engine
 
 DEFAULT_PATH = Path("data") / "ropa.db"
 #: The environment variable naming the database when `--db` does not (read only here).
 DB_ENVVAR = "ROPA_DB"
 #: The newest migration in ropa/migrations/versions (a test holds that they agree).
-HEAD_REVISION = "0004"
+HEAD_REVISION = "0005"
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_S = 60
 _WRITE_LOCK_ID = 0x524F5041  # "ROPA": the PostgreSQL advisory lock that serializes writers
@@ -40,14 +40,67 @@ def resolve_url(db: str | None = None) -> str:
     return value
 
 
-def mask_url(url: str) -> str:
-    """The URL with any password replaced by ***."""
+def parse_url(url: str) -> URL:
+    """The URL as SQLAlchemy reads it, except that the user part ends at the LAST `@`, so a
+    password holding an unencoded `@` stays whole (and out of the host name). The engine,
+    `mask_url` and `url_secrets` all read a URL through this one function."""
+    from urllib.parse import quote, unquote
+
     from sqlalchemy.engine import make_url
 
+    scheme, separator, rest = url.partition("://")
+    before_query, question, query = rest.partition("?")
+    if separator and not before_query.startswith("/") and "@" in before_query:
+        userinfo, _, hostpart = before_query.rpartition("@")
+        user, colon, password = userinfo.partition(":")
+        userinfo = quote(unquote(user), safe="") + colon + quote(unquote(password), safe="")
+        url = f"{scheme}://{userinfo}@{hostpart}{question}{query}"
+    return make_url(url)
+
+
+def mask_url(url: str) -> str:
+    """The URL with every password hidden as ***: the one in the user part (also when it
+    holds an unencoded `@`) and any query parameter naming a password (`?password=…`)."""
     try:
-        return make_url(url).render_as_string(hide_password=True)
+        parsed = parse_url(url)
+        hidden = {k: "***" for k in parsed.query if _is_secret(k)}
+        if hidden:
+            parsed = parsed.update_query_dict(hidden)
+        return parsed.render_as_string(hide_password=True).replace("%2A%2A%2A", "***")
     except Exception:  # an unparsable URL: show no part that could hold a password
         return url.split("://", 1)[0] + "://***"
+
+
+def _is_secret(name: str) -> bool:
+    return any(word in name.lower() for word in ("password", "secret", "token"))
+
+
+def url_secrets(url: str) -> list[str]:
+    """The passwords a database URL holds (its user part and query), to hide them; each also
+    as written in the URL (percent-encoded or not)."""
+    if "://" not in url:
+        return []
+    try:
+        parsed = parse_url(url)
+    except Exception:  # unparsable: hide all that follows the scheme
+        return [url.split("://", 1)[1]]
+    found = [parsed.password] if parsed.password else []
+    for key, value in parsed.query.items():
+        if _is_secret(key):
+            found += [value] if isinstance(value, str) else list(value)
+    raw = url.split("://", 1)[1]
+    userinfo = raw.partition("?")[0].rpartition("@")[0]
+    found += [userinfo.partition(":")[2]] + [
+        part.partition("=")[2] for part in raw.partition("?")[2].split("&") if _is_secret(part)
+    ]
+    return sorted({s for s in found if s}, key=len, reverse=True)
+
+
+def hide_secrets(text: str, url: str) -> str:
+    """`text` (an error message, say) with every password of `url` replaced by ***."""
+    for secret in url_secrets(url):
+        text = text.replace(secret, "***")
+    return text
 
 
 @dataclass
@@ -263,14 +316,27 @@ class Database:
             raise DatabaseError(f"{target} already exists; choose a new backup path")
         if not target.parent.exists():
             raise DatabaseError(f"folder {target.parent} does not exist")
-        _create_private_file(target)
-        source = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
-        copy = sqlite3.connect(target)
+        # Copied into a private temporary file beside the target and moved into place when
+        # complete: a backup killed half way leaves nothing at the target, and a retry works.
+        import tempfile
+
+        fd, name = tempfile.mkstemp(prefix=f".{target.name}.", suffix=".tmp", dir=target.parent)
+        os.close(fd)
+        temporary = Path(name)
         try:
-            source.backup(copy)
+            source = sqlite3.connect(self.path, timeout=BUSY_TIMEOUT_S)
+            copy = sqlite3.connect(temporary)
+            try:
+                source.backup(copy)
+            finally:
+                copy.close()
+                source.close()
+            try:
+                os.link(temporary, target)  # never replaces a file that appeared meanwhile
+            except FileExistsError:
+                raise DatabaseError(f"{target} already exists; choose a new backup path") from None
         finally:
-            copy.close()
-            source.close()
+            temporary.unlink(missing_ok=True)
         return target
 
 
@@ -288,8 +354,14 @@ def _create_engine(url: str) -> Engine:
 
     if not url.startswith("sqlite"):
         try:
-            return create_engine(url, pool_pre_ping=True)
-        except Exception as e:  # a missing driver or a malformed URL
+            return create_engine(parse_url(url), pool_pre_ping=True)
+        except ImportError as e:
+            driver = "psycopg" if "psycopg" in (e.name or str(e)) else (e.name or "its driver")
+            raise DatabaseError(
+                f"cannot use database {mask_url(url)}: the {driver} driver is not installed; "
+                "install it with: pip install 'ropa[postgres]'"
+            ) from None
+        except Exception as e:  # a malformed URL
             raise DatabaseError(f"cannot use database {mask_url(url)}: {e}") from None
 
     engine = create_engine(url, connect_args={"timeout": BUSY_TIMEOUT_S})

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import itertools
 import json
+import re
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -17,6 +18,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ropa.errors import RopaError
 from ropa.models import Revision
 from ropa.records import FORMAT_VERSION, Change, document_record, is_empty, json_default
 from ropa.schema import KINDS
@@ -222,17 +224,45 @@ def document_as_of(conn: Connection, moment: datetime) -> dict:
         .group_by(REVISIONS.c.kind, REVISIONS.c.key)
     )
     rows = conn.execute(
-        sa.select(REVISIONS.c.kind, REVISIONS.c.action, REVISIONS.c.record).where(
-            REVISIONS.c.id.in_(latest)
-        )
+        sa.select(
+            REVISIONS.c.id,
+            REVISIONS.c.kind,
+            REVISIONS.c.key,
+            REVISIONS.c.action,
+            REVISIONS.c.record,
+        ).where(REVISIONS.c.id.in_(latest))
     ).all()
     sections: dict[str, list[dict]] = {k.section: [] for k in KINDS.values()}
-    for kind, action, record in rows:
+    for number, kind, key, action, record in rows:
         if action != "delete":
-            sections[KINDS[kind].section].append(json.loads(record))
+            sections[_section_of(number, kind, key)].append(_stored_record(number, key, record))
     for records in sections.values():
         records.sort(key=lambda r: r["key"])
     return {"ropa": FORMAT_VERSION, **sections}
+
+
+def _inconsistent(number: int, key: str, what: str) -> RopaError:
+    return RopaError(
+        f"the revision log is inconsistent: revision {number} ({key!r}) {what}; "
+        "it was not written by ropa, so the register cannot be rebuilt as of that time"
+    )
+
+
+def _section_of(number: int, kind: str, key: str) -> str:
+    if kind not in KINDS:
+        raise _inconsistent(number, key, f"has an unknown kind {kind!r}")
+    return KINDS[kind].section
+
+
+def _stored_record(number: int, key: str, text: str) -> dict:
+    """The record a revision stores, or a RopaError naming a revision no ropa wrote."""
+    try:
+        record = json.loads(text)
+    except (TypeError, ValueError):
+        raise _inconsistent(number, key, "does not hold a JSON record") from None
+    if not isinstance(record, dict) or record.get("key") != key:
+        raise _inconsistent(number, key, "holds a record that is not the one it names")
+    return record
 
 
 @dataclass
@@ -310,22 +340,40 @@ def diff_markdown(result: Diff) -> str:
     ):
         if items:
             out += [f"## {title}", ""]
-            out += [f"- {i['kind']} `{i['key']}` — {i['name']}" for i in items]
+            out += [f"- {i['kind']} `{i['key']}` — {md_text(i['name'])}" for i in items]
             out.append("")
     if result.changed:
         out += ["## Changed", ""]
         for item in result.changed:
-            out += [f"### {item['kind']} `{item['key']}` — {item['name']}", ""]
+            out += [f"### {item['kind']} `{item['key']}` — {md_text(item['name'])}", ""]
             for name, values in item["fields"].items():
                 out.append(
-                    f"- **{name}**: {_md_value(values['before'])} → {_md_value(values['after'])}"
+                    f"- **{name}**: {md_code(values['before'])} → {md_code(values['after'])}"
                 )
             out.append("")
     return "\n".join(out)
 
 
-def _md_value(value: Any) -> str:
+_MD_SPECIAL = re.compile(r"([\\`*_{}\[\]()#+\-.!|~>])")
+_MD_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
+
+
+def md_text(value: Any) -> str:
+    """Register text as literal Markdown: markup characters backslash-escaped, `<` and `&`
+    as entities (no tag or link reaches the page), control characters and newlines as
+    spaces."""
+    text = _MD_CONTROL.sub(" ", "" if value is None else str(value))
+    text = text.replace("&", "&amp;").replace("<", "&lt;")
+    return _MD_SPECIAL.sub(r"\\\1", text)
+
+
+def md_code(value: Any) -> str:
+    """A value as a Markdown code span (rendered literally, tags included), its fence longer
+    than any run of backticks inside."""
     if value is None:
         return "*(empty)*"
     text = json.dumps(value, ensure_ascii=False, default=json_default)
-    return f"`{text}`" if len(text) < 200 else f"`{text[:197]}…`"
+    text = text if len(text) < 200 else text[:197] + "…"
+    fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
+    pad = " " if text.startswith("`") or text.endswith("`") else ""
+    return f"{fence}{pad}{text}{pad}{fence}"

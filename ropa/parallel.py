@@ -10,7 +10,7 @@ from __future__ import annotations
 import os
 from collections.abc import Callable
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.engine import Connection
 
@@ -76,16 +76,12 @@ def _check_in_processes(
     today: date,
 ) -> list[Finding]:
     """Check each key range in a forked process; party rules run here on what they saw."""
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     from ropa import checks
 
     db.dispose()  # no open connection may cross the fork
-    context = multiprocessing.get_context("fork")
     jobs = [(db.url, first, last, entity, [r.id for r in rules], today) for first, last in ranges]
-    with ProcessPoolExecutor(len(jobs), mp_context=context) as pool:
-        parts = list(pool.map(_check_range, jobs))
+    with _workers(len(jobs)) as pool:  # leaving the block by an error terminates them
+        parts = pool.map(_check_range, jobs)
     ctx = checks.Context(references, today)
     found: list[Finding] = []
     for findings, recipients, controllers in parts:
@@ -93,6 +89,33 @@ def _check_in_processes(
         ctx.recipients_seen |= recipients
         ctx.controllers_seen |= controllers
     return checks.sort_findings(found + checks.check_parties(ctx, rules))
+
+
+def _workers(count: int) -> Any:
+    """A pool of forked workers that die with this process: each asks the kernel for SIGKILL
+    when its parent dies (SIGKILL, SIGTERM, a crash), and the pool terminates them when the
+    parent leaves its `with` block by an exception (Ctrl-C)."""
+    import multiprocessing
+
+    return multiprocessing.get_context("fork").Pool(
+        count, initializer=_die_with_parent, initargs=(os.getpid(),)
+    )
+
+
+def _die_with_parent(parent: int) -> None:
+    """In a new worker: be killed when the parent process dies (Linux), and go at once when it
+    is already gone (it may die between the fork and this call)."""
+    import signal
+
+    try:
+        import ctypes
+
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.prctl(1, signal.SIGKILL, 0, 0, 0)  # PR_SET_PDEATHSIG
+    except (OSError, AttributeError):  # not Linux: the pool's terminate() still applies
+        pass
+    if os.getppid() != parent:
+        os._exit(1)
 
 
 def _check_range(
@@ -133,18 +156,16 @@ def fingerprint_later(
     if total < PARALLEL_FINGERPRINT_FROM or (os.cpu_count() or 1) < 2:
         value = fingerprint(conn, references)
         return lambda: value
-    import multiprocessing
-    from concurrent.futures import ProcessPoolExecutor
-
     seen = latest_revision(conn)
-    pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("fork"))
-    future = pool.submit(_fingerprint_job, db.url)
+    pool = _workers(1)
+    future = pool.apply_async(_fingerprint_job, (db.url,))
 
     def result() -> str:
         try:
-            value, revision = future.result()
+            value, revision = future.get()
         finally:
-            pool.shutdown()
+            pool.terminate()
+            pool.join()
         return value if revision == seen else fingerprint(conn, references)
 
     return result

@@ -108,9 +108,14 @@ def state() -> State:
 
 
 def fail(message: str) -> None:
-    """Print one `error:` line per problem on stderr."""
+    """Print one `error:` line per problem on stderr: control characters escaped, and the
+    database password (wherever the URL held it) never shown."""
+    from ropa.cli.output import literal
+    from ropa.db import hide_secrets, resolve_url
+
+    message = hide_secrets(message, resolve_url(_state.db_option))
     for line in message.splitlines() or [""]:
-        typer.echo(f"error: {line}", err=True)
+        typer.echo(f"error: {literal(line)}", err=True)
 
 
 class RopaGroup(TyperGroup):
@@ -164,6 +169,12 @@ def _version(value: bool) -> None:
         raise typer.Exit()
 
 
+def _plain_actor(value: str | None) -> str | None:
+    from ropa.cli.output import refuse_control_characters
+
+    return refuse_control_characters("--actor")(value)
+
+
 @app.callback()
 def main_options(
     ctx: typer.Context,
@@ -185,6 +196,7 @@ def main_options(
             envvar="ROPA_ACTOR",
             help="Name recorded in the history (default: the OS user)",
             show_envvar=True,
+            callback=_plain_actor,
         ),
     ] = None,
     version: Annotated[

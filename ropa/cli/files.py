@@ -10,7 +10,7 @@ import typer
 
 from ropa import words
 from ropa.cli import state
-from ropa.cli.output import AsOf, console, import_progress, progress
+from ropa.cli.output import AsOf, MessageOption, console, import_progress, progress
 from ropa.errors import RopaError
 from ropa.exports import FORMATS, Layout
 
@@ -83,9 +83,7 @@ def import_files(
         InputFormat | None,
         typer.Option("--format", help="Format of the input (needed for stdin)"),
     ] = None,
-    message: Annotated[
-        str | None, typer.Option("--message", "-m", help="Why: recorded in the history.")
-    ] = None,
+    message: Annotated[str | None, MessageOption] = None,
     blank: Annotated[
         Blank,
         typer.Option(

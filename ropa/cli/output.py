@@ -8,6 +8,7 @@ a command offers the members it can write as `Literal[Format.table, Format.json,
 
 import io
 import json
+import re
 import sys
 from collections.abc import Callable, Iterable, Iterator
 from contextlib import contextmanager
@@ -69,10 +70,58 @@ def write_csv(header: list[str], rows: Iterable[Iterable[Any]]) -> None:
     sys.stdout.write(out.getvalue())
 
 
+#: Control characters a terminal would act on (C0 but newline, DEL, C1, bidi overrides).
+_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
+
+def literal(text: str) -> str:
+    """Text as a terminal should show it: control characters (ESC, BEL, CR…) written as
+    escapes (`\\x1b`), so that register text can neither move the cursor nor hide itself."""
+    return _CONTROL.sub(_escaped, text)
+
+
+def _escaped(match: re.Match[str]) -> str:
+    code = ord(match.group())
+    return f"\\x{code:02x}" if code < 0x100 else f"\\u{code:04x}"
+
+
 def console(stderr: bool = False) -> Any:
+    """The terminal printer: register text is printed literally, never read as rich markup
+    (`[/bold]`, `[link=…]`), with control characters escaped (:func:`literal`)."""
     from rich.console import Console
 
-    return Console(stderr=stderr, highlight=False, soft_wrap=False)
+    class LiteralConsole(Console):
+        def render_str(self, text: str, **options: Any) -> Any:
+            options["markup"] = False
+            options["emoji"] = False
+            return super().render_str(literal(text), **options)
+
+    return LiteralConsole(
+        stderr=stderr, highlight=False, soft_wrap=False, markup=False, emoji=False
+    )
+
+
+def refuse_control_characters(option: str) -> Callable[[str | None], str | None]:
+    """An option callback refusing text with control characters (they would be stored in
+    the history for good and replayed to every terminal that shows it)."""
+
+    def check(value: str | None) -> str | None:
+        if value is not None and _CONTROL.search(value):
+            raise typer.BadParameter(
+                f"{option} must not contain control characters (found {literal(value)!r})"
+            )
+        return value
+
+    return check
+
+
+#: `-m/--message`: why a change was made, recorded in the history.
+MessageOption = typer.Option(
+    "--message",
+    "-m",
+    help="Why: recorded in the history.",
+    callback=refuse_control_characters("--message"),
+)
 
 
 def progress(description: str) -> Any:

@@ -15,14 +15,13 @@ from ropa.cli.output import (
     Format,
     FormatOption,
     Listing,
+    MessageOption,
     console,
     print_record,
     print_records,
 )
 from ropa.errors import Problem, ValidationFailed
 from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
-
-MessageOption = typer.Option("--message", "-m", help="Why: recorded in the history.")
 
 
 def _help(field: Field) -> str:

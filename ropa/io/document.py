@@ -173,14 +173,80 @@ def dumps(doc: Any, fmt: str) -> str:
 
 
 def load_text(text: str, fmt: str, source: str) -> Any:
-    """Parse YAML or JSON text; a syntax error becomes a ValidationFailed naming the place."""
-    if fmt == "json":
-        try:
-            return json.loads(text)
-        except json.JSONDecodeError as e:
-            raise ValidationFailed(
-                [Problem(f"{source}:{e.lineno}:{e.colno}", f"invalid JSON: {e.msg}")]
-            ) from None
+    """Parse YAML or JSON text held to ropa's input limits; a syntax error, a duplicate key,
+    an alias or a limit exceeded becomes a ValidationFailed naming the place."""
+    from ropa import limits
+
+    if len(text) > limits.megabytes(limits.INPUT_SIZE):
+        raise ValidationFailed([Problem(source, limits.INPUT_SIZE.refusal())])
+    document = _load_json(text, source) if fmt == "json" else _load_yaml(text, source)
+    _check_shape(document, source, strings=fmt == "json" and bool(_SURROGATE_ESCAPE.search(text)))
+    return document
+
+
+def _load_json(text: str, source: str) -> Any:
+    from ropa import limits
+
+    duplicated = False
+
+    def pairs(items: list[tuple[str, Any]]) -> dict:
+        nonlocal duplicated
+        mapping = dict(items)
+        if len(mapping) != len(items):
+            duplicated = True
+        return mapping
+
+    def integer(digits: str) -> int:
+        if len(digits.lstrip("-")) > limits.INTEGER_DIGITS.value:
+            raise _TooLong(digits)
+        return int(digits)
+
+    try:
+        document = json.loads(text, object_pairs_hook=pairs, parse_int=integer)
+    except json.JSONDecodeError as e:
+        raise ValidationFailed(
+            [Problem(f"{source}:{e.lineno}:{e.colno}", f"invalid JSON: {e.msg}")]
+        ) from None
+    except _TooLong as e:
+        line = text.count("\n", 0, max(text.find(e.digits), 0)) + 1
+        message = limits.INTEGER_DIGITS.refusal(f"{len(e.digits)} digits")
+        raise ValidationFailed([Problem(f"{source}:{line}", message)]) from None
+    except RecursionError:
+        raise ValidationFailed([Problem(source, limits.DEPTH.refusal())]) from None
+    if duplicated:
+        raise ValidationFailed([_json_duplicate(text, source)])
+    return document
+
+
+class _TooLong(Exception):
+    def __init__(self, digits: str):
+        self.digits = digits
+
+
+_JSON_TOKEN = re.compile(r'"(?:[^"\\]|\\.)*"\s*:?|[{}\[\]]')
+
+
+def _json_duplicate(text: str, source: str) -> Problem:
+    """Where a key appears twice in one JSON object (the text is valid JSON)."""
+    objects: list[dict[str, int] | None] = []  # per open bracket: keys seen -> line, or None
+    for match in _JSON_TOKEN.finditer(text):
+        token = match.group()
+        if token in ("{", "["):
+            objects.append({} if token == "{" else None)
+        elif token in ("}", "]"):
+            objects.pop()
+        elif token.endswith(":") and objects and objects[-1] is not None:
+            key = json.loads(token[:-1].rstrip())
+            line = text.count("\n", 0, match.start()) + 1
+            first = objects[-1].get(key)
+            if first is not None:
+                message = f"duplicate key {key!r} (first at line {first}, again at line {line})"
+                return Problem(f"{source}:{line}", message)
+            objects[-1][key] = line
+    return Problem(source, "a key appears twice in one object")
+
+
+def _load_yaml(text: str, source: str) -> Any:
     import yaml
 
     try:
@@ -190,21 +256,124 @@ def load_text(text: str, fmt: str, source: str) -> Any:
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = getattr(e, "problem", None) or str(e)
         raise ValidationFailed([Problem(where, f"invalid YAML: {problem}")]) from None
+    except RecursionError:
+        from ropa import limits
+
+        raise ValidationFailed([Problem(source, limits.DEPTH.refusal())]) from None
+
+
+_SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _check_shape(document: Any, source: str, strings: bool) -> None:
+    """Refuse a document nested deeper than the limit, and (`strings`) text holding a lone
+    surrogate, which no file or database can store."""
+    from ropa import limits
+
+    deepest = limits.DEPTH.value
+    stack = [(document, 1)]
+    while stack:
+        value, depth = stack.pop()
+        if isinstance(value, dict):
+            children: Iterable[Any] = value.values()
+            if strings:
+                stack += [(k, depth) for k in value]
+        elif isinstance(value, list):
+            children = value
+        else:
+            if strings and isinstance(value, str) and _SURROGATE.search(value):
+                raise ValidationFailed(
+                    [Problem(source, f"text {value[:40]!r} holds a lone surrogate (\\u escape)")]
+                )
+            continue
+        if depth > deepest:
+            raise ValidationFailed([Problem(source, limits.DEPTH.refusal(f"{depth} levels"))])
+        stack += [(child, depth + 1) for child in children]
 
 
 @cache
 def _loader() -> Any:
-    """The C safe loader, leaving dates as text: ropa parses them itself, so that a bad
-    date is reported with its place instead of crashing the loader."""
+    """The C safe loader, leaving dates as text (ropa parses them itself, so that a bad date
+    is reported with its place), refusing what could expand or hide data: aliases repeating
+    more values than the limit (a few hundred bytes of nested aliases make gigabytes), merge
+    keys, duplicate keys and integers longer than the limit."""
     import yaml
+    from yaml.constructor import ConstructorError
+
+    from ropa import limits
 
     class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-        pass
+        def construct_object(self, node: Any, deep: bool = False) -> Any:
+            if node in self.constructed_objects:  # an alias: what it repeats counts again
+                self.expanded = getattr(self, "expanded", 0) + _node_count(node, self)
+                if self.expanded > limits.ALIAS_NODES.value:
+                    raise ConstructorError(
+                        None, None, limits.ALIAS_NODES.refusal(), node.start_mark
+                    )
+            return super().construct_object(node, deep=deep)
 
+        def flatten_mapping(self, node: Any) -> None:
+            for key_node, _ in node.value:
+                if key_node.tag == "tag:yaml.org,2002:merge":
+                    raise ConstructorError(
+                        None, None, "merge keys (<<) are not allowed", key_node.start_mark
+                    )
+
+        def construct_mapping(self, node: Any, deep: bool = False) -> dict:
+            seen: dict[Any, int] = {}
+            for key_node, _ in node.value:
+                if isinstance(key_node, yaml.ScalarNode):
+                    key = (key_node.tag, key_node.value)
+                    line = key_node.start_mark.line + 1
+                    if key in seen:
+                        raise ConstructorError(
+                            None,
+                            None,
+                            f"duplicate key {key_node.value!r} "
+                            f"(first at line {seen[key]}, again at line {line})",
+                            key_node.start_mark,
+                        )
+                    seen[key] = line
+            return super().construct_mapping(node, deep=deep)
+
+        def construct_yaml_int(self, node: Any) -> int:
+            digits = sum(c.isalnum() for c in str(node.value))
+            if digits > limits.INTEGER_DIGITS.value:
+                raise ConstructorError(
+                    None, None, limits.INTEGER_DIGITS.refusal(f"{digits} digits"), node.start_mark
+                )
+            return super().construct_yaml_int(node)
+
+    Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
     Loader.add_constructor(
         "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
     )
     return Loader
+
+
+def _node_count(node: Any, loader: Any) -> int:
+    """How many nodes a YAML node stands for, its aliases counted in full (memoised on the
+    loader, so that shared nodes are counted once per node, not once per path)."""
+    counts: dict[int, int] = loader.__dict__.setdefault("node_counts", {})
+    stack = [(node, False)]
+    while stack:
+        current, ready = stack.pop()
+        if id(current) in counts:
+            continue
+        children = (
+            []
+            if isinstance(current.value, str)
+            else [n for pair in current.value for n in pair]
+            if current.id == "mapping"
+            else list(current.value)
+        )
+        if ready:
+            counts[id(current)] = 1 + sum(counts[id(c)] for c in children)
+        else:
+            stack.append((current, True))
+            stack += [(c, False) for c in children if id(c) not in counts]
+    return counts[id(node)]
 
 
 def format_of(path: Path, default: str = "yaml") -> str:

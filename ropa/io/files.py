@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import os
+import stat
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -9,18 +11,55 @@ from pathlib import Path
 from ropa.errors import RopaError
 
 
+def check_target(path: Path) -> None:
+    """Refuse an output path that is not a regular file or a new name: a FIFO, a device, a
+    socket or a folder would be replaced by a regular file (or block the writer)."""
+    if not str(path) or str(path) == ".":
+        raise RopaError("-o/--output: no file named (an empty path)")
+    try:
+        info = path.stat()
+    except FileNotFoundError:
+        info = None
+    except OSError as e:
+        raise RopaError(f"{path}: {e.strerror}") from None
+    if info is not None and not stat.S_ISREG(info.st_mode):
+        what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
+        raise RopaError(f"{path} is {what}; ropa writes only to a regular file or a new path")
+    if not path.parent.is_dir():
+        raise RopaError(f"folder {path.parent} does not exist")
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` that replaces it on success and vanishes on failure,
-    so that a failed export never leaves half a file."""
-    if not path.parent.is_dir():
-        raise RopaError(f"folder {path.parent} does not exist")
-    temporary = path.with_name(f".{path.name}.tmp")
+    so that a failed export never leaves half a file.
+
+    The temporary file is created exclusively under a random name in the target's folder (a
+    planted symlink is never followed), and renamed into place: two writers to one path each
+    leave a whole file, never a torn one."""
+    import tempfile
+
+    path = Path(path)
+    check_target(path)
     try:
+        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    except OSError as e:
+        raise RopaError(f"cannot write in folder {path.parent}: {e.strerror}") from None
+    os.close(fd)
+    temporary = Path(name)
+    try:
+        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary new file would be
         yield temporary
+        check_target(path)  # still no FIFO or device planted meanwhile
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
 
 
 def write_text(path: Path, text: str | Iterable[str]) -> Path:

@@ -42,7 +42,15 @@ def read_sources(
         if name == STDIN:
             if fmt not in ("csv", "json", "yaml"):
                 raise RopaError("reading stdin (-) needs --format csv, json or yaml")
-            text = stdin()
+            try:
+                text = stdin()
+            except UnicodeDecodeError as e:
+                problems.append(Problem("<stdin>", f"is not UTF-8 text (byte {e.start + 1})"))
+                continue
+            bad = _text_problem(text, "<stdin>")
+            if bad:
+                problems.append(bad)
+                continue
             if fmt == "csv":
                 found, trouble = read_csv(None, "<stdin>", text)
                 tables += found
@@ -53,16 +61,18 @@ def read_sources(
                 )
             continue
         path = Path(name)
-        if path.is_dir():
+        if name and path.is_dir():
             found_csv = sorted(p for p in path.iterdir() if p.suffix.lower() == ".csv")
             if not found_csv:
                 problems.append(Problem(name, "this folder holds no .csv files"))
             paths += [(p, str(p)) for p in found_csv]
-        elif path.is_file():
-            paths.append((path, name))
         else:
-            problems.append(Problem(name, "no such file or folder"))
+            paths.append((path, name))
     for path, name in paths:
+        bad = regular_file_problem(path, name)
+        if bad:
+            problems.append(bad)
+            continue
         kind = fmt or _file_kind(path)
         if kind is None:
             problems.append(
@@ -79,7 +89,7 @@ def read_sources(
             elif kind == "csv":
                 found, trouble = read_csv(path, name)
             else:
-                text = path.read_text(encoding="utf-8-sig")
+                text = path.read_bytes().decode("utf-8-sig")
                 documents.append((_fides(load_text(text, kind, name), name, fides), name))
                 continue
             tables += found
@@ -91,6 +101,51 @@ def read_sources(
     if problems:
         raise ValidationFailed(problems)
     return documents, tables
+
+
+def regular_file_problem(path: Path, name: str) -> Problem | None:
+    """Why `path` cannot be read as an input: missing, not a regular file (a FIFO, device or
+    socket, also behind a symlink, would block or never end) or larger than the limit."""
+    import stat
+
+    from ropa import limits
+
+    if not name:
+        return Problem("''", "no file named (an empty path)")
+    try:
+        info = path.stat()  # follows symlinks: what counts is the file they lead to
+    except FileNotFoundError:
+        return Problem(name, "no such file or folder")
+    except OSError as e:
+        return Problem(name, f"cannot read: {e.strerror}")
+    if not stat.S_ISREG(info.st_mode):
+        what = (
+            "a FIFO"
+            if stat.S_ISFIFO(info.st_mode)
+            else "a socket"
+            if stat.S_ISSOCK(info.st_mode)
+            else "a device"
+            if stat.S_ISCHR(info.st_mode) or stat.S_ISBLK(info.st_mode)
+            else "not a regular file"
+        )
+        return Problem(name, f"is {what}; ropa reads regular files only")
+    if info.st_size > limits.megabytes(limits.INPUT_SIZE):
+        return Problem(name, limits.INPUT_SIZE.refusal(f"{info.st_size / 2**20:,.0f} MB"))
+    return None
+
+
+def _text_problem(text: str, name: str) -> Problem | None:
+    """Why text read from a stream cannot be imported: too long, or not UTF-8 (the stream
+    decoder lets undecodable bytes through as lone surrogates)."""
+    from ropa import limits
+
+    if len(text) > limits.megabytes(limits.INPUT_SIZE):
+        return Problem(name, limits.INPUT_SIZE.refusal())
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as e:
+        return Problem(name, f"is not UTF-8 text (character {e.start + 1}); save it as UTF-8")
+    return None
 
 
 def _file_kind(path: Path) -> str | None:

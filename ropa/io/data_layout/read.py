@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -43,6 +44,9 @@ def read_workbook(path: Path, name: str) -> tuple[list[Table], list[Problem]]:
     from python_calamine import CalamineWorkbook
 
     try:
+        too_big = _over_limits(path, name)
+        if too_big:
+            return [], [too_big]
         book = CalamineWorkbook.from_path(str(path))
         sheet_names = book.sheet_names
         formulas = _formula_cells(path)
@@ -74,6 +78,78 @@ def _sheet_rows(book: Any, sheet_name: str) -> Iterator[tuple[int, list[Any]]]:
     pad = [""] * first_col
     for number, cells in enumerate(sheet.iter_rows(), first_row + 1):
         yield number, pad + cells if pad else cells
+
+
+def _over_limits(path: Path, name: str) -> Problem | None:
+    """What makes a workbook too large to open, judged before anything is expanded: a zip
+    part whose declared uncompressed size or compression ratio is over the limit (a zip bomb),
+    or a sheet whose declared dimension or cell positions span more rows, columns or cells
+    than the limits (the reader allocates the whole rectangle: one cell at XFD1048576 asks
+    for hundreds of gigabytes)."""
+    import zipfile
+
+    from ropa import limits
+
+    with zipfile.ZipFile(path) as archive:
+        for info in archive.infolist():
+            if info.file_size > limits.megabytes(limits.MEMBER_SIZE):
+                size = f"{info.filename}: {info.file_size / 2**20:,.0f} MB"
+                return Problem(name, limits.MEMBER_SIZE.refusal(size))
+            ratio = info.file_size / max(info.compress_size, 1)
+            if (
+                info.file_size >= limits.RATIO_FLOOR_BYTES
+                and ratio > limits.COMPRESSION_RATIO.value
+            ):
+                found = f"{info.filename}: {ratio:,.0f} to 1"
+                return Problem(name, limits.COMPRESSION_RATIO.refusal(found))
+        for sheet_name, part in _sheet_parts(archive).items():
+            if part in archive.namelist():
+                problem = _sheet_extent_problem(archive.read(part), name, sheet_name)
+                if problem:
+                    return problem
+    return None
+
+
+_DIMENSION = re.compile(rb'dimension ref="(?:[A-Z]+[0-9]+:)?([A-Z]{1,4})([0-9]{1,8})"')
+_ROW_NUMBER = re.compile(rb'row [^>]*?r="([0-9]{1,12})"')
+
+
+def _sheet_extent_problem(xml: bytes, name: str, sheet_name: str) -> Problem | None:
+    """Rows, columns and area of a sheet, from its declared dimension and its cells."""
+    from xlsxwriter.utility import xl_cell_to_rowcol
+
+    from ropa import limits
+
+    where = f"{name}:{sheet_name}"
+    declared = _DIMENSION.search(xml, 0, 4096)
+    rows, columns = 0, 0
+    if declared:
+        row, col = xl_cell_to_rowcol((declared[1] + declared[2]).decode())
+        rows, columns = row + 1, col + 1
+    rows = max(rows, max(map(int, _ROW_NUMBER.findall(xml)), default=0), xml.count(b"<row"))
+    if rows > limits.ROWS.value:
+        return Problem(where, limits.ROWS.refusal(f"{rows:,}"))
+    allowed = min(limits.COLUMNS.value, max(limits.CELLS.value // max(rows, 1), 1))
+    if columns <= allowed and _column_above(allowed).search(xml):
+        columns = allowed + 1
+    if columns > limits.COLUMNS.value:
+        return Problem(where, limits.COLUMNS.refusal(f"{columns:,}"))
+    if columns > allowed:
+        return Problem(where, limits.CELLS.refusal(f"{rows:,} rows × {columns:,}+ columns"))
+    return None
+
+
+def _column_above(number: int) -> re.Pattern[bytes]:
+    """A pattern finding a cell reference (` r="…"`) whose column is beyond `number`."""
+    from xlsxwriter.utility import xl_col_to_name
+
+    letters = xl_col_to_name(number - 1)
+    options = [f"[A-Z]{{{len(letters) + 1},}}"]
+    for i, char in enumerate(letters):
+        if char < "Z":
+            rest = len(letters) - i - 1
+            options.append(f"{letters[:i]}[{chr(ord(char) + 1)}-Z][A-Z]{{{rest}}}")
+    return re.compile(f' r="(?:{"|".join(options)})[0-9]'.encode())
 
 
 # How a formula element ends, with or without a namespace prefix (a sheet with formulas has
@@ -175,15 +251,30 @@ def _count_lines(path: Path) -> int:
 def _csv_rows(
     path: Path | None, text: str | None, name: str, delimiter: str
 ) -> Iterator[tuple[int, list[Any]]]:
+    from ropa import limits
+
     number = 0
+    most_rows, most_columns = limits.ROWS.value, limits.COLUMNS.value
     with open(path, encoding="utf-8-sig", newline="") if text is None else io.StringIO(text) as f:
         try:
-            for number, cells in enumerate(csv.reader(f, delimiter=delimiter), 1):
+            # strict: a quote that never closes is an error, not the rest of the file in a cell
+            for number, cells in enumerate(csv.reader(f, delimiter=delimiter, strict=True), 1):
+                if number > most_rows:
+                    raise CsvBroken(Problem(f"{name}:{number}", limits.ROWS.refusal()))
+                if len(cells) > most_columns:
+                    found = f"{len(cells):,}"
+                    raise CsvBroken(Problem(f"{name}:{number}", limits.COLUMNS.refusal(found)))
                 yield number, cells
         except csv.Error as e:
-            raise CsvBroken(Problem(f"{name}:{number + 1}", f"cannot read CSV: {e}")) from None
+            raise CsvBroken(Problem(f"{name}:{number + 1}", _csv_trouble(e))) from None
         except UnicodeDecodeError:
             raise CsvBroken(Problem(name, NOT_UTF8)) from None
+
+
+def _csv_trouble(error: csv.Error) -> str:
+    if "unexpected end of data" in str(error):
+        return "cannot read CSV: a quoted cell starting in this row is never closed"
+    return f"cannot read CSV: {error}"
 
 
 class CsvBroken(Exception):

@@ -1,0 +1,456 @@
+"""Hostile files and hostile text (issue 17, and issue 11's items 7, 8, 9 and 12): inputs that
+would exhaust the machine are refused before they expand, register text reaches terminals,
+CSV and Markdown literally, outputs go only to regular files, and no SQL rewrites history."""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+import zipfile
+from datetime import date
+from pathlib import Path
+
+import pytest
+import sqlalchemy as sa
+
+from ropa.db import Database
+from tests.conftest import PG_URL
+
+HOSTILE_NAME = "Marketing [/bold] [link=https://evil.example]x[/link] [red]red"
+
+#: Run ropa under a 2 GB address-space cap, as a separate process (a bomb must fail the test,
+#: not the machine).
+CAPPED = """
+import resource, sys
+resource.setrlimit(resource.RLIMIT_AS, (2 << 30, 2 << 30))
+from ropa.cli import main
+sys.argv = ["ropa", *sys.argv[1:]]
+main()
+"""
+
+
+def run_ropa(
+    db_url: str, *args: str, script: str = CAPPED, timeout: float = 120, cwd: Path | None = None
+) -> subprocess.CompletedProcess:
+    env = {**os.environ, "ROPA_DB": db_url, "ROPA_ACTOR": "tester", "NO_COLOR": "1"}
+    return subprocess.run(
+        [sys.executable, "-c", script, *map(str, args)],
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        env=env,
+        cwd=cwd,
+    )
+
+
+def refused(result: subprocess.CompletedProcess, *words: str) -> None:
+    """Exit 1 with `error:` lines naming the words; no traceback, no signal death."""
+    assert result.returncode == 1, (result.returncode, result.stderr[-2000:])
+    assert "Traceback" not in result.stderr
+    assert result.stderr.startswith("error: ")
+    for word in words:
+        assert word in result.stderr
+
+
+# -- inputs that exhaust the machine ------------------------------------------------------
+
+
+def test_far_cell_workbook_is_refused_under_a_memory_cap(db, db_url, tmp_path):
+    import xlsxwriter
+
+    path = tmp_path / "far.xlsx"
+    with xlsxwriter.Workbook(path) as book:
+        book.add_worksheet("parties").write("XFD1048576", "x")
+    assert path.stat().st_size < 40_000
+    started = time.monotonic()
+    result = run_ropa(db_url, "import", path)
+    refused(result, "far.xlsx:parties", "ROPA_MAX_COLUMNS")
+    assert time.monotonic() - started < 60
+
+
+def test_zip_bomb_workbook_is_refused_before_it_is_read(db, db_url, tmp_path):
+    path = tmp_path / "bomb.xlsx"
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:
+        archive.writestr("[Content_Types].xml", "<Types/>")
+        with archive.open("xl/worksheets/sheet1.xml", "w", force_zip64=True) as part:
+            part.write(b"<worksheet><sheetData>")
+            chunk = b" " * (1 << 24)
+            for _ in range(96):  # 1.5 GB of nothing
+                part.write(chunk)
+            part.write(b"</sheetData></worksheet>")
+    assert path.stat().st_size < 3_000_000
+    started = time.monotonic()
+    result = run_ropa(db_url, "import", path)
+    refused(result, "bomb.xlsx", "ROPA_MAX_UNCOMPRESSED_MB")
+    assert time.monotonic() - started < 60
+
+
+def test_alias_bomb_is_refused_under_a_memory_cap(db, db_url, tmp_path):
+    lines = ['a0: &a0 ["lol","lol","lol","lol","lol","lol","lol","lol","lol"]']
+    for i in range(1, 10):
+        lines.append(f"a{i}: &a{i} [" + ",".join([f"*a{i - 1}"] * 9) + "]")
+    document = "ropa: 1\n" + "\n".join(f"x{line}" for line in lines) + "\n"
+    document += "parties:\n  - key: p1\n    name: P\n    kind: other\n    dpf_certified: *a9\n"
+    path = tmp_path / "laughs.yaml"
+    path.write_text(document)
+    assert path.stat().st_size < 1000
+    started = time.monotonic()
+    result = run_ropa(db_url, "import", path)
+    refused(result, "laughs.yaml", "ROPA_MAX_ALIAS_NODES")
+    assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize(
+    "text, fmt, message",
+    [
+        ("[" * 5000 + "]" * 5000, "json", "nesting depth"),
+        ('{"ropa": 1, "parties": [{"key": "p", "x": ' + "9" * 5000 + "}]}", "json", "digits"),
+        ('{"ropa": 1, "parties": [{"key": "\\ud800"}]}', "json", "lone surrogate"),
+        ("ropa: 1\nparties:\n  - key: p\n    version: " + "9" * 5000 + "\n", "yaml", "digits"),
+    ],
+)
+def test_pathological_documents_are_one_error_line(initialised, text, fmt, message):
+    result = initialised("import", "-", "--format", fmt, input=text)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: <stdin>") and message in result.stderr
+
+
+def test_undecodable_stdin_is_refused(db, db_url):
+    env = {**os.environ, "ROPA_DB": db_url, "LC_ALL": "C", "PYTHONUTF8": "0"}
+    result = subprocess.run(
+        [sys.executable, "-m", "ropa", "import", "-", "--format", "yaml"],
+        input=b"ropa: 1\nparties: [{key: p, name: \xff\xfe}]\n",
+        capture_output=True,
+        env=env,
+        timeout=60,
+    )
+    assert result.returncode == 1 and b"Traceback" not in result.stderr
+    assert result.stderr.startswith(b"error: <stdin>")
+
+
+def test_duplicate_key_in_yaml_names_both_lines(initialised, tmp_path):
+    path = tmp_path / "dup.yaml"
+    path.write_text("ropa: 1\nparties:\n  - key: p1\n    name: A\n    kind: other\n    name: B\n")
+    result = initialised("import", path)
+    assert result.exit_code == 1
+    assert f"error: {path}:6:5: invalid YAML: duplicate key 'name' (first at line 4, again at " in (
+        result.stderr
+    )
+
+
+def test_duplicate_key_in_json_names_both_lines(initialised, tmp_path):
+    path = tmp_path / "dup.json"
+    path.write_text('{\n "ropa": 1,\n "parties": [\n  {"key": "p1",\n   "key": "p2"}\n ]\n}\n')
+    result = initialised("import", path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {path}:5: duplicate key 'key' (first at line 4, again at line 5)\n"
+    )
+
+
+def test_csv_with_a_quote_that_never_closes_names_its_row(initialised, tmp_path):
+    path = tmp_path / "parties.csv"
+    path.write_text('key,name,kind\np1,Fine,other\np2,"Broken,other\np3,Lost,other\n')
+    result = initialised("import", path)
+    assert result.exit_code == 1
+    assert f"{path}:3: cannot read CSV: a quoted cell starting in this row is never closed" in (
+        result.stderr
+    )
+    assert initialised("party", "list", "-f", "json").stdout.strip() == "[]"
+
+
+def test_fifo_and_device_in_an_imported_folder_are_refused(db, db_url, tmp_path):
+    folder = tmp_path / "in"
+    folder.mkdir()
+    os.mkfifo(folder / "x.csv")
+    (folder / "zero.csv").symlink_to("/dev/zero")
+    result = run_ropa(db_url, "import", folder, timeout=60)
+    refused(result, "x.csv: is a FIFO; ropa reads regular files only", "zero.csv: is a device")
+
+
+# -- text that turns into something else on the way out ----------------------------------
+
+
+@pytest.fixture
+def hostile(initialised, tmp_path):
+    """A register holding a party whose name is markup, a link and control characters."""
+    document = {
+        "ropa": 1,
+        "parties": [
+            {"key": "p1", "name": HOSTILE_NAME, "kind": "other", "notes": "=HYPERLINK(1)"},
+            {"key": "p2", "name": '=cmd|" /C calc"!A0', "kind": "other", "address": "@SUM(1)"},
+        ],
+        "activities": [{"key": "a1", "name": "+SUM(1)"}],  # incomplete: `check` names it
+    }
+    path = tmp_path / "hostile.json"
+    path.write_text(json.dumps(document))
+    result = initialised("--actor", '=HYPERLINK("x")', "import", path, "-m", "+1+cmd")
+    assert result.exit_code == 0, result.stderr
+    return initialised
+
+
+SHOWN = HOSTILE_NAME
+
+
+@pytest.mark.parametrize(
+    "args", [("party", "list"), ("party", "show", "p1"), ("history",)], ids=" ".join
+)
+def test_markup_and_control_characters_are_printed_literally(hostile, args):
+    result = hostile(*args)
+    assert result.exit_code == 0
+    flat = result.stdout.replace("\n", "").replace("│", "").replace(" ", "")
+    if args != ("history",):
+        assert SHOWN.replace(" ", "") in flat
+    assert "\x1b" not in result.stdout and "\x07" not in result.stdout
+
+
+def test_control_characters_in_an_error_are_shown_escaped(initialised):
+    result = initialised("party", "show", "p\x1b]8;;x\x07")
+    assert result.exit_code == 1
+    assert "\x1b" not in result.stderr and "\\x1b]8;;x\\x07" in result.stderr
+
+
+def test_diff_prints_a_markup_name_literally(hostile):
+    today = date.today().isoformat()
+    result = hostile("diff", "--since", today)
+    assert result.exit_code == 0
+    assert SHOWN.replace(" ", "") in result.stdout.replace("\n", "").replace("│", "").replace(
+        " ", ""
+    )
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("party", "list", "-f", "csv"),
+        ("party", "show", "p2", "-f", "csv"),
+        ("history", "-f", "csv"),
+        ("check", "-f", "csv"),
+        ("db", "info", "-f", "csv"),
+    ],
+    ids=" ".join,
+)
+def test_no_csv_cell_from_any_command_starts_a_formula(hostile, args):
+    result = hostile(*args)
+    assert result.exit_code in (0, 1), result.stderr
+    cells = [c for row in csv.reader(io.StringIO(result.stdout)) for c in row]
+    assert cells
+    assert not [c for c in cells if c[:1] in ("=", "+", "-", "@", "\t", "\r")]
+    if args[0] != "db":
+        assert any(c.startswith("'=") or c.startswith("'+") for c in cells)
+
+
+def test_markdown_diff_holds_no_raw_tag(initialised, tmp_path):
+    from markdown_it import MarkdownIt
+
+    name = "<script>alert(1)</script> [click](javascript:alert(1)) *x*"
+    path = tmp_path / "p.json"
+    path.write_text(json.dumps({"ropa": 1, "parties": [{"key": "p1", "name": name}]}))
+    assert initialised("import", path).exit_code == 0
+    text = initialised("diff", "--since", date.today().isoformat(), "-f", "markdown").stdout
+    assert f"— {name}" not in text
+    html = MarkdownIt("commonmark").render(text)
+    assert "<script" not in html and 'href="javascript' not in html and "<em>" not in html
+    assert "&lt;script&gt;alert(1)&lt;/script&gt; [click](javascript:alert(1)) *x*" in html
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ("--actor", "me\x1b[2J", "party", "add", "p1", "--name", "P", "--kind", "other"),
+        ("party", "add", "p1", "--name", "P", "--kind", "other", "-m", "why\x07"),
+    ],
+)
+def test_control_characters_in_actor_or_message_are_refused(initialised, args):
+    result = initialised(*args)
+    assert result.exit_code == 2
+    assert "must not contain control characters" in result.stderr
+    assert initialised("history", "-f", "json").stdout.strip() == "[]"
+
+
+# -- files written, the history, secrets, workers -------------------------------------------
+
+
+def test_output_to_a_fifo_a_device_a_folder_or_nothing_is_refused(initialised, tmp_path):
+    fifo = tmp_path / "out.yaml"
+    os.mkfifo(fifo)
+    for target, words in [
+        (fifo, "is not a regular file"),
+        ("/dev/null", "is not a regular file"),
+        (tmp_path, "is a folder"),
+        ("", "no file named"),
+    ]:
+        result = initialised("export", "yaml", "-o", target)
+        assert result.exit_code == 1, target
+        assert result.stderr.startswith("error: ") and words in result.stderr
+    assert Path("/dev/null").is_char_device() and fifo.is_fifo()
+
+
+def test_output_into_a_read_only_folder_is_one_error_line(initialised, tmp_path):
+    if os.geteuid() == 0:
+        pytest.skip("root writes into read-only folders")  # CI runs as an ordinary user
+    folder = tmp_path / "ro"
+    folder.mkdir(mode=0o500)
+    result = initialised("export", "xlsx", "-o", folder / "x.xlsx")
+    assert result.exit_code == 1 and "cannot write in folder" in result.stderr
+
+
+def test_output_replaces_a_planted_symlink_instead_of_following_it(initialised, tmp_path):
+    victim = tmp_path / "victim.txt"
+    victim.write_text("keep me")
+    (tmp_path / "out.yaml").symlink_to(victim)
+    assert initialised("export", "yaml", "-o", tmp_path / "out.yaml").exit_code == 0
+    assert victim.read_text() == "keep me"
+    assert not (tmp_path / "out.yaml").is_symlink()
+    assert not list(tmp_path.glob(".out.yaml*"))
+
+
+def _rewrites(db: Database) -> list[str]:
+    if db.is_sqlite:
+        return [
+            "REPLACE INTO revisions (id, kind, key, version, action, actor, at, record) "
+            "SELECT id, kind, key, version, action, 'forger', at, '{}' FROM revisions",
+            "INSERT OR REPLACE INTO revisions (id, kind, key, version, action, actor, at, "
+            "record) SELECT id, kind, key, 9, action, actor, at, record FROM revisions",
+            "UPDATE revisions SET actor = 'forger'",
+            "DELETE FROM revisions",
+        ]
+    return [
+        "TRUNCATE revisions",
+        "TRUNCATE revisions CASCADE",
+        "UPDATE revisions SET actor = 'forger'",
+        "DELETE FROM revisions",
+    ]
+
+
+def test_no_sql_rewrites_the_revision_log(hostile, db):
+    from tests.conftest import dump
+
+    before = dump(db)
+    for statement in _rewrites(db):
+        with pytest.raises(sa.exc.DBAPIError, match="append-only"), db.engine.begin() as conn:
+            conn.execute(sa.text(statement))
+    assert dump(db) == before
+
+
+def test_as_of_on_a_forged_log_says_it_is_inconsistent(hostile, db):
+    with db.engine.begin() as conn:
+        conn.execute(
+            sa.text(
+                "INSERT INTO revisions (kind, key, version, action, actor, at, record) "
+                "VALUES ('bogus', 'x', 1, 'create', 'forger', :at, '{}')"
+            ),
+            {"at": "2000-01-01 00:00:00"},
+        )
+    result = hostile("export", "yaml", "--as-of", date.today().isoformat(), "-o", "-")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: the revision log is inconsistent: revision ")
+    assert "unknown kind 'bogus'" in result.stderr and len(result.stderr.splitlines()) == 1
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql+psycopg://ropa@127.0.0.1:1/x?password=hunter2",
+        "postgresql+psycopg://ropa:hunter2@127.0.0.1:1/x",
+        "postgresql+psycopg://ropa:hun@ter2@127.0.0.1:1/x",
+        "postgresql+psycopg://ropa:pw@127.0.0.1:1/x?sslpassword=hunter2",
+    ],
+)
+@pytest.mark.parametrize("command", [("db", "info"), ("init",), ("party", "list")])
+def test_a_password_anywhere_in_the_url_is_never_printed(cli, url, command):
+    result = cli("--db", url, *command)
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and "127.0.0.1" in result.stderr
+    assert "hunter2" not in result.stderr + result.stdout
+    assert "ter2" not in result.stderr + result.stdout
+
+
+def test_missing_postgres_driver_says_how_to_install_it(tmp_path):
+    script = "import sys; sys.modules['psycopg'] = None\n" + CAPPED
+    result = run_ropa("postgresql+psycopg://ropa:secret@127.0.0.1/x", "db", "info", script=script)
+    assert result.returncode == 1 and "Traceback" not in result.stderr
+    assert result.stderr == (
+        "error: cannot use database postgresql+psycopg://ropa:***@127.0.0.1/x: the psycopg "
+        "driver is not installed; install it with: pip install 'ropa[postgres]'\n"
+    )
+
+
+KILLED_BEFORE_RENAME = (
+    """
+import os, signal
+os.link = lambda *a, **k: os.kill(os.getpid(), signal.SIGKILL)
+"""
+    + CAPPED
+)
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="`ropa db backup` copies SQLite databases")
+def test_a_killed_backup_leaves_nothing_at_the_target_and_a_retry_works(hostile, db, tmp_path):
+    target = tmp_path / "backup.db"
+    killed = run_ropa(str(db.path), "db", "backup", target, script=KILLED_BEFORE_RENAME)
+    assert killed.returncode == -signal.SIGKILL
+    assert not target.exists()
+    retry = run_ropa(str(db.path), "db", "backup", target)
+    assert retry.returncode == 0, retry.stderr
+    assert Database.open(str(target)).info()["counts"]["parties"] == 2
+
+
+STUCK_CHECK = (
+    """
+import time, ropa.parallel as parallel
+def _check_range(job):
+    time.sleep(600)
+_check_range.__module__ = "ropa.parallel"
+parallel._check_range = _check_range
+parallel.PARALLEL_CHECK_FROM = 2
+parallel.os.cpu_count = lambda: 4
+"""
+    + CAPPED
+)
+
+
+def _children(pid: int) -> set[int]:
+    found = set()
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+            except OSError:
+                continue
+            if int(fields[1]) == pid:
+                found.add(int(entry.name))
+    return found
+
+
+@pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT])
+def test_killing_a_parallel_check_leaves_no_worker_behind(sample, db_url, how):
+    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK_CHECK, "check"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := _children(process.pid)) < 2 and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert len(workers) >= 2, "the check did not start its workers"
+        os.kill(process.pid, how)
+        process.wait(timeout=30)
+        deadline = time.monotonic() + 10
+        while (alive := {p for p in workers if Path(f"/proc/{p}").exists()}) and (
+            time.monotonic() < deadline
+        ):
+            time.sleep(0.1)
+        assert not {p for p in alive if "Z" not in Path(f"/proc/{p}/stat").read_text()}
+    finally:
+        process.kill()
+        process.wait()
