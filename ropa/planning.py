@@ -14,10 +14,11 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ropa.errors import Problem, ValidationFailed
-from ropa.records import Change, copy_record, is_empty
+from ropa.records import Change, PartialDocument, copy_record, is_empty
 from ropa.schema import KINDS, Field, Kind, T, kind_named
 from ropa.validate import (
     Index,
+    PartWhere,
     Where,
     as_where,
     check_record,
@@ -186,8 +187,9 @@ def read_documents(
                 problems.append(
                     Problem(f"{source}:{name}", f"unknown section{closest(str(name), sections)}")
                 )
+        whole = not isinstance(doc, PartialDocument)
         for section, k in sections.items():
-            problems += _parse_section(doc.get(section), k, source, incoming, seen)
+            problems += _parse_section(doc.get(section), k, source, incoming, seen, whole)
     return incoming, seen, problems
 
 
@@ -197,16 +199,18 @@ def _parse_section(
     source: str,
     incoming: Incoming,
     seen: dict[tuple[str, str], str],
+    whole: bool = True,
 ) -> list[Problem]:
     problems: list[Problem] = []
     records: list[tuple[Where, dict]] = []
     section = kind.section
+    located = Where if whole else PartWhere
     if entries is None:
         return problems
     if not isinstance(entries, list):
         return [Problem(f"{source}:{section}", "expected a list of records")]
     for i, raw in enumerate(entries):
-        where = Where(f"{source}:{section}[{i}]")
+        where = located(f"{source}:{section}[{i}]")
         if not isinstance(raw, Mapping):
             problems.append(Problem(where, "expected a mapping of fields"))
             continue

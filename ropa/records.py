@@ -75,3 +75,9 @@ class Change:
         if self.before is None or self.after is None:
             return []
         return [f.name for f in self.kind.fields if self.before[f.name] != self.after[f.name]]
+
+
+class PartialDocument(dict):
+    """A registry document whose records carry only the fields they set (a Fides manifest
+    mapped by :mod:`ropa.interop.fides`): an import leaves the other fields of an existing
+    record alone, where a plain registry document describes whole records."""

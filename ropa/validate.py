@@ -282,6 +282,14 @@ class Where(str):
         return f"{self}.{name}[{position}].{sub}"
 
 
+class PartWhere(Where):
+    """Where a record came from in a document that gives only the fields it sets (a Fides
+    manifest, see :class:`ropa.records.PartialDocument`): the other fields keep their values."""
+
+    __slots__ = ()
+    whole = False
+
+
 def as_where(where: str) -> Where:
     return where if isinstance(where, Where) else Where(where)
 

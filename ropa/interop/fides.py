@@ -21,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ropa.errors import Problem, ValidationFailed
+from ropa.records import PartialDocument
 
 #: The kinds a manifest refers to by fides_key: ropa kind -> (manifest section, field of
 #: a privacy declaration).
@@ -248,7 +249,7 @@ class _Mapper:
 
     # -- organizations, systems, declarations ------------------------------------------
 
-    def document(self) -> dict:
+    def document(self) -> PartialDocument:
         organizations = [o for o in self.doc.get("organization") or [] if isinstance(o, Mapping)]
         for org in organizations:
             self.organization(org)
@@ -265,7 +266,9 @@ class _Mapper:
             self.system(system, organizations)
         if self.problems:
             raise ValidationFailed(self.problems)
-        return {"ropa": 1, **{s: list(r.values()) for s, r in self.out.items() if r}}
+        return PartialDocument(
+            {"ropa": 1, **{s: list(r.values()) for s, r in self.out.items() if r}}
+        )
 
     def organization(self, org: Mapping) -> None:
         key = _key(str(org.get("fides_key") or "default_organization"))
