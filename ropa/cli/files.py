@@ -136,7 +136,22 @@ def import_files(
         report = registry.import_records(
             documents, tables, kind, dry_run=dry_run, stage=stage, confirmed=confirmed, **options
         )
-    for warning in [*fides.warnings, *report.warnings]:
+    for warning in fides.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+    print_report(report, report_format, dry_run)
+
+
+def on_terminal() -> bool:
+    """Whether a person can answer a question (stdin is a terminal)."""
+    return sys.stdin.isatty()
+
+
+def print_report(
+    report: "ImportReport", report_format: "ReportFormat | None", dry_run: bool
+) -> None:
+    """An import's (or a restore's) warnings and report: the report as one JSON object on
+    stdout with `--report json`, and for people on stderr."""
+    for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if report_format is ReportFormat.json:
         import json
@@ -145,11 +160,6 @@ def import_files(
 
         typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=json_default))
     show_report(report, dry_run)
-
-
-def on_terminal() -> bool:
-    """Whether a person can answer a question (stdin is a terminal)."""
-    return sys.stdin.isatty()
 
 
 def show_report(report: "ImportReport", dry_run: bool) -> None:

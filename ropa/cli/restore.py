@@ -5,9 +5,9 @@ from typing import Annotated
 
 import typer
 
-from ropa.cli import parse_when, state
-from ropa.cli.files import ReportFormat, show_report
-from ropa.cli.output import console
+from ropa.cli import state
+from ropa.cli.files import ReportFormat, print_report
+from ropa.cli.output import AsOf, MessageOption, console
 
 
 def restore(
@@ -18,15 +18,7 @@ def restore(
     version: Annotated[
         int | None, typer.Option("--version", help="The version to bring back (see history).")
     ] = None,
-    as_of: Annotated[
-        str | None,
-        typer.Option(
-            "--as-of",
-            metavar="WHEN",
-            help="Bring the whole register back to the end of this day (UTC) or this ISO "
-            "date-time.",
-        ),
-    ] = None,
+    as_of: AsOf = None,
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="With --as-of: report, change nothing.")
     ] = False,
@@ -34,9 +26,7 @@ def restore(
         ReportFormat | None,
         typer.Option("--report", help="json: the whole report on stdout as one JSON object."),
     ] = None,
-    message: Annotated[
-        str | None, typer.Option("--message", "-m", help="Why: recorded in the history.")
-    ] = None,
+    message: Annotated[str | None, MessageOption] = None,
 ) -> None:
     """Write a stored version of a record back (KIND KEY --version N), or bring the whole
     register back to a moment (--as-of WHEN), as new revisions."""
@@ -46,15 +36,8 @@ def restore(
             raise typer.BadParameter(
                 "--as-of restores the whole register; drop KIND, KEY, --version"
             )
-        when = parse_when("--as-of", as_of)
-        report = registry.restore_as_of(when, dry_run=dry_run, message=message)
-        if report_format is ReportFormat.json:
-            import json
-
-            from ropa.records import json_default
-
-            typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=json_default))
-        show_report(report, dry_run)
+        report = registry.restore_as_of(as_of, dry_run=dry_run, message=message)
+        print_report(report, report_format, dry_run)
         return
     if not (kind and key and version is not None):
         raise typer.BadParameter("give KIND KEY --version N, or --as-of WHEN")
