@@ -1,6 +1,7 @@
 """`ropa import` and `ropa export`: files in and out of the register."""
 
 import sys
+from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
@@ -214,32 +215,29 @@ def _short(value: object) -> str:
     return text if len(text) <= 60 else text[:57] + "…"
 
 
-@export_app.command("yaml")
-def export_yaml(
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "-o", "--output", help="File to write; - for stdout (default: exports/registry.yaml)"
-        ),
-    ] = None,
-    as_of: AsOf = None,
-) -> None:
-    """The registry document as YAML (deterministic: sorted, empty fields left out)."""
-    _export_document("yaml", out, as_of)
+def _document_command(fmt: str) -> Callable[..., None]:
+    """`ropa export yaml` and `ropa export json`: the registry document in that format."""
+    default = FORMATS[fmt].file_name(Layout.document)
+
+    def export_document(
+        out: Annotated[
+            Path | None,
+            typer.Option(
+                "-o", "--output", help=f"File to write; - for stdout (default: exports/{default})"
+            ),
+        ] = None,
+        as_of: AsOf = None,
+    ) -> None:
+        _export_document(fmt, out, as_of)
+
+    export_document.__doc__ = (
+        f"The registry document as {fmt.upper()} (deterministic: sorted, empty fields left out)."
+    )
+    return export_document
 
 
-@export_app.command("json")
-def export_json(
-    out: Annotated[
-        Path | None,
-        typer.Option(
-            "-o", "--output", help="File to write; - for stdout (default: exports/registry.json)"
-        ),
-    ] = None,
-    as_of: AsOf = None,
-) -> None:
-    """The registry document as JSON (deterministic: sorted, empty fields left out)."""
-    _export_document("json", out, as_of)
+for _fmt in ("yaml", "json"):
+    export_app.command(_fmt)(_document_command(_fmt))
 
 
 def _export_document(fmt: str, out: Path | None, as_of: date | None) -> None:
