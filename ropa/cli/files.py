@@ -291,6 +291,9 @@ RoleOption = typer.Option(
     "--role", help="Only the controller (Art. 30(1)) or processor (Art. 30(2)) record."
 )
 RetiredOption = typer.Option("--include-retired", help="Include retired activities.")
+PerEntityOption = typer.Option(
+    "--per-entity", help="One file per group member, in the folder given by -o."
+)
 
 
 @export_app.command("xlsx")
@@ -304,12 +307,7 @@ def export_xlsx(
         ),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
-    per_entity: Annotated[
-        bool,
-        typer.Option(
-            "--per-entity", help="One workbook per group member, in the folder given by -o."
-        ),
-    ] = False,
+    per_entity: Annotated[bool, PerEntityOption] = False,
     role: Annotated[Role | None, RoleOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
     with_findings: Annotated[
@@ -381,10 +379,7 @@ def export_pdf(
         ),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
-    per_entity: Annotated[
-        bool,
-        typer.Option("--per-entity", help="One PDF per group member, in the folder given by -o."),
-    ] = False,
+    per_entity: Annotated[bool, PerEntityOption] = False,
     role: Annotated[Role | None, RoleOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
     as_of: AsOf = None,
