@@ -20,6 +20,26 @@ from ropa.registry import Registry
 PG_URL = os.environ.get("ROPA_TEST_DATABASE_URL")
 ROOT = Path(__file__).resolve().parent.parent
 SAMPLE = ROOT / "data" / "sample" / "registry.yaml"
+#: The registry document's sections (SPEC §5), in order.
+SECTIONS = [
+    "parties",
+    "categories",
+    "subjects",
+    "purposes",
+    "sources",
+    "measures",
+    "systems",
+    "activities",
+]
+#: The data-subject groups of the seed statement, as the sample names them.
+SAMPLE_SUBJECTS = [
+    "Users of our websites",
+    "Users of our mobile apps",
+    "Marketing targets",
+    "Job candidates",
+    "Office visitors",
+    "Photo and recording participants",
+]
 
 
 def _admin_execute(sql: str) -> None:

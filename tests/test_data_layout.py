@@ -14,20 +14,9 @@ from ropa.db import Database
 from ropa.errors import ValidationFailed
 from ropa.io.data_layout import SHEETS, parse_tables, read_csv, read_workbook
 from ropa.registry import Registry
-from tests.conftest import ANY_TEXT, SAMPLE, dump
+from tests.conftest import ANY_TEXT, SAMPLE, SECTIONS, dump
 
-SHEET_NAMES = [
-    "activities",
-    "transfers",
-    "retention",
-    "parties",
-    "categories",
-    "subjects",
-    "purposes",
-    "sources",
-    "measures",
-    "systems",
-]
+SHEET_NAMES = ["activities", "transfers", "retention", *SECTIONS[:-1]]
 
 
 def workbook(path: Path, sheets: dict[str, list[list]]) -> Path:

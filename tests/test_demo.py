@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, SAMPLE_SUBJECTS
 
 
 def test_demo_creates_the_database_and_writes_the_exports(cli, tmp_path):
@@ -39,14 +39,7 @@ def test_demo_twice_changes_nothing_the_second_time(cli):
 def test_sample_encodes_the_seed_statement(sample):
     doc = sample.document()
     subjects = {s["name"] for s in doc["subjects"]}
-    assert subjects == {
-        "Users of our websites",
-        "Users of our mobile apps",
-        "Marketing targets",
-        "Job candidates",
-        "Office visitors",
-        "Photo and recording participants",
-    }
+    assert subjects == set(SAMPLE_SUBJECTS)
     categories = {c["name"] for c in doc["categories"]}
     assert {
         "Contact information",

@@ -13,7 +13,7 @@ from ropa.db import Database
 from ropa.errors import ValidationFailed
 from ropa.io.document import dump_json, dump_yaml, load_text
 from ropa.registry import Registry
-from tests.conftest import ANY_TEXT, SAMPLE, dump
+from tests.conftest import ANY_TEXT, SAMPLE, SECTIONS, dump
 
 
 def write(path: Path, text: str) -> Path:
@@ -54,17 +54,7 @@ def test_export_is_sorted_with_fields_in_schema_order_and_empty_fields_left_out(
     assert list(marketing)[:5] == ["key", "name", "description", "status", "role"]
     assert "joint_controllers" not in marketing and "art9_conditions" not in marketing
     assert marketing["recipients"] == sorted(marketing["recipients"])
-    assert list(doc) == [
-        "ropa",
-        "parties",
-        "categories",
-        "subjects",
-        "purposes",
-        "sources",
-        "measures",
-        "systems",
-        "activities",
-    ]
+    assert list(doc) == ["ropa", *SECTIONS]
 
 
 def test_export_to_stdout(initialised):

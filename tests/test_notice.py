@@ -9,14 +9,8 @@ from pathlib import Path
 
 import pytest
 
-SUBJECT_GROUPS = [
-    "Users of our websites",
-    "Users of our mobile apps",
-    "Marketing targets",
-    "Job candidates",
-    "Office visitors",
-    "Photo and recording participants",
-]
+from tests.conftest import SAMPLE_SUBJECTS as SUBJECT_GROUPS
+
 CATEGORIES = [
     "Contact information",
     "Login information",
