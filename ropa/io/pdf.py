@@ -1,4 +1,4 @@
-"""The Article 30 record as a PDF, in pure Python: fpdf2, with Fira Sans from PyPI so that
+"""The Article 30 record as a PDF, in pure Python: ReportLab, with Fira Sans from PyPI so that
 text in every EU language prints (Latin, Greek and Cyrillic letters). The cover, an index of
 activities linking to their pages, one page (or more) per activity, then the processor
 record and the transfers and retention annexes; A4, page numbers, PDF metadata (title,
@@ -6,12 +6,17 @@ author = the controller, creation date).
 
 The activity pages come from the same declarations as the workbook's `Activity pages`
 sheet (:func:`ropa.io.article30.activity_page`); the annexes from its sheets.
+
+The story is fed to ReportLab's platypus layer as the activities stream; text is wrapped
+once (``simpleSplit``) and set as plain table cells, no per-cell paragraphs. Pages are
+finished when the document is: the canvas keeps each page's drawing, and adds the running
+header, "Page X of Y" and the index (whose page numbers are known then) before saving.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
-from math import ceil
+from collections.abc import Iterable, Iterator
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -27,188 +32,373 @@ from ropa.io.article30 import (
 from ropa.io.record_cells import Cover, RecordBuilder
 
 FONT = "Fira"
+BOLD = "Fira-Bold"
 BODY = 9.5  # points
-LINE = 4.6  # mm, a line of body text
+MM = 72 / 25.4  # points in a millimetre
+LINE = 4.6 * MM  # a line of body text
 LABEL_SHARE = 0.32  # of the text width, for the labels of the activity pages
 ANNEXES = ("Transfers", "Retention")
-MARGIN = 15  # mm
+MARGIN = 15 * MM
+TOP = 16 * MM
+INDEX_LINE = 5 * MM
+INDEX_HEAD = 10 * MM  # the index's heading and the space under it
+CHUNK = 40  # lines of a value per table row, so that a long value can go on to the next page
+ANNEX_ROWS = 300  # rows per annex table (a table re-measures its rest at every page break)
+BLUE = (31 / 255, 56 / 255, 100 / 255)
 
 
-def _fpdf_class() -> type:
-    from fpdf import FPDF
+def _fonts() -> None:
+    from fontpkg_fira_sans import ROOT
+    from reportlab.pdfbase import pdfmetrics
+    from reportlab.pdfbase.ttfonts import TTFont
 
-    class RecordPDF(FPDF):
-        """Pages with the controller and the current activity in the header, and "page X of
-        Y" in the footer."""
+    if FONT in pdfmetrics.getRegisteredFontNames():
+        return
+    pdfmetrics.registerFont(TTFont(FONT, ROOT / "files" / "FiraSans-Regular.ttf"))
+    pdfmetrics.registerFont(TTFont(BOLD, ROOT / "files" / "FiraSans-Bold.ttf"))
+    pdfmetrics.registerFontFamily(FONT, normal=FONT, bold=BOLD, italic=FONT, boldItalic=BOLD)
+
+
+def _wrap(text: str, font: str, size: float, width: float) -> str:
+    """The text broken into lines that fit the width (one line as it is: cheap)."""
+    from reportlab.lib.utils import simpleSplit
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if "\n" not in text and stringWidth(text, font, size) <= width:
+        return text
+    lines = []
+    for line in simpleSplit(text, font, size, width) or [""]:
+        while stringWidth(line, font, size) > width:  # a word longer than the line
+            fits = (n for n in range(len(line) - 1, 0, -1) if _fits(line[:n], font, size, width))
+            cut = next(fits, 1)
+            lines.append(line[:cut])
+            line = line[cut:]
+        lines.append(line)
+    return "\n".join(lines)
+
+
+def _fits(text: str, font: str, size: float, width: float) -> bool:
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    return stringWidth(text, font, size) <= width
+
+
+def _canvas_class() -> type:
+    from reportlab.pdfgen.canvas import Canvas
+
+    #: What a page keeps of the canvas until the document is finished.
+    kept = (
+        "_code",
+        "_pagesize",
+        "_preamble",
+        "_pageNumber",
+        "_annotationrefs",
+        "_formsinuse",
+        "_colorsUsed",
+        "_shadingUsed",
+        "_currentPageHasImages",
+        "_psCommandsBeforePage",
+        "_psCommandsAfterPage",
+        "_formData",
+    )
+
+    class RecordCanvas(Canvas):
+        """A canvas that finishes its pages when the document is saved: the controller and
+        the page's activity at the top, "Page X of Y" at the foot, the index entries."""
 
         controller = ""
-        running = ""  # what the page is about: an activity, an annex
+        created: datetime | None = None  # the creation date in the metadata (UTC)
 
-        fresh = False  # the current page is empty and may take the next activity
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            self.running = ""  # what the page is about: an activity, an annex
+            self.anchors: list[tuple[str, int]] = []  # (title, number) starting on this page
+            self.index_page: int | None = None
+            self.sections: list[tuple[str, int]] = []  # (title, page) of every section
+            self.kept: list[tuple[dict, str, list[tuple[str, int]], int | None]] = []
 
-        def header(self) -> None:
-            pass  # drawn with the footer, when the page's activity is known
+        def anchor(self, title: str) -> None:
+            self.running = title
+            self.sections.append((title, self._pageNumber))
+            self.anchors.append((title, len(self.sections)))
 
-        def footer(self) -> None:
-            self.set_font(FONT, "", 7.5)
-            self.set_text_color(90, 90, 90)
-            half = self.epw / 2
-            if self.page_no() > 1:
-                self.set_xy(self.l_margin, 8)
-                self.cell(half, 4, self.controller[:90])
-                self.cell(half, 4, self.running[:90], align="R")
-            self.set_xy(self.l_margin, -12)
-            self.cell(half, 4, TITLE)
-            self.cell(half, 4, f"Page {self.page_no()} of {{nb}}", align="R")
-            self.set_text_color(0, 0, 0)
+        def showPage(self) -> None:
+            state = {k: self.__dict__[k] for k in kept}
+            state["_code"] = ["\n".join(self._code)]
+            self.kept.append((state, self.running, self.anchors, self.index_page))
+            self.anchors, self.index_page = [], None
+            self._startPage()
 
-    return RecordPDF
+        def save(self) -> None:
+            total = len(self.kept)
+            for number, (state, running, anchors, index_page) in enumerate(self.kept, 1):
+                self.__dict__.update(state)
+                self._finish(number, total, running, anchors, index_page)
+                Canvas.showPage(self)
+            self.kept = []
+            if self.created is not None:  # ReportLab stamps the time of writing otherwise
+                stamp = self._doc._timeStamp
+                stamp.YMDhms, stamp.dhh, stamp.dmm = self.created.utctimetuple()[:6], 0, 0
+            Canvas.save(self)
+
+        def _finish(
+            self,
+            number: int,
+            total: int,
+            running: str,
+            anchors: list[tuple[str, int]],
+            index: int | None,
+        ) -> None:
+            width, height = self._pagesize
+            for title, section in anchors:
+                key = f"s{section}"
+                self.bookmarkPage(key, fit="XYZ", top=height)
+                self.addOutlineEntry(title, key, 0)
+            if index is not None:
+                self._index(index)
+            self.setFont(FONT, 7.5)
+            self.setFillColorRGB(90 / 255, 90 / 255, 90 / 255)
+            if number > 1:
+                y = height - 8 * MM - 7.5
+                self.drawString(MARGIN, y, self.controller[:90])
+                self.drawRightString(width - MARGIN, y, running[:90])
+            self.drawString(MARGIN, 12 * MM - 7.5, TITLE)
+            self.drawRightString(width - MARGIN, 12 * MM - 7.5, f"Page {number} of {total}")
+
+        def _index(self, page: int) -> None:
+            """The index entries of the index's page (0 the first): names linking to the
+            sections, and their page numbers."""
+            width, height = self._pagesize
+            first = _index_slots(page)
+            top = height - TOP - (INDEX_HEAD if page == 0 else 0)
+            rows = self.sections[first : first + _index_capacity(page)]
+            self.setFont(FONT, BODY)
+            self.setFillColorRGB(0, 0, 0)
+            for i, (title, target) in enumerate(rows):
+                y = top - (i + 1) * INDEX_LINE
+                self.drawString(MARGIN, y + 1.5, title[:110])
+                self.drawRightString(width - MARGIN, y + 1.5, str(target))
+                rect = (MARGIN, y, width - MARGIN, y + INDEX_LINE)
+                self.linkRect("", f"s{first + i + 1}", rect, relative=0)
+
+    return RecordCanvas
 
 
-def _new_pdf(cover: Cover) -> Any:
-    from fontpkg_fira_sans import ROOT
+def _usable_height() -> float:
+    from reportlab.lib.pagesizes import A4
 
-    pdf = _fpdf_class()(orientation="portrait", unit="mm", format="A4")
-    # Static fonts: instancing a variable font (Noto Sans) took 12 s per style.
-    pdf.add_font(FONT, "", ROOT / "files" / "FiraSans-Regular.ttf")
-    pdf.add_font(FONT, "B", ROOT / "files" / "FiraSans-Bold.ttf")
-    pdf.set_margins(MARGIN, 16, MARGIN)
-    pdf.set_auto_page_break(True, margin=16)
-    names = "; ".join(c["name"] for c in cover.controllers)
-    pdf.controller = names
-    pdf.set_title(TITLE)
-    pdf.set_author(names or "ropa")
-    pdf.set_subject(cover.scope)
-    pdf.set_creator(f"ropa {cover.version}")
-    pdf.set_creation_date(cover.generated_at)
-    pdf.set_lang("en")
-    return pdf
+    return A4[1] - 2 * TOP
 
 
-def _new_page(pdf: Any, orientation: str = "portrait") -> None:
-    if pdf.fresh and orientation == "portrait":
-        pdf.fresh = False
-        return
-    pdf.add_page(orientation=orientation)
+def _index_capacity(page: int) -> int:
+    """How many entries the index's page holds."""
+    return int((_usable_height() - (INDEX_HEAD if page == 0 else 0)) // INDEX_LINE)
 
 
-def _cover(pdf: Any, cover: Cover) -> None:
-    pdf.add_page()
-    pdf.set_font(FONT, "B", 18)
-    pdf.multi_cell(0, 9, TITLE, align="L", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(6)
-    for label, value in cover.rows():
-        _field(pdf, label, value or "—")
+def _index_slots(page: int) -> int:
+    """The number of the index's first entry on its page."""
+    return sum(_index_capacity(p) for p in range(page))
 
 
-def _lines(pdf: Any, text: str, width: float) -> int:
-    """About how many lines a text wraps to in the current font (an estimate, at a small
-    fraction of the cost of laying the text out)."""
-    usable = width - 2 * pdf.c_margin
-    return sum(max(1, ceil(pdf.get_string_width(part) / usable)) for part in text.split("\n"))
+def _index_pages(entries: int) -> int:
+    pages, held = 1, _index_capacity(0)
+    while held < entries:
+        held += _index_capacity(pages)
+        pages += 1
+    return pages
 
 
-def _text(pdf: Any, width: float, text: str, lines: int, **where: str) -> None:
-    """Text in a column: one line as a plain cell (cheap), more wrapped."""
-    if lines == 1:
-        pdf.cell(width, LINE, text, **where)
+def _flowables() -> dict[str, Any]:
+    from reportlab.lib.styles import ParagraphStyle
+    from reportlab.platypus import Flowable, Paragraph
+
+    class Anchor(Flowable):
+        """Where a section (an activity, an annex) starts: the page's bookmark, outline
+        entry, index entry and running header."""
+
+        def __init__(self, title: str) -> None:
+            super().__init__()
+            self.title = title
+
+        def wrap(self, *_: float) -> tuple[float, float]:
+            return 0, 0
+
+        def draw(self) -> None:
+            self.canv.anchor(self.title)
+
+    class IndexPage(Flowable):
+        """A page of the index, filled in when the document is finished."""
+
+        def __init__(self, page: int) -> None:
+            super().__init__()
+            self.page = page
+
+        def wrap(self, *_: float) -> tuple[float, float]:
+            return 0, 0
+
+        def draw(self) -> None:
+            self.canv.index_page = self.page
+            self.canv.running = "Index"
+
+    def style(name: str, font: str, size: float, leading: float, **more: Any) -> Any:
+        return ParagraphStyle(name, fontName=font, fontSize=size, leading=leading, **more)
+
+    return {
+        "Anchor": Anchor,
+        "IndexPage": IndexPage,
+        "Paragraph": Paragraph,
+        "title": style("title", BOLD, 18, 9 * MM, spaceAfter=6 * MM),
+        "h1": style("h1", BOLD, 14, 7 * MM),
+        "record": style("record", FONT, 8.5, 5 * MM, textColor=(68 / 255, 84 / 255, 106 / 255)),
+        "body": style("body", FONT, BODY, 6 * MM),
+        "heading": style("heading", BOLD, 14, 8 * MM),
+    }
+
+
+def _escape(text: str) -> str:
+    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
+
+
+def _fields(fields: Iterable[tuple[str, str]], heading: str | None) -> Any:
+    """Label/value rows under an optional heading, as one table; a long value is cut into
+    rows of a few dozen lines so that it goes on to the next page."""
+    from reportlab.lib.pagesizes import A4
+    from reportlab.platypus import Table
+
+    text_width = A4[0] - 2 * MARGIN
+    label_width = text_width * LABEL_SHARE
+    value_width = text_width - label_width
+    rows: list[list[str]] = []
+    starts: list[int] = []
+    commands: list[tuple] = [
+        ("FONT", (0, 0), (0, -1), BOLD, BODY, LINE),
+        ("FONT", (1, 0), (1, -1), FONT, BODY, LINE),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 1),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 3),
+    ]
+    if heading is not None:
+        rows.append([heading, ""])
+        commands += [
+            ("SPAN", (0, 0), (1, 0)),
+            ("FONT", (0, 0), (0, 0), BOLD, 10.5, 5.5 * MM),
+            ("TEXTCOLOR", (0, 0), (0, 0), BLUE),
+            ("TOPPADDING", (0, 0), (0, 0), 2 * MM),
+            ("NOSPLIT", (0, 0), (0, 1)),
+        ]
+    for label, value in fields:
+        starts.append(len(rows))
+        label_text = _wrap(label, BOLD, BODY, label_width - 3)
+        lines = _wrap(value, FONT, BODY, value_width - 3).split("\n")
+        for i in range(0, len(lines), CHUNK):
+            rows.append([label_text if i == 0 else "", "\n".join(lines[i : i + CHUNK])])
+    grid = (210 / 255, 218 / 255, 232 / 255)
+    if heading is None and len(starts) == len(rows):
+        commands.append(("LINEABOVE", (0, 0), (-1, -1), 0.5, grid))
     else:
-        pdf.multi_cell(width, LINE, text, align="L", **where)
+        commands += [("LINEABOVE", (0, r), (-1, r), 0.5, grid) for r in starts]
+    return Table(rows, colWidths=(label_width, value_width), style=commands, hAlign="LEFT")
 
 
-def _field(pdf: Any, label: str, value: str) -> None:
-    """A label/value row; the value wraps, and goes on to the next page when it must."""
-    label_width = pdf.epw * LABEL_SHARE - 2
-    value_width = pdf.epw * (1 - LABEL_SHARE)
-    pdf.set_font(FONT, "B", BODY)
-    label_lines = _lines(pdf, label, label_width)
-    pdf.set_font(FONT, "", BODY)
-    value_lines = _lines(pdf, value, value_width)
-    height = LINE * max(value_lines, label_lines) + 1.6
-    if pdf.get_y() + min(height, 60) > pdf.page_break_trigger:
-        pdf.add_page()
-    top, page = pdf.get_y(), pdf.page
-    pdf.set_draw_color(210, 218, 232)
-    pdf.line(pdf.l_margin, top, pdf.l_margin + pdf.epw, top)
-    pdf.set_xy(pdf.l_margin + label_width + 2, top + 0.8)
-    _text(pdf, value_width, value, value_lines, new_x="LMARGIN", new_y="NEXT")
-    value_end, value_page = pdf.get_y(), pdf.page
-    pdf.page = page
-    pdf.set_xy(pdf.l_margin, top + 0.8)
-    pdf.set_font(FONT, "B", BODY)
-    _text(pdf, label_width, label, label_lines, new_x="LMARGIN", new_y="NEXT")
-    label_end = pdf.get_y()
-    pdf.page = value_page
-    end = value_end if value_page != page else max(value_end, label_end)
-    pdf.set_y(end + 0.8)
-
-
-def _index(pdf: Any, sections: list) -> None:
-    """The index, drawn when the document is finished (the pages are known then)."""
-    pdf.set_text_color(0, 0, 0)
-    for section in sections:
-        if section.level != 0:
-            continue
-        pdf.set_font(FONT, "", BODY)
-        link = pdf.add_link(page=section.page_number)
-        pdf.cell(pdf.epw - 16, 5, section.name[:110], link=link)
-        pdf.cell(16, 5, str(section.page_number), align="R", new_x="LMARGIN", new_y="NEXT")
-
-
-def _activity(pdf: Any, sheet: Sheet, row: list) -> None:
+def _activity(f: dict[str, Any], sheet: Sheet, row: list) -> Iterator[Any]:
     page = activity_page(sheet, row)
-    _new_page(pdf)
-    pdf.running = page.title  # after the page break: the last page's footer names its own
-    pdf.start_section(page.title)
-    pdf.set_font(FONT, "B", 14)
-    pdf.multi_cell(0, 7, page.title, align="L", new_x="LMARGIN", new_y="NEXT")
-    pdf.set_font(FONT, "", 8.5)
-    pdf.set_text_color(68, 84, 106)
-    pdf.cell(0, 5, page.record, new_x="LMARGIN", new_y="NEXT")
-    pdf.set_text_color(0, 0, 0)
+    yield f["Anchor"](page.title)
+    yield f["Paragraph"](_escape(page.title), f["h1"])
+    yield f["Paragraph"](_escape(page.record), f["record"])
     for heading, fields in page.sections:
-        if pdf.get_y() + 16 > pdf.page_break_trigger:
-            pdf.add_page()
-        pdf.ln(2)
-        pdf.set_font(FONT, "B", 10.5)
-        pdf.set_text_color(31, 56, 100)
-        pdf.multi_cell(0, 5.5, heading, align="L", new_x="LMARGIN", new_y="NEXT")
-        pdf.set_text_color(0, 0, 0)
-        for label, value in fields:
-            _field(pdf, label, value)
+        yield _fields(fields, heading)
 
 
-def _annex(pdf: Any, sheet: Sheet, rows: list[list], heading: str) -> None:
+def _annex(f: dict[str, Any], sheet: Sheet, rows: list[list], heading: str) -> Iterator[Any]:
     """A table of the record on landscape pages, its header row repeated on each page."""
-    _new_page(pdf, "landscape")
-    pdf.running = heading
-    pdf.start_section(heading)
-    pdf.set_font(FONT, "B", 14)
-    pdf.cell(0, 8, heading, new_x="LMARGIN", new_y="NEXT")
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.platypus import Table
+
+    yield f["Anchor"](heading)
+    yield f["Paragraph"](_escape(heading), f["heading"])
     if not rows:
-        pdf.set_font(FONT, "", BODY)
-        pdf.cell(0, 6, "None recorded.", new_x="LMARGIN", new_y="NEXT")
+        yield f["Paragraph"]("None recorded.", f["body"])
         return
-    pdf.set_font(FONT, "", 7.5)
+    text_width = landscape(A4)[0] - 2 * MARGIN
     total = sum(sheet.widths)
-    widths = tuple(w / total * pdf.epw for w in sheet.widths)
-    with pdf.table(
-        col_widths=widths,
-        line_height=3.6,
-        first_row_as_headings=True,
-        repeat_headings=1,
-        text_align="LEFT",
-        headings_style=_heading_style(),
-    ) as table:
-        table.row(sheet.headers)
-        for row in rows:
-            table.row(["" if v is None else page_text(v) for v in row])
+    widths = [w / total * text_width for w in sheet.widths]
+    header = [_wrap(h, BOLD, 7.5, w - 4) for h, w in zip(sheet.headers, widths, strict=True)]
+    style = [
+        ("FONT", (0, 0), (-1, -1), FONT, 7.5, 3.6 * MM),
+        ("FONT", (0, 0), (-1, 0), BOLD, 7.5, 3.6 * MM),
+        ("TEXTCOLOR", (0, 0), (-1, 0), (1, 1, 1)),
+        ("BACKGROUND", (0, 0), (-1, 0), BLUE),
+        ("GRID", (0, 0), (-1, -1), 0.4, (0.55, 0.55, 0.55)),
+        ("VALIGN", (0, 0), (-1, -1), "TOP"),
+        ("LEFTPADDING", (0, 0), (-1, -1), 2),
+        ("RIGHTPADDING", (0, 0), (-1, -1), 2),
+        ("TOPPADDING", (0, 0), (-1, -1), 1),
+        ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
+    ]
+    for start in range(0, len(rows), ANNEX_ROWS):
+        cells = [
+            [
+                _wrap("" if v is None else page_text(v), FONT, 7.5, w - 4)
+                for v, w in zip(r, widths, strict=True)
+            ]
+            for r in rows[start : start + ANNEX_ROWS]
+        ]
+        yield Table([header, *cells], colWidths=widths, repeatRows=1, style=style)
 
 
-def _heading_style() -> Any:
-    from fpdf.fonts import FontFace
+class _Story(list):
+    """The story as platypus reads it (from the front, until empty), fed from a generator so
+    that only a few flowables exist at a time."""
 
-    return FontFace(emphasis="BOLD", color=(255, 255, 255), fill_color=(31, 56, 100))
+    def __init__(self, source: Iterator[Any]) -> None:
+        super().__init__()
+        self.source = source
+
+    def __len__(self) -> int:
+        while list.__len__(self) < 4:
+            item = next(self.source, None)
+            if item is None:
+                break
+            self.append(item)
+        return list.__len__(self)
+
+
+def _story(
+    cover: Cover,
+    builder: RecordBuilder,
+    activities: Iterable[dict],
+    sheets: tuple[str, ...],
+) -> Iterator[Any]:
+    from reportlab.platypus import NextPageTemplate, PageBreak
+
+    f = _flowables()
+    yield f["Paragraph"](_escape(TITLE), f["title"])
+    yield _fields(((label, value or "—") for label, value in cover.rows()), None)
+    entries = cover.activities + ("processor" in sheets) + len(ANNEXES)
+    for page in range(_index_pages(entries)):
+        yield PageBreak()
+        if page == 0:
+            yield f["Paragraph"]("Index of processing activities", f["heading"])
+        yield f["IndexPage"](page)
+    annexes: dict[str, list[list]] = {PROCESSOR.name: []}
+    annexes.update({name: [] for name in ANNEXES})
+    details = {s.name: s for s in DETAILS if s.name in ANNEXES}
+    for sheet, row in record_rows(builder, activities, tuple(sheets), details=ANNEXES):
+        if sheet.name in details:
+            annexes[sheet.name].append(row)
+            continue
+        yield PageBreak()
+        yield from _activity(f, sheet, row)
+        if sheet.name == PROCESSOR.name:
+            annexes[PROCESSOR.name].append(row)
+    parts = [(PROCESSOR, PROCESSOR.name, PROCESSOR.heading)] if "processor" in sheets else []
+    parts += [(details[name], name, f"Annex: {name}") for name in ANNEXES]
+    for sheet, name, heading in parts:
+        yield NextPageTemplate("landscape")
+        yield PageBreak()
+        yield from _annex(f, sheet, annexes.pop(name), heading)
 
 
 def write_record_pdf(
@@ -219,30 +409,50 @@ def write_record_pdf(
     sheets: tuple[str, ...] = ("controller", "processor"),
 ) -> list[str]:
     """Write the record as a PDF; returns warnings (none: a PDF page holds any text)."""
-    pdf = _new_pdf(cover)
-    _cover(pdf, cover)
-    pdf.running = "Index"
-    pdf.add_page()
-    pdf.set_font(FONT, "B", 14)
-    pdf.cell(0, 8, "Index of processing activities", new_x="LMARGIN", new_y="NEXT")
-    pdf.ln(2)
-    # The index is drawn here once the pages are known, on as many pages as it needs; the
-    # page after it is left empty for the first activity.
-    pdf.insert_toc_placeholder(_index, pages=1, allow_extra_pages=True)
-    pdf.fresh = True
-    annexes: dict[str, list[list]] = {PROCESSOR.name: []}
-    annexes.update({name: [] for name in ANNEXES})
-    details = {s.name: s for s in DETAILS if s.name in ANNEXES}
-    for sheet, row in record_rows(builder, activities, tuple(sheets), details=ANNEXES):
-        if sheet.name in details:
-            annexes[sheet.name].append(row)
-            continue
-        _activity(pdf, sheet, row)
-        if sheet.name == PROCESSOR.name:
-            annexes[PROCESSOR.name].append(row)
-    if "processor" in sheets:
-        _annex(pdf, PROCESSOR, annexes[PROCESSOR.name], PROCESSOR.heading)
-    for name in ANNEXES:
-        _annex(pdf, details[name], annexes[name], f"Annex: {name}")
-    pdf.output(str(path))
+    from reportlab.lib.pagesizes import A4, landscape
+    from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
+
+    _fonts()
+    names = "; ".join(c["name"] for c in cover.controllers)
+    canvas_class = _canvas_class()
+    canvas_class.controller = names
+    canvas_class.created = cover.generated_at
+    doc = BaseDocTemplate(
+        str(path),
+        pagesize=A4,
+        leftMargin=MARGIN,
+        rightMargin=MARGIN,
+        topMargin=TOP,
+        bottomMargin=TOP,
+        title=TITLE,
+        author=names or "ropa",
+        subject=cover.scope,
+        creator=f"ropa {cover.version}",
+        lang="en",
+        invariant=False,
+    )
+    wide = landscape(A4)
+    frame = {"leftPadding": 0, "rightPadding": 0, "topPadding": 0, "bottomPadding": 0}
+    doc.addPageTemplates(
+        [
+            PageTemplate("portrait", [Frame(MARGIN, TOP, *_text_box(A4), **frame)], pagesize=A4),
+            PageTemplate(
+                "landscape",
+                [Frame(MARGIN, TOP, *_text_box(wide), **frame)],
+                pagesize=wide,
+                autoNextPageTemplate="landscape",
+            ),
+        ]
+    )
+    from reportlab import rl_config
+
+    a85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: smaller, and less to encode
+    try:
+        doc.build(_Story(_story(cover, builder, activities, sheets)), canvasmaker=canvas_class)
+    finally:
+        rl_config.useA85 = a85
     return []
+
+
+def _text_box(size: tuple[float, float]) -> tuple[float, float]:
+    return size[0] - 2 * MARGIN, size[1] - 2 * TOP
