@@ -40,6 +40,15 @@ SAMPLE_SUBJECTS = [
     "Office visitors",
     "Photo and recording participants",
 ]
+#: Categories of information the seed statement names.
+SAMPLE_CATEGORIES = [
+    "Contact information",
+    "Login information",
+    "Device and usage data",
+    "Location data",
+    "Candidate information",
+    "Photos and recordings",
+]
 
 
 def _admin_execute(sql: str) -> None:

@@ -100,8 +100,8 @@ CLEAN = {
 }
 
 
-def check(change=None, today=TODAY, **activity):
-    """Findings (rule, severity, key) for the clean register with the activity changed."""
+def findings(change=None, today=TODAY, **activity):
+    """The findings for the clean register with the activity changed, and that register."""
     doc = copy.deepcopy(CLEAN)
     doc["activities"][0].update(activity)
     if change:
@@ -111,7 +111,13 @@ def check(change=None, today=TODAY, **activity):
     assert problems == []
     references = {k: v for k, v in state.items() if k != "activity"}
     activities = [state["activity"][k] for k in sorted(state["activity"])]
-    return [(f.rule, f.severity, f.key) for f in run_checks(references, activities, today)], state
+    return run_checks(references, activities, today), state
+
+
+def check(change=None, today=TODAY, **activity):
+    """Findings (rule, severity, key) for the clean register with the activity changed."""
+    found, state = findings(change, today, **activity)
+    return [(f.rule, f.severity, f.key) for f in found], state
 
 
 def rules(change=None, **activity) -> set[str]:
@@ -424,15 +430,7 @@ def test_r19_undescribed_purpose_category_or_subject():
 
 
 def _messages(change=None, **activity) -> list[str]:
-    doc = copy.deepcopy(CLEAN)
-    doc["activities"][0].update(activity)
-    if change:
-        change(doc)
-    empty = {k: {} for k in KINDS}
-    state, _, problems = plan_import(empty, parse_documents([(doc, "t")]), False, "t")
-    assert problems == []
-    references = {k: v for k, v in state.items() if k != "activity"}
-    return [f.message for f in run_checks(references, list(state["activity"].values()), TODAY)]
+    return [f.message for f in findings(change, **activity)[0]]
 
 
 def test_r20_transfer_recipient_not_among_the_recipients():

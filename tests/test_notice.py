@@ -9,15 +9,11 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import SAMPLE_CATEGORIES
 from tests.conftest import SAMPLE_SUBJECTS as SUBJECT_GROUPS
 
 CATEGORIES = [
-    "Contact information",
-    "Login information",
-    "Device and usage data",
-    "Location data",
-    "Candidate information",
-    "Photos and recordings",
+    *SAMPLE_CATEGORIES,
     "Other information you provide",
     "Information shared in recordings",
     "Social media and advertising interactions",

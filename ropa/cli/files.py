@@ -5,7 +5,7 @@ from collections.abc import Callable
 from datetime import date
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING, Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -291,6 +291,13 @@ RoleOption = typer.Option(
     "--role", help="Only the controller (Art. 30(1)) or processor (Art. 30(2)) record."
 )
 RetiredOption = typer.Option("--include-retired", help="Include retired activities.")
+
+
+def output_option(help: str) -> Any:
+    """`-o/--output PATH` with the command's own help (what is written, and the default)."""
+    return typer.Option("-o", "--output", help=help)
+
+
 PerEntityOption = typer.Option(
     "--per-entity", help="One file per group member, in the folder given by -o."
 )
@@ -300,11 +307,7 @@ PerEntityOption = typer.Option(
 def export_xlsx(
     out: Annotated[
         Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Workbook (a folder with --per-entity) (default: exports/ropa-record.xlsx)",
-        ),
+        output_option("Workbook (a folder with --per-entity) (default: exports/ropa-record.xlsx)"),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
     per_entity: Annotated[bool, PerEntityOption] = False,
@@ -332,11 +335,9 @@ def export_xlsx(
 def export_csv(
     out: Annotated[
         Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="File to write; - for stdout (default: exports/ropa-record.csv); "
-            "with --layout data a folder (default: exports/ropa-data)",
+        output_option(
+            "File to write; - for stdout (default: exports/ropa-record.csv); "
+            "with --layout data a folder (default: exports/ropa-data)"
         ),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
@@ -372,10 +373,8 @@ def export_html(
 def export_pdf(
     out: Annotated[
         Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="PDF to write (a folder with --per-entity) (default: exports/ropa-record.pdf)",
+        output_option(
+            "PDF to write (a folder with --per-entity) (default: exports/ropa-record.pdf)"
         ),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
@@ -516,11 +515,9 @@ def _record_to_stdout(registry: "Registry", scope: "RecordScope") -> None:
 def export_fides(
     out: Annotated[
         Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="Manifest to write, YAML or (.json) JSON; - for stdout "
-            "(default: exports/ropa-fides.yml)",
+        output_option(
+            "Manifest to write, YAML or (.json) JSON; - for stdout "
+            "(default: exports/ropa-fides.yml)"
         ),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
@@ -536,11 +533,7 @@ def export_fides(
 def export_jsonld(
     out: Annotated[
         Path | None,
-        typer.Option(
-            "-o",
-            "--output",
-            help="File to write; - for stdout (default: exports/ropa-jsonld.jsonld)",
-        ),
+        output_option("File to write; - for stdout (default: exports/ropa-jsonld.jsonld)"),
     ] = None,
     entity: Annotated[str | None, EntityOption] = None,
     as_of: AsOf = None,
