@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 
 import pytest
 
-from tests.conftest import SAMPLE
+from tests.conftest import SAMPLE, dump
 
 
 @pytest.fixture
@@ -131,3 +131,24 @@ def test_as_of_takes_a_date_time_and_refuses_other_text(initialised, clock):
     bad = cli("export", "yaml", "--as-of", "yesterday", "-o", "-")
     assert bad.exit_code == 1
     assert bad.stderr.startswith("error: --as-of: 'yesterday' is not an ISO date (YYYY-MM-DD)")
+
+
+def test_a_restore_that_deletes_many_records_asks_first_on_a_terminal(
+    initialised, clock, db, monkeypatch
+):
+    cli = initialised
+    clock("2026-01-02T10:00:00")
+    cli("purpose", "add", "kept", "--name", "Kept")
+    clock("2026-01-02T12:00:00")
+    for n in range(6):
+        cli("purpose", "add", f"later-{n}", "--name", f"Later {n}")
+    clock("2026-01-03T09:00:00")
+    monkeypatch.setattr("ropa.cli.files.on_terminal", lambda: True)
+    before = dump(db)
+    declined = cli("restore", "--as-of", "2026-01-02T11:00:00", input="n\n")
+    assert declined.exit_code == 1
+    assert "delete these 6 records?" in declined.stderr
+    assert dump(db) == before
+    accepted = cli("restore", "--as-of", "2026-01-02T11:00:00", input="y\n")
+    assert accepted.exit_code == 0, accepted.stderr
+    assert "later-0" not in cli("purpose", "list", "-f", "csv").stdout

@@ -127,11 +127,7 @@ def import_files(
         # A large deletion is shown first and asked about; the real run may delete only
         # what was confirmed (the register may change in between).
         would = registry.import_records(documents, tables, kind, dry_run=True, **options)
-        confirmed = would.deletions()
-        if len(confirmed) > CONFIRM_DELETIONS_OVER:
-            show_report(would, dry_run=True)
-            if not typer.confirm(f"delete these {len(confirmed)} records?", err=True):
-                raise typer.Exit(1)
+        confirmed = confirm_deletions(would)
         documents, tables = read_sources(files, fmt.value if fmt else None, sys.stdin.read, fides)
     with import_progress(tables) as stage:
         report = registry.import_records(
@@ -140,6 +136,17 @@ def import_files(
     for warning in fides.warnings:
         typer.echo(f"warning: {warning}", err=True)
     print_report(report, report_format, dry_run)
+
+
+def confirm_deletions(would: "ImportReport") -> set[tuple[str, str]]:
+    """The deletions of a dry run, after a person agreed to them when they are more than a
+    handful (the report is shown first); declining exits 1 with nothing changed."""
+    deletions = would.deletions()
+    if len(deletions) > CONFIRM_DELETIONS_OVER:
+        show_report(would, dry_run=True)
+        if not typer.confirm(f"delete these {len(deletions)} records?", err=True):
+            raise typer.Exit(1)
+    return deletions
 
 
 def on_terminal() -> bool:

@@ -5,8 +5,8 @@ from typing import Annotated
 
 import typer
 
-from ropa.cli import state
-from ropa.cli.files import ReportFormat, print_report
+from ropa.cli import files, state
+from ropa.cli.files import ReportFormat, confirm_deletions, print_report
 from ropa.cli.output import AsOf, MessageOption, console
 
 
@@ -27,6 +27,9 @@ def restore(
         typer.Option("--report", help="json: the whole report on stdout as one JSON object."),
     ] = None,
     message: Annotated[str | None, MessageOption] = None,
+    yes: Annotated[
+        bool, typer.Option("--yes", "-y", help="Delete without asking (for scripts).")
+    ] = False,
 ) -> None:
     """Write a stored version of a record back (KIND KEY --version N), or bring the whole
     register back to a moment (--as-of WHEN), as new revisions."""
@@ -36,6 +39,9 @@ def restore(
             raise typer.BadParameter(
                 "--as-of restores the whole register; drop KIND, KEY, --version"
             )
+        if not dry_run and not yes and files.on_terminal():
+            # More than a handful of deletions are shown and asked about first.
+            confirm_deletions(registry.restore_as_of(as_of, dry_run=True))
         report = registry.restore_as_of(as_of, dry_run=dry_run, message=message)
         print_report(report, report_format, dry_run)
         return
