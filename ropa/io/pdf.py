@@ -17,9 +17,10 @@ from __future__ import annotations
 
 import zlib
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from ropa.io.article30 import (
     DETAILS,
@@ -146,7 +147,9 @@ def _canvas_class() -> type:
             if self.created is not None:  # ReportLab stamps the time of writing otherwise
                 stamp = self._doc._timeStamp
                 stamp.YMDhms, stamp.dhh, stamp.dmm = self.created.utctimetuple()[:6], 0, 0
-            Canvas.save(self)
+            with open(self._filename, "wb") as out, _written_to(out):
+                self._filename = out
+                Canvas.save(self)
 
         def _contents(self, body: bytes) -> None:
             """The last page's contents: its body, compressed when it was laid out, then
@@ -159,8 +162,16 @@ def _canvas_class() -> type:
                 PDFZCompress,
             )
 
+            class Body(PDFStream):
+                """A page's body, let go as soon as it is in the file."""
+
+                def format(self, document: Any) -> bytes:
+                    text = super().format(document)
+                    self.content = b""
+                    return text
+
             page = self._doc.Pages.pages[-1]
-            head = PDFStream(PDFDictionary({"Filter": PDFName("FlateDecode")}), body)
+            head = Body(PDFDictionary({"Filter": PDFName("FlateDecode")}), body)
             tail = PDFStream(content=page.stream, filters=[PDFZCompress])
             page.Contents = PDFArray([self._doc.Reference(head), self._doc.Reference(tail)])
             page.stream = None
@@ -206,6 +217,31 @@ def _canvas_class() -> type:
                 self.linkRect("", f"s{first + i + 1}", rect, relative=0)
 
     return RecordCanvas
+
+
+@contextmanager
+def _written_to(out: BinaryIO) -> Iterator[None]:
+    """While ReportLab saves: every object goes to the file as it is formatted. ReportLab's
+    collector (`PDFFile`, looked up by `PDFDocument.format` when the save begins) would keep
+    every object's bytes and join them, twice the file in memory at the end."""
+    from reportlab.pdfbase import pdfdoc
+
+    class FileWriter(pdfdoc.PDFFile):
+        def add(self, s: str | bytes) -> int:
+            data = pdfdoc.pdfdocEnc(s)
+            offset = self.offset
+            self.offset += len(data)
+            out.write(data)
+            return offset
+
+        def format(self, document: Any) -> bytes:
+            return b""  # already written
+
+    collector, pdfdoc.PDFFile = pdfdoc.PDFFile, FileWriter
+    try:
+        yield
+    finally:
+        pdfdoc.PDFFile = collector
 
 
 def _usable_height() -> float:
