@@ -86,7 +86,22 @@ def _fits(text: str, font: str, size: float, width: float) -> bool:
 
 
 def _canvas_class() -> type:
+    from reportlab.pdfbase.pdfdoc import (
+        PDFArray,
+        PDFDictionary,
+        PDFName,
+        PDFStream,
+        PDFZCompress,
+    )
     from reportlab.pdfgen.canvas import Canvas
+
+    class Body(PDFStream):
+        """A page's body, let go as soon as it is in the file."""
+
+        def format(self, document: Any) -> bytes:
+            text = super().format(document)
+            self.content = b""
+            return text
 
     #: What a page keeps of the canvas until the document is finished.
     kept = (
@@ -154,22 +169,6 @@ def _canvas_class() -> type:
         def _contents(self, body: bytes) -> None:
             """The last page's contents: its body, compressed when it was laid out, then
             what was drawn on it when it was finished."""
-            from reportlab.pdfbase.pdfdoc import (
-                PDFArray,
-                PDFDictionary,
-                PDFName,
-                PDFStream,
-                PDFZCompress,
-            )
-
-            class Body(PDFStream):
-                """A page's body, let go as soon as it is in the file."""
-
-                def format(self, document: Any) -> bytes:
-                    text = super().format(document)
-                    self.content = b""
-                    return text
-
             page = self._doc.Pages.pages[-1]
             head = Body(PDFDictionary({"Filter": PDFName("FlateDecode")}), body)
             tail = PDFStream(content=page.stream, filters=[PDFZCompress])
