@@ -29,7 +29,7 @@ from ropa.planning import (
     state_index,
 )
 from ropa.schema import ACTIVITY, KINDS, REFERENCE_KINDS, Kind, kind_named
-from ropa.validate import Index, check_record, closest, parse_field, parse_record
+from ropa.validate import Index, check_record, closest, parse_record
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -66,15 +66,30 @@ class Registry:
                 raise NotFound(_not_found(conn, k, key))
         return records[key]
 
-    def list(self, kind: str, filters: Mapping[str, str | None] | None = None) -> list[dict]:
-        """Records of a kind sorted by key; activity filters: entity, subject, category,
-        status, role; party/measure filter: kind; category filter: special."""
+    def list(self, kind: str, filters: Mapping[str, Any] | None = None) -> list[dict]:
+        """Records of a kind sorted by key, those the filter options take ({name: value or
+        values}, see :mod:`ropa.find`): activities by owner, entity, subject, category…;
+        other kinds by search text, use, kind or special."""
         from ropa import store
 
         k = kind_named(kind)
         with self.db.read() as conn:
-            where = _filter(conn, k, {n: v for n, v in (filters or {}).items() if v})
+            where = _filter(conn, k, filters or {})
             return list(store.read_records(conn, k, where=where).values())
+
+    @contextmanager
+    def find(
+        self, kind: str, filters: Mapping[str, Any] | None = None, batch: int = 1000
+    ) -> Iterator[Iterator[dict]]:
+        """The records of a kind that the filter options take, in key order (without version
+        and timestamps), read `batch` at a time as they are consumed: a listing of any size
+        in flat memory."""
+        from ropa import store
+
+        k = kind_named(kind)
+        with self.db.read() as conn:
+            where = _filter(conn, k, filters or {})
+            yield store.iter_records(conn, k, where, batch=batch)
 
     def used_by(self, kind: str, key: str) -> list[tuple[str, str]]:
         """The (kind, key) of the records that refer to a record."""
@@ -582,32 +597,12 @@ def _resolve_entity(state: dict[str, dict[str, dict]], entity: str) -> str:
     return key
 
 
-def _filter(conn: Connection, kind: Kind, filters: Mapping[str, str]) -> Filter | None:
-    """The records `list` shows for its filter options, names resolved to keys and codes."""
-    from ropa import store
+def _filter(conn: Connection, kind: Kind, filters: Mapping[str, Any]) -> Filter | None:
+    """The records `list` shows for its filter options, names resolved to keys and codes
+    (the conditions are built by :mod:`ropa.find`)."""
+    from ropa.find import record_filter
 
-    index = _index(conn)
-    equal: dict[str, Any] = {}
-    holding: dict[str, str] = {}
-    for name, value in filters.items():
-        if kind is ACTIVITY and name in ("subject", "category", "entity"):
-            target = {"subject": "subject", "category": "category", "entity": "party"}[name]
-            try:
-                key = index.resolve(target, value)
-            except ValueError as e:
-                raise RopaError(f"--{name}: {e}") from None
-            if name == "entity":
-                equal["controller"] = key
-            else:
-                holding["data_subjects" if name == "subject" else "data_categories"] = key
-            continue
-        if name not in ("status", "role", "kind", "special") or name not in kind.field_names:
-            raise RopaError(f"--{name} does not filter {kind.section}")
-        try:
-            equal[name] = parse_field(kind.field(name), value)
-        except ValueError as e:
-            raise RopaError(f"--{name}: {e}") from None
-    return store.Filter(equal=equal, holding=holding) if equal or holding else None
+    return record_filter(conn, _index(conn), kind, filters)
 
 
 def _record_filter(
