@@ -268,10 +268,13 @@ class Registry:
             return fingerprint(conn, _references(conn))
 
     @contextmanager
-    def record(self, scope: RecordScope) -> Iterator[tuple[Cover, RecordBuilder, Iterator[dict]]]:
+    def record(
+        self, scope: RecordScope, filters: Mapping[str, Any] | None = None
+    ) -> Iterator[tuple[Cover, RecordBuilder, Iterator[dict]]]:
         """The Article 30 record of a scope: its cover, a row builder, and the activities in
         key order (read as they are consumed), all from one snapshot of the register. The
-        scope is left as given; the cover names the group member it resolved to."""
+        scope is left as given; the cover names the group member it resolved to. `filters`
+        (the activity filters of `list`, :mod:`ropa.find`) narrow the activities."""
         from ropa import __version__, store
         from ropa.io.record_cells import Cover, RecordBuilder
         from ropa.parallel import fingerprint_later
@@ -281,6 +284,7 @@ class Registry:
             if scope.entity:
                 scope = dataclasses.replace(scope, entity=_resolve_entity(references, scope.entity))
             where, scope_text = _record_filter(scope, references)
+            where = where.narrowed(_filter(conn, ACTIVITY, filters or {}))
             controller_keys = sorted(
                 k for k in store.distinct_values(conn, ACTIVITY, "controller", where) if k
             )
