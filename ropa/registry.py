@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ropa.io.record_cells import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.records import Change
+    from ropa.review import ReturnedPack, ReviewOutcome
     from ropa.store import Filter
 
 # Edit and ImportReport are part of the Registry's interface: its callers import them here.
@@ -530,14 +531,133 @@ class Registry:
                 record_revisions(conn, changes, self.actor, message, now, encoded.result())
         return report
 
-    def _write(self, conn: Connection, changes: list[Change], message: str | None) -> None:
-        """Write changes and their revisions, stamped with one time."""
+    def _write(
+        self,
+        conn: Connection,
+        changes: list[Change],
+        message: str | None,
+        actor: str | None = None,
+    ) -> None:
+        """Write changes and their revisions, stamped with one time, on behalf of `actor`
+        (the registry's actor when None)."""
         from ropa import store
         from ropa.history import record_revisions, utcnow
 
         now = utcnow()
         store.write_changes(conn, changes, now)
-        record_revisions(conn, changes, self.actor, message, now)
+        record_revisions(conn, changes, actor or self.actor, message, now)
+
+    # -- the review cycle ------------------------------------------------------------------
+
+    def apply_review(
+        self,
+        packs: list[ReturnedPack],
+        dry_run: bool = False,
+        skip_stale: bool = False,
+        today: date | None = None,
+    ) -> ReviewOutcome:
+        """Apply returned review packs in one transaction: `confirmed` rows set
+        `last_reviewed` to `today` and nothing else, `changed` rows apply their edited cells
+        (empty cells keep values) and set `last_reviewed`, `retire` rows retire the activity.
+        Each revision records the row's reviewer (else the registry's actor) and comment.
+        A row whose activity changed since its pack was made is refused, with who changed it
+        and when, and nothing is written; with `skip_stale` the other rows are applied."""
+        from ropa import store
+        from ropa.history import list_revisions
+        from ropa.io.data_layout import attach_nested, parse_tables
+        from ropa.planning import ImportReport, plan_import
+        from ropa.review import CHANGED, CONFIRMED, RETIRE, ReviewOutcome
+
+        today = today or datetime.now(UTC).date()
+        problems: list[Problem] = [p for pack in packs for p in pack.problems]
+        parsed = parse_tables([t for pack in packs for t in pack.tables])
+        problems += parsed.problems
+        rows = {}
+        for pack in packs:
+            for row in pack.rows:
+                if row.key in rows:
+                    problems.append(
+                        Problem(
+                            row.where,
+                            f"activity {row.key} is reviewed twice (also at {rows[row.key].where})",
+                        )
+                    )
+                rows[row.key] = row
+        outcome = ReviewOutcome(not_reviewed=sum(p.not_reviewed for p in packs))
+        incoming: dict[str, list] = {k: [] for k in KINDS}
+        for where, values in parsed.records[ACTIVITY.name]:
+            row = rows.get(values["key"])
+            if row is None:
+                continue
+            if row.review == CONFIRMED:
+                values = {"key": row.key, "last_reviewed": today}
+            elif row.review == CHANGED:
+                values["last_reviewed"] = today
+            else:
+                values = {"key": row.key, "status": "retired"}
+            incoming[ACTIVITY.name].append((where, values))
+        source = ", ".join(p.source for p in packs)
+        report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
+        with self.db.write() as conn:
+            current = store.read_kinds(conn, KINDS.values())
+            activities = current[ACTIVITY.name]
+            for row in rows.values():
+                if row.key not in activities:
+                    problems.append(Problem(row.where, f"no activity {row.key!r} in the register"))
+                elif row.version is None:
+                    problems.append(
+                        Problem(row.where, f"activity {row.key} is not in the pack's versions")
+                    )
+                elif activities[row.key]["version"] != row.version:
+                    later = [
+                        r
+                        for r in list_revisions(conn, row.key, ACTIVITY.name)
+                        if r.version > row.version
+                    ]
+                    who = "; ".join(
+                        f"{r.actor} on {r.at:%Y-%m-%d %H:%M} UTC (version {r.version})"
+                        for r in later
+                    )
+                    outcome.stale.append((row.where, row.key, who))
+            stale = {key for _, key, _ in outcome.stale}
+            if stale and not skip_stale:
+                problems += [
+                    Problem(
+                        where,
+                        f"activity {key} changed since the pack was made, by {who}; send a "
+                        "new pack, or import with --skip-stale to apply the other rows",
+                    )
+                    for where, key, who in outcome.stale
+                ]
+            incoming[ACTIVITY.name] = [
+                (w, v) for w, v in incoming[ACTIVITY.name] if v["key"] not in stale
+            ]
+            parsed.nested = [n for n in parsed.nested if n.activity not in stale]
+            existing = {k: r["name"] for k, r in activities.items()}
+            problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
+            state, changes, found = plan_import(current, incoming, False, source)
+            reported = {p.where for p in problems}
+            problems += [p for p in found if p.where not in reported]
+            if problems:
+                raise ValidationFailed(problems, warnings=parsed.warnings)
+            report.count(state, changes)
+            outcome.report = report
+            outcome.reviewed = {row.review: 0 for row in rows.values()}
+            for row in rows.values():
+                if row.key not in stale:
+                    outcome.reviewed[row.review] += 1
+            if dry_run or not changes:
+                return outcome
+            groups: dict[tuple[str | None, str | None], list[Change]] = {}
+            for change in changes:
+                row = rows[change.key]
+                if row.review == RETIRE:
+                    change.action = "retire"
+                message = row.comment or f"review: {row.review}"
+                groups.setdefault((row.reviewer, message), []).append(change)
+            for (reviewer, message), group in groups.items():
+                self._write(conn, group, message, reviewer)
+        return outcome
 
 
 # -- helpers -----------------------------------------------------------------------------

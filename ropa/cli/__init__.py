@@ -225,6 +225,7 @@ def _register() -> None:
         notice,
         records,
         restore,
+        review,
         taxonomy,
     )
 
@@ -237,6 +238,7 @@ def _register() -> None:
     restore.register(app)
     demo.register(app)
     taxonomy.register(app)
+    review.register(app)
 
 
 _register()
