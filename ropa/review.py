@@ -221,6 +221,8 @@ def _write_pack(
         for sheet, row in record_rows(builder, activities, details=False)
         if sheet.name not in paged
     )
+    # The transfers and retention rows offer the pack's own activities, not the register's.
+    keys = {**keys, ACTIVITY.section: sorted(a["key"] for a in activities)}
     write_pack_workbook(
         path,
         (document_record(ACTIVITY, a) for a in activities),
