@@ -236,7 +236,7 @@ def _activity_conditions(
                 sa.or_(transferred(transfers.c.country.in_(countries)), linked("systems", hosted))
             )
         elif name == "mechanism":
-            field = ACTIVITY.field("transfers").nested[2]
+            field = _transfer_field("mechanism")
             mechanisms = []
             for value in given_values:
                 try:
@@ -253,6 +253,11 @@ def _activity_conditions(
     return conditions
 
 
+def _transfer_field(name: str) -> Any:
+    """A field of a transfer row (its country, mechanism…)."""
+    return next(f for f in ACTIVITY.field("transfers").nested if f.name == name)
+
+
 def _parse(field: Any, value: str) -> Any:
     from ropa.validate import parse_field
 
@@ -261,7 +266,7 @@ def _parse(field: Any, value: str) -> Any:
 
 def _countries(name: str, given: Sequence[str]) -> list[str]:
     """Country codes, checked (ISO alpha-2, or INTL), upper case."""
-    field = ACTIVITY.field("transfers").nested[0]
+    field = _transfer_field("country")
     codes = []
     for value in given:
         try:

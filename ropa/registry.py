@@ -565,7 +565,7 @@ class Registry:
         from ropa import store
         from ropa.history import list_revisions
         from ropa.io.data_layout import attach_nested, parse_tables
-        from ropa.planning import ImportReport, plan_import
+        from ropa.planning import plan_import
         from ropa.review import CHANGED, CONFIRMED, RETIRE, ReviewOutcome
 
         today = today or datetime.now(UTC).date()

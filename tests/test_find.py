@@ -235,3 +235,26 @@ def test_export_writes_only_the_activities_the_filters_take(register, cli):
     pages = book.get_sheet_by_name("Activity pages").to_python()
     titles = [row[0] for row in pages if row and str(row[0]).startswith("Customer")]
     assert titles and not any("Payroll" in str(row[0]) for row in pages)
+
+
+def test_find_reads_the_records_a_batch_at_a_time(registry, monkeypatch):
+    """Registry.find converts the rows of one fetch at a time, as they are consumed: a
+    listing never holds more than one batch of rows."""
+    from ropa import store
+
+    registry.import_documents(
+        [({"ropa": 1, "purposes": [{"key": f"p{i}", "name": f"P {i}"} for i in range(7)]}, "x")]
+    )
+    batches: list[int] = []
+    convert = store._to_records
+
+    def counted(kind, names, rows):
+        batches.append(len(rows))
+        return convert(kind, names, rows)
+
+    monkeypatch.setattr(store, "_to_records", counted)
+    with registry.find("purpose", {"search": ["p "]}, batch=3) as records:
+        first = next(records)
+        assert first["key"] == "p0" and batches == [3]
+        rest = [r["key"] for r in records]
+    assert rest == [f"p{i}" for i in range(1, 7)] and batches == [3, 3, 1]
