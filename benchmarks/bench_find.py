@@ -50,7 +50,8 @@ def postgres_loaded(url: str, activities: int) -> None:
     from ropa.registry import Registry
 
     db = Database.open(url)
-    db.init()
+    if not db.exists():
+        db.init()
     registry = Registry(db, "benchmark")
     if not registry.keys()["activities"]:
         start = time.perf_counter()
