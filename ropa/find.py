@@ -306,15 +306,16 @@ def _special_categories(index: Index, specials: set[str]) -> list[str]:
 _WITHIN = re.compile(r"^\s*(\d{1,5})\s*([dwmy])\s*$", re.IGNORECASE)
 
 
-def due_before(today: date, within: str) -> date:
+def due_before(today: date, within: str, option: str = "--review-due") -> date:
     """The first day a review may fall due and not count: today for overdue (`0d`), else
-    the day after today + WITHIN (days, weeks, months or years: 30d, 8w, 3m, 1y)."""
+    the day after today + WITHIN (days, weeks, months or years: 30d, 8w, 3m, 1y); a
+    RopaError naming `option` when WITHIN is not such a duration."""
     from ropa.checks.core import add_months
 
     match = _WITHIN.match(within or OVERDUE)
     if match is None:
         raise RopaError(
-            f"--review-due: {within!r} is not a duration; use days, weeks, months or years "
+            f"{option}: {within!r} is not a duration; use days, weeks, months or years "
             "such as 30d, 8w, 3m, 1y"
         )
     number, unit = int(match[1]), match[2].lower()

@@ -166,12 +166,14 @@ def write_packs(
     within `due_within` only, when given): one workbook for `owner`, or for all, at
     `target`; with `per_owner`, one per owner in the folder `target` plus
     `review-request.csv` (owner, activities, overdue, pack) for a mail merge."""
+    from ropa.find import due_before
     from ropa.io.files import replacing
     from ropa.io.record_cells import RecordScope
 
     today = today or _today()
     filters: dict[str, Any] = {"owner": [owner] if owner else None}
     if due_within:
+        due_before(today, due_within, "--due-within")  # refused here, under its own name
         filters["review_due"] = due_within
     if per_owner and not target.is_dir():
         raise RopaError(f"folder {target} does not exist (--per-owner -o takes a folder)")

@@ -251,3 +251,15 @@ def test_rows_without_a_review_are_left_alone_and_a_bad_review_is_an_error(regis
     result = cli("review", "import", "bad.xlsx")
     assert result.exit_code == 1
     assert "bad.xlsx:activities:3:review: 'maybe' is not a review" in result.stderr
+
+
+def test_review_pack_due_within_takes_only_activities_due_in_that_window(register, cli):
+    result = cli("review", "pack", "--due-within", "30d", "-o", "due.xlsx")
+    assert result.exit_code == 0, result.stderr
+    keys = [row[0] for row in _sheet(Path("due.xlsx"), "activities")[1:]]
+    assert keys == ["a1", "a2", "a3", "b1", "b2", "n1"]
+    result = cli("review", "pack", "--owner", "Bob Builder", "--due-within", "0d", "-o", "b.xlsx")
+    assert [row[0] for row in _sheet(Path("b.xlsx"), "activities")[1:]] == ["b1"]
+    result = cli("review", "pack", "--due-within", "soon")
+    assert result.exit_code == 1
+    assert "error: --due-within: 'soon' is not a duration" in result.stderr
