@@ -9,11 +9,11 @@ the registry document, the privacy notice). The `export` commands, `ropa notice`
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator, Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from ropa.errors import RopaError
 from ropa.io.files import replacing, write_text
@@ -198,9 +198,10 @@ def export_record(
     scope: RecordScope,
     findings: list[Finding] | None = None,
     track: Callable[[Iterator[dict], int], Iterator[dict]] | None = None,
+    filters: Mapping[str, Any] | None = None,
 ) -> tuple[int, list[str]]:
     """Write the Article 30 record of a scope as xlsx, csv (the controller record), html or
-    pdf.
+    pdf, of the activities the `filters` of `activity list` take (all without them).
     `track(activities, count)` may wrap the activities as they stream (a progress bar).
     Returns the number of activities and warnings about cells that had to be cut."""
     writer = FORMATS[fmt].record if fmt in FORMATS else None
@@ -208,7 +209,7 @@ def export_record(
         choices = ", ".join(f.name for f in formats_for(Layout.record))
         raise RopaError(f"unknown record format {fmt!r}; choose {choices}")
     sheets = (scope.role,) if scope.role else ("controller", "processor")
-    with registry.record(scope) as (cover, builder, activities):
+    with registry.record(scope, filters) as (cover, builder, activities):
         if track is not None:
             activities = track(activities, cover.activities)
         warnings = writer(target, cover, builder, activities, sheets, findings)

@@ -29,7 +29,7 @@ from ropa.planning import (
     state_index,
 )
 from ropa.schema import ACTIVITY, KINDS, REFERENCE_KINDS, Kind, kind_named
-from ropa.validate import Index, check_record, closest, parse_field, parse_record
+from ropa.validate import Index, check_record, closest, parse_record
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -40,6 +40,7 @@ if TYPE_CHECKING:
     from ropa.io.record_cells import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.records import Change
+    from ropa.review import ReturnedPack, ReviewOutcome
     from ropa.store import Filter
 
 # Edit and ImportReport are part of the Registry's interface: its callers import them here.
@@ -66,15 +67,30 @@ class Registry:
                 raise NotFound(_not_found(conn, k, key))
         return records[key]
 
-    def list(self, kind: str, filters: Mapping[str, str | None] | None = None) -> list[dict]:
-        """Records of a kind sorted by key; activity filters: entity, subject, category,
-        status, role; party/measure filter: kind; category filter: special."""
+    def list(self, kind: str, filters: Mapping[str, Any] | None = None) -> list[dict]:
+        """Records of a kind sorted by key, those the filter options take ({name: value or
+        values}, see :mod:`ropa.find`): activities by owner, entity, subject, category…;
+        other kinds by search text, use, kind or special."""
         from ropa import store
 
         k = kind_named(kind)
         with self.db.read() as conn:
-            where = _filter(conn, k, {n: v for n, v in (filters or {}).items() if v})
+            where = _filter(conn, k, filters or {})
             return list(store.read_records(conn, k, where=where).values())
+
+    @contextmanager
+    def find(
+        self, kind: str, filters: Mapping[str, Any] | None = None, batch: int = 1000
+    ) -> Iterator[Iterator[dict]]:
+        """The records of a kind that the filter options take, in key order (without version
+        and timestamps), read `batch` at a time as they are consumed: a listing of any size
+        in flat memory."""
+        from ropa import store
+
+        k = kind_named(kind)
+        with self.db.read() as conn:
+            where = _filter(conn, k, filters or {})
+            yield store.iter_records(conn, k, where, batch=batch)
 
     def used_by(self, kind: str, key: str) -> list[tuple[str, str]]:
         """The (kind, key) of the records that refer to a record."""
@@ -253,10 +269,13 @@ class Registry:
             return fingerprint(conn, _references(conn))
 
     @contextmanager
-    def record(self, scope: RecordScope) -> Iterator[tuple[Cover, RecordBuilder, Iterator[dict]]]:
+    def record(
+        self, scope: RecordScope, filters: Mapping[str, Any] | None = None
+    ) -> Iterator[tuple[Cover, RecordBuilder, Iterator[dict]]]:
         """The Article 30 record of a scope: its cover, a row builder, and the activities in
         key order (read as they are consumed), all from one snapshot of the register. The
-        scope is left as given; the cover names the group member it resolved to."""
+        scope is left as given; the cover names the group member it resolved to. `filters`
+        (the activity filters of `list`, :mod:`ropa.find`) narrow the activities."""
         from ropa import __version__, store
         from ropa.io.record_cells import Cover, RecordBuilder
         from ropa.parallel import fingerprint_later
@@ -266,6 +285,7 @@ class Registry:
             if scope.entity:
                 scope = dataclasses.replace(scope, entity=_resolve_entity(references, scope.entity))
             where, scope_text = _record_filter(scope, references)
+            where = where.narrowed(_filter(conn, ACTIVITY, filters or {}))
             controller_keys = sorted(
                 k for k in store.distinct_values(conn, ACTIVITY, "controller", where) if k
             )
@@ -511,14 +531,133 @@ class Registry:
                 record_revisions(conn, changes, self.actor, message, now, encoded.result())
         return report
 
-    def _write(self, conn: Connection, changes: list[Change], message: str | None) -> None:
-        """Write changes and their revisions, stamped with one time."""
+    def _write(
+        self,
+        conn: Connection,
+        changes: list[Change],
+        message: str | None,
+        actor: str | None = None,
+    ) -> None:
+        """Write changes and their revisions, stamped with one time, on behalf of `actor`
+        (the registry's actor when None)."""
         from ropa import store
         from ropa.history import record_revisions, utcnow
 
         now = utcnow()
         store.write_changes(conn, changes, now)
-        record_revisions(conn, changes, self.actor, message, now)
+        record_revisions(conn, changes, actor or self.actor, message, now)
+
+    # -- the review cycle ------------------------------------------------------------------
+
+    def apply_review(
+        self,
+        packs: list[ReturnedPack],
+        dry_run: bool = False,
+        skip_stale: bool = False,
+        today: date | None = None,
+    ) -> ReviewOutcome:
+        """Apply returned review packs in one transaction: `confirmed` rows set
+        `last_reviewed` to `today` and nothing else, `changed` rows apply their edited cells
+        (empty cells keep values) and set `last_reviewed`, `retire` rows retire the activity.
+        Each revision records the row's reviewer (else the registry's actor) and comment.
+        A row whose activity changed since its pack was made is refused, with who changed it
+        and when, and nothing is written; with `skip_stale` the other rows are applied."""
+        from ropa import store
+        from ropa.history import list_revisions
+        from ropa.io.data_layout import attach_nested, parse_tables
+        from ropa.planning import plan_import
+        from ropa.review import CHANGED, CONFIRMED, RETIRE, ReviewOutcome
+
+        today = today or datetime.now(UTC).date()
+        problems: list[Problem] = [p for pack in packs for p in pack.problems]
+        parsed = parse_tables([t for pack in packs for t in pack.tables])
+        problems += parsed.problems
+        rows = {}
+        for pack in packs:
+            for row in pack.rows:
+                if row.key in rows:
+                    problems.append(
+                        Problem(
+                            row.where,
+                            f"activity {row.key} is reviewed twice (also at {rows[row.key].where})",
+                        )
+                    )
+                rows[row.key] = row
+        outcome = ReviewOutcome(not_reviewed=sum(p.not_reviewed for p in packs))
+        incoming: dict[str, list] = {k: [] for k in KINDS}
+        for where, values in parsed.records[ACTIVITY.name]:
+            row = rows.get(values["key"])
+            if row is None:
+                continue
+            if row.review == CONFIRMED:
+                values = {"key": row.key, "last_reviewed": today}
+            elif row.review == CHANGED:
+                values["last_reviewed"] = today
+            else:
+                values = {"key": row.key, "status": "retired"}
+            incoming[ACTIVITY.name].append((where, values))
+        source = ", ".join(p.source for p in packs)
+        report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
+        with self.db.write() as conn:
+            current = store.read_kinds(conn, KINDS.values())
+            activities = current[ACTIVITY.name]
+            for row in rows.values():
+                if row.key not in activities:
+                    problems.append(Problem(row.where, f"no activity {row.key!r} in the register"))
+                elif row.version is None:
+                    problems.append(
+                        Problem(row.where, f"activity {row.key} is not in the pack's versions")
+                    )
+                elif activities[row.key]["version"] != row.version:
+                    later = [
+                        r
+                        for r in list_revisions(conn, row.key, ACTIVITY.name)
+                        if r.version > row.version
+                    ]
+                    who = "; ".join(
+                        f"{r.actor} on {r.at:%Y-%m-%d %H:%M} UTC (version {r.version})"
+                        for r in later
+                    )
+                    outcome.stale.append((row.where, row.key, who))
+            stale = {key for _, key, _ in outcome.stale}
+            if stale and not skip_stale:
+                problems += [
+                    Problem(
+                        where,
+                        f"activity {key} changed since the pack was made, by {who}; send a "
+                        "new pack, or import with --skip-stale to apply the other rows",
+                    )
+                    for where, key, who in outcome.stale
+                ]
+            incoming[ACTIVITY.name] = [
+                (w, v) for w, v in incoming[ACTIVITY.name] if v["key"] not in stale
+            ]
+            parsed.nested = [n for n in parsed.nested if n.activity not in stale]
+            existing = {k: r["name"] for k, r in activities.items()}
+            problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
+            state, changes, found = plan_import(current, incoming, False, source)
+            reported = {p.where for p in problems}
+            problems += [p for p in found if p.where not in reported]
+            if problems:
+                raise ValidationFailed(problems, warnings=parsed.warnings)
+            report.count(state, changes)
+            outcome.report = report
+            outcome.reviewed = {row.review: 0 for row in rows.values()}
+            for row in rows.values():
+                if row.key not in stale:
+                    outcome.reviewed[row.review] += 1
+            if dry_run or not changes:
+                return outcome
+            groups: dict[tuple[str | None, str | None], list[Change]] = {}
+            for change in changes:
+                row = rows[change.key]
+                if row.review == RETIRE:
+                    change.action = "retire"
+                message = row.comment or f"review: {row.review}"
+                groups.setdefault((row.reviewer, message), []).append(change)
+            for (reviewer, message), group in groups.items():
+                self._write(conn, group, message, reviewer)
+        return outcome
 
 
 # -- helpers -----------------------------------------------------------------------------
@@ -582,32 +721,12 @@ def _resolve_entity(state: dict[str, dict[str, dict]], entity: str) -> str:
     return key
 
 
-def _filter(conn: Connection, kind: Kind, filters: Mapping[str, str]) -> Filter | None:
-    """The records `list` shows for its filter options, names resolved to keys and codes."""
-    from ropa import store
+def _filter(conn: Connection, kind: Kind, filters: Mapping[str, Any]) -> Filter | None:
+    """The records `list` shows for its filter options, names resolved to keys and codes
+    (the conditions are built by :mod:`ropa.find`)."""
+    from ropa.find import record_filter
 
-    index = _index(conn)
-    equal: dict[str, Any] = {}
-    holding: dict[str, str] = {}
-    for name, value in filters.items():
-        if kind is ACTIVITY and name in ("subject", "category", "entity"):
-            target = {"subject": "subject", "category": "category", "entity": "party"}[name]
-            try:
-                key = index.resolve(target, value)
-            except ValueError as e:
-                raise RopaError(f"--{name}: {e}") from None
-            if name == "entity":
-                equal["controller"] = key
-            else:
-                holding["data_subjects" if name == "subject" else "data_categories"] = key
-            continue
-        if name not in ("status", "role", "kind", "special") or name not in kind.field_names:
-            raise RopaError(f"--{name} does not filter {kind.section}")
-        try:
-            equal[name] = parse_field(kind.field(name), value)
-        except ValueError as e:
-            raise RopaError(f"--{name}: {e}") from None
-    return store.Filter(equal=equal, holding=holding) if equal or holding else None
+    return record_filter(conn, _index(conn), kind, filters)
 
 
 def _record_filter(

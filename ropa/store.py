@@ -155,12 +155,20 @@ class Filter:
     """Which records of a kind a read takes: those for which every condition holds (no
     condition: all of them). `equal` and `unequal` map columns to a value they hold or do
     not hold; `holding` maps list fields to a value among their items; `keys_between` is a
-    first and last key, in code-point order."""
+    first and last key, in code-point order; `conditions` are further SQL conditions on the
+    kind's table (built by :mod:`ropa.find`)."""
 
     equal: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     unequal: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     holding: Mapping[str, str] = dataclasses.field(default_factory=dict)
     keys_between: tuple[str, str] | None = None
+    conditions: tuple[Any, ...] = ()
+
+    def narrowed(self, other: Filter | None) -> Filter:
+        """The records this filter takes that the `other`'s conditions take too."""
+        if other is None:
+            return self
+        return dataclasses.replace(self, conditions=(*self.conditions, *other.conditions))
 
 
 def _clause(conn: Connection, kind: Kind, where: Filter | None) -> Any:
@@ -176,6 +184,7 @@ def _clause(conn: Connection, kind: Kind, where: Filter | None) -> Any:
     if where.keys_between is not None:
         key = table.c.key if conn.dialect.name == "sqlite" else table.c.key.collate("C")
         clauses.append(key.between(*where.keys_between))
+    clauses += where.conditions
     return sa.and_(*clauses) if clauses else None
 
 
@@ -213,7 +222,8 @@ def iter_records(
         query = query.where(clause)
     # Run as plain SQL: the rows skip SQLAlchemy's per-value type processing, which would
     # cost more than the query; _to_records converts the few typed columns itself.
-    compiled = query.compile(dialect=conn.dialect)
+    # IN lists are rendered as one parameter per value.
+    compiled = query.compile(dialect=conn.dialect, compile_kwargs={"render_postcompile": True})
     if compiled.positiontup is not None:
         params: Any = tuple(compiled.params[name] for name in compiled.positiontup)
     else:

@@ -128,6 +128,11 @@ class RopaGroup(TyperGroup):
 
         readable_metavars(self)
 
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        from ropa.cli.records import optional_values
+
+        return super().parse_args(ctx, optional_values(args))
+
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
@@ -220,6 +225,7 @@ def _register() -> None:
         notice,
         records,
         restore,
+        review,
         taxonomy,
     )
 
@@ -232,6 +238,7 @@ def _register() -> None:
     restore.register(app)
     demo.register(app)
     taxonomy.register(app)
+    review.register(app)
 
 
 _register()

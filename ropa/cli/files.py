@@ -14,6 +14,7 @@ from ropa.cli import state
 from ropa.cli.output import AsOf, MessageOption, console, import_progress, progress
 from ropa.errors import RopaError
 from ropa.exports import FORMATS, Layout
+from ropa.find import ACTIVITY_FILTERS
 
 if TYPE_CHECKING:
     from ropa.io.record_cells import RecordScope
@@ -305,12 +306,37 @@ def output_option(help: str) -> Any:
     return typer.Option("-o", "--output", help=help)
 
 
+#: The filters of `activity list` that select what a record export writes (its own
+#: --entity and --role already choose the group member and the record).
+EXPORT_FILTERS = tuple(f for f in ACTIVITY_FILTERS if f.name not in ("entity", "role"))
+
+
+def activity_filtered(command: Callable[..., None]) -> Callable[..., None]:
+    """A command that also takes the activity filters of `activity list` (declared once, in
+    ropa.find), handed to it as `filters`, a mapping of filter name to values."""
+    import functools
+    import inspect
+
+    from ropa.cli.records import filter_params, filter_values
+
+    @functools.wraps(command)
+    def wrapper(**kwargs: Any) -> None:
+        filters = filter_values(EXPORT_FILTERS, kwargs)
+        command(**kwargs, filters={k: v for k, v in filters.items() if v})
+
+    own = [p for p in inspect.signature(command).parameters.values() if p.name != "filters"]
+    params = [p.replace(kind=inspect.Parameter.KEYWORD_ONLY) for p in own]
+    wrapper.__signature__ = inspect.Signature(params + filter_params(EXPORT_FILTERS))
+    return wrapper
+
+
 PerEntityOption = typer.Option(
     "--per-entity", help="One file per group member, in the folder given by -o."
 )
 
 
 @export_app.command("xlsx")
+@activity_filtered
 def export_xlsx(
     out: Annotated[
         Path | None,
@@ -328,17 +354,22 @@ def export_xlsx(
     ] = False,
     as_of: AsOf = None,
     layout: Annotated[XlsxLayout, LayoutOption] = XlsxLayout.record,
+    filters: dict[str, Any] | None = None,
 ) -> None:
     """The Article 30 record as a workbook for auditors and supervisory authorities; with
-    --layout data, the whole register as one sheet per kind, for editing and re-import."""
+    --layout data, the whole register as one sheet per kind, for editing and re-import.
+    The activity filters of `activity list` choose the activities the record holds."""
     if layout == Layout.data:
-        _no_record_options(entity, per_entity, role, include_retired, with_findings)
+        _no_record_options(entity, per_entity, role, include_retired, with_findings, filters)
         _export_data("xlsx", out, as_of)
         return
-    _export_record("xlsx", out, entity, per_entity, role, include_retired, with_findings, as_of)
+    _export_record(
+        "xlsx", out, entity, per_entity, role, include_retired, with_findings, as_of, filters
+    )
 
 
 @export_app.command("csv")
+@activity_filtered
 def export_csv(
     out: Annotated[
         Path | None,
@@ -351,17 +382,21 @@ def export_csv(
     include_retired: Annotated[bool, RetiredOption] = False,
     as_of: AsOf = None,
     layout: Annotated[CsvLayout, LayoutOption] = CsvLayout.record,
+    filters: dict[str, Any] | None = None,
 ) -> None:
     """The controller record (Art. 30(1)) as CSV: UTF-8 with BOM, one row per activity; with
     --layout data, one CSV file per kind in a folder, for editing and re-import."""
     if layout == Layout.data:
-        _no_record_options(entity, False, None, include_retired, False)
+        _no_record_options(entity, False, None, include_retired, False, filters)
         _export_data("csv", out, as_of)
         return
-    _export_record("csv", out, entity, False, Role.controller, include_retired, False, as_of)
+    _export_record(
+        "csv", out, entity, False, Role.controller, include_retired, False, as_of, filters
+    )
 
 
 @export_app.command("html")
+@activity_filtered
 def export_html(
     out: Annotated[
         Path | None,
@@ -371,12 +406,14 @@ def export_html(
     role: Annotated[Role | None, RoleOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
     as_of: AsOf = None,
+    filters: dict[str, Any] | None = None,
 ) -> None:
     """The Article 30 record as one self-contained, printable HTML page."""
-    _export_record("html", out, entity, False, role, include_retired, False, as_of)
+    _export_record("html", out, entity, False, role, include_retired, False, as_of, filters)
 
 
 @export_app.command("pdf")
+@activity_filtered
 def export_pdf(
     out: Annotated[
         Path | None,
@@ -389,12 +426,13 @@ def export_pdf(
     role: Annotated[Role | None, RoleOption] = None,
     include_retired: Annotated[bool, RetiredOption] = False,
     as_of: AsOf = None,
+    filters: dict[str, Any] | None = None,
 ) -> None:
     """The Article 30 record as a PDF: cover, index, one page per activity, the processor
     record and the transfers and retention annexes."""
     if out is not None and str(out) == "-":
         raise typer.BadParameter("the PDF is written to a file; give -o a path")
-    _export_record("pdf", out, entity, per_entity, role, include_retired, False, as_of)
+    _export_record("pdf", out, entity, per_entity, role, include_retired, False, as_of, filters)
 
 
 def _no_record_options(
@@ -403,8 +441,10 @@ def _no_record_options(
     role: Role | None,
     include_retired: bool,
     with_findings: bool,
+    filters: dict[str, Any] | None = None,
 ) -> None:
     given = {
+        **{f"--{name.replace('_', '-')}": True for name in filters or {}},
         "--entity": entity,
         "--per-entity": per_entity,
         "--role": role,
@@ -459,10 +499,20 @@ def _export_record(
     include_retired: bool,
     with_findings: bool,
     as_of: date | None,
+    filters: dict[str, Any] | None = None,
 ) -> None:
     with state().registry_at(as_of) as registry:
         _write_records(
-            registry, fmt, out, entity, per_entity, role, include_retired, with_findings, as_of
+            registry,
+            fmt,
+            out,
+            entity,
+            per_entity,
+            role,
+            include_retired,
+            with_findings,
+            as_of,
+            filters,
         )
 
 
@@ -476,6 +526,7 @@ def _write_records(
     include_retired: bool,
     with_findings: bool,
     as_of: date | None,
+    filters: dict[str, Any] | None = None,
 ) -> None:
     from ropa.exports import export_record
     from ropa.io.record_cells import RecordScope
@@ -500,21 +551,23 @@ def _write_records(
             as_of=as_of,
         )
         if str(target) == "-":
-            _record_to_stdout(registry, scope)
+            _record_to_stdout(registry, scope, filters)
             continue
         findings = registry.findings(key) if with_findings else None
         count, warnings = export_record(
-            registry, fmt, target, scope, findings, progress(f"writing {target.name}")
+            registry, fmt, target, scope, findings, progress(f"writing {target.name}"), filters
         )
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
         say(f"wrote {target} ({words.count(count, 'activity')})")
 
 
-def _record_to_stdout(registry: "Registry", scope: "RecordScope") -> None:
+def _record_to_stdout(
+    registry: "Registry", scope: "RecordScope", filters: dict[str, Any] | None = None
+) -> None:
     from ropa.io.article30 import controller_csv
 
-    with registry.record(scope) as (_, builder, activities):
+    with registry.record(scope, filters) as (_, builder, activities):
         sys.stdout.writelines(controller_csv(builder, activities))
 
 

@@ -191,18 +191,19 @@ def cell(field_type: T, value: Any) -> str:
     return str(value)
 
 
-def print_records(kind: Kind, records: list[dict], fmt: Format) -> None:
-    from ropa.io.document import document_record, dumps
+#: Records a listing writes at a time: it never holds more than this many rows of text.
+PRINT_BATCH = 500
 
-    if fmt in (Format.json, Format.yaml):
-        typer.echo(dumps([document_record(kind, r) for r in records], fmt.value), nl=False)
+
+def print_records(kind: Kind, records: Iterable[dict], fmt: Format) -> None:
+    """A listing on stdout. JSON, CSV and YAML are written as the records come, a batch at
+    a time (a listing of any size in flat memory); the table is laid out whole."""
+    if fmt in (Format.json, Format.yaml, Format.csv):
+        for chunk in listing_chunks(kind, records, fmt):
+            sys.stdout.write(chunk)
+        sys.stdout.flush()
         return
-    if fmt is Format.csv:
-        write_csv(
-            kind.field_names,
-            ([cell(f.type, record.get(f.name)) for f in kind.fields] for record in records),
-        )
-        return
+    records = list(records)
     from rich.table import Table
 
     columns = [f for f in kind.fields if f.in_table]
@@ -214,6 +215,42 @@ def print_records(kind: Kind, records: list[dict], fmt: Format) -> None:
     out = console()
     out.print(table)
     out.print(f"{len(records)} {kind.section if len(records) != 1 else kind.name}")
+
+
+def listing_chunks(kind: Kind, records: Iterable[dict], fmt: Format) -> Iterator[str]:
+    """The text of a JSON, CSV or YAML listing, one batch of records per chunk: the same
+    text as the whole list written at once (a JSON array of document records, a YAML list,
+    a CSV table with a header)."""
+    from ropa.io.document import document_record, dump_yaml
+    from ropa.io.safe_csv import SafeWriter
+    from ropa.records import json_default
+
+    out = io.StringIO()
+    writer = SafeWriter(out, lineterminator="\n") if fmt is Format.csv else None
+    if writer is not None:
+        writer.writerow(kind.field_names)
+    count = 0
+    for record in records:
+        if fmt is Format.json:
+            text = json.dumps(
+                document_record(kind, record), indent=2, ensure_ascii=False, default=json_default
+            )
+            out.write(("[\n  " if count == 0 else ",\n  ") + text.replace("\n", "\n  "))
+        elif fmt is Format.yaml:
+            out.write(dump_yaml([document_record(kind, record)]))
+        else:
+            assert writer is not None
+            writer.writerow([cell(f.type, record.get(f.name)) for f in kind.fields])
+        count += 1
+        if count % PRINT_BATCH == 0:
+            yield out.getvalue()
+            out.seek(0)
+            out.truncate()
+    if fmt is Format.json:
+        out.write("\n]\n" if count else "[]\n")
+    elif fmt is Format.yaml and not count:
+        out.write(dump_yaml([]))
+    yield out.getvalue()
 
 
 def print_record(kind: Kind, record: dict, fmt: Format, used_by: list[str] | None = None) -> None:

@@ -6,7 +6,7 @@ field appears on the command line without touching this module.
 
 import inspect
 from collections.abc import Callable
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,9 @@ from ropa.cli.output import (
 )
 from ropa.errors import Problem, ValidationFailed
 from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
+
+if TYPE_CHECKING:
+    from ropa.find import FilterOption
 
 
 def _help(field: Field) -> str:
@@ -329,33 +332,73 @@ def _kind_app(kind: Kind) -> typer.Typer:
     return group
 
 
-def _list_command(group: typer.Typer, kind: Kind) -> None:
-    filters = []
-    if kind is ACTIVITY:
-        filters = [
-            ("entity", "Only activities of this group member (controller key or name)"),
-            ("subject", "Only activities processing data of this subject category"),
-            ("category", "Only activities processing this data category"),
-            ("status", "Only activities with this status (draft, active, retired)"),
-            ("role", "Only activities with this role (controller, joint-controller, processor)"),
+def filter_params(options: "tuple[FilterOption, ...]") -> list[inspect.Parameter]:
+    """One keyword parameter per filter option (repeatable, or a flag): declared once for
+    `list` and `export`; the values reach :mod:`ropa.find` under the options' names."""
+    params = []
+    for option in options:
+        if option.flag:
+            annotation: Any = Annotated[
+                bool, typer.Option(option.option, help=option.help, show_default=False)
+            ]
+            params.append(_param(option.name, annotation, False))
+            continue
+        help = option.help + ("; repeatable (any of them)" if option.name != "review_due" else "")
+        annotation = Annotated[
+            list[str] | None,
+            typer.Option(option.option, help=help, metavar=option.metavar, show_default=False),
         ]
-    elif "kind" in kind.field_names:
-        filters = [("kind", _help(kind.field("kind")))]
-    elif "special" in kind.field_names:
-        filters = [("special", _help(kind.field("special")))]
+        params.append(_param(option.name, annotation))
+    return params
+
+
+def filter_values(options: "tuple[FilterOption, ...]", kwargs: dict[str, Any]) -> dict[str, Any]:
+    """The filter options' values out of a command's keyword arguments (taken out of them)."""
+    return {o.name: kwargs.pop(o.name, None) for o in options}
+
+
+def optional_values(args: list[str]) -> list[str]:
+    """The command line with the value of an option whose value may be left out filled in:
+    `--review-due` alone (before another option, or last) means overdue."""
+    from ropa.find import OVERDUE
+
+    filled = list(args)
+    for i in range(len(filled) - 1, -1, -1):
+        if filled[i] == "--review-due" and (i + 1 == len(filled) or filled[i + 1][:1] == "-"):
+            filled.insert(i + 1, OVERDUE)
+    return filled
+
+
+def kind_filters(kind: Kind) -> "tuple[FilterOption, ...]":
+    """The filter options of a kind's `list`."""
+    from ropa.find import ACTIVITY_FILTERS, RECORD_FILTERS, FilterOption
+
+    if kind is ACTIVITY:
+        return ACTIVITY_FILTERS
+    extra = tuple(
+        FilterOption(name, _help(kind.field(name)), "CODE")
+        for name in ("kind", "special")
+        if name in kind.field_names
+    )
+    return extra + RECORD_FILTERS
+
+
+def _list_command(group: typer.Typer, kind: Kind) -> None:
+    options = kind_filters(kind)
 
     def list_records(fmt: Format, **kwargs: Any) -> None:
-        records = state().registry.list(kind.name, kwargs)
-        print_records(kind, records, fmt)
+        with state().registry.find(kind.name, filter_values(options, kwargs)) as records:
+            print_records(kind, records, fmt)
 
-    params = [
-        _param(
-            name, Annotated[str | None, typer.Option(f"--{name}", help=text, show_default=False)]
-        )
-        for name, text in filters
-    ]
+    params = filter_params(options)
     params.append(_param("fmt", Annotated[Listing, FormatOption], Format.table))
-    group.command("list")(_command(list_records, params, f"List {kind.section}."))
+    doc = f"List {kind.section}."
+    if kind is ACTIVITY:
+        doc = (
+            "List activities: filters combine (all must hold), a repeated filter takes any of "
+            "its values."
+        )
+    group.command("list")(_command(list_records, params, doc))
 
 
 def register(app: typer.Typer) -> None:

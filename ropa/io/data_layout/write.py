@@ -85,7 +85,17 @@ def write_data_csv(
 class _WorkbookWriter:
     """A data-layout workbook streamed with XlsxWriter in constant-memory mode."""
 
-    def __init__(self, path: Path, keys: dict[str, list[str]] | None = None):
+    def __init__(
+        self,
+        path: Path,
+        keys: dict[str, list[str]] | None = None,
+        sheets: tuple[Sheet, ...] = SHEETS,
+        extra: tuple[tuple[str, str, tuple[str, ...]], ...] = (),
+        preface: tuple[str, ...] = (),
+    ):
+        """`sheets` are the data sheets written; `extra` are columns added after the fields
+        of the first sheet, as (header, meaning, choices: a drop-down when not empty);
+        `preface` are instruction lines written before the general ones."""
         import xlsxwriter
 
         from ropa.io.xlsx_rows import RowStream
@@ -108,6 +118,9 @@ class _WorkbookWriter:
             "title": book.add_format({"bold": True, "font_size": 14}),
         }
         self.keys = keys
+        self.layout = sheets
+        self.extra = extra
+        self.preface = preface
         self.collected: dict[str, list[str]] = {s.name: [] for s in SHEETS if not s.nested}
         self.collected[GROUP_MEMBERS] = []
         self.instructions = book.add_worksheet(INSTRUCTIONS)
@@ -115,16 +128,22 @@ class _WorkbookWriter:
         self.streams: dict[str, RowStream] = {}
         self.widths: dict[str, list[float]] = {}
         self.rows: dict[str, int] = {}
-        for sheet in SHEETS:
+        for number, sheet in enumerate(sheets):
             ws = book.add_worksheet(sheet.name)
             for col, f in enumerate(sheet.fields):
                 ws.write_string(0, col, f.name, self.formats["header"])
                 ws.set_column(col, col, _width(f))
             self.widths[sheet.name] = [_width(f) for f in sheet.fields]
+            columns = len(sheet.fields)
+            if number == 0 and extra:
+                for col, (header, _, _) in enumerate(extra, columns):
+                    ws.write_string(0, col, header, self.formats["header"])
+                    ws.set_column(col, col, 28)
+                columns += len(extra)
             ws.freeze_panes(1, 1)
             _print_setup(ws)
             self.sheets[sheet.name] = ws
-            self.streams[sheet.name] = RowStream(ws, 1, len(sheet.fields))
+            self.streams[sheet.name] = RowStream(ws, 1, columns)
             self.rows[sheet.name] = 1
         self.styles = {
             name: RowStream.style(self.formats[name]) for name in ("text", "escaped", "date")
@@ -162,18 +181,23 @@ class _WorkbookWriter:
     def close(self) -> None:
         keys = self.keys if self.keys is not None else self.collected
         sources = self._write_lists(keys)
-        for sheet in SHEETS:
+        for number, sheet in enumerate(self.layout):
             ws = self.sheets[sheet.name]
             self.streams[sheet.name].finish()
             last = max(self.rows[sheet.name], 2) - 1
-            ws.autofilter(0, 0, last, len(sheet.fields) - 1)
+            extra = self.extra if number == 0 else ()
+            ws.autofilter(0, 0, last, len(sheet.fields) + len(extra) - 1)
             for col, f in enumerate(sheet.fields):
                 name = choice_list(f)
                 if name is None or name not in sources:
                     continue
                 ws.data_validation(1, col, 1_048_575, col, _validation(f, sources[name]))
+            for col, (_, _, choices) in enumerate(extra, len(sheet.fields)):
+                if choices:
+                    options = {"validate": "list", "source": list(choices)}
+                    ws.data_validation(1, col, 1_048_575, col, options)
         self._write_instructions()
-        self.book.get_worksheet_by_name(SHEETS[0].name).activate()
+        self.book.get_worksheet_by_name(self.layout[0].name).activate()
         self.book.close()
 
     def _write_lists(self, keys: dict[str, list[str]]) -> dict[str, str]:
@@ -207,7 +231,7 @@ class _WorkbookWriter:
         _print_setup(ws, header=False)
         ws.write_string(0, 0, "How to fill in this workbook", self.formats["title"])
         row = 1
-        for line in GENERAL_INSTRUCTIONS:
+        for line in (*self.preface, *GENERAL_INSTRUCTIONS):
             ws.merge_range(row, 0, row, 3, line, self.formats["wrap"])
             ws.set_row(row, 15 * (1 + len(line) // 160))
             row += 1
@@ -215,7 +239,12 @@ class _WorkbookWriter:
         for col, header in enumerate(("sheet", "column", "meaning", "values")):
             ws.write_string(row, col, header, self.formats["header"])
         row += 1
-        for sheet in SHEETS:
+        for number, sheet in enumerate(self.layout):
+            if number == 0:
+                for header, meaning, choices in self.extra:
+                    for col, text in enumerate((sheet.name, header, meaning, ", ".join(choices))):
+                        ws.write_string(row, col, text, self.formats["wrap"])
+                    row += 1
             for f in sheet.fields:
                 ws.write_string(row, 0, sheet.name, self.formats["wrap"])
                 ws.write_string(row, 1, f.name, self.formats["wrap"])
@@ -271,6 +300,44 @@ def write_data_workbook(
     try:
         for sheet, record in table_rows(sections):
             writer.write(sheet, record)
+    finally:
+        writer.close()
+    return {name: row - 1 for name, row in writer.rows.items()}
+
+
+def write_pack_workbook(
+    path: Path,
+    activities: Iterable[dict],
+    keys: dict[str, list[str]],
+    extra: tuple[tuple[str, str, tuple[str, ...]], ...],
+    preface: tuple[str, ...],
+    pages: Iterable[Any],
+    controllers: list[str],
+    versions: dict[str, int],
+    versions_sheet: str,
+) -> dict[str, int]:
+    """A review pack: the data layout of some activities (their activities, transfers and
+    retention sheets, with the template's drop-downs and instructions) plus the `extra`
+    columns on the activities sheet, the activities' printable pages
+    (:class:`~ropa.io.xlsx_pages.ActivityPagesSheet`), and a hidden sheet of each
+    activity's version when the pack was made. Returns rows per sheet."""
+    from ropa.io.xlsx_pages import ActivityPagesSheet
+
+    layout = tuple(s for s in SHEETS if s.kind is ACTIVITY)
+    writer = _WorkbookWriter(path, keys, layout, extra, preface)
+    try:
+        for sheet, record in table_rows([("activities", [list(activities)])]):
+            writer.write(sheet, record)
+        paged = ActivityPagesSheet(writer.book, controllers)
+        for page in pages:
+            paged.write(page)
+        paged.finish()
+        hidden = writer.book.add_worksheet(versions_sheet)
+        hidden.write_row(0, 0, ["key", "version"])
+        for row, (key, version) in enumerate(sorted(versions.items()), 1):
+            hidden.write_string(row, 0, key)
+            hidden.write_number(row, 1, version)
+        hidden.hide()
     finally:
         writer.close()
     return {name: row - 1 for name, row in writer.rows.items()}

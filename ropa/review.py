@@ -1,0 +1,405 @@
+"""The annual review: who owns what and when it is due, the review packs sent to the
+owners, and the packs they return.
+
+A pack is a workbook per owner: their activities in the data layout (the template's
+drop-downs and instructions) with three more columns — `review` (confirmed, changed,
+retire), `reviewer`, `comment` — the activities' printable pages, and a hidden sheet of each
+activity's version when the pack was made. :func:`read_pack` reads a returned pack into
+review rows and the data tables of its `changed` rows; :meth:`ropa.registry.Registry.
+apply_review` applies them in one transaction.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from ropa.errors import Problem, RopaError
+
+if TYPE_CHECKING:
+    from ropa.io.data_layout import Table
+    from ropa.planning import ImportReport
+    from ropa.registry import Registry
+
+#: The columns a pack adds to the activities sheet.
+REVIEW, REVIEWER, COMMENT = "review", "reviewer", "comment"
+#: What the `review` column takes.
+CONFIRMED, CHANGED, RETIRE = "confirmed", "changed", "retire"
+REVIEW_VALUES = (CONFIRMED, CHANGED, RETIRE)
+#: The hidden sheet holding each activity's version when the pack was made.
+VERSIONS_SHEET = "pack versions"
+#: The pack of the activities that have no owner.
+NO_OWNER = "no-owner"
+#: Reviews falling due within this many days count as "due soon" in `review status`.
+DUE_SOON_DAYS = 30
+
+EXTRA_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    (
+        REVIEW,
+        "Your review of the row: confirmed (still true as it is), changed (the cells you "
+        "edited are applied; empty cells keep their value) or retire (the activity has "
+        "stopped); leave empty if you have not reviewed it",
+        REVIEW_VALUES,
+    ),
+    (REVIEWER, "Who reviewed the row (recorded in the history)", ()),
+    (COMMENT, "Why, or what changed (recorded in the history)", ()),
+)
+PREFACE = (
+    "REVIEW PACK: for each of your activities (sheet activities), is it still true? Set the "
+    "`review` column to confirmed, changed or retire, your name in `reviewer` and a note in "
+    "`comment`; for changed rows edit the cells (and the transfers and retention rows) that "
+    "are wrong. The `Activity pages` sheet shows each activity for reading. Send the "
+    "workbook back as it is: `ropa review import` applies it.",
+)
+
+
+def _today() -> date:
+    return datetime.now(UTC).date()
+
+
+# -- status -------------------------------------------------------------------------------
+
+
+@dataclass
+class Due:
+    """One activity's review: when it was last reviewed, when it is next due."""
+
+    key: str
+    name: str
+    last_reviewed: date | None
+    next_review: date | None
+    overdue: bool
+    due_soon: bool
+
+
+@dataclass
+class OwnerReview:
+    """The activities of one owner (None: no owner recorded) and how many are due."""
+
+    owner: str | None
+    activities: list[Due] = field(default_factory=list)
+
+    @property
+    def overdue(self) -> int:
+        return sum(a.overdue for a in self.activities)
+
+    @property
+    def due_soon(self) -> int:
+        return sum(a.due_soon for a in self.activities)
+
+    @property
+    def label(self) -> str:
+        return self.owner if self.owner is not None else f"({NO_OWNER})"
+
+
+def due(activity: dict, today: date) -> Due:
+    """The review state of an activity: overdue as R17 says (never reviewed, or the next
+    review before today), due soon when the next review is within 30 days."""
+    from datetime import timedelta
+
+    from ropa.checks.core import next_review
+
+    upcoming = next_review(activity)
+    overdue = upcoming is None or upcoming < today
+    soon = not overdue and upcoming <= today + timedelta(days=DUE_SOON_DAYS)
+    return Due(
+        activity["key"], activity["name"], activity["last_reviewed"], upcoming, overdue, soon
+    )
+
+
+def by_owner(activities: Iterable[dict], today: date) -> list[OwnerReview]:
+    """The activities grouped by owner (owners in alphabetical order, no owner last)."""
+    groups: dict[str | None, OwnerReview] = {}
+    for activity in activities:
+        owner = activity["owner"] or None
+        groups.setdefault(owner, OwnerReview(owner)).activities.append(due(activity, today))
+    return sorted(groups.values(), key=lambda g: (g.owner is None, (g.owner or "").lower()))
+
+
+def status(
+    registry: Registry,
+    owners: list[str] | None = None,
+    entity: list[str] | None = None,
+    today: date | None = None,
+) -> list[OwnerReview]:
+    """Per owner, the activities that are not retired, how many are overdue and how many
+    fall due within 30 days."""
+    filters = {"owner": owners, "entity": entity, "status": ["draft", "active"]}
+    with registry.find("activity", filters) as activities:
+        return by_owner(activities, today or _today())
+
+
+# -- packs --------------------------------------------------------------------------------
+
+
+@dataclass
+class Pack:
+    """One written pack: its owner, file, activities and how many are overdue."""
+
+    owner: str | None
+    path: Path
+    activities: int
+    overdue: int
+
+
+def safe_name(owner: str | None) -> str:
+    """A file name from an owner: letters, digits, `.`, `_` and `-` only."""
+    if owner is None:
+        return NO_OWNER
+    name = re.sub(r"[^A-Za-z0-9._-]+", "-", owner).strip("-.")[:60]
+    return name or "owner"
+
+
+def write_packs(
+    registry: Registry,
+    target: Path,
+    owner: str | None = None,
+    per_owner: bool = False,
+    due_within: str | None = None,
+    today: date | None = None,
+) -> list[Pack]:
+    """Write review packs of the activities that are not retired (those due for review
+    within `due_within` only, when given): one workbook for `owner`, or for all, at
+    `target`; with `per_owner`, one per owner in the folder `target` plus
+    `review-request.csv` (owner, activities, overdue, pack) for a mail merge."""
+    from ropa.find import due_before
+    from ropa.io.files import replacing
+    from ropa.io.record_cells import RecordScope
+
+    today = today or _today()
+    filters: dict[str, Any] = {"owner": [owner] if owner else None}
+    if due_within:
+        due_before(today, due_within, "--due-within")  # refused here, under its own name
+        filters["review_due"] = due_within
+    if per_owner and not target.is_dir():
+        raise RopaError(f"folder {target} does not exist (--per-owner -o takes a folder)")
+    keys = registry.keys()
+    packs: list[Pack] = []
+    with registry.record(RecordScope(), filters) as (cover, builder, activities):
+        controllers = [c["name"] for c in cover.controllers]
+        groups = _grouped(activities) if per_owner else [(owner, list(activities))]
+        used: set[str] = set()
+        for group_owner, group in groups:
+            if per_owner:
+                name = safe_name(group_owner)
+                stem, number = name, 2
+                while name.lower() in used:
+                    name, number = f"{stem}-{number}", number + 1
+                used.add(name.lower())
+                path = target / f"review-{name}.xlsx"
+            else:
+                path = target
+            with replacing(path) as temporary:
+                _write_pack(temporary, group, builder, keys, controllers)
+            overdue = sum(due(a, today).overdue for a in group)
+            packs.append(Pack(group_owner, path, len(group), overdue))
+    if per_owner:
+        _write_requests(target / "review-request.csv", packs)
+    return packs
+
+
+def _grouped(activities: Iterator[dict]) -> list[tuple[str | None, list[dict]]]:
+    groups: dict[str | None, list[dict]] = {}
+    for activity in activities:
+        groups.setdefault(activity["owner"] or None, []).append(activity)
+    return sorted(groups.items(), key=lambda g: (g[0] is None, (g[0] or "").lower()))
+
+
+def _write_pack(
+    path: Path, activities: list[dict], builder: Any, keys: dict, controllers: list[str]
+) -> None:
+    from ropa.io.article30 import DETAILS, activity_page, record_rows
+    from ropa.io.data_layout.write import write_pack_workbook
+    from ropa.records import document_record
+    from ropa.schema import ACTIVITY
+
+    paged = {s.name for s in DETAILS}
+    pages = (
+        activity_page(sheet, row)
+        for sheet, row in record_rows(builder, activities, details=False)
+        if sheet.name not in paged
+    )
+    # The transfers and retention rows offer the pack's own activities, not the register's.
+    keys = {**keys, ACTIVITY.section: sorted(a["key"] for a in activities)}
+    write_pack_workbook(
+        path,
+        (document_record(ACTIVITY, a) for a in activities),
+        keys,
+        EXTRA_COLUMNS,
+        PREFACE,
+        pages,
+        controllers,
+        {a["key"]: a["version"] for a in activities},
+        VERSIONS_SHEET,
+    )
+
+
+def _write_requests(path: Path, packs: list[Pack]) -> None:
+    """`review-request.csv`: one row per pack, formula-safe, for a mail merge."""
+    import io
+
+    from ropa.io.files import write_text
+    from ropa.io.safe_csv import SafeWriter
+
+    out = io.StringIO()
+    writer = SafeWriter(out)
+    writer.writerow(["owner", "activities", "overdue", "pack"])
+    for pack in packs:
+        writer.writerow([pack.owner or "", pack.activities, pack.overdue, pack.path.name])
+    write_text(path, out.getvalue())
+
+
+# -- returned packs -----------------------------------------------------------------------
+
+
+@dataclass
+class ReviewRow:
+    """One reviewed row of a returned pack."""
+
+    key: str
+    review: str
+    reviewer: str | None
+    comment: str | None
+    where: str  # FILE:activities:ROW
+    version: int | None  # the activity's version when the pack was made
+
+
+@dataclass
+class ReturnedPack:
+    """What a returned pack holds: its reviewed rows, the data tables of its `changed`
+    rows (the activities sheet without the review columns; the transfers and retention
+    rows of those activities), the rows left without a review, and problems."""
+
+    source: str
+    rows: list[ReviewRow] = field(default_factory=list)
+    tables: list[Table] = field(default_factory=list)
+    not_reviewed: int = 0
+    problems: list[Problem] = field(default_factory=list)
+
+
+def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
+    """Read a returned pack (an xlsx workbook written by :func:`write_packs`)."""
+    from ropa.io.data_layout import Table, read_workbook
+
+    name = name or str(path)
+    tables, problems = read_workbook(path, name)
+    pack = ReturnedPack(name, problems=list(problems))
+    if problems:
+        return pack
+    by_name = {t.name.strip().lower(): t for t in tables}
+    activities = by_name.get("activities")
+    versions_table = by_name.get(VERSIONS_SHEET)
+    if activities is None or versions_table is None:
+        missing = "activities" if activities is None else VERSIONS_SHEET
+        pack.problems.append(
+            Problem(
+                name, f"is not a review pack (no {missing!r} sheet); `ropa review pack` writes them"
+            )
+        )
+        return pack
+    versions = _versions(versions_table)
+    rows = iter(activities.rows)
+    first = next(rows, None)
+    if first is None:
+        return pack
+    _, headers = first
+    normal = [str(h or "").strip().lower() for h in headers]
+    for column in (REVIEW, "key"):
+        if column not in normal:
+            pack.problems.append(Problem(f"{name}:activities:1", f"missing the column {column!r}"))
+            return pack
+    at = {c: normal.index(c) for c in (REVIEW, REVIEWER, COMMENT, "key") if c in normal}
+    review_columns = {at[c] for c in (REVIEW, REVIEWER, COMMENT) if c in at}
+    kept = [i for i in range(len(headers)) if i not in review_columns]
+    data_rows: list[tuple[int, list[Any]]] = [(first[0], [headers[i] for i in kept])]
+    changed: set[str] = set()
+
+    def text(cells: list[Any], column: str) -> str | None:
+        i = at.get(column)
+        value = cells[i] if i is not None and i < len(cells) else None
+        value = str(value).strip() if value not in (None, "") else None
+        return value or None
+
+    for number, cells in rows:
+        key = text(cells, "key")
+        if key is None:
+            if any(c not in (None, "") for c in cells):
+                pack.problems.append(
+                    Problem(f"{name}:activities:{number}:key", "every row needs a key")
+                )
+            continue
+        review = (text(cells, REVIEW) or "").lower()
+        where = f"{name}:activities:{number}"
+        if not review:
+            pack.not_reviewed += 1
+            continue
+        if review not in REVIEW_VALUES:
+            pack.problems.append(
+                Problem(
+                    f"{where}:{REVIEW}",
+                    f"{review!r} is not a review; use {', '.join(REVIEW_VALUES)} or leave it empty",
+                )
+            )
+            continue
+        pack.rows.append(
+            ReviewRow(
+                key, review, text(cells, REVIEWER), text(cells, COMMENT), where, versions.get(key)
+            )
+        )
+        if review == CHANGED:
+            changed.add(key)
+            data_rows.append((number, [cells[i] if i < len(cells) else None for i in kept]))
+        else:  # only the key: the row's other cells are not applied
+            data_rows.append((number, [key if i == at["key"] else None for i in kept]))
+    pack.tables.append(Table(name, activities.name, data_rows, formulas=activities.formulas))
+    for nested in ("transfers", "retention"):
+        table = by_name.get(nested)
+        if table is not None and changed:
+            pack.tables.append(_rows_of(table, changed))
+    return pack
+
+
+def _versions(table: Table) -> dict[str, int]:
+    versions = {}
+    for number, cells in table.rows:
+        if number == 1 or len(cells) < 2 or cells[0] in (None, ""):
+            continue
+        try:
+            versions[str(cells[0])] = int(float(cells[1]))
+        except (TypeError, ValueError):
+            continue
+    return versions
+
+
+def _rows_of(table: Table, keys: set[str]) -> Table:
+    """The rows of a transfers or retention sheet that belong to `keys` (and its header)."""
+    from ropa.io.data_layout import Table
+
+    rows = iter(table.rows)
+    first = next(rows, None)
+    if first is None:
+        return Table(table.source, table.name, [], formulas=table.formulas)
+    normal = [str(h or "").strip().lower() for h in first[1]]
+    at = normal.index("activity") if "activity" in normal else 0
+    kept = [first] + [
+        (number, cells)
+        for number, cells in rows
+        if at < len(cells) and str(cells[at] or "").strip() in keys
+    ]
+    return Table(table.source, table.name, kept, formulas=table.formulas)
+
+
+@dataclass
+class ReviewOutcome:
+    """What a review import did (or would do): the import report, the reviewed rows by
+    review, the rows left without one, and the stale rows (place, activity, who changed it
+    and when) that were refused or, with --skip-stale, skipped."""
+
+    report: ImportReport | None = None
+    reviewed: dict[str, int] = field(default_factory=dict)
+    not_reviewed: int = 0
+    stale: list[tuple[str, str, str]] = field(default_factory=list)

@@ -1,0 +1,265 @@
+"""The annual review: status per owner, packs per owner, and returned packs applied (with
+the reviewer and comment in the history, stale rows refused)."""
+
+from __future__ import annotations
+
+import csv
+import json
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import pytest
+
+TODAY = datetime.now(UTC).date()
+LONG_AGO = TODAY - timedelta(days=800)
+
+
+def _register() -> dict:
+    def activity(key: str, owner: str | None, **more) -> dict:
+        record = {
+            "key": key,
+            "name": f"Activity {key}",
+            "description": f"What {key} does",
+            "controller": "acme",
+            "purposes": ["billing"],
+            "lawful_bases": ["contract"],
+            "data_subjects": ["customers"],
+            "data_categories": ["contact"],
+            "business_function": "Finance",
+            "last_reviewed": LONG_AGO,
+            **more,
+        }
+        if owner:
+            record["owner"] = owner
+        return record
+
+    return {
+        "ropa": 1,
+        "parties": [
+            {"key": "acme", "name": "Acme GmbH", "kind": "group-member", "country": "DE"},
+            {"key": "mailer", "name": "Mailer Ltd", "kind": "service-provider", "country": "US"},
+        ],
+        "categories": [{"key": "contact", "name": "Contact details"}],
+        "subjects": [{"key": "customers", "name": "Customers"}],
+        "purposes": [{"key": "billing", "name": "Billing"}],
+        "activities": [
+            activity("a1", "alice@example.com"),
+            activity(
+                "a2",
+                "alice@example.com",
+                recipients=["mailer"],
+                transfers=[{"country": "US", "mechanism": "scc", "recipient": "mailer"}],
+            ),
+            activity("a3", "alice@example.com"),
+            activity("b1", "Bob Builder"),
+            activity("b2", "Bob Builder", last_reviewed=TODAY - timedelta(days=350)),
+            activity("n1", None),
+        ],
+    }
+
+
+@pytest.fixture
+def register(registry):
+    registry.import_documents([(_register(), "register.yaml")])
+    return registry
+
+
+def _sheet(path: Path, name: str) -> list[list]:
+    from python_calamine import CalamineWorkbook
+
+    return CalamineWorkbook.from_path(str(path)).get_sheet_by_name(name).to_python()
+
+
+def _answer(pack: Path, returned: Path, answers: dict[str, dict]) -> None:
+    """Fill in a pack as an owner would: per activity key, the cells to set (a value of
+    None empties a cell); `blank_others` empties every other data cell of that row."""
+    import openpyxl
+
+    book = openpyxl.load_workbook(pack)
+    sheet = book["activities"]
+    headers = [c.value for c in sheet[1]]
+    for row in sheet.iter_rows(min_row=2):
+        key = row[headers.index("key")].value
+        if key not in answers:
+            continue
+        cells = dict(answers[key])
+        if cells.pop("blank_others", False):
+            for cell, header in zip(row, headers, strict=True):
+                if header not in ("key", *cells):
+                    cell.value = None
+        for header, value in cells.items():
+            row[headers.index(header)].value = value
+    book.save(returned)
+
+
+def _comparable(record: dict) -> dict:
+    return {k: v for k, v in record.items() if k not in ("version", "updated_at", "created_at")}
+
+
+def test_review_status_counts_overdue_and_due_soon_per_owner(register, cli):
+    result = cli("review", "status", "-f", "json")
+    assert result.exit_code == 0, result.stderr
+    rows = json.loads(result.stdout)
+    by_key = {r["activity"]: r for r in rows}
+    assert [r["owner"] for r in rows] == [
+        "alice@example.com",
+        "alice@example.com",
+        "alice@example.com",
+        "Bob Builder",
+        "Bob Builder",
+        None,
+    ]
+    assert by_key["a1"]["overdue"] is True and by_key["a1"]["last_reviewed"] == str(LONG_AGO)
+    assert by_key["b2"]["overdue"] is False and by_key["b2"]["due_soon"] is True
+    table = cli("review", "status", "--owner", "bob builder").stdout
+    assert "Bob Builder" in table and "alice" not in table
+    assert "2 activities, 1 overdue" in table
+    assert "(no-owner)" in cli("review", "status").stdout
+
+
+def test_review_packs_per_owner_hold_the_data_layout_pages_and_versions(register, cli):
+    Path("packs").mkdir()
+    result = cli("review", "pack", "--per-owner", "-o", "packs")
+    assert result.exit_code == 0, result.stderr
+    names = sorted(p.name for p in Path("packs").iterdir())
+    assert names == [
+        "review-Bob-Builder.xlsx",
+        "review-alice-example.com.xlsx",
+        "review-no-owner.xlsx",
+        "review-request.csv",
+    ]
+    with open("packs/review-request.csv", encoding="utf-8-sig", newline="") as f:
+        requests = list(csv.reader(f))
+    assert requests == [
+        ["owner", "activities", "overdue", "pack"],
+        ["alice@example.com", "3", "3", "review-alice-example.com.xlsx"],
+        ["Bob Builder", "2", "1", "review-Bob-Builder.xlsx"],
+        ["", "1", "1", "review-no-owner.xlsx"],
+    ]
+    pack = Path("packs/review-alice-example.com.xlsx")
+    activities = _sheet(pack, "activities")
+    assert activities[0][-3:] == ["review", "reviewer", "comment"]
+    assert [row[0] for row in activities[1:]] == ["a1", "a2", "a3"]
+    assert [row[0] for row in _sheet(pack, "transfers")[1:]] == ["a2"]
+    pages = _sheet(pack, "Activity pages")
+    assert any("Activity a2" in str(row[0]) for row in pages)
+    versions = _sheet(pack, "pack versions")
+    assert versions[1:] == [["a1", 1.0], ["a2", 1.0], ["a3", 1.0]]
+    instructions = _sheet(pack, "instructions")
+    assert any("REVIEW PACK" in str(row[0]) for row in instructions)
+
+
+def test_a_full_review_cycle(register, cli):
+    before = {a["key"]: a for a in register.list("activity")}
+    Path("packs").mkdir()
+    assert cli("review", "pack", "--per-owner", "-o", "packs").exit_code == 0
+    # Alice answers: a1 confirmed, a2 changed (one cell edited, the others emptied), a3
+    # retired. Bob has not answered yet.
+    _answer(
+        Path("packs/review-alice-example.com.xlsx"),
+        Path("alice.xlsx"),
+        {
+            "a1": {
+                "review": "confirmed",
+                "reviewer": "Alice A",
+                "comment": "still true",
+                "description": "ignored: confirmed rows change nothing else",
+            },
+            "a2": {
+                "blank_others": True,
+                "description": "Now also invoices by post",
+                "review": "changed",
+                "reviewer": "Alice A",
+                "comment": "post added",
+            },
+            "a3": {"review": "retire", "comment": "stopped in May"},
+        },
+    )
+    findings = json.loads(cli("check", "--rule", "R17", "-f", "json").stdout)["findings"]
+    assert {f["key"] for f in findings} >= {"a1", "a2", "a3", "b1"}
+
+    dry = cli("review", "import", "alice.xlsx", "--dry-run")
+    assert dry.exit_code == 0, dry.stderr
+    assert "dry run" in dry.stderr
+    assert register.get("activity", "a1")["last_reviewed"] == LONG_AGO
+
+    result = cli("review", "import", "alice.xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert "reviewed: 1 changed, 1 confirmed, 1 retire; not reviewed: 0" in result.stderr
+
+    after = {a["key"]: a for a in register.list("activity")}
+    a1 = _comparable(after["a1"])
+    assert a1 == _comparable(before["a1"]) | {"last_reviewed": TODAY}
+    a2 = _comparable(after["a2"])
+    assert a2 == _comparable(before["a2"]) | {
+        "last_reviewed": TODAY,
+        "description": "Now also invoices by post",
+    }
+    assert after["a2"]["transfers"] == before["a2"]["transfers"]
+    assert _comparable(after["a3"]) == _comparable(before["a3"]) | {"status": "retired"}
+    assert after["b1"] == before["b1"]
+
+    findings = json.loads(cli("check", "--rule", "R17", "-f", "json").stdout)["findings"]
+    flagged = {f["key"] for f in findings}
+    assert not flagged & {"a1", "a2", "a3"}
+    assert "b1" in flagged
+
+    latest = {key: register.history(key=key, kind="activity")[-1] for key in ("a1", "a2", "a3")}
+    assert (latest["a1"].actor, latest["a1"].message) == ("Alice A", "still true")
+    assert (latest["a2"].actor, latest["a2"].message) == ("Alice A", "post added")
+    assert (latest["a3"].actor, latest["a3"].action) == ("tester", "retire")
+    assert latest["a3"].message == "stopped in May"
+
+
+def test_a_stale_pack_is_refused_unless_skip_stale(register, cli):
+    from ropa.planning import Edit
+
+    assert cli("review", "pack", "--owner", "Bob Builder", "-o", "bob.xlsx").exit_code == 0
+    register.db  # noqa: B018
+    from ropa.registry import Registry
+
+    Registry(register.db, actor="carol").edit(
+        "activity", "b1", Edit(set={"description": "Edited meanwhile"})
+    )
+    _answer(
+        Path("bob.xlsx"),
+        Path("bob-back.xlsx"),
+        {"b1": {"review": "confirmed", "reviewer": "Bob"}, "b2": {"review": "confirmed"}},
+    )
+    result = cli("review", "import", "bob-back.xlsx")
+    assert result.exit_code == 1
+    assert "activity b1 changed since the pack was made, by carol on " in result.stderr
+    assert "bob-back.xlsx:activities:2" in result.stderr
+    assert register.get("activity", "b2")["last_reviewed"] == TODAY - timedelta(days=350)
+
+    result = cli("review", "import", "bob-back.xlsx", "--skip-stale")
+    assert result.exit_code == 0, result.stderr
+    assert "skipped bob-back.xlsx:activities:2: activity b1 changed" in result.stderr
+    assert register.get("activity", "b2")["last_reviewed"] == TODAY
+    b1 = register.get("activity", "b1")
+    assert b1["last_reviewed"] == LONG_AGO and b1["description"] == "Edited meanwhile"
+
+
+def test_rows_without_a_review_are_left_alone_and_a_bad_review_is_an_error(register, cli):
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a1": {"review": "confirmed"}})
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert "not reviewed: 2" in result.stderr
+    assert register.get("activity", "a2")["last_reviewed"] == LONG_AGO
+    _answer(Path("a.xlsx"), Path("bad.xlsx"), {"a2": {"review": "maybe"}})
+    result = cli("review", "import", "bad.xlsx")
+    assert result.exit_code == 1
+    assert "bad.xlsx:activities:3:review: 'maybe' is not a review" in result.stderr
+
+
+def test_review_pack_due_within_takes_only_activities_due_in_that_window(register, cli):
+    result = cli("review", "pack", "--due-within", "30d", "-o", "due.xlsx")
+    assert result.exit_code == 0, result.stderr
+    keys = [row[0] for row in _sheet(Path("due.xlsx"), "activities")[1:]]
+    assert keys == ["a1", "a2", "a3", "b1", "b2", "n1"]
+    result = cli("review", "pack", "--owner", "Bob Builder", "--due-within", "0d", "-o", "b.xlsx")
+    assert [row[0] for row in _sheet(Path("b.xlsx"), "activities")[1:]] == ["b1"]
+    result = cli("review", "pack", "--due-within", "soon")
+    assert result.exit_code == 1
+    assert "error: --due-within: 'soon' is not a duration" in result.stderr
