@@ -515,3 +515,27 @@ def _delete(conn: Connection, kind: Kind, keys: list[str]) -> None:
         return
     for chunk in _chunks(keys):
         conn.execute(sa.delete(table).where(table.c.key.in_(chunk)))
+
+
+# -- lookups of the keys and names a write mentions ---------------------------------------
+
+
+def lookup(
+    conn: Connection, kind: Kind, keys: list[str], lowered: list[str], columns: Iterable[str] = ()
+) -> list[tuple]:
+    """(key, name, *columns) of the records of a kind that have one of `keys`, or whose
+    lowercased name is one of `lowered`: indexed queries (the primary key and the unique
+    `lower(name)` index), a batch of keys and names at a time."""
+    table = record_table(kind)
+    query = sa.select(table.c.key, table.c.name, *(table.c[c] for c in columns))
+    key_chunks = list(_chunks(sorted(keys)))
+    name_chunks = list(_chunks(sorted(lowered)))
+    rows: list[tuple] = []
+    for i in range(max(len(key_chunks), len(name_chunks))):
+        conditions = []
+        if i < len(key_chunks):
+            conditions.append(table.c.key.in_(key_chunks[i]))
+        if i < len(name_chunks):
+            conditions.append(sa.func.lower(table.c.name).in_(name_chunks[i]))
+        rows += [tuple(row) for row in conn.execute(query.where(sa.or_(*conditions)))]
+    return rows
