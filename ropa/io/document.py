@@ -176,10 +176,14 @@ def load_text(text: str, fmt: str, source: str) -> Any:
     """Parse YAML or JSON text held to ropa's input limits; a syntax error, a duplicate key,
     an alias or a limit exceeded becomes a ValidationFailed naming the place."""
     from ropa import limits
+    from ropa.store import gc_paused
 
     if len(text) > limits.megabytes(limits.INPUT_SIZE):
         raise ValidationFailed([Problem(source, limits.INPUT_SIZE.refusal())])
-    document = _load_json(text, source) if fmt == "json" else _load_yaml(text, source)
+    # A document is a tree of many small objects without cycles: a collection while it is
+    # built walks every object built so far, and would double the time of a large load.
+    with gc_paused():
+        document = _load_json(text, source) if fmt == "json" else _load_yaml(text, source)
     _check_shape(document, source, strings=fmt == "json" and bool(_SURROGATE_ESCAPE.search(text)))
     return document
 
