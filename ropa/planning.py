@@ -27,7 +27,6 @@ from ropa.validate import (
     parse_field,
     parse_nested,
     parse_record,
-    references,
 )
 
 #: Records by kind name, then by key: the whole register, or a part of it.
@@ -336,9 +335,10 @@ def plan_import(
         index = state_index(state)
     else:
         index = LayeredIndex(stored.index, state)
-        _prefetch(stored.index, ((kind, state[kind.name][key]) for kind, key, _ in touched))
+        _prefetch(stored.index, ((kind, state[kind.name][key]) for kind, key, _ in touched), state)
         for kind in KINDS.values():
-            stored.index.prefetch(kind.name, [r["name"] for r in state[kind.name].values()])
+            names = [r["name"] for r in state[kind.name].values()]
+            stored.index.prefetch(kind.name, names, keys=False)
     for kind, key, where in touched:
         problems += check_record(kind, state[kind.name][key], index, where)
     for kind in KINDS.values():
@@ -384,15 +384,28 @@ def plan_import(
     return state, changes, problems
 
 
-def _prefetch(index: Index, records: Iterable[tuple[Kind, dict]]) -> None:
-    """Look up every key or name the records refer to, a batch per kind."""
-    wanted: dict[str, set[str]] = {}
+def _prefetch(index: Index, records: Iterable[tuple[Kind, dict]], state: State) -> None:
+    """Look up every key or name the records refer to, a batch per kind (but the keys of
+    the records `state` holds)."""
+    wanted: dict[str, set[str]] = {kind.name: set() for kind in KINDS.values()}
     for kind, record in records:
-        for target, value in references(kind, record):
-            if isinstance(value, str):
-                wanted.setdefault(target, set()).add(value)
+        for f in kind.reference_fields:
+            value = record[f.name]
+            if not value:
+                continue
+            if f.type is T.REF:
+                wanted[f.ref].add(value)
+            elif f.type is T.REFS:
+                wanted[f.ref].update(value)
+            else:
+                for sub in f.nested:
+                    if sub.type is T.REF:
+                        wanted[sub.ref].update(row[sub.name] for row in value if row.get(sub.name))
     for target, values in wanted.items():
-        index.prefetch(target, values)
+        values.difference_update(state[target])
+        values.discard(None)
+        if values:
+            index.prefetch(target, [v for v in values if isinstance(v, str)])
 
 
 def _sharing_names(
@@ -444,7 +457,7 @@ def _stored_dependents(
         if kind.name not in users:
             continue
         records = stored.records(kind, sorted(users[kind.name]))
-        _prefetch(index, ((kind, r) for r in records.values()))
+        _prefetch(index, ((kind, r) for r in records.values()), state)
         for record in records.values():
             if refers_to(kind, record, changed):
                 problems += dependent_problems(kind, record, index, cause)

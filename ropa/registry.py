@@ -488,14 +488,18 @@ class Registry:
                 stored = None
             else:  # the stored records the files name, and indexed look-ups for the rest
                 index = _index(conn)
-                existing = _named_activities(index, incoming, parsed)
-            problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
-            parsed.nested.clear()  # now in the activities; the rows' wrappers can go
-            if not replaced:
                 current = {
                     k.name: store.read_records(conn, k, [r["key"] for _, r in incoming[k.name]])
                     for k in KINDS.values()
                 }
+                existing = _named_activities(index, current[ACTIVITY.name], incoming, parsed)
+            problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
+            parsed.nested.clear()  # now in the activities; the rows' wrappers can go
+            if not replaced:
+                # An activity named only by a row of transfers or retention rules is in the
+                # import now: its stored record is read too.
+                more = [k for k in existing if k not in current[ACTIVITY.name]]
+                current[ACTIVITY.name].update(store.read_records(conn, ACTIVITY, more))
                 stored = Stored(
                     index,
                     lambda k, keys: [
@@ -579,13 +583,24 @@ def _index(conn: Connection) -> LookupIndex:
     )
 
 
-def _named_activities(index: LookupIndex, incoming: Incoming, parsed: ParsedTables) -> dict:
-    """{key: name} of the stored activities an import names: by the keys of its activities,
-    and by the key or name in its rows of transfers and retention rules."""
-    named = [r["key"] for _, r in incoming[ACTIVITY.name]]
-    named += [row.activity for row in parsed.nested]
-    index.prefetch(ACTIVITY.name, named)
-    return index.found(ACTIVITY.name)
+def _named_activities(
+    index: LookupIndex, stored: dict[str, dict], incoming: Incoming, parsed: ParsedTables
+) -> dict[str, str]:
+    """{key: name} of the stored activities an import names: those with the keys of its
+    activities (`stored`), and those its rows of transfers and retention rules name (by
+    key or name) that are not among its activities."""
+    named = {k: r["name"] for k, r in stored.items()}
+    if parsed.nested:
+        keys = {r["key"] for _, r in incoming[ACTIVITY.name]}
+        names = {r["name"].lower() for _, r in incoming[ACTIVITY.name] if r.get("name")}
+        others = {
+            row.activity
+            for row in parsed.nested
+            if row.activity not in keys and row.activity.lower() not in names
+        }
+        index.prefetch(ACTIVITY.name, others)
+        named.update(index.found(ACTIVITY.name))
+    return named
 
 
 def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: str) -> list:

@@ -566,17 +566,24 @@ def lookup(
 ) -> list[tuple]:
     """(key, name, *columns) of the records of a kind that have one of `keys`, or whose
     lowercased name is one of `lowered`: indexed queries (the primary key and the unique
-    `lower(name)` index), a batch of keys and names at a time."""
+    `lower(name)` index), a batch of keys and names at a time, run as plain SQL."""
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.name == "sqlite" else "%s"
     table = record_table(kind)
-    query = sa.select(table.c.key, table.c.name, *(table.c[c] for c in columns))
+    selected = ", ".join(quote(c) for c in ["key", "name", *columns])
     key_chunks = list(_chunks(sorted(keys)))
     name_chunks = list(_chunks(sorted(lowered)))
     rows: list[tuple] = []
     for i in range(max(len(key_chunks), len(name_chunks))):
-        conditions = []
+        conditions, params = [], []
         if i < len(key_chunks):
-            conditions.append(table.c.key.in_(key_chunks[i]))
+            conditions.append(f"{quote('key')} IN ({', '.join([mark] * len(key_chunks[i]))})")
+            params += key_chunks[i]
         if i < len(name_chunks):
-            conditions.append(sa.func.lower(table.c.name).in_(name_chunks[i]))
-        rows += [tuple(row) for row in conn.execute(query.where(sa.or_(*conditions)))]
+            marks = ", ".join([mark] * len(name_chunks[i]))
+            conditions.append(f"lower({quote('name')}) IN ({marks})")
+            params += name_chunks[i]
+        statement = f"SELECT {selected} FROM {quote(table.name)} WHERE {' OR '.join(conditions)}"
+        rows += [tuple(row) for row in conn.exec_driver_sql(statement, tuple(params))]
     return rows

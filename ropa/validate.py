@@ -10,7 +10,7 @@ from __future__ import annotations
 import difflib
 import re
 import sys
-from collections.abc import Callable, Iterable, Iterator, Mapping
+from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
 from typing import Any, ClassVar
 
@@ -403,9 +403,11 @@ class Index:
         """The name of one record; None when there is no such record."""
         return self.names(kind).get(key)
 
-    def prefetch(self, kind: str, values: Iterable[str]) -> None:
-        """Look up many keys or names of a kind at once, before they are asked for one by
-        one (nothing to do when whole kinds are loaded)."""
+    def prefetch(
+        self, kind: str, values: Iterable[str], keys: bool = True, names: bool = True
+    ) -> None:
+        """Look up many values of a kind at once, as keys, as names or as either, before
+        they are asked for one by one (nothing to do when whole kinds are loaded)."""
 
     def resolve(self, kind: str, value: str) -> str:
         """The key for a key or an exact name (ignoring case); ValueError with hints."""
@@ -446,30 +448,34 @@ class LookupIndex(Index):
         self._found: dict[str, dict[str, tuple[str | None, dict[str, Any]] | None]] = {}
         self._named: dict[str, dict[str, str | None]] = {}
 
-    def prefetch(self, kind: str, values: Iterable[str]) -> None:
+    def prefetch(
+        self, kind: str, values: Iterable[str], keys: bool = True, names: bool = True
+    ) -> None:
         found = self._found.setdefault(kind, {})
         named = self._named.setdefault(kind, {})
-        keys: list[str] = []
+        wanted: list[str] = []
         lowered: dict[str, None] = {}
         for value in set(values):
             if not value:
                 continue
-            if value not in found:
-                keys.append(value)
+            if keys and value not in found:
+                wanted.append(value)
+            if not names:
+                continue
             low = value.lower()
             if low not in named and low not in lowered:
                 if low.isascii():
                     lowered[low] = None
                 else:
                     named[low] = self._by_whole_name(kind, low)
-        if not keys and not lowered:
+        if not wanted and not lowered:
             return
         columns = self.ATTRIBUTES.get(kind, ())
-        for key, name, *values_of in self._lookup(kind, keys, list(lowered), columns):
+        for key, name, *values_of in self._lookup(kind, wanted, list(lowered), columns):
             found[key] = (name, dict(zip(columns, values_of, strict=True)))
             if name:
                 named[name.lower()] = key
-        for key in keys:
+        for key in wanted:
             found.setdefault(key, None)
         for low in lowered:
             named.setdefault(low, None)
@@ -480,7 +486,7 @@ class LookupIndex(Index):
 
     def has(self, kind: str, key: str) -> bool:
         if key not in self._found.get(kind, {}):
-            self.prefetch(kind, [key])
+            self.prefetch(kind, [key], names=False)
         return self._found[kind][key] is not None
 
     def value(self, kind: str, field: str, key: str) -> Any:
@@ -498,7 +504,7 @@ class LookupIndex(Index):
     def key_for_name(self, kind: str, name: str) -> str | None:
         low = name.lower()
         if low not in self._named.get(kind, {}):
-            self.prefetch(kind, [name])
+            self.prefetch(kind, [name], keys=False)
         return self._named[kind][low]
 
     def found(self, kind: str) -> dict[str, str | None]:
@@ -535,8 +541,10 @@ class LayeredIndex(Index):
         mine = self._records.get(kind, {})
         return mine[key]["name"] if key in mine else self._base.name(kind, key)
 
-    def prefetch(self, kind: str, values: Iterable[str]) -> None:
-        self._base.prefetch(kind, values)
+    def prefetch(
+        self, kind: str, values: Iterable[str], keys: bool = True, names: bool = True
+    ) -> None:
+        self._base.prefetch(kind, values, keys, names)
 
     def key_for_name(self, kind: str, name: str) -> str | None:
         mine = self._records.get(kind, {})
@@ -547,25 +555,6 @@ class LayeredIndex(Index):
             return key
         key = self._base.key_for_name(kind, name)
         return None if key in mine else key  # a record the write renames has a new name
-
-
-def references(kind: Kind, record: Mapping[str, Any]) -> Iterator[tuple[str, str]]:
-    """(kind, value) of every reference a record holds, as keys or names."""
-    for field in kind.reference_fields:
-        value = record.get(field.name)
-        if not value:
-            continue
-        if field.type is T.REF:
-            yield field.ref, value
-        elif field.type is T.REFS:
-            for item in value:
-                yield field.ref, item
-        else:
-            for sub in field.nested:
-                if sub.type is T.REF:
-                    for row in value:
-                        if row.get(sub.name):
-                            yield sub.ref, row[sub.name]
 
 
 def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Problem]:
