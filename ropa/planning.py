@@ -348,7 +348,8 @@ def plan_import(
         problems += _duplicate_names(kind, records, source)
 
     deleted = {
-        kind.name: set(current[kind.name]) - set(state[kind.name]) for kind in KINDS.values()
+        kind.name: set(current[kind.name]) - set(state[kind.name]) if stored is None else set()
+        for kind in KINDS.values()
     }
     # The records of the import were checked above, against the new state; a record the
     # import leaves alone is checked again when something it refers to changes or goes.
@@ -439,27 +440,28 @@ def _stored_dependents(
     alone: only a change of what the write-time rules read of other records (a party's
     kind, a category's parent) can make them invalid."""
     problems: list[Problem] = []
-    changed: set[tuple[str, str]] = set()
+    changed: dict[str, list[str]] = {}
     for kind, key, _ in touched:
         before = current[kind.name].get(key)
         after = state[kind.name][key]
         fields = Index.ATTRIBUTES.get(kind.name, ())
         if before is not None and any(before[f] != after[f] for f in fields):
-            changed.add((kind.name, key))
+            changed.setdefault(kind.name, []).append(key)
     if not changed:
         return problems
     users: dict[str, set[str]] = {}
-    for kind_name, key in changed:
-        for user_kind, user in stored.users(KINDS[kind_name], [key]):
+    for kind_name, keys in changed.items():
+        for user_kind, user in stored.users(KINDS[kind_name], keys):
             if user not in state[user_kind]:
                 users.setdefault(user_kind, set()).add(user)
+    targets = {(kind_name, key) for kind_name, keys in changed.items() for key in keys}
     for kind in KINDS.values():
         if kind.name not in users:
             continue
         records = stored.records(kind, sorted(users[kind.name]))
         _prefetch(index, ((kind, r) for r in records.values()), state)
         for record in records.values():
-            if refers_to(kind, record, changed):
+            if refers_to(kind, record, targets):
                 problems += dependent_problems(kind, record, index, cause)
     return problems
 

@@ -498,7 +498,12 @@ class Registry:
             if not replaced:
                 # An activity named only by a row of transfers or retention rules is in the
                 # import now: its stored record is read too.
-                more = [k for k in existing if k not in current[ACTIVITY.name]]
+                stored_activities = current[ACTIVITY.name]
+                more = [
+                    r["key"]
+                    for _, r in incoming[ACTIVITY.name]
+                    if r["key"] in existing and r["key"] not in stored_activities
+                ]
                 current[ACTIVITY.name].update(store.read_records(conn, ACTIVITY, more))
                 stored = Stored(
                     index,

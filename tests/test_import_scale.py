@@ -210,3 +210,57 @@ def test_a_change_that_would_break_stored_records_names_them(registry):
         "group-member party; the controller must be a legal entity of the group"
     )
     assert KINDS["party"] and registry.get("party", "beta")["kind"] == "group-member"
+
+
+YAML_SAMPLE = """\
+ropa: 1
+parties:
+  - key: acme
+    name: 'Acme: SE'
+    kind: group-member
+    dpf_certified: yes
+    country: NO
+    since: 2024-01-31
+    big: 0x1F
+    ratio: 1.5
+    empty:
+    shared: &shared [a, b, {c: d}]
+    again: *shared
+    text: |
+      two
+      lines
+    "quoted key": !!str 12
+    flow: {x: 1, y: [~, null, true]}
+"""
+
+
+def test_a_yaml_document_is_built_from_the_parser_events_as_the_safe_loader_builds_it():
+    import yaml
+
+    from ropa.io.document import load_text
+
+    expected = yaml.safe_load(YAML_SAMPLE)
+    expected["parties"][0]["since"] = "2024-01-31"  # dates stay text for ropa to parse
+    assert load_text(YAML_SAMPLE, "yaml", "s.yaml") == expected
+    assert load_text("", "yaml", "s.yaml") is None
+    assert load_text("- 1\n- two\n", "yaml", "s.yaml") == [1, "two"]
+
+
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("a: 1\n<<: {b: 2}\n", "s.yaml:2:1: invalid YAML: merge keys (<<) are not allowed"),
+        ("a: *nowhere\n", "s.yaml:1:4: invalid YAML: found undefined alias 'nowhere'"),
+        ("a: 1\n---\nb: 2\n", "s.yaml:2:1: invalid YAML: but found another document"),
+        ("a: !!python/object:os.system x\n", "could not determine a constructor for the tag"),
+        ("a: !!set {x}\n", "could not determine a constructor for the tag"),
+        ("? [a]\n: 1\n", "invalid YAML: found unhashable key"),
+        ("a: 1\nb: 2\na: 3\n", "s.yaml:3:1: invalid YAML: duplicate key 'a' (first at line 1, "),
+    ],
+)
+def test_what_the_safe_loader_refuses_a_yaml_document_still_refuses(text, message):
+    from ropa.io.document import load_text
+
+    with pytest.raises(ValidationFailed) as e:
+        load_text(text, "yaml", "s.yaml")
+    assert message in str(e.value.problems[0])
