@@ -485,23 +485,31 @@ class LookupIndex(Index):
         return self._by_name[kind].get(lowered)
 
     def has(self, kind: str, key: str) -> bool:
+        if not key:
+            return False
         if key not in self._found.get(kind, {}):
             self.prefetch(kind, [key], names=False)
         return self._found[kind][key] is not None
 
     def value(self, kind: str, field: str, key: str) -> Any:
+        if not key:
+            return None
         if key not in self._found.get(kind, {}):
             self.prefetch(kind, [key])
         entry = self._found[kind][key]
         return None if entry is None else entry[1].get(field)
 
     def name(self, kind: str, key: str) -> str | None:
+        if not key:
+            return None
         if key not in self._found.get(kind, {}):
             self.prefetch(kind, [key])
         entry = self._found[kind][key]
         return None if entry is None else entry[0]
 
     def key_for_name(self, kind: str, name: str) -> str | None:
+        if not name:
+            return None
         low = name.lower()
         if low not in self._named.get(kind, {}):
             self.prefetch(kind, [name], keys=False)
