@@ -1,6 +1,6 @@
 """Time `ropa import` of the data layout (xlsx and CSV) against a raw read + executemany.
 
-    python benchmarks/bench_import.py [--activities 100000] [--db PATH]
+    python benchmarks/bench_import.py [--activities 100000] [--db PATH] [--postgres URL]
 
 The synthetic register is exported with `ropa export xlsx|csv --layout data`; each file is
 then imported into an empty database with `ropa import`, in a process of its own (peak memory
@@ -10,6 +10,12 @@ an import must do: read the same file with the fastest reader here (python-calam
 xlsx, the csv module for CSV) and insert the same rows (records, link rows, transfers,
 retention) into an empty ropa database with sqlite3 `executemany` in one transaction,
 without validation or history.
+
+Then the registry document (YAML) is imported into an empty database (its ratio is to the CSV
+import), and a one-record file is imported with --dry-run into the synthetic register (its
+cost should not grow with the register). With `--postgres URL` (a server where databases
+may be created), the CSV import runs on PostgreSQL against the floor of a raw psycopg `COPY`
+of the same rows into the same tables of an empty ropa database, in the same run.
 """
 
 from __future__ import annotations
@@ -21,6 +27,7 @@ import re
 import sqlite3
 import subprocess
 import sys
+from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -73,13 +80,8 @@ def _value(f, cell):
     return cell
 
 
-def insert_raw(tables: dict[str, list[list]], db: Path) -> int:
-    """executemany of the rows into the ropa tables, one transaction; returns rows written."""
-    now = datetime.now(UTC).isoformat(sep=" ")
-    conn = sqlite3.connect(db, isolation_level=None)
-    conn.execute("PRAGMA foreign_keys = ON")
-    conn.execute("BEGIN IMMEDIATE")
-    written = 0
+def raw_rows(tables: dict[str, list[list]], now: str) -> Iterator[tuple[str, list[str], list]]:
+    """(table, columns, rows) of every ropa table, in an order the foreign keys accept."""
     order = [*[s for s in SHEETS if not s.nested][1:], SHEETS[0], *SHEETS[1:3]]
     for sheet in order:
         header, *rows = tables[sheet.name]
@@ -99,20 +101,14 @@ def insert_raw(tables: dict[str, list[list]], db: Path) -> int:
                         *[_value(f, row[position[f.name]]) for f in fields[1:]],
                     )
                 )
-            table = f"activities_{sheet.nested.name}"
-        else:
-            scalar = [f for f in fields if not f.is_list]
-            columns = [f.name for f in scalar] + ["created_at", "updated_at", "version"]
-            values = [
-                (*[_value(f, row[position[f.name]]) for f in scalar], now, now, 1) for row in rows
-            ]
-            table = sheet.kind.table
-        marks = ", ".join("?" * len(columns))
-        names = ", ".join(f'"{c}"' for c in columns)
-        conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', values)
-        written += len(values)
-        if sheet.nested:
+            yield f"activities_{sheet.nested.name}", columns, values
             continue
+        scalar = [f for f in fields if not f.is_list]
+        columns = [f.name for f in scalar] + ["created_at", "updated_at", "version"]
+        values = [
+            (*[_value(f, row[position[f.name]]) for f in scalar], now, now, 1) for row in rows
+        ]
+        yield sheet.kind.table, columns, values
         for f in sheet.kind.list_fields:
             if f.type is T.NESTED:
                 continue
@@ -123,25 +119,56 @@ def insert_raw(tables: dict[str, list[list]], db: Path) -> int:
                 for item in SPLIT.split(row[col] or "")
                 if item
             ]
-            conn.executemany(
-                f'INSERT INTO "{link_table(sheet.kind, f)}" (owner, value) VALUES (?, ?)', links
-            )
-            written += len(links)
+            yield link_table(sheet.kind, f), ["owner", "value"], links
+
+
+def insert_raw(tables: dict[str, list[list]], db: Path) -> int:
+    """executemany of the rows into the ropa tables, one transaction; returns rows written."""
+    now = datetime.now(UTC).isoformat(sep=" ")
+    conn = sqlite3.connect(db, isolation_level=None)
+    conn.execute("PRAGMA foreign_keys = ON")
+    conn.execute("BEGIN IMMEDIATE")
+    written = 0
+    for table, columns, values in raw_rows(tables, now):
+        marks = ", ".join("?" * len(columns))
+        names = ", ".join(f'"{c}"' for c in columns)
+        conn.executemany(f'INSERT INTO "{table}" ({names}) VALUES ({marks})', values)
+        written += len(values)
     conn.execute("COMMIT")
     conn.close()
+    return written
+
+
+def copy_raw(tables: dict[str, list[list]], url: str) -> int:
+    """psycopg COPY of the rows into the ropa tables of a PostgreSQL database, one
+    transaction; returns rows written."""
+    import psycopg
+
+    now = datetime.now(UTC).replace(tzinfo=None).isoformat(sep=" ")
+    written = 0
+    with psycopg.connect(url.replace("postgresql+psycopg://", "postgresql://")) as conn:
+        for table, columns, values in raw_rows(tables, now):
+            names = ", ".join(f'"{c}"' for c in columns)
+            with (
+                conn.cursor() as cursor,
+                cursor.copy(f'COPY "{table}" ({names}) FROM STDIN') as copy,
+            ):
+                for row in values:
+                    copy.write_row([None if v == "" else v for v in row])
+            written += len(values)
     return written
 
 
 _BASELINE = """
 import json, resource, sys, time
 sys.path.insert(0, sys.argv[1])
-from benchmarks.bench_import import insert_raw, read_csv, read_xlsx
+from benchmarks.bench_import import copy_raw, insert_raw, read_csv, read_xlsx
 from pathlib import Path
 start = time.perf_counter()
 kind, source, db = sys.argv[2:]
 tables = read_xlsx(Path(source)) if kind == "xlsx" else read_csv(Path(source))
 read = time.perf_counter() - start
-rows = insert_raw(tables, Path(db))
+rows = copy_raw(tables, db) if "://" in db else insert_raw(tables, Path(db))
 peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 print(json.dumps({"seconds": time.perf_counter() - start, "read": read, "rows": rows,
                   "peak_mb": peak}))
@@ -154,12 +181,12 @@ def empty_database(folder: Path, name: str) -> Path:
     return path
 
 
-def baseline(kind: str, source: Path, folder: Path) -> dict:
-    db = empty_database(folder, f"baseline-{kind}.db")
+def baseline(kind: str, source: Path, folder: Path, db: str | None = None) -> dict:
+    db = db or str(empty_database(folder, f"baseline-{kind}.db"))
     os.sync()  # start with no dirty pages of earlier steps left to flush
     root = str(Path(__file__).resolve().parent.parent)
     out = subprocess.run(
-        [sys.executable, "-c", _BASELINE, root, kind, str(source), str(db)],
+        [sys.executable, "-c", _BASELINE, root, kind, str(source), db],
         capture_output=True,
         text=True,
         check=True,
@@ -168,10 +195,69 @@ def baseline(kind: str, source: Path, folder: Path) -> dict:
 
 
 def main() -> None:
-    args = benchmark_parser(__doc__.splitlines()[0]).parse_args()
+    parser = benchmark_parser(__doc__.splitlines()[0])
+    parser.add_argument("--postgres", help="a PostgreSQL server URL ending in a database name")
+    args = parser.parse_args()
     path = synthetic_database(args.activities, args.db)
     with work_folder("ropa-bench-import-") as folder:
         measure(args.activities, path, folder)
+        if args.postgres:
+            measure_postgres(args.postgres, folder / "data")
+
+
+def measure_documents(path: Path, folder: Path, csv_seconds: float) -> None:
+    """The registry document (YAML) imported into an empty database, against the CSV import;
+    a one-record file imported with --dry-run into the whole synthetic register."""
+    import shutil
+
+    document = folder / "registry.yaml"
+    measure_command(["--db", str(path), "export", "yaml", "-o", str(document)])
+    db = empty_database(folder, "ropa-yaml.db")
+    os.sync()
+    seconds, peak = measure_command(["--db", str(db), "import", str(document)])
+    print(
+        f"yaml: ropa import {seconds:.1f} s, {peak:.0f} MB; "
+        f"ratio to the CSV import {seconds / csv_seconds:.2f}x"
+    )
+    one = folder / "one.yaml"
+    one.write_text(
+        "activities:\n- key: act-000001\n  name: Renamed activity\n  controller: entity-1\n"
+        "- key: brand-new\n  name: Brand new activity\n  controller: Group Entity 2\n"
+        "  purposes: [purpose-1]\n"
+    )
+    copy = folder / "register.db"
+    shutil.copy(path, copy)
+    seconds, peak = measure_command(["--db", str(copy), "import", "--dry-run", str(one)])
+    print(f"dry run of a 2-record file into the register: {seconds:.2f} s, {peak:.0f} MB")
+
+
+def measure_postgres(server: str, csv_folder: Path) -> None:
+    """The CSV import on PostgreSQL against a raw COPY of the same rows, in fresh databases."""
+    import uuid
+
+    import psycopg
+
+    base = server.rsplit("/", 1)[0]
+    admin = server.replace("postgresql+psycopg://", "postgresql://")
+    names = [f"ropa_bench_{uuid.uuid4().hex[:8]}" for _ in range(2)]
+    with psycopg.connect(admin, autocommit=True) as conn:
+        for name in names:
+            conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        raw_url, ropa_url = (f"{base}/{name}" for name in names)
+        for url in (raw_url, ropa_url):
+            measure_command(["--db", url, "init"])
+        raw = baseline("csv", csv_folder, csv_folder.parent, raw_url)
+        seconds, peak = measure_command(["--db", ropa_url, "import", str(csv_folder)])
+        print(
+            f"postgresql csv: raw COPY {raw['seconds']:.1f} s ({raw['rows']} rows, "
+            f"{raw['peak_mb']:.0f} MB); ropa import {seconds:.1f} s, {peak:.0f} MB; "
+            f"ratio {seconds / raw['seconds']:.2f}x"
+        )
+    finally:
+        with psycopg.connect(admin, autocommit=True) as conn:
+            for name in names:
+                conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
 def measure(activities: int, path: Path, folder: Path) -> None:
@@ -185,6 +271,7 @@ def measure(activities: int, path: Path, folder: Path) -> None:
     print(f"activities              {activities}")
     print(f"export xlsx --layout data  {export_xlsx[0]:.1f} s, {export_xlsx[1]:.0f} MB")
     print(f"export csv --layout data   {export_csv[0]:.1f} s, {export_csv[1]:.0f} MB")
+    csv_seconds = 0.0
     for kind, source in (("xlsx", workbook), ("csv", csv_folder)):
         raw = baseline(kind, source, folder)
         db = empty_database(folder, f"ropa-{kind}.db")
@@ -195,6 +282,8 @@ def measure(activities: int, path: Path, folder: Path) -> None:
             f"{raw['rows']} rows, {raw['peak_mb']:.0f} MB); ropa import {seconds:.1f} s, "
             f"{peak:.0f} MB; ratio {seconds / raw['seconds']:.2f}x"
         )
+        csv_seconds = seconds
+    measure_documents(path, folder, csv_seconds)
 
 
 if __name__ == "__main__":

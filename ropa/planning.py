@@ -9,7 +9,7 @@ references with, and never touch the database.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Collection, Mapping
+from collections.abc import Callable, Collection, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -18,6 +18,7 @@ from ropa.records import Change, PartialDocument, copy_record, is_empty
 from ropa.schema import KINDS, Field, Kind, T, kind_named
 from ropa.validate import (
     Index,
+    LayeredIndex,
     PartWhere,
     Where,
     as_where,
@@ -83,11 +84,12 @@ class ImportReport:
         """How many records the import creates, updates or deletes."""
         return sum(self.created.values()) + sum(self.updated.values()) + sum(self.deleted.values())
 
-    def count(self, state: State, changes: list[Change]) -> None:
-        """Count the changes of a plan, and the records of `state` they leave as they were."""
+    def count(self, sizes: Mapping[str, int], changes: list[Change]) -> None:
+        """Count the changes of a plan, and the records they leave as they were (`sizes`:
+        how many records of each kind the register holds after it)."""
         self.records = changes
         for kind in KINDS.values():
-            self.unchanged[kind.name] = len(state[kind.name])
+            self.unchanged[kind.name] = sizes[kind.name]
         for change in changes:
             counter = {"create": self.created, "update": self.updated, "delete": self.deleted}[
                 change.action
@@ -277,20 +279,42 @@ def kept_blanks(current: State, incoming: Incoming) -> int:
     return kept
 
 
+@dataclass
+class Stored:
+    """What an import that replaces nothing learns of the stored register beyond the
+    records it names (which :func:`plan_import` receives as `current`): an index of the
+    stored records' keys and names, the (kind, key) of the stored records that refer to
+    some keys of a kind, and stored records by key. Each answer is a query for the keys the
+    import mentions, so planning costs what the import holds, not what the register does."""
+
+    index: Index
+    users: Callable[[Kind, list[str]], list[tuple[str, str]]]
+    records: Callable[[Kind, list[str]], dict[str, dict]]
+
+
 def plan_import(
-    current: State, incoming: Incoming, replace: bool | Collection[str], source: str
+    current: State,
+    incoming: Incoming,
+    replace: bool | Collection[str],
+    source: str,
+    stored: Stored | None = None,
 ) -> tuple[State, list[Change], list[Problem]]:
     """The register after an import, the changes that lead there, and every problem.
 
     A record read from a registry document is whole (a field it leaves out is empty); one
     read from a data-layout row changes the fields it has cells for. `replace` names the
-    kinds (True: every kind) whose records not in the import are deleted."""
+    kinds (True: every kind) whose records not in the import are deleted.
+
+    Without `stored`, `current` is the whole register and so is the state returned. With
+    it (an import that replaces nothing), `current` holds the stored records the import
+    names, `stored` answers for the rest, and the state returned holds the records the
+    import writes or leaves as they were."""
     problems: list[Problem] = []
     state: State = {}
     touched: list[tuple[Kind, str, str]] = []
     replaced = set(KINDS) if replace is True else set(replace or ())
     for kind in KINDS.values():
-        records = {} if kind.name in replaced else dict(current[kind.name])
+        records = {} if kind.name in replaced or stored else dict(current[kind.name])
         for where, parsed in incoming[kind.name]:
             key = parsed["key"]
             base = current[kind.name].get(key)
@@ -307,27 +331,41 @@ def plan_import(
             touched.append((kind, key, where))
         state[kind.name] = records
 
-    index = state_index(state)
+    if stored is None:
+        index = state_index(state)
+    else:
+        index = LayeredIndex(stored.index, state)
+        _prefetch(stored.index, ((kind, state[kind.name][key]) for kind, key, _ in touched), state)
+        for kind in KINDS.values():
+            names = [r["name"] for r in state[kind.name].values()]
+            stored.index.prefetch(kind.name, names, keys=False)
     for kind, key, where in touched:
         problems += check_record(kind, state[kind.name][key], index, where)
     for kind in KINDS.values():
-        problems += _duplicate_names(kind, state[kind.name], source)
+        records = state[kind.name]
+        if stored is not None:
+            records = _sharing_names(kind, records, current[kind.name], stored.index)
+        problems += _duplicate_names(kind, records, source)
 
     deleted = {
-        kind.name: set(current[kind.name]) - set(state[kind.name]) for kind in KINDS.values()
+        kind.name: set(current[kind.name]) - set(state[kind.name]) if stored is None else set()
+        for kind in KINDS.values()
     }
     # The records of the import were checked above, against the new state; a record the
     # import leaves alone is checked again when something it refers to changes or goes.
-    gone = {(k, key) for k, keys in deleted.items() for key in keys}
-    changed = gone | {
-        (kind.name, key) for kind, key, _ in touched if current[kind.name].get(key) is not None
-    }
-    if changed:
-        done = {(kind.name, key) for kind, key, _ in touched}
-        for kind in KINDS.values():
-            for key, record in state[kind.name].items():
-                if (kind.name, key) not in done and refers_to(kind, record, changed):
-                    problems += dependent_problems(kind, record, index, source)
+    if stored is None:
+        gone = {(k, key) for k, keys in deleted.items() for key in keys}
+        changed = gone | {
+            (kind.name, key) for kind, key, _ in touched if current[kind.name].get(key) is not None
+        }
+        if changed:
+            done = {(kind.name, key) for kind, key, _ in touched}
+            for kind in KINDS.values():
+                for key, record in state[kind.name].items():
+                    if (kind.name, key) not in done and refers_to(kind, record, changed):
+                        problems += dependent_problems(kind, record, index, source)
+    else:
+        problems += _stored_dependents(current, state, touched, stored, index, source)
 
     changes = []
     for kind, key, _ in touched:
@@ -345,6 +383,87 @@ def plan_import(
         for key in sorted(deleted[kind.name]):
             changes.append(Change(kind, key, "delete", current[kind.name][key], None))
     return state, changes, problems
+
+
+def _prefetch(index: Index, records: Iterable[tuple[Kind, dict]], state: State) -> None:
+    """Look up every key or name the records refer to, a batch per kind (but the keys of
+    the records `state` holds)."""
+    wanted: dict[str, set[str]] = {kind.name: set() for kind in KINDS.values()}
+    for kind, record in records:
+        for f in kind.reference_fields:
+            value = record[f.name]
+            if not value:
+                continue
+            if f.type is T.REF:
+                wanted[f.ref].add(value)
+            elif f.type is T.REFS:
+                wanted[f.ref].update(value)
+            else:
+                for sub in f.nested:
+                    if sub.type is T.REF:
+                        wanted[sub.ref].update(row[sub.name] for row in value if row.get(sub.name))
+    for target, values in wanted.items():
+        values.difference_update(state[target])
+        values.discard(None)
+        if values:
+            index.prefetch(target, [v for v in values if isinstance(v, str)])
+
+
+def _sharing_names(
+    kind: Kind, records: dict[str, dict], current: dict[str, dict], index: Index
+) -> dict[str, dict]:
+    """The records an import writes of a kind, with the stored records that have one of
+    their names (the stored names are unique: see the `uq_*_name` indexes), ordered as the
+    whole register would list them: stored keys in order, then new ones."""
+    shared: dict[str, dict] = {}
+    for record in records.values():
+        name = record.get("name")
+        other = index.key_for_name(kind.name, name) if name else None
+        if other is not None and other not in records:
+            shared[other] = {"name": index.name(kind.name, other)}
+    stored = sorted([*shared, *(k for k in records if k in current)])
+    return {
+        **{k: shared.get(k) or records[k] for k in stored},
+        **{k: r for k, r in records.items() if k not in current},
+    }
+
+
+def _stored_dependents(
+    current: State,
+    state: State,
+    touched: list[tuple[Kind, str, str]],
+    stored: Stored,
+    index: Index,
+    cause: str,
+) -> list[Problem]:
+    """The problems an import that replaces nothing gives the stored records it leaves
+    alone: only a change of what the write-time rules read of other records (a party's
+    kind, a category's parent) can make them invalid."""
+    problems: list[Problem] = []
+    changed: dict[str, list[str]] = {}
+    for kind, key, _ in touched:
+        before = current[kind.name].get(key)
+        after = state[kind.name][key]
+        fields = Index.ATTRIBUTES.get(kind.name, ())
+        if before is not None and any(before[f] != after[f] for f in fields):
+            changed.setdefault(kind.name, []).append(key)
+    if not changed:
+        return problems
+    users: dict[str, set[str]] = {}
+    for kind_name, keys in changed.items():
+        for user_kind, user in stored.users(KINDS[kind_name], keys):
+            if user not in state[user_kind]:
+                users.setdefault(user_kind, set()).add(user)
+    targets = {(kind_name, key) for kind_name, keys in changed.items() for key in keys}
+    for kind in KINDS.values():
+        if kind.name not in users:
+            continue
+        records = stored.records(kind, sorted(users[kind.name]))
+        _prefetch(index, ((kind, r) for r in records.values()), state)
+        for record in records.values():
+            if refers_to(kind, record, targets):
+                problems += dependent_problems(kind, record, index, cause)
+    return problems
 
 
 def refers_to(kind: Kind, record: dict, targets: set[tuple[str, str]]) -> bool:

@@ -21,6 +21,8 @@ from ropa.errors import NotFound, Problem, RopaError, StillReferenced, Validatio
 from ropa.planning import (
     Edit,
     ImportReport,
+    Incoming,
+    Stored,
     apply_edit,
     merge_records,
     name_clash,
@@ -29,7 +31,14 @@ from ropa.planning import (
     state_index,
 )
 from ropa.schema import ACTIVITY, KINDS, REFERENCE_KINDS, Kind, kind_named
-from ropa.validate import Index, check_record, closest, parse_record
+from ropa.validate import (
+    Index,
+    LayeredIndex,
+    LookupIndex,
+    check_record,
+    closest,
+    parse_record,
+)
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Connection
@@ -37,6 +46,7 @@ if TYPE_CHECKING:
     from ropa.checks import Finding
     from ropa.history import Diff, RevisionView
     from ropa.io.data_layout import Table
+    from ropa.io.data_layout.parse import ParsedTables
     from ropa.io.record_cells import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.records import Change
@@ -491,13 +501,39 @@ class Registry:
         source = ", ".join([name for _, name in documents] + list({t.source: 1 for t in tables}))
         report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
         with self.db.write() as conn:
-            current = store.read_kinds(conn, KINDS.values())
-            existing = {k: r["name"] for k, r in current[ACTIVITY.name].items()}
+            if replaced:  # deletions: the whole register is read, and planned against
+                current = store.read_kinds(conn, KINDS.values())
+                existing = {k: r["name"] for k, r in current[ACTIVITY.name].items()}
+                stored = None
+            else:  # the stored records the files name, and indexed look-ups for the rest
+                index = _index(conn)
+                current = {
+                    k.name: store.read_records(conn, k, [r["key"] for _, r in incoming[k.name]])
+                    for k in KINDS.values()
+                }
+                existing = _named_activities(index, current[ACTIVITY.name], incoming, parsed)
             problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
             parsed.nested.clear()  # now in the activities; the rows' wrappers can go
+            if not replaced:
+                # An activity named only by a row of transfers or retention rules is in the
+                # import now: its stored record is read too.
+                stored_activities = current[ACTIVITY.name]
+                more = [
+                    r["key"]
+                    for _, r in incoming[ACTIVITY.name]
+                    if r["key"] in existing and r["key"] not in stored_activities
+                ]
+                current[ACTIVITY.name].update(store.read_records(conn, ACTIVITY, more))
+                stored = Stored(
+                    index,
+                    lambda k, keys: [
+                        u for us in store.referencing(conn, k, keys).values() for u in us
+                    ],
+                    lambda k, keys: store.read_records(conn, k, keys),
+                )
             # The records are checked even when some cells could not be read, so that one
             # run reports every problem; a cell already reported is not reported again.
-            state, changes, found = plan_import(current, incoming, replaced, source)
+            state, changes, found = plan_import(current, incoming, replaced, source, stored)
             reported = {p.where for p in problems}
             problems += [p for p in found if p.where not in reported]
             if problems:
@@ -511,7 +547,13 @@ class Registry:
                 )
             incoming.clear()  # the records live on in `state` and `changes`
             parsed.records.clear()
-            report.count(state, changes)
+            if stored is None:
+                sizes = {k: len(records) for k, records in state.items()}
+            else:
+                sizes = {k.name: store.count_records(conn, k) for k in KINDS.values()}
+                for change in changes:
+                    sizes[change.kind.name] += change.action == "create"
+            report.count(sizes, changes)
             unconfirmed = report.deletions() - confirmed if confirmed is not None else set()
             if unconfirmed and not dry_run:
                 shown = ", ".join(f"{k} {key}" for k, key in sorted(unconfirmed)[:10])
@@ -670,14 +712,38 @@ def _references(conn: Connection) -> dict[str, dict[str, dict]]:
     return store.read_kinds(conn, REFERENCE_KINDS)
 
 
-def _index(conn: Connection) -> Index:
-    """An index resolving references against the records in the database."""
+def _index(conn: Connection) -> LookupIndex:
+    """An index resolving references against the records in the database, by indexed
+    look-ups of the keys and names it is asked for."""
     from ropa import store
 
-    return Index(
+    return LookupIndex(
+        lambda kind, keys, lowered, columns: store.lookup(
+            conn, KINDS[kind], keys, lowered, columns
+        ),
         lambda kind: store.read_names(conn, KINDS[kind]),
         lambda kind, column: store.read_column(conn, KINDS[kind], column),
     )
+
+
+def _named_activities(
+    index: LookupIndex, stored: dict[str, dict], incoming: Incoming, parsed: ParsedTables
+) -> dict[str, str]:
+    """{key: name} of the stored activities an import names: those with the keys of its
+    activities (`stored`), and those its rows of transfers and retention rules name (by
+    key or name) that are not among its activities."""
+    named = {k: r["name"] for k, r in stored.items()}
+    if parsed.nested:
+        keys = {r["key"] for _, r in incoming[ACTIVITY.name]}
+        names = {r["name"].lower() for _, r in incoming[ACTIVITY.name] if r.get("name")}
+        others = {
+            row.activity
+            for row in parsed.nested
+            if row.activity not in keys and row.activity.lower() not in names
+        }
+        index.prefetch(ACTIVITY.name, others)
+        named.update(index.found(ACTIVITY.name))
+    return named
 
 
 def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: str) -> list:
@@ -691,15 +757,7 @@ def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: 
         return []
     key = after["key"]
 
-    def names(k: str) -> dict[str, str]:
-        found = index.names(k)
-        return {**found, key: after["name"]} if k == kind.name else found
-
-    def attributes(k: str, f: str) -> dict[str, Any]:
-        found = index.attribute(k, f)
-        return {**found, key: after[f]} if k == kind.name else found
-
-    overlay = Index(names, attributes)
+    overlay = LayeredIndex(index, {kind.name: {key: after}})
     problems = []
     by_kind: dict[str, list[str]] = {}
     for user_kind, user in users:

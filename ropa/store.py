@@ -13,7 +13,7 @@ from collections import defaultdict
 from collections.abc import Iterable, Iterator, Mapping
 from contextlib import contextmanager
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import UTC, date, datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -365,13 +365,22 @@ def _row(kind: Kind, record: dict) -> dict:
     return row
 
 
+#: Inserts of this many rows go through COPY on PostgreSQL (fewer: an INSERT costs no more).
+COPY_FROM = 100
+
+
 def insert_rows(conn: Connection, table: sa.Table, columns: list[str], rows: list[tuple]) -> None:
-    """INSERT many rows given as tuples in `columns` order, through the driver's executemany:
-    no statement compiled per row. Values pass the columns' own bind processing (dates and
-    times as SQLAlchemy stores them), so the rows read back as if SQLAlchemy had written them."""
+    """INSERT many rows given as tuples in `columns` order, in the connection's transaction:
+    through PostgreSQL's COPY when there are many (see :func:`copy_rows`), otherwise the
+    driver's executemany: no statement compiled per row. Values pass the columns' own bind
+    processing (dates and times as SQLAlchemy stores them), so the rows read back as if
+    SQLAlchemy had written them."""
     if not rows:
         return
     dialect = conn.dialect
+    if dialect.name == "postgresql" and len(rows) >= COPY_FROM:
+        copy_rows(conn, table, columns, rows)
+        return
     processors = [
         (i, _remembered(p))
         for i, name in enumerate(columns)
@@ -386,6 +395,38 @@ def insert_rows(conn: Connection, table: sa.Table, columns: list[str], rows: lis
         f"VALUES ({', '.join([mark] * len(columns))})"
     )
     conn.exec_driver_sql(statement, rows)
+
+
+def copy_rows(conn: Connection, table: sa.Table, columns: list[str], rows: Iterable[tuple]) -> None:
+    """COPY rows into a PostgreSQL table through psycopg 3, in the connection's transaction:
+    one stream instead of a statement per row (the driver's executemany spent most of a
+    large import). Times are written as UTC without a zone, as the columns hold them."""
+    quote = conn.dialect.identifier_preparer.quote
+    statement = f"COPY {quote(table.name)} ({', '.join(quote(c) for c in columns)}) FROM STDIN"
+    times = [i for i, name in enumerate(columns) if isinstance(table.c[name].type, sa.DateTime)]
+    naive = _remembered(_naive_utc)
+    cursor = conn.connection.cursor()
+    try:
+        with cursor.copy(statement) as copy:
+            write = copy.write_row
+            if not times:
+                for row in rows:
+                    write(row)
+                return
+            for row in rows:
+                values = list(row)
+                for i in times:
+                    if values[i] is not None:
+                        values[i] = naive(values[i])
+                write(values)
+    finally:
+        cursor.close()
+
+
+def _naive_utc(moment: datetime) -> datetime:
+    if moment.tzinfo is None:
+        return moment
+    return moment.astimezone(UTC).replace(tzinfo=None)
 
 
 def _remembered(process: Any) -> Any:
@@ -525,3 +566,34 @@ def _delete(conn: Connection, kind: Kind, keys: list[str]) -> None:
         return
     for chunk in _chunks(keys):
         conn.execute(sa.delete(table).where(table.c.key.in_(chunk)))
+
+
+# -- lookups of the keys and names a write mentions ---------------------------------------
+
+
+def lookup(
+    conn: Connection, kind: Kind, keys: list[str], lowered: list[str], columns: Iterable[str] = ()
+) -> list[tuple]:
+    """(key, name, *columns) of the records of a kind that have one of `keys`, or whose
+    lowercased name is one of `lowered`: indexed queries (the primary key and the unique
+    `lower(name)` index), a batch of keys and names at a time, run as plain SQL."""
+    dialect = conn.dialect
+    quote = dialect.identifier_preparer.quote
+    mark = "?" if dialect.name == "sqlite" else "%s"
+    table = record_table(kind)
+    selected = ", ".join(quote(c) for c in ["key", "name", *columns])
+    key_chunks = list(_chunks(sorted(keys)))
+    name_chunks = list(_chunks(sorted(lowered)))
+    rows: list[tuple] = []
+    for i in range(max(len(key_chunks), len(name_chunks))):
+        conditions, params = [], []
+        if i < len(key_chunks):
+            conditions.append(f"{quote('key')} IN ({', '.join([mark] * len(key_chunks[i]))})")
+            params += key_chunks[i]
+        if i < len(name_chunks):
+            marks = ", ".join([mark] * len(name_chunks[i]))
+            conditions.append(f"lower({quote('name')}) IN ({marks})")
+            params += name_chunks[i]
+        statement = f"SELECT {selected} FROM {quote(table.name)} WHERE {' OR '.join(conditions)}"
+        rows += [tuple(row) for row in conn.exec_driver_sql(statement, tuple(params))]
+    return rows

@@ -12,7 +12,7 @@ import re
 import sys
 from collections.abc import Callable, Iterable, Mapping
 from datetime import date, datetime
-from typing import Any
+from typing import Any, ClassVar
 
 from ropa import reference, words
 from ropa.errors import Problem
@@ -356,8 +356,15 @@ class Index:
     """Keys and names of the records a validation may refer to, loaded per kind on demand.
 
     `loader(kind_name)` returns {key: name}; the party kinds and category parents (for the
-    rules below) come from `attributes(kind_name, field_name)` -> {key: value}.
+    rules below) come from `attributes(kind_name, field_name)` -> {key: value}. Subclasses
+    answer the same questions without loading whole kinds (:class:`LookupIndex`,
+    :class:`LayeredIndex`); validation asks only through `has`, `value`, `resolve` and
+    `key_for_name`, and `names` only for the hints of a problem.
     """
+
+    #: The fields of other records that the write-time rules read: a controller's party
+    #: kind, a category's parent.
+    ATTRIBUTES: ClassVar[dict[str, tuple[str, ...]]] = {"party": ("kind",), "category": ("parent",)}
 
     def __init__(
         self,
@@ -371,6 +378,7 @@ class Index:
         self._attrs: dict[tuple[str, str], dict[str, Any]] = {}
 
     def names(self, kind: str) -> dict[str, str]:
+        """{key: name} of every record of a kind."""
         if kind not in self._names:
             self._names[kind] = self._loader(kind)
             # A record without a name (refused at write time) is found by its key only.
@@ -378,25 +386,183 @@ class Index:
         return self._names[kind]
 
     def attribute(self, kind: str, field: str) -> dict[str, Any]:
+        """{key: value} of one field of every record of a kind."""
         if (kind, field) not in self._attrs:
             self._attrs[(kind, field)] = self._attributes(kind, field)
         return self._attrs[(kind, field)]
 
+    def has(self, kind: str, key: str) -> bool:
+        """Whether a record of a kind has this key."""
+        return key in self.names(kind)
+
+    def value(self, kind: str, field: str, key: str) -> Any:
+        """One field (of :attr:`ATTRIBUTES`) of one record; None when there is no such record."""
+        return self.attribute(kind, field).get(key)
+
+    def name(self, kind: str, key: str) -> str | None:
+        """The name of one record; None when there is no such record."""
+        return self.names(kind).get(key)
+
+    def prefetch(
+        self, kind: str, values: Iterable[str], keys: bool = True, names: bool = True
+    ) -> None:
+        """Look up many values of a kind at once, as keys, as names or as either, before
+        they are asked for one by one (nothing to do when whole kinds are loaded)."""
+
     def resolve(self, kind: str, value: str) -> str:
         """The key for a key or an exact name (ignoring case); ValueError with hints."""
-        names = self.names(kind)
-        if value in names:
+        if self.has(kind, value):
             return value
-        key = self._by_name[kind].get(value.lower())
+        key = self.key_for_name(kind, value)
         if key is not None:
             return key
         from ropa.schema import KINDS
 
-        raise ValueError(f"unknown {KINDS[kind].label} {value!r}{closest(value, names)}")
+        raise ValueError(f"unknown {KINDS[kind].label} {value!r}{closest(value, self.names(kind))}")
 
     def key_for_name(self, kind: str, name: str) -> str | None:
+        """The key of the record of a kind with this name (ignoring case), if there is one."""
         self.names(kind)
         return self._by_name[kind].get(name.lower())
+
+
+#: What :class:`LookupIndex` asks for: (kind, keys, lowercased names, columns) -> rows of
+#: (key, name, *columns) of the records with one of the keys or one of the names.
+Lookup = Callable[[str, list[str], list[str], tuple[str, ...]], Iterable[tuple]]
+
+
+class LookupIndex(Index):
+    """An index that asks for the keys and names a validation needs, in batches
+    (:meth:`prefetch`), instead of loading whole kinds: its cost follows what is checked,
+    not the size of the register. Whole kinds are loaded only for the hints of a problem,
+    and for a name that lowercases beyond ASCII (databases lowercase differently)."""
+
+    def __init__(
+        self,
+        lookup: Lookup,
+        loader: Callable[[str], dict[str, str]],
+        attributes: Callable[[str, str], dict[str, Any]],
+    ):
+        super().__init__(loader, attributes)
+        self._lookup = lookup
+        self._found: dict[str, dict[str, tuple[str | None, dict[str, Any]] | None]] = {}
+        self._named: dict[str, dict[str, str | None]] = {}
+
+    def prefetch(
+        self, kind: str, values: Iterable[str], keys: bool = True, names: bool = True
+    ) -> None:
+        found = self._found.setdefault(kind, {})
+        named = self._named.setdefault(kind, {})
+        wanted: list[str] = []
+        lowered: dict[str, None] = {}
+        for value in set(values):
+            if not value:
+                continue
+            if keys and value not in found:
+                wanted.append(value)
+            if not names:
+                continue
+            low = value.lower()
+            if low not in named and low not in lowered:
+                if low.isascii():
+                    lowered[low] = None
+                else:
+                    named[low] = self._by_whole_name(kind, low)
+        if not wanted and not lowered:
+            return
+        columns = self.ATTRIBUTES.get(kind, ())
+        for key, name, *values_of in self._lookup(kind, wanted, list(lowered), columns):
+            found[key] = (name, dict(zip(columns, values_of, strict=True)))
+            if name:
+                named[name.lower()] = key
+        for key in wanted:
+            found.setdefault(key, None)
+        for low in lowered:
+            named.setdefault(low, None)
+
+    def _by_whole_name(self, kind: str, lowered: str) -> str | None:
+        self.names(kind)
+        return self._by_name[kind].get(lowered)
+
+    def has(self, kind: str, key: str) -> bool:
+        if not key:
+            return False
+        if key not in self._found.get(kind, {}):
+            self.prefetch(kind, [key], names=False)
+        return self._found[kind][key] is not None
+
+    def value(self, kind: str, field: str, key: str) -> Any:
+        if not key:
+            return None
+        if key not in self._found.get(kind, {}):
+            self.prefetch(kind, [key])
+        entry = self._found[kind][key]
+        return None if entry is None else entry[1].get(field)
+
+    def name(self, kind: str, key: str) -> str | None:
+        if not key:
+            return None
+        if key not in self._found.get(kind, {}):
+            self.prefetch(kind, [key])
+        entry = self._found[kind][key]
+        return None if entry is None else entry[0]
+
+    def key_for_name(self, kind: str, name: str) -> str | None:
+        if not name:
+            return None
+        low = name.lower()
+        if low not in self._named.get(kind, {}):
+            self.prefetch(kind, [name], keys=False)
+        return self._named[kind][low]
+
+    def found(self, kind: str) -> dict[str, str | None]:
+        """{key: name} of the records of a kind looked up so far."""
+        return {k: e[0] for k, e in self._found.get(kind, {}).items() if e is not None}
+
+
+class LayeredIndex(Index):
+    """An index of the register after a write: the records it writes (`records`, by kind
+    and key, every field) over an index of the stored register (`base`)."""
+
+    def __init__(self, base: Index, records: Mapping[str, Mapping[str, dict]]):
+        super().__init__(base.names, base.attribute)
+        self._base = base
+        self._records = records
+        self._mine: dict[str, dict[str, str]] = {}
+
+    def names(self, kind: str) -> dict[str, str]:
+        mine = self._records.get(kind, {})
+        return {**self._base.names(kind), **{k: r["name"] for k, r in mine.items()}}
+
+    def attribute(self, kind: str, field: str) -> dict[str, Any]:
+        mine = self._records.get(kind, {})
+        return {**self._base.attribute(kind, field), **{k: r[field] for k, r in mine.items()}}
+
+    def has(self, kind: str, key: str) -> bool:
+        return key in self._records.get(kind, {}) or self._base.has(kind, key)
+
+    def value(self, kind: str, field: str, key: str) -> Any:
+        mine = self._records.get(kind, {})
+        return mine[key][field] if key in mine else self._base.value(kind, field, key)
+
+    def name(self, kind: str, key: str) -> str | None:
+        mine = self._records.get(kind, {})
+        return mine[key]["name"] if key in mine else self._base.name(kind, key)
+
+    def prefetch(
+        self, kind: str, values: Iterable[str], keys: bool = True, names: bool = True
+    ) -> None:
+        self._base.prefetch(kind, values, keys, names)
+
+    def key_for_name(self, kind: str, name: str) -> str | None:
+        mine = self._records.get(kind, {})
+        if kind not in self._mine:
+            self._mine[kind] = {r["name"].lower(): k for k, r in mine.items() if r.get("name")}
+        key = self._mine[kind].get(name.lower())
+        if key is not None:
+            return key
+        key = self._base.key_for_name(kind, name)
+        return None if key in mine else key  # a record the write renames has a new name
 
 
 def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Problem]:
@@ -417,24 +583,24 @@ def check_record(kind: Kind, record: dict, index: Index, where: str) -> list[Pro
         if not value:
             continue
         if field.type is T.REF:
-            if value not in index.names(field.ref):
+            if not index.has(field.ref, value):
                 record[field.name] = resolve(field, value, where.at(field.name))
         elif field.type is T.REFS:
-            names = index.names(field.ref)
-            if all(v in names for v in value):
+            ref = field.ref
+            if all(index.has(ref, v) for v in value):
                 record[field.name] = sorted(set(value))
                 continue
-            keys = {v if v in names else resolve(field, v, where.at(field.name)) for v in value}
+            at = where.at(field.name)
+            keys = {v if index.has(ref, v) else resolve(field, v, at) for v in value}
             keys.discard(None)
             record[field.name] = sorted(keys)
         else:  # nested rows: transfers' recipients, retention rules' categories
             for sub in field.nested:
                 if sub.type is not T.REF:
                     continue
-                names = index.names(sub.ref)
                 for i, row in enumerate(value):
                     item = row.get(sub.name)
-                    if item and item not in names:
+                    if item and not index.has(sub.ref, item):
                         row[sub.name] = resolve(sub, item, where.item(field.name, i, sub.name))
 
     if not record.get("name"):
@@ -480,7 +646,7 @@ def _check_activity(record: dict, index: Index, where: Where) -> list[Problem]:
     role = record.get("role")
     controller = record.get("controller")
     if controller:
-        party_kind = index.attribute("party", "kind").get(controller)
+        party_kind = index.value("party", "kind", controller)
         if party_kind and party_kind != "group-member":
             problems.append(
                 Problem(
@@ -517,12 +683,10 @@ def _check_category(record: dict, index: Index, where: Where) -> list[Problem]:
     parent = record.get("parent")
     if not parent:
         return []
-    parents = dict(index.attribute("category", "parent"))
-    parents[record["key"]] = parent
     seen = {record["key"]}
     while parent:
         if parent in seen:
             return [Problem(where.at("parent"), f"{record['key']!r} would be its own ancestor")]
         seen.add(parent)
-        parent = parents.get(parent)
+        parent = index.value("category", "parent", parent)
     return []
