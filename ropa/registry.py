@@ -682,7 +682,7 @@ class Registry:
             problems += [p for p in found if p.where not in reported]
             if problems:
                 raise ValidationFailed(problems, warnings=parsed.warnings)
-            report.count(state, changes)
+            report.count({k: len(records) for k, records in state.items()}, changes)
             outcome.report = report
             outcome.reviewed = {row.review: 0 for row in rows.values()}
             for row in rows.values():
