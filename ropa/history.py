@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -160,6 +161,23 @@ def list_revisions(
     actor: str | None = None,
 ) -> list[RevisionView]:
     """Revisions matching the filters, oldest first, each with the fields it changed."""
+    return list(iter_revisions(conn, key, kind, since, until, actor))
+
+
+#: Revisions read (and compared with their predecessors) per batch.
+HISTORY_BATCH = 1000
+
+
+def iter_revisions(
+    conn: Connection,
+    key: str | None = None,
+    kind: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    actor: str | None = None,
+) -> Iterator[RevisionView]:
+    """Revisions matching the filters, oldest first, each with the fields it changed, read
+    a batch at a time (memory bounded by the batch, whatever the size of the log)."""
     clauses = []
     if key:
         clauses.append(REVISIONS.c.key == key)
@@ -171,40 +189,59 @@ def list_revisions(
         clauses.append(REVISIONS.c.at < end_of_day(until))
     if actor:
         clauses.append(REVISIONS.c.actor == actor)
-    rows = conn.execute(sa.select(REVISIONS).where(*clauses).order_by(REVISIONS.c.id)).all()
-    previous = _previous_records(conn, rows)
-    views = []
-    for row in rows:
-        view = RevisionView(
-            row.id, row.at, row.actor, row.action, row.kind, row.key, row.version, row.message
+    after = 0
+    while True:
+        query = (
+            sa.select(REVISIONS)
+            .where(REVISIONS.c.id > after, *clauses)
+            .order_by(REVISIONS.c.id)
+            .limit(HISTORY_BATCH)
         )
-        before = previous.get(row.id)
-        if row.action in ("update", "retire") and before is not None:
-            view.changed = changed_fields(row.kind, before, json.loads(row.record))
-        views.append(view)
-    return views
+        rows = conn.execute(query).all()
+        if not rows:
+            return
+        previous = _previous_records(conn, rows)
+        for row in rows:
+            view = RevisionView(
+                row.id, row.at, row.actor, row.action, row.kind, row.key, row.version, row.message
+            )
+            before = previous.get(row.id)
+            if row.action in ("update", "retire") and before is not None:
+                view.changed = changed_fields(row.kind, before, json.loads(row.record))
+            yield view
+        if len(rows) < HISTORY_BATCH:
+            return
+        after = rows[-1].id
 
 
 def _previous_records(conn: Connection, rows: list) -> dict[int, dict]:
-    """For each revision, the record of the revision before it of the same record."""
+    """For each update or retire revision of `rows`, the record of the revision before it
+    of the same record."""
     wanted = {(r.kind, r.key) for r in rows if r.action in ("update", "retire")}
     if not wanted:
         return {}
-    keys = sorted({key for _, key in wanted})
+    ids = {r.id for r in rows if r.action in ("update", "retire")}
+    last = max(ids)
     history: dict[tuple[str, str], list] = {}
-    for i in range(0, len(keys), 500):
-        query = (
-            sa.select(REVISIONS.c.id, REVISIONS.c.kind, REVISIONS.c.key, REVISIONS.c.record)
-            .where(REVISIONS.c.key.in_(keys[i : i + 500]))
-            .order_by(REVISIONS.c.id)
-        )
-        for row in conn.execute(query):
-            if (row.kind, row.key) in wanted:
+    for kind in sorted({kind for kind, _ in wanted}):  # (kind, key): the index's order
+        keys = sorted(key for k, key in wanted if k == kind)
+        for i in range(0, len(keys), 500):
+            query = (
+                sa.select(REVISIONS.c.id, REVISIONS.c.kind, REVISIONS.c.key, REVISIONS.c.record)
+                .where(
+                    REVISIONS.c.kind == kind,
+                    REVISIONS.c.key.in_(keys[i : i + 500]),
+                    REVISIONS.c.id <= last,
+                )
+                .order_by(REVISIONS.c.id)
+            )
+            for row in conn.execute(query):
                 history.setdefault((row.kind, row.key), []).append(row)
     previous = {}
     for revisions in history.values():
         for before, after in itertools.pairwise(revisions):
-            previous[after.id] = json.loads(before.record)
+            if after.id in ids:
+                previous[after.id] = json.loads(before.record)
     return previous
 
 

@@ -111,12 +111,26 @@ class Registry:
         actor: str | None = None,
     ) -> list[RevisionView]:
         """Revisions matching the filters, oldest first, each with the fields it changed."""
-        from ropa.history import list_revisions
+        with self.history_stream(key, kind, since, until, actor) as revisions:
+            return list(revisions)
+
+    @contextmanager
+    def history_stream(
+        self,
+        key: str | None = None,
+        kind: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        actor: str | None = None,
+    ) -> Iterator[Iterator[RevisionView]]:
+        """The revisions :meth:`history` returns, read a batch at a time as they are
+        consumed (inside the block), for a log of any size in flat memory."""
+        from ropa.history import iter_revisions
 
         if kind:
             kind = kind_named(kind).name
         with self.db.read() as conn:
-            return list_revisions(conn, key, kind, since, until, actor)
+            yield iter_revisions(conn, key, kind, since, until, actor)
 
     def document_as_of(self, when: date | datetime) -> dict:
         """The registry document as it stood at the end of a day (UTC), or at a date-time."""
