@@ -22,7 +22,7 @@ from sqlalchemy.engine import Connection
 from ropa.errors import RopaError
 from ropa.models import Revision
 from ropa.records import FORMAT_VERSION, Change, document_record, is_empty, json_default
-from ropa.schema import KINDS
+from ropa.schema import KINDS, Kind, T
 
 REVISIONS = Revision.__table__
 
@@ -255,27 +255,74 @@ def document_as_of(conn: Connection, moment: datetime) -> dict:
 
     Every write stamps all its revisions with one time, so a moment never falls inside a
     write: the document is a state the register really had."""
+    return {
+        "ropa": FORMAT_VERSION,
+        **{
+            section: [r for batch in batches for r in batch]
+            for section, batches in sections_as_of(conn, moment)
+        },
+    }
+
+
+#: Records per batch of a section read from the revision log.
+AS_OF_BATCH = 1000
+
+
+def sections_as_of(
+    conn: Connection, moment: datetime
+) -> Iterator[tuple[str, Iterator[list[dict]]]]:
+    """The registry document as it stood just before `moment`, as (section, batches of
+    records in key order) like :func:`ropa.snapshot.document_sections`: one query per kind
+    (the newest revision of each key before `moment`, unless it is a delete), each section
+    read as it is consumed."""
+    _refuse_unknown_kinds(conn, moment)
+    for kind in KINDS.values():
+        yield kind.section, _records_as_of(conn, kind, moment)
+
+
+def _records_as_of(conn: Connection, kind: Kind, moment: datetime) -> Iterator[list[dict]]:
     latest = (
-        sa.select(sa.func.max(REVISIONS.c.id))
-        .where(REVISIONS.c.at < moment)
-        .group_by(REVISIONS.c.kind, REVISIONS.c.key)
+        sa.select(sa.func.max(REVISIONS.c.id).label("id"))
+        .where(REVISIONS.c.kind == kind.name, REVISIONS.c.at < moment)
+        .group_by(REVISIONS.c.key)
+        .subquery()
     )
-    rows = conn.execute(
-        sa.select(
-            REVISIONS.c.id,
-            REVISIONS.c.kind,
-            REVISIONS.c.key,
-            REVISIONS.c.action,
-            REVISIONS.c.record,
-        ).where(REVISIONS.c.id.in_(latest))
-    ).all()
-    sections: dict[str, list[dict]] = {k.section: [] for k in KINDS.values()}
-    for number, kind, key, action, record in rows:
-        if action != "delete":
-            sections[_section_of(number, kind, key)].append(_stored_record(number, key, record))
-    for records in sections.values():
-        records.sort(key=lambda r: r["key"])
-    return {"ropa": FORMAT_VERSION, **sections}
+    # Ordered as Python orders keys (code points), on every backend.
+    key = REVISIONS.c.key if conn.dialect.name == "sqlite" else REVISIONS.c.key.collate("C")
+    query = (
+        sa.select(REVISIONS.c.id, REVISIONS.c.key, REVISIONS.c.record)
+        .select_from(REVISIONS.join(latest, REVISIONS.c.id == latest.c.id))
+        .where(REVISIONS.c.action != "delete")
+        .order_by(key)
+    )
+    result = conn.execution_options(stream_results=True).execute(query)
+    dates = [f.name for f in kind.fields if f.type is T.DATE]
+    while rows := result.fetchmany(AS_OF_BATCH):
+        batch = []
+        for number, key_, text in rows:
+            record = {**kind.new_record(), **_stored_record(number, key_, text)}
+            for name in dates:
+                if isinstance(record[name], str):
+                    try:
+                        record[name] = date.fromisoformat(record[name])
+                    except ValueError:
+                        raise _inconsistent(
+                            number, key_, f"holds a {name} that is no date"
+                        ) from None
+            batch.append(document_record(kind, record))
+        yield batch
+
+
+def _refuse_unknown_kinds(conn: Connection, moment: datetime) -> None:
+    """A RopaError when a revision before `moment` names a kind ropa does not know."""
+    row = conn.execute(
+        sa.select(REVISIONS.c.id, REVISIONS.c.kind, REVISIONS.c.key)
+        .where(REVISIONS.c.kind.not_in(list(KINDS)), REVISIONS.c.at < moment)
+        .order_by(REVISIONS.c.id)
+        .limit(1)
+    ).first()
+    if row is not None:
+        raise _inconsistent(row.id, row.key, f"has an unknown kind {row.kind!r}")
 
 
 def _inconsistent(number: int, key: str, what: str) -> RopaError:
@@ -283,12 +330,6 @@ def _inconsistent(number: int, key: str, what: str) -> RopaError:
         f"the revision log is inconsistent: revision {number} ({key!r}) {what}; "
         "it was not written by ropa, so the register cannot be rebuilt as of that time"
     )
-
-
-def _section_of(number: int, kind: str, key: str) -> str:
-    if kind not in KINDS:
-        raise _inconsistent(number, key, f"has an unknown kind {kind!r}")
-    return KINDS[kind].section
 
 
 def _stored_record(number: int, key: str, text: str) -> dict:

@@ -216,25 +216,18 @@ class Registry:
     @contextmanager
     def as_of(self, day: date | datetime) -> Iterator[Registry]:
         """A read-only view of the register as it stood at the end of `day` (UTC), or at a
-        date-time: a temporary database rebuilt from the revisions, so that every export and
-        check works on it unchanged."""
-        import shutil
-        import tempfile
-
-        from ropa.history import utcnow
+        date-time. The registry document (and exports of it) streams from the revision log,
+        one query per kind; any other read (the record, the checks, the notice) works on a
+        temporary database rebuilt from it, made on first use."""
+        from ropa.history import moment_after, utcnow
 
         if (day.date() if isinstance(day, datetime) else day) > utcnow().date():
             raise RopaError(f"--as-of {day} is in the future")
-        document = self.document_as_of(day)
-        folder = tempfile.mkdtemp(prefix="ropa-as-of-")
-        past = Database.open(f"{folder}/as-of.db")
+        past = _PastRegistry(self, moment_after(day), f"the register as of {day}")
         try:
-            past.init()
-            Registry(past, "as-of").import_documents([(document, f"the register as of {day}")])
-            yield Registry(past, self.actor)
+            yield past  # type: ignore[misc]
         finally:
-            past.dispose()
-            shutil.rmtree(folder, ignore_errors=True)
+            past.close()
 
     def notice(self, entity: str | None = None) -> Notice:
         """The privacy notice of the active activities of one group member, or of all."""
@@ -661,3 +654,66 @@ def _still_referenced(kind: Kind, key: str, users: list[tuple[str, str]]) -> str
     shown = ", ".join(f"{KINDS[k].label} {u}" for k, u in users[:10])
     more = f" and {len(users) - 10} more" if len(users) > 10 else ""
     return f"{kind.label} {key!r} is still used by {shown}{more}; remove those references first"
+
+
+class _PastRegistry:
+    """The register at a moment, read from the revision log (see :meth:`Registry.as_of`):
+    the document sections stream from it; every other read is answered by a temporary
+    database rebuilt from them, made on first use."""
+
+    def __init__(self, now: Registry, moment: datetime, label: str):
+        self.db = now.db
+        self.actor = now.actor
+        self._moment = moment
+        self._label = label
+        self._folder: str | None = None
+        self._rebuilt: Registry | None = None
+
+    @contextmanager
+    def document_sections(self) -> Iterator[Iterator[tuple[str, Iterator[list[dict]]]]]:
+        """The registry document at the moment as (section, batches of records)."""
+        from ropa.history import sections_as_of
+
+        with self.db.read() as conn:
+            yield sections_as_of(conn, self._moment)
+
+    def document(self) -> dict:
+        """The registry document at the moment, whole."""
+        from ropa.history import document_as_of
+
+        with self.db.read() as conn:
+            return document_as_of(conn, self._moment)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical YAML of the registry document at the moment."""
+        import hashlib
+
+        from ropa.io.document import yaml_chunks
+
+        digest = hashlib.sha256()
+        with self.document_sections() as sections:
+            for chunk in yaml_chunks(sections):
+                digest.update(chunk.encode("utf-8"))
+        return digest.hexdigest()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._temporary(), name)
+
+    def _temporary(self) -> Registry:
+        if self._rebuilt is None:
+            import tempfile
+
+            self._folder = tempfile.mkdtemp(prefix="ropa-as-of-")
+            past = Database.open(f"{self._folder}/as-of.db")
+            past.init()
+            Registry(past, "as-of").import_documents([(self.document(), self._label)])
+            self._rebuilt = Registry(past, self.actor)
+        return self._rebuilt
+
+    def close(self) -> None:
+        if self._rebuilt is not None:
+            self._rebuilt.db.dispose()
+        if self._folder is not None:
+            import shutil
+
+            shutil.rmtree(self._folder, ignore_errors=True)
