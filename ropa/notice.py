@@ -65,6 +65,32 @@ def in_notice(activity: dict) -> bool:
     return activity["status"] == "active" and activity["role"] != "processor"
 
 
+#: The fields of an activity the notice reads (the rest is left out as activities stream in).
+NOTICE_FIELDS = (
+    "key",
+    "name",
+    "description",
+    "status",
+    "role",
+    "controller",
+    "lawful_bases",
+    "automated_decisions",
+    "purposes",
+    "data_subjects",
+    "data_categories",
+    "sources",
+    "recipients",
+    "measures",
+    "transfers",
+    "retention",
+)
+
+
+def notice_activities(activities: Iterable[dict]) -> list[dict]:
+    """The activities that belong in the notice, each holding only the fields it reads."""
+    return [{f: a[f] for f in NOTICE_FIELDS} for a in activities if in_notice(a)]
+
+
 def _in_sentence(name: str) -> str:
     """A name inside a sentence: "Contact details" -> "contact details"; "IP address" stays."""
     return name[:1].lower() + name[1:] if name[1:2].islower() else name
@@ -125,14 +151,20 @@ def build_notice(
         {s for a in activities for s in a["data_subjects"] if s in subjects},
         key=lambda k: subjects[k]["name"].lower(),
     )
-    general = [
-        a for a in activities if used and set(used) <= set(a["data_subjects"]) and len(used) > 1
-    ]
+    every_subject = set(used)
+    general = [a for a in activities if len(used) > 1 and every_subject <= set(a["data_subjects"])]
+    # Each activity's own subjects, in one pass (not one scan of the activities per subject).
+    concerning: dict[str, list[dict]] = {key: [] for key in used}
+    general_ids = {id(a) for a in general}
+    for a in activities:
+        if id(a) not in general_ids:
+            for key in dict.fromkeys(a["data_subjects"]):
+                if key in concerning:
+                    concerning[key].append(a)
     collect = Section("What information we collect and why")
     for key in used:
-        own = [a for a in activities if key in a["data_subjects"] and a not in general]
-        if own:
-            collect.sections.append(_subject_section(references, subjects[key], own))
+        if concerning[key]:
+            collect.sections.append(_subject_section(references, subjects[key], concerning[key]))
     sections.append(collect)
     if general:
         sections.append(

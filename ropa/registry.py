@@ -232,13 +232,13 @@ class Registry:
     def notice(self, entity: str | None = None) -> Notice:
         """The privacy notice of the active activities of one group member, or of all."""
         from ropa import store
-        from ropa.notice import build_notice
+        from ropa.notice import build_notice, notice_activities
 
         with self.db.read() as conn:
             references = _references(conn)
             entity = _resolve_entity(references, entity) if entity else None
             where = store.Filter(equal={"controller": entity}) if entity else None
-            activities = list(store.iter_records(conn, ACTIVITY, where))
+            activities = notice_activities(store.iter_records(conn, ACTIVITY, where))
             latest = store.latest_update(conn, ACTIVITY)
         updated = latest.date() if latest else datetime.now(UTC).date()
         return build_notice(references, activities, entity, updated)
