@@ -130,7 +130,7 @@ def fresh(target: str, folder: Path, name: str, postgres: bool) -> str:
 
 def size_run(size: int, args: argparse.Namespace, results: Sizes) -> None:
     repeat, postgres = args.repeat, args.postgres is not None
-    source = synthetic_database(size)
+    source = synthetic_database(size, Path(f"/tmp/ropa-scale-{size}.db"))
     print(f"\n{size} activities ({'PostgreSQL' if postgres else 'SQLite'}):", flush=True)
     with work_folder(f"ropa-scale-{size}-") as folder:
         register = str(folder / "register.db")
