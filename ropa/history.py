@@ -280,10 +280,44 @@ def sections_as_of(
         yield kind.section, _records_as_of(conn, kind, moment)
 
 
-def _records_as_of(conn: Connection, kind: Kind, moment: datetime) -> Iterator[list[dict]]:
+def documents_changed_between(
+    conn: Connection, start: datetime, end: datetime
+) -> tuple[dict, dict]:
+    """The registry documents just before `start` and just before `end`, holding only the
+    records that revisions between the two moments touched (no other record can differ):
+    the work grows with the changes, not with the register."""
+    _refuse_unknown_kinds(conn, end)
+    touched: dict[str, list[str]] = {}
+    query = (
+        sa.select(REVISIONS.c.kind, REVISIONS.c.key)
+        .where(REVISIONS.c.at >= start, REVISIONS.c.at < end)
+        .distinct()
+    )
+    for kind, key in conn.execute(query):
+        touched.setdefault(kind, []).append(key)
+    documents: tuple[dict, dict] = ({}, {})
+    for kind in KINDS.values():
+        keys = sorted(touched.get(kind.name, []))
+        for document, moment in zip(documents, (start, end), strict=True):
+            document[kind.section] = [
+                record
+                for i in range(0, len(keys), 500)
+                for batch in _records_as_of(conn, kind, moment, keys[i : i + 500])
+                for record in batch
+            ]
+    return documents
+
+
+def _records_as_of(
+    conn: Connection, kind: Kind, moment: datetime, keys: list[str] | None = None
+) -> Iterator[list[dict]]:
+    """The records of a kind just before `moment` (only `keys`, if given), in batches."""
+    clauses = [REVISIONS.c.kind == kind.name, REVISIONS.c.at < moment]
+    if keys is not None:
+        clauses.append(REVISIONS.c.key.in_(keys))
     latest = (
         sa.select(sa.func.max(REVISIONS.c.id).label("id"))
-        .where(REVISIONS.c.kind == kind.name, REVISIONS.c.at < moment)
+        .where(*clauses)
         .group_by(REVISIONS.c.key)
         .subquery()
     )

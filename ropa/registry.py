@@ -203,14 +203,19 @@ class Registry:
 
     def diff(self, since: date, until: date | None = None) -> Diff:
         """What changed from the start of `since` to the end of `until` (default: today)."""
-        from ropa.history import diff, document_as_of, end_of_day, start_of_day, utcnow
+        from ropa.history import (
+            diff,
+            documents_changed_between,
+            end_of_day,
+            start_of_day,
+            utcnow,
+        )
 
         until = until or utcnow().date()
         if until < since:
             raise RopaError(f"--until {until} is before --since {since}")
         with self.db.read() as conn:
-            before = document_as_of(conn, start_of_day(since))
-            after = document_as_of(conn, end_of_day(until))
+            before, after = documents_changed_between(conn, start_of_day(since), end_of_day(until))
         return diff(before, after, since, until)
 
     @contextmanager

@@ -4,7 +4,7 @@ moment one query per kind from the revision log."""
 from __future__ import annotations
 
 from contextlib import contextmanager
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 import sqlalchemy as sa
@@ -145,3 +145,29 @@ def test_history_streamed_as_json_yaml_csv_reads_back_as_the_revisions(initialis
         ("p1", "update", "2"),
     ]
     assert rows[1]["changed"] in (["name"], "name")
+
+
+def test_a_diff_reads_only_the_records_changed_in_the_period(registry, clock_at):
+    clock_at("2026-01-10 09:00")
+    _activities(registry, 30)
+    clock_at("2026-02-15 10:00")
+    registry.edit("activity", "a007", Edit(set={"owner": "CFO"}))
+    registry.retire("a008")
+    _activities(registry, 1, prefix="new")
+    with statements(registry.db.engine) as seen:
+        result = registry.diff(date(2026, 2, 1), date(2026, 2, 28))
+    assert [i["key"] for i in result.added] == ["new000"]
+    assert [i["key"] for i in result.retired] == ["a008"]
+    assert [(i["key"], list(i["fields"])) for i in result.changed] == [("a007", ["owner"])]
+    reads = [s for s in seen if "FROM revisions" in s]
+    # the unknown-kind check, the touched keys, then the activities before and after
+    assert len(reads) == 4
+
+
+@pytest.fixture
+def clock_at(monkeypatch):
+    def set_time(text: str) -> None:
+        moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        monkeypatch.setattr(ropa.history, "utcnow", lambda: moment)
+
+    return set_time
