@@ -128,6 +128,34 @@ def fresh(target: str, folder: Path, name: str, postgres: bool) -> str:
     return db
 
 
+def imports(
+    folder: Path, document: Path, workbook: Path, tables: Path, args: argparse.Namespace, add
+) -> None:
+    """Imports into an empty database: the data layout (CSV, xlsx) against the raw
+    read-and-insert, the registry document against the data-layout CSV import. On
+    PostgreSQL the last one leaves the register in the database for the reads."""
+    repeat, postgres = args.repeat, args.postgres is not None
+    for kind, path in (("csv", tables), ("xlsx", workbook)):
+        raw = Row(f"raw read+insert {kind} (sqlite3)", None)
+        for _ in range(repeat):
+            out = raw_import(kind, path, folder)
+            raw.runs.append((out["seconds"], out["peak_mb"]))
+            (folder / f"baseline-{kind}.db").unlink()
+        add(raw)
+        row = Row(f"import data layout {kind}", raw.name)
+        for i in range(repeat):
+            db = fresh(args.postgres, folder, f"{kind}-{i}.db", postgres)
+            os.sync()
+            row.runs.append(run(ropa(db, "import", str(path))))
+        add(row)
+    row = Row("import registry document (yaml)", "import data layout csv")
+    for i in range(repeat):
+        db = fresh(args.postgres, folder, f"yaml-{i}.db", postgres)
+        os.sync()
+        row.runs.append(run(ropa(db, "import", str(document))))
+    add(row)
+
+
 def size_run(size: int, args: argparse.Namespace, results: Sizes) -> None:
     repeat, postgres = args.repeat, args.postgres is not None
     source = synthetic_database(size, Path(f"/tmp/ropa-scale-{size}.db"))
@@ -137,31 +165,17 @@ def size_run(size: int, args: argparse.Namespace, results: Sizes) -> None:
         shutil.copy(source, register)
         document, workbook, tables = folder / "doc.yaml", folder / "data.xlsx", folder / "data"
         run(ropa(register, "export", "yaml", "-o", str(document)))
-        run(ropa(register, "export", "xlsx", "--layout", "data", "-o", str(workbook)))
-        run(ropa(register, "export", "csv", "--layout", "data", "-o", str(tables)))
+        if "imports" not in args.skip:
+            run(ropa(register, "export", "xlsx", "--layout", "data", "-o", str(workbook)))
+            run(ropa(register, "export", "csv", "--layout", "data", "-o", str(tables)))
         add = lambda row: results.add(size, row)  # noqa: E731
 
-        # imports into an empty database (the last one leaves the register for the reads)
-        for kind, path in (("csv", tables), ("xlsx", workbook)):
-            raw = Row(f"raw read+insert {kind} (sqlite3)", None)
-            for _ in range(repeat):
-                out = raw_import(kind, path, folder)
-                raw.runs.append((out["seconds"], out["peak_mb"]))
-                (folder / f"baseline-{kind}.db").unlink()
-            add(raw)
-            row = Row(f"import data layout {kind}", raw.name)
-            for i in range(repeat):
-                db = fresh(args.postgres, folder, f"{kind}-{i}.db", postgres)
-                os.sync()
-                row.runs.append(run(ropa(db, "import", str(path))))
-            add(row)
-        row = Row("import registry document (yaml)", "import data layout csv")
-        for i in range(repeat):
-            db = fresh(args.postgres, folder, f"yaml-{i}.db", postgres)
-            os.sync()
-            row.runs.append(run(ropa(db, "import", str(document))))
-        add(row)
+        if "imports" not in args.skip:
+            imports(folder, document, workbook, tables, args, add)
         db = args.postgres if postgres else register
+        if postgres and "imports" in args.skip:
+            run(ropa(db, "init", "--force", "--yes"))
+            run(ropa(db, "import", str(document)))
 
         # start-up
         add(measure("import typer", [sys.executable, "-c", "import typer"], repeat))
@@ -212,6 +226,9 @@ def main() -> None:
     parser.add_argument("--sizes", default="1000,10000,100000")
     parser.add_argument("--postgres", metavar="URL")
     parser.add_argument("--repeat", type=int, default=2)
+    parser.add_argument(
+        "--skip", default="", help="imports: measure only the commands on the register"
+    )
     args = parser.parse_args()
     results = Sizes()
     for size in (int(s) for s in args.sizes.split(",")):
