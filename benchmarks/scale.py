@@ -21,6 +21,7 @@ import argparse
 import json
 import os
 import shutil
+import signal
 import subprocess
 import sys
 from dataclasses import dataclass, field
@@ -230,6 +231,8 @@ def main() -> None:
         "--skip", default="", help="imports: measure only the commands on the register"
     )
     args = parser.parse_args()
+    # Stopped with SIGTERM: leave by an exception, so the work folder is removed.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
     results = Sizes()
     for size in (int(s) for s in args.sizes.split(",")):
         size_run(size, args, results)
