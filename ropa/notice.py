@@ -14,7 +14,7 @@ label, and what the register does not know is a check finding, not public text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -491,25 +491,44 @@ def _contact(controllers: list[dict]) -> Section:
 
 
 def to_markdown(notice: Notice) -> str:
-    out = [f"# {notice.title}", "", f"Last updated: {notice.updated.isoformat()}", ""]
+    return "".join(markdown_chunks(notice))
+
+
+def markdown_chunks(notice: Notice) -> Iterator[str]:
+    """The notice as Markdown, a thousand lines at a time (the text of :func:`to_markdown`
+    without holding it whole)."""
+    held: list[str] = []  # from the last line with text on: the end is stripped
+    batch: list[str] = []
+    for line in _markdown_lines(notice):
+        if line.strip():
+            batch += [h + "\n" for h in held]
+            held = []
+            if len(batch) >= 1000:
+                yield "".join(batch)
+                batch = []
+        held.append(line)
+    yield "".join(batch) + "\n".join(held).rstrip() + "\n"
+
+
+def _markdown_lines(notice: Notice) -> Iterator[str]:
+    yield from (f"# {notice.title}", "", f"Last updated: {notice.updated.isoformat()}", "")
 
     def item(i: Item) -> str:
         text = _md(i.text)
         return f"**{_md(i.lead)}** {text}".strip() if i.lead else text
 
-    def section(s: Section) -> None:
-        out.extend([f"{'#' * s.level} {_md(s.title)}", ""])
+    def section(s: Section) -> Iterator[str]:
+        yield from (f"{'#' * s.level} {_md(s.title)}", "")
         for p in s.paragraphs:
-            out.extend([item(p), ""])
+            yield from (item(p), "")
         if s.items:
-            out.extend(f"- {item(i)}" for i in s.items)
-            out.append("")
+            yield from (f"- {item(i)}" for i in s.items)
+            yield ""
         for sub in s.sections:
-            section(sub)
+            yield from section(sub)
 
     for s in notice.sections:
-        section(s)
-    return "\n".join(out).rstrip() + "\n"
+        yield from section(s)
 
 
 def _md(text: str) -> str:

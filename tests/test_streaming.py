@@ -171,3 +171,15 @@ def clock_at(monkeypatch):
         monkeypatch.setattr(ropa.history, "utcnow", lambda: moment)
 
     return set_time
+
+
+def test_the_notice_is_written_in_pieces_that_make_the_whole_text(sample, tmp_path):
+    from ropa.exports import write_notice
+    from ropa.notice import markdown_chunks, to_markdown
+
+    notice = sample.notice()
+    pieces = list(markdown_chunks(notice))
+    text = to_markdown(notice)
+    assert "".join(pieces) == text and text.endswith("\n") and not text.endswith("\n\n")
+    written = write_notice(notice, "markdown", tmp_path / "notice.md")
+    assert written.read_text(encoding="utf-8") == text
