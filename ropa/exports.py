@@ -249,6 +249,10 @@ def write_notice(notice: Notice, fmt: str, target: Path) -> Path:
     if writer is None:
         choices = " or ".join(f.name for f in formats_for(Layout.notice))
         raise RopaError(f"the privacy notice is written as {choices}, not {fmt}")
+    if writer is _notice_markdown:  # written as it is rendered
+        from ropa.notice import markdown_chunks
+
+        return write_text(target, markdown_chunks(notice))
     return write_text(target, writer(notice))
 
 

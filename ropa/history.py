@@ -11,6 +11,7 @@ from __future__ import annotations
 import itertools
 import json
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
@@ -21,7 +22,7 @@ from sqlalchemy.engine import Connection
 from ropa.errors import RopaError
 from ropa.models import Revision
 from ropa.records import FORMAT_VERSION, Change, document_record, is_empty, json_default
-from ropa.schema import KINDS
+from ropa.schema import KINDS, Kind, T
 
 REVISIONS = Revision.__table__
 
@@ -160,6 +161,23 @@ def list_revisions(
     actor: str | None = None,
 ) -> list[RevisionView]:
     """Revisions matching the filters, oldest first, each with the fields it changed."""
+    return list(iter_revisions(conn, key, kind, since, until, actor))
+
+
+#: Revisions read (and compared with their predecessors) per batch.
+HISTORY_BATCH = 1000
+
+
+def iter_revisions(
+    conn: Connection,
+    key: str | None = None,
+    kind: str | None = None,
+    since: date | None = None,
+    until: date | None = None,
+    actor: str | None = None,
+) -> Iterator[RevisionView]:
+    """Revisions matching the filters, oldest first, each with the fields it changed, read
+    a batch at a time (memory bounded by the batch, whatever the size of the log)."""
     clauses = []
     if key:
         clauses.append(REVISIONS.c.key == key)
@@ -171,40 +189,59 @@ def list_revisions(
         clauses.append(REVISIONS.c.at < end_of_day(until))
     if actor:
         clauses.append(REVISIONS.c.actor == actor)
-    rows = conn.execute(sa.select(REVISIONS).where(*clauses).order_by(REVISIONS.c.id)).all()
-    previous = _previous_records(conn, rows)
-    views = []
-    for row in rows:
-        view = RevisionView(
-            row.id, row.at, row.actor, row.action, row.kind, row.key, row.version, row.message
+    after = 0
+    while True:
+        query = (
+            sa.select(REVISIONS)
+            .where(REVISIONS.c.id > after, *clauses)
+            .order_by(REVISIONS.c.id)
+            .limit(HISTORY_BATCH)
         )
-        before = previous.get(row.id)
-        if row.action in ("update", "retire") and before is not None:
-            view.changed = changed_fields(row.kind, before, json.loads(row.record))
-        views.append(view)
-    return views
+        rows = conn.execute(query).all()
+        if not rows:
+            return
+        previous = _previous_records(conn, rows)
+        for row in rows:
+            view = RevisionView(
+                row.id, row.at, row.actor, row.action, row.kind, row.key, row.version, row.message
+            )
+            before = previous.get(row.id)
+            if row.action in ("update", "retire") and before is not None:
+                view.changed = changed_fields(row.kind, before, json.loads(row.record))
+            yield view
+        if len(rows) < HISTORY_BATCH:
+            return
+        after = rows[-1].id
 
 
 def _previous_records(conn: Connection, rows: list) -> dict[int, dict]:
-    """For each revision, the record of the revision before it of the same record."""
+    """For each update or retire revision of `rows`, the record of the revision before it
+    of the same record."""
     wanted = {(r.kind, r.key) for r in rows if r.action in ("update", "retire")}
     if not wanted:
         return {}
-    keys = sorted({key for _, key in wanted})
+    ids = {r.id for r in rows if r.action in ("update", "retire")}
+    last = max(ids)
     history: dict[tuple[str, str], list] = {}
-    for i in range(0, len(keys), 500):
-        query = (
-            sa.select(REVISIONS.c.id, REVISIONS.c.kind, REVISIONS.c.key, REVISIONS.c.record)
-            .where(REVISIONS.c.key.in_(keys[i : i + 500]))
-            .order_by(REVISIONS.c.id)
-        )
-        for row in conn.execute(query):
-            if (row.kind, row.key) in wanted:
+    for kind in sorted({kind for kind, _ in wanted}):  # (kind, key): the index's order
+        keys = sorted(key for k, key in wanted if k == kind)
+        for i in range(0, len(keys), 500):
+            query = (
+                sa.select(REVISIONS.c.id, REVISIONS.c.kind, REVISIONS.c.key, REVISIONS.c.record)
+                .where(
+                    REVISIONS.c.kind == kind,
+                    REVISIONS.c.key.in_(keys[i : i + 500]),
+                    REVISIONS.c.id <= last,
+                )
+                .order_by(REVISIONS.c.id)
+            )
+            for row in conn.execute(query):
                 history.setdefault((row.kind, row.key), []).append(row)
     previous = {}
     for revisions in history.values():
         for before, after in itertools.pairwise(revisions):
-            previous[after.id] = json.loads(before.record)
+            if after.id in ids:
+                previous[after.id] = json.loads(before.record)
     return previous
 
 
@@ -218,27 +255,108 @@ def document_as_of(conn: Connection, moment: datetime) -> dict:
 
     Every write stamps all its revisions with one time, so a moment never falls inside a
     write: the document is a state the register really had."""
-    latest = (
-        sa.select(sa.func.max(REVISIONS.c.id))
-        .where(REVISIONS.c.at < moment)
-        .group_by(REVISIONS.c.kind, REVISIONS.c.key)
+    return {
+        "ropa": FORMAT_VERSION,
+        **{
+            section: [r for batch in batches for r in batch]
+            for section, batches in sections_as_of(conn, moment)
+        },
+    }
+
+
+#: Records per batch of a section read from the revision log.
+AS_OF_BATCH = 1000
+
+
+def sections_as_of(
+    conn: Connection, moment: datetime
+) -> Iterator[tuple[str, Iterator[list[dict]]]]:
+    """The registry document as it stood just before `moment`, as (section, batches of
+    records in key order) like :func:`ropa.snapshot.document_sections`: one query per kind
+    (the newest revision of each key before `moment`, unless it is a delete), each section
+    read as it is consumed."""
+    _refuse_unknown_kinds(conn, moment)
+    for kind in KINDS.values():
+        yield kind.section, _records_as_of(conn, kind, moment)
+
+
+def documents_changed_between(
+    conn: Connection, start: datetime, end: datetime
+) -> tuple[dict, dict]:
+    """The registry documents just before `start` and just before `end`, holding only the
+    records that revisions between the two moments touched (no other record can differ):
+    the work grows with the changes, not with the register."""
+    _refuse_unknown_kinds(conn, end)
+    touched: dict[str, list[str]] = {}
+    query = (
+        sa.select(REVISIONS.c.kind, REVISIONS.c.key)
+        .where(REVISIONS.c.at >= start, REVISIONS.c.at < end)
+        .distinct()
     )
-    rows = conn.execute(
-        sa.select(
-            REVISIONS.c.id,
-            REVISIONS.c.kind,
-            REVISIONS.c.key,
-            REVISIONS.c.action,
-            REVISIONS.c.record,
-        ).where(REVISIONS.c.id.in_(latest))
-    ).all()
-    sections: dict[str, list[dict]] = {k.section: [] for k in KINDS.values()}
-    for number, kind, key, action, record in rows:
-        if action != "delete":
-            sections[_section_of(number, kind, key)].append(_stored_record(number, key, record))
-    for records in sections.values():
-        records.sort(key=lambda r: r["key"])
-    return {"ropa": FORMAT_VERSION, **sections}
+    for kind, key in conn.execute(query):
+        touched.setdefault(kind, []).append(key)
+    documents: tuple[dict, dict] = ({}, {})
+    for kind in KINDS.values():
+        keys = sorted(touched.get(kind.name, []))
+        for document, moment in zip(documents, (start, end), strict=True):
+            document[kind.section] = [
+                record
+                for i in range(0, len(keys), 500)
+                for batch in _records_as_of(conn, kind, moment, keys[i : i + 500])
+                for record in batch
+            ]
+    return documents
+
+
+def _records_as_of(
+    conn: Connection, kind: Kind, moment: datetime, keys: list[str] | None = None
+) -> Iterator[list[dict]]:
+    """The records of a kind just before `moment` (only `keys`, if given), in batches."""
+    clauses = [REVISIONS.c.kind == kind.name, REVISIONS.c.at < moment]
+    if keys is not None:
+        clauses.append(REVISIONS.c.key.in_(keys))
+    latest = (
+        sa.select(sa.func.max(REVISIONS.c.id).label("id"))
+        .where(*clauses)
+        .group_by(REVISIONS.c.key)
+        .subquery()
+    )
+    # Ordered as Python orders keys (code points), on every backend.
+    key = REVISIONS.c.key if conn.dialect.name == "sqlite" else REVISIONS.c.key.collate("C")
+    query = (
+        sa.select(REVISIONS.c.id, REVISIONS.c.key, REVISIONS.c.record)
+        .select_from(REVISIONS.join(latest, REVISIONS.c.id == latest.c.id))
+        .where(REVISIONS.c.action != "delete")
+        .order_by(key)
+    )
+    result = conn.execution_options(stream_results=True).execute(query)
+    dates = [f.name for f in kind.fields if f.type is T.DATE]
+    while rows := result.fetchmany(AS_OF_BATCH):
+        batch = []
+        for number, key_, text in rows:
+            record = {**kind.new_record(), **_stored_record(number, key_, text)}
+            for name in dates:
+                if isinstance(record[name], str):
+                    try:
+                        record[name] = date.fromisoformat(record[name])
+                    except ValueError:
+                        raise _inconsistent(
+                            number, key_, f"holds a {name} that is no date"
+                        ) from None
+            batch.append(document_record(kind, record))
+        yield batch
+
+
+def _refuse_unknown_kinds(conn: Connection, moment: datetime) -> None:
+    """A RopaError when a revision before `moment` names a kind ropa does not know."""
+    row = conn.execute(
+        sa.select(REVISIONS.c.id, REVISIONS.c.kind, REVISIONS.c.key)
+        .where(REVISIONS.c.kind.not_in(list(KINDS)), REVISIONS.c.at < moment)
+        .order_by(REVISIONS.c.id)
+        .limit(1)
+    ).first()
+    if row is not None:
+        raise _inconsistent(row.id, row.key, f"has an unknown kind {row.kind!r}")
 
 
 def _inconsistent(number: int, key: str, what: str) -> RopaError:
@@ -246,12 +364,6 @@ def _inconsistent(number: int, key: str, what: str) -> RopaError:
         f"the revision log is inconsistent: revision {number} ({key!r}) {what}; "
         "it was not written by ropa, so the register cannot be rebuilt as of that time"
     )
-
-
-def _section_of(number: int, kind: str, key: str) -> str:
-    if kind not in KINDS:
-        raise _inconsistent(number, key, f"has an unknown kind {kind!r}")
-    return KINDS[kind].section
 
 
 def _stored_record(number: int, key: str, text: str) -> dict:

@@ -14,10 +14,11 @@ label, and what the register does not know is a check finding, not public text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
+from typing import Any
 
 from ropa import reference, vocab, words
 from ropa.wording import (
@@ -63,6 +64,65 @@ def in_notice(activity: dict) -> bool:
     """Whether an activity belongs in the group's notice: active, and the group decides on it
     as controller or joint controller (a processor's work is its clients' to explain)."""
     return activity["status"] == "active" and activity["role"] != "processor"
+
+
+#: The fields of an activity the notice reads (the rest is left out as activities stream in).
+NOTICE_FIELDS = (
+    "key",
+    "name",
+    "description",
+    "status",
+    "role",
+    "controller",
+    "lawful_bases",
+    "automated_decisions",
+    "purposes",
+    "data_subjects",
+    "data_categories",
+    "sources",
+    "recipients",
+    "measures",
+    "transfers",
+    "retention",
+)
+
+
+def notice_activities(activities: Iterable[dict]) -> list[Any]:
+    """The activities that belong in the notice, each holding only the fields it reads, its
+    lists as tuples and every repeated value (a key, a code, a transfer, a list of them) one
+    shared object: a large register's activities repeat the same few hundred keys."""
+    shared: dict[Any, Any] = {}
+
+    def same(value: Any) -> Any:
+        return shared.setdefault(value, value)
+
+    def compact(name: str, value: Any) -> Any:
+        if isinstance(value, list):
+            if value and isinstance(value[0], dict):  # transfers, retention rules
+                return tuple(shared.setdefault(tuple(r.items()), r) for r in value)
+            return same(tuple(same(v) for v in value))
+        if isinstance(value, str) and name not in ("key", "name", "description"):
+            return same(value)
+        return value
+
+    return [
+        _NoticeActivity(*(compact(f, a[f]) for f in NOTICE_FIELDS))
+        for a in activities
+        if in_notice(a)
+    ]
+
+
+class _NoticeActivity:
+    """An activity as the notice reads it (`a["name"]`), in a fraction of a dict's memory."""
+
+    __slots__ = NOTICE_FIELDS
+
+    def __init__(self, *values: Any):
+        for name, value in zip(NOTICE_FIELDS, values, strict=True):
+            setattr(self, name, value)
+
+    def __getitem__(self, name: str) -> Any:
+        return getattr(self, name)
 
 
 def _in_sentence(name: str) -> str:
@@ -125,14 +185,20 @@ def build_notice(
         {s for a in activities for s in a["data_subjects"] if s in subjects},
         key=lambda k: subjects[k]["name"].lower(),
     )
-    general = [
-        a for a in activities if used and set(used) <= set(a["data_subjects"]) and len(used) > 1
-    ]
+    every_subject = set(used)
+    general = [a for a in activities if len(used) > 1 and every_subject <= set(a["data_subjects"])]
+    # Each activity's own subjects, in one pass (not one scan of the activities per subject).
+    concerning: dict[str, list[dict]] = {key: [] for key in used}
+    general_ids = {id(a) for a in general}
+    for a in activities:
+        if id(a) not in general_ids:
+            for key in dict.fromkeys(a["data_subjects"]):
+                if key in concerning:
+                    concerning[key].append(a)
     collect = Section("What information we collect and why")
     for key in used:
-        own = [a for a in activities if key in a["data_subjects"] and a not in general]
-        if own:
-            collect.sections.append(_subject_section(references, subjects[key], own))
+        if concerning[key]:
+            collect.sections.append(_subject_section(references, subjects[key], concerning[key]))
     sections.append(collect)
     if general:
         sections.append(
@@ -425,25 +491,44 @@ def _contact(controllers: list[dict]) -> Section:
 
 
 def to_markdown(notice: Notice) -> str:
-    out = [f"# {notice.title}", "", f"Last updated: {notice.updated.isoformat()}", ""]
+    return "".join(markdown_chunks(notice))
+
+
+def markdown_chunks(notice: Notice) -> Iterator[str]:
+    """The notice as Markdown, a thousand lines at a time (the text of :func:`to_markdown`
+    without holding it whole)."""
+    held: list[str] = []  # from the last line with text on: the end is stripped
+    batch: list[str] = []
+    for line in _markdown_lines(notice):
+        if line.strip():
+            batch += [h + "\n" for h in held]
+            held = []
+            if len(batch) >= 1000:
+                yield "".join(batch)
+                batch = []
+        held.append(line)
+    yield "".join(batch) + "\n".join(held).rstrip() + "\n"
+
+
+def _markdown_lines(notice: Notice) -> Iterator[str]:
+    yield from (f"# {notice.title}", "", f"Last updated: {notice.updated.isoformat()}", "")
 
     def item(i: Item) -> str:
         text = _md(i.text)
         return f"**{_md(i.lead)}** {text}".strip() if i.lead else text
 
-    def section(s: Section) -> None:
-        out.extend([f"{'#' * s.level} {_md(s.title)}", ""])
+    def section(s: Section) -> Iterator[str]:
+        yield from (f"{'#' * s.level} {_md(s.title)}", "")
         for p in s.paragraphs:
-            out.extend([item(p), ""])
+            yield from (item(p), "")
         if s.items:
-            out.extend(f"- {item(i)}" for i in s.items)
-            out.append("")
+            yield from (f"- {item(i)}" for i in s.items)
+            yield ""
         for sub in s.sections:
-            section(sub)
+            yield from section(sub)
 
     for s in notice.sections:
-        section(s)
-    return "\n".join(out).rstrip() + "\n"
+        yield from section(s)
 
 
 def _md(text: str) -> str:

@@ -137,12 +137,26 @@ class Registry:
         actor: str | None = None,
     ) -> list[RevisionView]:
         """Revisions matching the filters, oldest first, each with the fields it changed."""
-        from ropa.history import list_revisions
+        with self.history_stream(key, kind, since, until, actor) as revisions:
+            return list(revisions)
+
+    @contextmanager
+    def history_stream(
+        self,
+        key: str | None = None,
+        kind: str | None = None,
+        since: date | None = None,
+        until: date | None = None,
+        actor: str | None = None,
+    ) -> Iterator[Iterator[RevisionView]]:
+        """The revisions :meth:`history` returns, read a batch at a time as they are
+        consumed (inside the block), for a log of any size in flat memory."""
+        from ropa.history import iter_revisions
 
         if kind:
             kind = kind_named(kind).name
         with self.db.read() as conn:
-            return list_revisions(conn, key, kind, since, until, actor)
+            yield iter_revisions(conn, key, kind, since, until, actor)
 
     def document_as_of(self, when: date | datetime) -> dict:
         """The registry document as it stood at the end of a day (UTC), or at a date-time."""
@@ -215,49 +229,47 @@ class Registry:
 
     def diff(self, since: date, until: date | None = None) -> Diff:
         """What changed from the start of `since` to the end of `until` (default: today)."""
-        from ropa.history import diff, document_as_of, end_of_day, start_of_day, utcnow
+        from ropa.history import (
+            diff,
+            documents_changed_between,
+            end_of_day,
+            start_of_day,
+            utcnow,
+        )
 
         until = until or utcnow().date()
         if until < since:
             raise RopaError(f"--until {until} is before --since {since}")
         with self.db.read() as conn:
-            before = document_as_of(conn, start_of_day(since))
-            after = document_as_of(conn, end_of_day(until))
+            before, after = documents_changed_between(conn, start_of_day(since), end_of_day(until))
         return diff(before, after, since, until)
 
     @contextmanager
     def as_of(self, day: date | datetime) -> Iterator[Registry]:
         """A read-only view of the register as it stood at the end of `day` (UTC), or at a
-        date-time: a temporary database rebuilt from the revisions, so that every export and
-        check works on it unchanged."""
-        import shutil
-        import tempfile
-
-        from ropa.history import utcnow
+        date-time. The registry document (and exports of it) streams from the revision log,
+        one query per kind; any other read (the record, the checks, the notice) works on a
+        temporary database rebuilt from it, made on first use."""
+        from ropa.history import moment_after, utcnow
 
         if (day.date() if isinstance(day, datetime) else day) > utcnow().date():
             raise RopaError(f"--as-of {day} is in the future")
-        document = self.document_as_of(day)
-        folder = tempfile.mkdtemp(prefix="ropa-as-of-")
-        past = Database.open(f"{folder}/as-of.db")
+        past = _PastRegistry(self, moment_after(day), f"the register as of {day}")
         try:
-            past.init()
-            Registry(past, "as-of").import_documents([(document, f"the register as of {day}")])
-            yield Registry(past, self.actor)
+            yield past  # type: ignore[misc]
         finally:
-            past.dispose()
-            shutil.rmtree(folder, ignore_errors=True)
+            past.close()
 
     def notice(self, entity: str | None = None) -> Notice:
         """The privacy notice of the active activities of one group member, or of all."""
         from ropa import store
-        from ropa.notice import build_notice
+        from ropa.notice import build_notice, notice_activities
 
         with self.db.read() as conn:
             references = _references(conn)
             entity = _resolve_entity(references, entity) if entity else None
             where = store.Filter(equal={"controller": entity}) if entity else None
-            activities = list(store.iter_records(conn, ACTIVITY, where))
+            activities = notice_activities(store.iter_records(conn, ACTIVITY, where))
             latest = store.latest_update(conn, ACTIVITY)
         updated = latest.date() if latest else datetime.now(UTC).date()
         return build_notice(references, activities, entity, updated)
@@ -824,3 +836,66 @@ def _still_referenced(kind: Kind, key: str, users: list[tuple[str, str]]) -> str
     shown = ", ".join(f"{KINDS[k].label} {u}" for k, u in users[:10])
     more = f" and {len(users) - 10} more" if len(users) > 10 else ""
     return f"{kind.label} {key!r} is still used by {shown}{more}; remove those references first"
+
+
+class _PastRegistry:
+    """The register at a moment, read from the revision log (see :meth:`Registry.as_of`):
+    the document sections stream from it; every other read is answered by a temporary
+    database rebuilt from them, made on first use."""
+
+    def __init__(self, now: Registry, moment: datetime, label: str):
+        self.db = now.db
+        self.actor = now.actor
+        self._moment = moment
+        self._label = label
+        self._folder: str | None = None
+        self._rebuilt: Registry | None = None
+
+    @contextmanager
+    def document_sections(self) -> Iterator[Iterator[tuple[str, Iterator[list[dict]]]]]:
+        """The registry document at the moment as (section, batches of records)."""
+        from ropa.history import sections_as_of
+
+        with self.db.read() as conn:
+            yield sections_as_of(conn, self._moment)
+
+    def document(self) -> dict:
+        """The registry document at the moment, whole."""
+        from ropa.history import document_as_of
+
+        with self.db.read() as conn:
+            return document_as_of(conn, self._moment)
+
+    def fingerprint(self) -> str:
+        """SHA-256 of the canonical YAML of the registry document at the moment."""
+        import hashlib
+
+        from ropa.io.document import yaml_chunks
+
+        digest = hashlib.sha256()
+        with self.document_sections() as sections:
+            for chunk in yaml_chunks(sections):
+                digest.update(chunk.encode("utf-8"))
+        return digest.hexdigest()
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._temporary(), name)
+
+    def _temporary(self) -> Registry:
+        if self._rebuilt is None:
+            import tempfile
+
+            self._folder = tempfile.mkdtemp(prefix="ropa-as-of-")
+            past = Database.open(f"{self._folder}/as-of.db")
+            past.init()
+            Registry(past, "as-of").import_documents([(self.document(), self._label)])
+            self._rebuilt = Registry(past, self.actor)
+        return self._rebuilt
+
+    def close(self) -> None:
+        if self._rebuilt is not None:
+            self._rebuilt.db.dispose()
+        if self._folder is not None:
+            import shutil
+
+            shutil.rmtree(self._folder, ignore_errors=True)

@@ -163,6 +163,7 @@ app = typer.Typer(
     no_args_is_help=True,
     add_completion=False,
     pretty_exceptions_enable=False,
+    rich_markup_mode=None,
     help="Records of processing activities (GDPR Article 30): the register, its checks and "
     "the spreadsheets auditors want.",
 )
@@ -191,7 +192,7 @@ def main_options(
             # No envvar here: ropa.db.resolve_url reads the variable, for the CLI and the
             # library alike.
             help="Database: a SQLite path or postgresql+psycopg://user@host/db "
-            f"(default: {DEFAULT_PATH}) \\[env var: {DB_ENVVAR}]",
+            f"(default: {DEFAULT_PATH}) [env var: {DB_ENVVAR}]",
         ),
     ] = None,
     actor: Annotated[

@@ -6,7 +6,7 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from ropa.cli import state
-from ropa.cli.output import Format, FormatOption, Listing, console, write_csv
+from ropa.cli.output import Format, FormatOption, Listing, console, literal, write_csv
 
 if TYPE_CHECKING:
     from ropa.db import Database
@@ -103,12 +103,14 @@ def info(fmt: Annotated[Listing, FormatOption] = Format.table) -> None:
         rows = [(name, details[name]) for name in ("url", "backend", "revision")]
         write_csv(["item", "value"], rows + list(details["counts"].items()))
         return
-    out = console()
-    out.print(f"database  {details['url']}")
-    out.print(f"backend   {details['backend']}")
-    out.print(f"schema    {details['revision']}")
-    for name, count in details["counts"].items():
-        out.print(f"{name:<11}{count:>8}")
+    # Plain lines: no need to load rich for them.
+    lines = [
+        f"database  {literal(details['url'])}",
+        f"backend   {details['backend']}",
+        f"schema    {details['revision']}",
+        *(f"{name:<11}{count:>8}" for name, count in details["counts"].items()),
+    ]
+    typer.echo("\n".join(lines))
 
 
 @db_app.command("backup")

@@ -1,12 +1,14 @@
 """`ropa history` and `ropa diff`: who changed what, when, and what changed in a period."""
 
+import sys
+from collections.abc import Iterator
 from typing import Annotated, Literal
 
 import typer
 
 from ropa import words
 from ropa.cli import parse_day, state
-from ropa.cli.output import Format, FormatOption, Listing, console, write_csv
+from ropa.cli.output import Format, FormatOption, Listing, print_table
 
 
 def history(
@@ -37,44 +39,86 @@ def history(
     if version is not None:
         _show_version(key, kind, version, fmt)
         return
-    revisions = state().registry.history(
+    with state().registry.history_stream(
         key,
         kind,
         parse_day("--since", since) if since else None,
         parse_day("--until", until) if until else None,
         actor,
-    )
-    rows = [r.as_dict() for r in revisions]
-    if fmt in (Format.json, Format.yaml):
-        from ropa.io.document import dumps
-
-        typer.echo(dumps(rows, fmt.value), nl=False)
-        return
-    if fmt is Format.csv:
-        columns = ["at", "actor", "action", "kind", "key", "version", "message", "changed"]
-        write_csv(
-            columns,
-            ([r[c] if c != "changed" else "; ".join(r[c]) for c in columns] for r in rows),
+    ) as revisions:
+        if fmt in (Format.json, Format.yaml):
+            _write_list((r.as_dict() for r in revisions), fmt)
+            return
+        if fmt is Format.csv:
+            columns = ["at", "actor", "action", "kind", "key", "version", "message", "changed"]
+            _write_csv(
+                columns,
+                (
+                    [r[c] if c != "changed" else "; ".join(r[c]) for c in columns]
+                    for r in (r.as_dict() for r in revisions)
+                ),
+            )
+            return
+        count = print_table(
+            ["time (UTC)", "actor", "action", "record", "v", "message", "changed"],
+            (
+                (
+                    r.at.strftime("%Y-%m-%d %H:%M:%S"),
+                    r.actor,
+                    r.action,
+                    f"{r.kind} {r.key}",
+                    str(r.version),
+                    r.message or "",
+                    ", ".join(r.changed),
+                )
+                for r in revisions
+            ),
         )
-        return
-    from rich.table import Table
+    typer.echo(words.count(count, "revision"))
 
-    table = Table(header_style="bold")
-    for column in ("time (UTC)", "actor", "action", "record", "v", "message", "changed"):
-        table.add_column(column, overflow="fold")
-    for r in revisions:
-        table.add_row(
-            r.at.strftime("%Y-%m-%d %H:%M:%S"),
-            r.actor,
-            r.action,
-            f"{r.kind} {r.key}",
-            str(r.version),
-            r.message or "",
-            ", ".join(r.changed),
-        )
-    out = console()
-    out.print(table)
-    out.print(words.count(len(revisions), "revision"))
+
+def _write_list(items: Iterator[dict], fmt: Format) -> None:
+    """A JSON or YAML list on stdout, written item by item: the same text as
+    ropa.io.document.dumps of the whole list."""
+    import json
+
+    from ropa.io.document import dump_yaml, json_default
+
+    write = sys.stdout.write
+    if fmt is Format.yaml:
+        empty = True
+        for item in items:
+            write(dump_yaml([item]))
+            empty = False
+        if empty:
+            write(dump_yaml([]))
+        return
+    first = True
+    for item in items:
+        text = json.dumps(item, indent=2, ensure_ascii=False, default=json_default)
+        write(("[\n" if first else ",\n") + "  " + text.replace("\n", "\n  "))
+        first = False
+    write("[]\n" if first else "\n]\n")
+
+
+def _write_csv(header: list[str], rows: Iterator[list]) -> None:
+    """A CSV listing on stdout written a batch of rows at a time, every cell formula-safe."""
+    import io
+    import itertools
+
+    from ropa.io.safe_csv import SafeWriter
+
+    out = io.StringIO()
+    writer = SafeWriter(out, lineterminator="\n")
+    writer.writerow(header)
+    while True:
+        batch = list(itertools.islice(rows, 1000))
+        writer.writerows(batch)
+        sys.stdout.write(out.getvalue())
+        out.seek(0)
+        out.truncate()
+        if not batch:
+            return
 
 
 def _show_version(key: str | None, kind: str | None, version: int, fmt: Format) -> None:
@@ -129,25 +173,27 @@ def diff(
     if fmt is Format.markdown:
         typer.echo(diff_markdown(result), nl=False)
         return
-    from rich.table import Table
 
-    table = Table(header_style="bold", title=f"{result.since} to {result.until}")
-    for column in ("change", "record", "name", "fields (before → after)"):
-        table.add_column(column, overflow="fold")
-    for change, items in (
-        ("added", result.added),
-        ("removed", result.removed),
-        ("retired", result.retired),
-    ):
-        for i in items:
-            table.add_row(change, f"{i['kind']} {i['key']}", i["name"] or "", "")
-    for i in result.changed:
-        fields = "\n".join(
-            f"{name}: {_short(v['before'])} → {_short(v['after'])}"
-            for name, v in i["fields"].items()
-        )
-        table.add_row("changed", f"{i['kind']} {i['key']}", i["name"] or "", fields)
-    console().print(table)
+    def rows() -> Iterator[tuple[str, str, str, str]]:
+        for change, items in (
+            ("added", result.added),
+            ("removed", result.removed),
+            ("retired", result.retired),
+        ):
+            for i in items:
+                yield change, f"{i['kind']} {i['key']}", i["name"] or "", ""
+        for i in result.changed:
+            fields = "\n".join(
+                f"{name}: {_short(v['before'])} → {_short(v['after'])}"
+                for name, v in i["fields"].items()
+            )
+            yield "changed", f"{i['kind']} {i['key']}", i["name"] or "", fields
+
+    print_table(
+        ["change", "record", "name", "fields (before → after)"],
+        rows(),
+        title=f"{result.since} to {result.until}",
+    )
 
 
 def _short(value: object) -> str:

@@ -101,6 +101,59 @@ def console(stderr: bool = False) -> Any:
     )
 
 
+#: A table of more rows than this is printed as plain aligned rows, as they are read, instead
+#: of a rich table built in memory (rich takes seconds to lay out a few thousand rows).
+STREAM_TABLE_FROM = 1000
+
+
+def print_table(columns: list[str], rows: Iterable[Iterable[Any]], title: str | None = None) -> int:
+    """Rows under column headings on stdout, text printed literally; returns how many rows.
+    Up to STREAM_TABLE_FROM rows: a rich table. More: plain rows streamed as they come,
+    aligned to the widths of the first batch (a longer cell later just pushes its line)."""
+    import itertools
+
+    iterator = (["" if c is None else str(c) for c in row] for row in rows)
+    first = list(itertools.islice(iterator, STREAM_TABLE_FROM + 1))
+    if len(first) <= STREAM_TABLE_FROM:
+        from rich.table import Table
+
+        table = Table(header_style="bold", title=title)
+        for column in columns:
+            table.add_column(column, overflow="fold")
+        for row in first:
+            table.add_row(*row)
+        console().print(table)
+        return len(first)
+
+    def plain(row: list[str]) -> list[str]:
+        return [literal(c).replace("\n", "; ") for c in row]
+
+    batch = [plain(row) for row in first]
+    widths = [
+        min(_WIDEST, max(len(columns[i]), *(len(r[i]) for r in batch))) for i in range(len(columns))
+    ]
+
+    def line(cells: list[str]) -> str:
+        padded = [c.ljust(w) for c, w in zip(cells[:-1], widths, strict=False)]
+        return "  ".join([*padded, cells[-1]]).rstrip() + "\n"
+
+    write = sys.stdout.write
+    if title:
+        write(literal(title) + "\n")
+    write(line(list(columns)))
+    write(line(["-" * w for w in widths[:-1]] + ["-" * len(columns[-1])]))
+    count = 0
+    while batch:
+        write("".join(line(cells) for cells in batch))
+        count += len(batch)
+        batch = [plain(row) for row in itertools.islice(iterator, STREAM_TABLE_FROM)]
+    return count
+
+
+#: The widest a streamed table's column is padded to.
+_WIDEST = 40
+
+
 def refuse_control_characters(option: str) -> Callable[[str | None], str | None]:
     """An option callback refusing text with control characters (they would be stored in
     the history for good and replayed to every terminal that shows it)."""
