@@ -17,7 +17,6 @@ HEAVY = (
     "pandas",
     "openpyxl",
     "sqlalchemy",
-    "sqlmodel",
     "alembic",
     "yaml",
     "xlsxwriter",

@@ -183,3 +183,21 @@ def test_the_notice_is_written_in_pieces_that_make_the_whole_text(sample, tmp_pa
     assert "".join(pieces) == text and text.endswith("\n") and not text.endswith("\n\n")
     written = write_notice(notice, "markdown", tmp_path / "notice.md")
     assert written.read_text(encoding="utf-8") == text
+
+
+def test_a_long_listing_is_printed_as_plain_rows_as_the_records_come(monkeypatch, capsys):
+    from ropa.schema import PURPOSE
+
+    monkeypatch.setattr(ropa.cli.output, "STREAM_TABLE_FROM", 2)
+    taken: list[int] = []
+
+    def records():
+        for i in range(5):
+            taken.append(i)
+            yield {"key": f"p{i}", "name": f"Purpose {i}"}
+
+    ropa.cli.output.print_records(PURPOSE, records(), ropa.cli.output.Format.table)
+    lines = capsys.readouterr().out.splitlines()
+    assert lines[0].split() == [f.name for f in PURPOSE.fields if f.in_table]
+    assert [line.split()[0] for line in lines[2:7]] == ["p0", "p1", "p2", "p3", "p4"]
+    assert lines[-1] == "5 purposes" and taken == [0, 1, 2, 3, 4]

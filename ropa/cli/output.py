@@ -250,24 +250,21 @@ PRINT_BATCH = 500
 
 def print_records(kind: Kind, records: Iterable[dict], fmt: Format) -> None:
     """A listing on stdout. JSON, CSV and YAML are written as the records come, a batch at
-    a time (a listing of any size in flat memory); the table is laid out whole."""
+    a time (a listing of any size in flat memory); so is a long table (:func:`print_table`)."""
     if fmt in (Format.json, Format.yaml, Format.csv):
         for chunk in listing_chunks(kind, records, fmt):
             sys.stdout.write(chunk)
         sys.stdout.flush()
         return
-    records = list(records)
-    from rich.table import Table
-
     columns = [f for f in kind.fields if f.in_table]
-    table = Table(show_lines=False, header_style="bold")
-    for f in columns:
-        table.add_column(f.name, overflow="fold")
-    for record in records:
-        table.add_row(*[cell(f.type, record.get(f.name)).replace("; ", ", ") for f in columns])
-    out = console()
-    out.print(table)
-    out.print(f"{len(records)} {kind.section if len(records) != 1 else kind.name}")
+    count = print_table(
+        [f.name for f in columns],
+        (
+            [cell(f.type, record.get(f.name)).replace("; ", ", ") for f in columns]
+            for record in records
+        ),
+    )
+    console().print(f"{count} {kind.section if count != 1 else kind.name}")
 
 
 def listing_chunks(kind: Kind, records: Iterable[dict], fmt: Format) -> Iterator[str]:
