@@ -683,10 +683,19 @@ class Registry:
                     )
                     for where, key, who in outcome.stale
                 ]
+            # Stale rows and rows of activities not in the register are not planned (the
+            # latter are reported above).
             incoming[ACTIVITY.name] = [
-                (w, v) for w, v in incoming[ACTIVITY.name] if v["key"] not in stale
+                (w, v)
+                for w, v in incoming[ACTIVITY.name]
+                if v["key"] not in stale and v["key"] in activities
             ]
             parsed.nested = [n for n in parsed.nested if n.activity not in stale]
+            for _, values in incoming[ACTIVITY.name]:
+                if rows[values["key"]].review == CHANGED:
+                    # The pack held all of the activity's transfers and retention rules: a
+                    # row deleted there is a rule removed.
+                    values.update({name: [] for name in parsed.nested_sheets})
             existing = {k: r["name"] for k, r in activities.items()}
             problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
             state, changes, found = plan_import(current, incoming, False, source)

@@ -12,13 +12,14 @@ apply_review` applies them in one transaction.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ropa.errors import Problem, RopaError
+from ropa.io.data_layout.sheets import PACK_VERSIONS
 
 if TYPE_CHECKING:
     from ropa.io.data_layout import Table
@@ -30,8 +31,6 @@ REVIEW, REVIEWER, COMMENT = "review", "reviewer", "comment"
 #: What the `review` column takes.
 CONFIRMED, CHANGED, RETIRE = "confirmed", "changed", "retire"
 REVIEW_VALUES = (CONFIRMED, CHANGED, RETIRE)
-#: The hidden sheet holding each activity's version when the pack was made.
-VERSIONS_SHEET = "pack versions"
 #: The pack of the activities that have no owner.
 NO_OWNER = "no-owner"
 #: Reviews falling due within this many days count as "due soon" in `review status`.
@@ -111,13 +110,22 @@ def due(activity: dict, today: date) -> Due:
     )
 
 
-def by_owner(activities: Iterable[dict], today: date) -> list[OwnerReview]:
-    """The activities grouped by owner (owners in alphabetical order, no owner last)."""
-    groups: dict[str | None, OwnerReview] = {}
+def grouped(activities: Iterable[dict]) -> list[tuple[str | None, list[dict]]]:
+    """The activities by owner, owners compared without regard to case (as `--owner`
+    matches them) and named as first spelled; owners in alphabetical order, no owner last."""
+    groups: dict[str | None, tuple[str | None, list[dict]]] = {}
     for activity in activities:
-        owner = activity["owner"] or None
-        groups.setdefault(owner, OwnerReview(owner)).activities.append(due(activity, today))
-    return sorted(groups.values(), key=lambda g: (g.owner is None, (g.owner or "").lower()))
+        owner = (activity["owner"] or "").strip() or None
+        same = owner.casefold() if owner else None
+        groups.setdefault(same, (owner, []))[1].append(activity)
+    return sorted(groups.values(), key=lambda g: (g[0] is None, (g[0] or "").casefold()))
+
+
+def by_owner(activities: Iterable[dict], today: date) -> list[OwnerReview]:
+    """The review state of the activities, grouped by owner (:func:`grouped`)."""
+    return [
+        OwnerReview(owner, [due(a, today) for a in group]) for owner, group in grouped(activities)
+    ]
 
 
 def status(
@@ -177,11 +185,15 @@ def write_packs(
         filters["review_due"] = due_within
     if per_owner and not target.is_dir():
         raise RopaError(f"folder {target} does not exist (--per-owner -o takes a folder)")
+    if owner:
+        with registry.find("activity", {"owner": [owner]}, batch=1) as owned:
+            if next(owned, None) is None:
+                raise RopaError(f"--owner: no activity is owned by {owner!r}")
     keys = registry.keys()
     packs: list[Pack] = []
     with registry.record(RecordScope(), filters) as (cover, builder, activities):
         controllers = [c["name"] for c in cover.controllers]
-        groups = _grouped(activities) if per_owner else [(owner, list(activities))]
+        groups = grouped(activities) if per_owner else [(owner, list(activities))]
         used: set[str] = set()
         for group_owner, group in groups:
             if per_owner:
@@ -200,13 +212,6 @@ def write_packs(
     if per_owner:
         _write_requests(target / "review-request.csv", packs)
     return packs
-
-
-def _grouped(activities: Iterator[dict]) -> list[tuple[str | None, list[dict]]]:
-    groups: dict[str | None, list[dict]] = {}
-    for activity in activities:
-        groups.setdefault(activity["owner"] or None, []).append(activity)
-    return sorted(groups.items(), key=lambda g: (g[0] is None, (g[0] or "").lower()))
 
 
 def _write_pack(
@@ -234,7 +239,6 @@ def _write_pack(
         pages,
         controllers,
         {a["key"]: a["version"] for a in activities},
-        VERSIONS_SHEET,
     )
 
 
@@ -286,15 +290,15 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
     from ropa.io.data_layout import Table, read_workbook
 
     name = name or str(path)
-    tables, problems = read_workbook(path, name)
+    tables, problems = read_workbook(path, name, pack=True)
     pack = ReturnedPack(name, problems=list(problems))
     if problems:
         return pack
     by_name = {t.name.strip().lower(): t for t in tables}
     activities = by_name.get("activities")
-    versions_table = by_name.get(VERSIONS_SHEET)
+    versions_table = by_name.get(PACK_VERSIONS)
     if activities is None or versions_table is None:
-        missing = "activities" if activities is None else VERSIONS_SHEET
+        missing = "activities" if activities is None else PACK_VERSIONS
         pack.problems.append(
             Problem(
                 name, f"is not a review pack (no {missing!r} sheet); `ropa review pack` writes them"
@@ -324,7 +328,23 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
         value = str(value).strip() if value not in (None, "") else None
         return value or None
 
+    def formulas(number: int) -> list[Problem]:
+        """A review column is taken as typed: a formula there is refused, not evaluated."""
+        return [
+            Problem(
+                f"{name}:activities:{number}:{column}",
+                f"holds the formula ={activities.formulas[(number, at[column] + 1)]}; "
+                "type the value",
+            )
+            for column in (REVIEW, REVIEWER, COMMENT)
+            if column in at and (number, at[column] + 1) in activities.formulas
+        ]
+
     for number, cells in rows:
+        refused = formulas(number)
+        if refused:
+            pack.problems += refused
+            continue
         key = text(cells, "key")
         if key is None:
             if any(c not in (None, "") for c in cells):

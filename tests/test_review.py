@@ -263,3 +263,101 @@ def test_review_pack_due_within_takes_only_activities_due_in_that_window(registe
     result = cli("review", "pack", "--due-within", "soon")
     assert result.exit_code == 1
     assert "error: --due-within: 'soon' is not a duration" in result.stderr
+
+
+def _instructions(pack: Path) -> str:
+    return " ".join(str(c) for row in _sheet(pack, "instructions") for c in row if c)
+
+
+def test_a_pack_says_how_to_return_it_and_a_plain_import_refuses_it(register, cli):
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    text = _instructions(Path("a.xlsx"))
+    assert "ropa review import" in text
+    assert "ropa import" not in text.replace("ropa review import", "")
+    assert "empty cell clears" not in text
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a1": {"review": "confirmed"}})
+    result = cli("import", "back.xlsx", "--dry-run")
+    assert result.exit_code == 1
+    assert "back.xlsx: is a review pack; apply it with `ropa review import`" in result.stderr
+    assert register.get("activity", "a1")["last_reviewed"] == LONG_AGO
+
+
+def test_the_template_says_an_empty_cell_keeps_the_value(initialised, cli):
+    assert cli("template", "-o", "t.xlsx").exit_code == 0
+    text = _instructions(Path("t.xlsx"))
+    assert "empty cell clears" not in text and "--blank clear" in text
+
+
+def test_formulas_in_the_review_columns_are_refused(register, cli):
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(
+        Path("a.xlsx"),
+        Path("back.xlsx"),
+        {
+            "a1": {"review": '=IF(1,"confirmed","")'},
+            "a2": {"review": "confirmed", "comment": '=HYPERLINK("http://x.test","ok")'},
+        },
+    )
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 1
+    assert "back.xlsx:activities:2:review: holds the formula =IF(" in result.stderr
+    assert "back.xlsx:activities:3:comment: holds the formula =HYPERLINK(" in result.stderr
+    assert register.get("activity", "a2")["last_reviewed"] == LONG_AGO
+
+
+def test_deleting_the_transfer_row_of_a_changed_activity_removes_the_transfer(register, cli):
+    import openpyxl
+
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a2": {"review": "changed"}})
+    book = openpyxl.load_workbook("back.xlsx")
+    book["transfers"].delete_rows(2)
+    book.save("back.xlsx")
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert register.get("activity", "a2")["transfers"] == []
+
+
+def test_owners_differing_in_case_are_one_owner_and_an_unknown_owner_is_an_error(register, cli):
+    from ropa.planning import Edit
+
+    register.edit("activity", "b2", Edit(set={"owner": "bob builder"}))
+    Path("packs").mkdir()
+    assert cli("review", "pack", "--per-owner", "-o", "packs").exit_code == 0
+    names = sorted(p.name for p in Path("packs").iterdir())
+    assert names == [
+        "review-Bob-Builder.xlsx",
+        "review-alice-example.com.xlsx",
+        "review-no-owner.xlsx",
+        "review-request.csv",
+    ]
+    assert [r[0] for r in _sheet(Path("packs/review-Bob-Builder.xlsx"), "activities")[1:]] == [
+        "b1",
+        "b2",
+    ]
+    rows = json.loads(cli("review", "status", "-f", "json").stdout)
+    assert [r["owner"] for r in rows if r["activity"] in ("b1", "b2")] == ["Bob Builder"] * 2
+    result = cli("review", "pack", "--owner", "nobody", "-o", "n.xlsx")
+    assert result.exit_code == 1
+    assert "error: --owner: no activity is owned by 'nobody'" in result.stderr
+    assert not Path("n.xlsx").exists()
+
+
+def test_the_json_report_of_a_review_import_holds_the_review(register, cli):
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a1": {"review": "confirmed"}})
+    result = cli("review", "import", "back.xlsx", "--report", "json")
+    assert result.exit_code == 0, result.stderr
+    review = json.loads(result.stdout)["review"]
+    assert review == {"confirmed": 1, "changed": 0, "retire": 0, "not_reviewed": 2, "stale": []}
+
+
+def test_a_row_of_an_unknown_activity_is_one_error(register, cli):
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a1": {"review": "confirmed", "key": "zz"}})
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 1
+    assert "no activity 'zz' in the register" in result.stderr
+    assert "needs a name" not in result.stderr
+    folder = cli("review", "import", ".")
+    assert folder.exit_code == 1 and "error: .: is a folder" in folder.stderr

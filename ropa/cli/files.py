@@ -156,10 +156,14 @@ def on_terminal() -> bool:
 
 
 def print_report(
-    report: "ImportReport", report_format: "ReportFormat | None", dry_run: bool
+    report: "ImportReport",
+    report_format: "ReportFormat | None",
+    dry_run: bool,
+    more: dict[str, Any] | None = None,
 ) -> None:
-    """An import's (or a restore's) warnings and report: the report as one JSON object on
-    stdout with `--report json`, and for people on stderr."""
+    """An import's (or a restore's, or a review's) warnings and report: the report as one
+    JSON object on stdout with `--report json` (with the keys of `more` added), and for
+    people on stderr."""
     for warning in report.warnings:
         typer.echo(f"warning: {warning}", err=True)
     if report_format is ReportFormat.json:
@@ -167,7 +171,8 @@ def print_report(
 
         from ropa.records import json_default
 
-        typer.echo(json.dumps(report.as_dict(), ensure_ascii=False, default=json_default))
+        whole = {**report.as_dict(), **(more or {})}
+        typer.echo(json.dumps(whole, ensure_ascii=False, default=json_default))
     show_report(report, dry_run)
 
 

@@ -152,7 +152,7 @@ def review_pack(
     packs = write_packs(state().registry, target, owner, per_owner, due_within)
     say = console(stderr=True).print
     for pack in packs:
-        who = pack.owner or "no owner"
+        who = pack.owner or ("no owner" if per_owner else "all owners")
         say(
             f"wrote {pack.path} ({who}: {words.count(pack.activities, 'activity')}, "
             f"{pack.overdue} overdue)"
@@ -193,14 +193,21 @@ def review_import(
         if not path.is_file():
             from ropa.errors import RopaError
 
-            raise RopaError(f"{path}: no such file")
+            raise RopaError(f"{path}: {'is a folder' if path.is_dir() else 'no such file'}")
         packs.append(read_pack(path, str(path)))
     outcome = state().registry.apply_review(packs, dry_run=dry_run, skip_stale=skip_stale)
     say = console(stderr=True).print
     for where, key, who in outcome.stale:
         say(f"skipped {where}: activity {key} changed since the pack was made, by {who}")
     assert outcome.report is not None
-    print_report(outcome.report, report_format, dry_run)
+    from ropa.review import REVIEW_VALUES
+
+    review = {value: outcome.reviewed.get(value, 0) for value in REVIEW_VALUES}
+    review["not_reviewed"] = outcome.not_reviewed
+    review["stale"] = [
+        {"where": where, "activity": key, "changed_by": who} for where, key, who in outcome.stale
+    ]
+    print_report(outcome.report, report_format, dry_run, {"review": review})
     counts = ", ".join(f"{n} {review}" for review, n in sorted(outcome.reviewed.items()))
     say(
         f"reviewed: {counts or 'none'}; not reviewed: {outcome.not_reviewed}"

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from ropa.errors import Problem
-from ropa.io.data_layout.sheets import INSTRUCTIONS, LISTS
+from ropa.io.data_layout.sheets import INSTRUCTIONS, LISTS, PACK_VERSIONS
 
 
 @dataclass
@@ -29,8 +29,9 @@ class Table:
     headers: list[Any] = field(default_factory=list)  # set when the first row is read
 
 
-def read_workbook(path: Path, name: str) -> tuple[list[Table], list[Problem]]:
-    """The data sheets of a workbook; problems when it is not a readable xlsx."""
+def read_workbook(path: Path, name: str, pack: bool = False) -> tuple[list[Table], list[Problem]]:
+    """The data sheets of a workbook; problems when it is not a readable xlsx, or when it is
+    a review pack and `pack` is not set (or the record workbook)."""
     head = path.read_bytes()[:8] if path.stat().st_size else b""
     if head.startswith(b"\xd0\xcf\x11\xe0"):
         return [], [
@@ -53,11 +54,20 @@ def read_workbook(path: Path, name: str) -> tuple[list[Table], list[Problem]]:
     except Exception as e:  # calamine, zipfile and XML errors all mean a damaged file
         return [], [Problem(name, f"cannot read the workbook ({type(e).__name__}: {e})")]
     if {"Cover", "Controller record", "Processor record"} & set(sheet_names):
+        wanted = (
+            "ropa review import applies review packs (`ropa review pack`)"
+            if pack
+            else "ropa imports the data layout (`ropa export xlsx --layout data`, `ropa template`)"
+        )
+        return [], [
+            Problem(name, f"is an Article 30 record workbook, written for people; {wanted}")
+        ]
+    if not pack and PACK_VERSIONS in (n.strip().lower() for n in sheet_names):
         return [], [
             Problem(
                 name,
-                "is an Article 30 record workbook, written for people; ropa imports the data "
-                "layout (`ropa export xlsx --layout data`, `ropa template`)",
+                "is a review pack; apply it with `ropa review import`, which checks "
+                "that its activities have not changed since it was made",
             )
         ]
     tables = [

@@ -129,12 +129,21 @@ def describe_values(f: Field) -> str:
     return "Text"
 
 
-GENERAL_INSTRUCTIONS = [
-    "One sheet per kind of record; one row per record; the first row holds the field names.",
+#: The hidden sheet of a review pack holding each activity's version when it was made
+#: (ropa.review); a workbook with it is applied by `ropa review import`, not `ropa import`.
+PACK_VERSIONS = "pack versions"
+
+#: How a data-layout workbook is imported (a review pack says how it is returned instead).
+IMPORT_INSTRUCTIONS = [
     "Import with `ropa import FILE.xlsx --dry-run` first: it reports what would be created, "
     "updated, unchanged or deleted, and every problem as FILE:SHEET:ROW:COLUMN.",
-    "A row updates the record with its key: every column of the sheet replaces that field, "
-    "an empty cell clears it, a column you delete leaves the field alone.",
+]
+#: How the sheets are filled in, for the template, data-layout exports and review packs.
+GENERAL_INSTRUCTIONS = [
+    "One sheet per kind of record; one row per record; the first row holds the field names.",
+    "A row updates the record with its key: every cell you fill in replaces that field; an "
+    "empty cell of an existing record keeps the stored value (import with `--blank clear` to "
+    "clear fields with empty cells); a column you delete leaves the field alone.",
     "References may be keys or exact names. Lists: one item per line in a cell.",
     "transfers and retention: one row per transfer or retention rule, `activity` names the "
     "activity. When the sheet is there, it holds all of them for the activities it lists and "

@@ -13,8 +13,10 @@ from ropa.io.data_layout.sheets import (
     CSV_SEPARATOR,
     GENERAL_INSTRUCTIONS,
     GROUP_MEMBERS,
+    IMPORT_INSTRUCTIONS,
     INSTRUCTIONS,
     LISTS,
+    PACK_VERSIONS,
     SHEETS,
     XLSX_SEPARATOR,
     Sheet,
@@ -92,10 +94,12 @@ class _WorkbookWriter:
         sheets: tuple[Sheet, ...] = SHEETS,
         extra: tuple[tuple[str, str, tuple[str, ...]], ...] = (),
         preface: tuple[str, ...] = (),
+        how_to_import: tuple[str, ...] = tuple(IMPORT_INSTRUCTIONS),
     ):
         """`sheets` are the data sheets written; `extra` are columns added after the fields
         of the first sheet, as (header, meaning, choices: a drop-down when not empty);
-        `preface` are instruction lines written before the general ones."""
+        `preface` are instruction lines written before the general ones, `how_to_import`
+        the lines saying how the workbook goes back into ropa."""
         import xlsxwriter
 
         from ropa.io.xlsx_rows import RowStream
@@ -121,6 +125,7 @@ class _WorkbookWriter:
         self.layout = sheets
         self.extra = extra
         self.preface = preface
+        self.how_to_import = how_to_import
         self.collected: dict[str, list[str]] = {s.name: [] for s in SHEETS if not s.nested}
         self.collected[GROUP_MEMBERS] = []
         self.instructions = book.add_worksheet(INSTRUCTIONS)
@@ -231,7 +236,7 @@ class _WorkbookWriter:
         _print_setup(ws, header=False)
         ws.write_string(0, 0, "How to fill in this workbook", self.formats["title"])
         row = 1
-        for line in (*self.preface, *GENERAL_INSTRUCTIONS):
+        for line in (*self.preface, *self.how_to_import, *GENERAL_INSTRUCTIONS):
             ws.merge_range(row, 0, row, 3, line, self.formats["wrap"])
             ws.set_row(row, 15 * (1 + len(line) // 160))
             row += 1
@@ -314,7 +319,6 @@ def write_pack_workbook(
     pages: Iterable[Any],
     controllers: list[str],
     versions: dict[str, int],
-    versions_sheet: str,
 ) -> dict[str, int]:
     """A review pack: the data layout of some activities (their activities, transfers and
     retention sheets, with the template's drop-downs and instructions) plus the `extra`
@@ -324,7 +328,7 @@ def write_pack_workbook(
     from ropa.io.xlsx_pages import ActivityPagesSheet
 
     layout = tuple(s for s in SHEETS if s.kind is ACTIVITY)
-    writer = _WorkbookWriter(path, keys, layout, extra, preface)
+    writer = _WorkbookWriter(path, keys, layout, extra, preface, how_to_import=())
     try:
         for sheet, record in table_rows([("activities", [list(activities)])]):
             writer.write(sheet, record)
@@ -332,7 +336,7 @@ def write_pack_workbook(
         for page in pages:
             paged.write(page)
         paged.finish()
-        hidden = writer.book.add_worksheet(versions_sheet)
+        hidden = writer.book.add_worksheet(PACK_VERSIONS)
         hidden.write_row(0, 0, ["key", "version"])
         for row, (key, version) in enumerate(sorted(versions.items()), 1):
             hidden.write_string(row, 0, key)
