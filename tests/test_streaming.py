@@ -201,3 +201,24 @@ def test_a_long_listing_is_printed_as_plain_rows_as_the_records_come(monkeypatch
     assert lines[0].split() == [f.name for f in PURPOSE.fields if f.in_table]
     assert [line.split()[0] for line in lines[2:7]] == ["p0", "p1", "p2", "p3", "p4"]
     assert lines[-1] == "5 purposes" and taken == [0, 1, 2, 3, 4]
+
+
+def test_the_garbage_a_consumer_makes_in_cycles_is_collected_batch_by_batch(registry):
+    """With the collector paused for a whole stream and nothing collected, the consumer's
+    cyclic garbage piled up: a JSON listing of 100,000 activities reached 336 MB, not 69 MB."""
+    import gc
+    import weakref
+
+    class Cyclic:
+        pass
+
+    _activities(registry, 6)
+    left: list[weakref.ref] = []
+    with registry.find("activity", batch=2) as records:
+        for i, _ in enumerate(records):
+            garbage = Cyclic()
+            garbage.itself = garbage  # a cycle: only the collector frees it
+            left.append(weakref.ref(garbage))
+            del garbage
+            if i == 4:  # two batches done: the garbage of both is gone
+                assert [ref() is None for ref in left] == [True] * 4 + [False] * 1
