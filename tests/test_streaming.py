@@ -206,7 +206,6 @@ def test_a_long_listing_is_printed_as_plain_rows_as_the_records_come(monkeypatch
 def test_the_garbage_a_consumer_makes_in_cycles_is_collected_batch_by_batch(registry):
     """With the collector paused for a whole stream and nothing collected, the consumer's
     cyclic garbage piled up: a JSON listing of 100,000 activities reached 336 MB, not 69 MB."""
-    import gc
     import weakref
 
     class Cyclic:
