@@ -361,3 +361,17 @@ def test_a_row_of_an_unknown_activity_is_one_error(register, cli):
     assert "needs a name" not in result.stderr
     folder = cli("review", "import", ".")
     assert folder.exit_code == 1 and "error: .: is a folder" in folder.stderr
+
+
+def test_the_instructions_rows_are_as_tall_as_their_wrapped_text(register, cli):
+    """LibreOffice does not grow a row for wrapped text: the review column's long meaning
+    printed over the next rows."""
+    import openpyxl
+
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    sheet = openpyxl.load_workbook("a.xlsx")["instructions"]
+    review = next(
+        r for r in sheet.iter_rows() if r[0].value == "activities" and r[1].value == "review"
+    )
+    lines = len(review[2].value) // 58 + 1
+    assert lines >= 3 and sheet.row_dimensions[review[0].row].height >= 15 * lines

@@ -247,8 +247,10 @@ class _WorkbookWriter:
         for number, sheet in enumerate(self.layout):
             if number == 0:
                 for header, meaning, choices in self.extra:
-                    for col, text in enumerate((sheet.name, header, meaning, ", ".join(choices))):
+                    values = ", ".join(choices)
+                    for col, text in enumerate((sheet.name, header, meaning, values)):
                         ws.write_string(row, col, text, self.formats["wrap"])
+                    ws.set_row(row, _height(meaning, values))
                     row += 1
             for f in sheet.fields:
                 ws.write_string(row, 0, sheet.name, self.formats["wrap"])
@@ -257,9 +259,19 @@ class _WorkbookWriter:
                 ws.write_string(row, 2, meaning, self.formats["wrap"])
                 values = describe_values(f)
                 ws.write_string(row, 3, values, self.formats["wrap"])
-                # LibreOffice does not grow rows for wrapped text on its own.
-                ws.set_row(row, 15 * (values.count("\n") + 1))
+                ws.set_row(row, _height(meaning, values))
                 row += 1
+
+
+def _height(meaning: str, values: str) -> float:
+    """The height of an instructions row, in points: LibreOffice does not grow rows for
+    wrapped text on its own (the meaning column holds about 58 characters a line, the
+    values column about 68)."""
+
+    def lines(text: str, width: int) -> int:
+        return sum(len(line) // width + 1 for line in text.split("\n"))
+
+    return 15 * max(lines(meaning, 58), lines(values, 68))
 
 
 def _print_setup(ws: Any, header: bool = True) -> None:
