@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import shutil
 import subprocess
 import sys
@@ -31,7 +32,11 @@ def synthetic_database(activities: int, path: Path | None = None) -> Path:
     path = path or Path(f"/tmp/ropa-bench-{activities}.db")
     if not path.exists():
         start = time.perf_counter()
-        build(path, activities)
+        # Built under another name and renamed: a benchmark started meanwhile, or one
+        # interrupted, never takes a half-built register for the real one.
+        partial = path.with_name(f"{path.name}.{os.getpid()}.partial")
+        build(partial, activities).dispose()  # the last connection closed: no -wal left
+        partial.replace(path)
         print(f"built {activities} activities in {time.perf_counter() - start:.1f} s")
     return path
 
