@@ -47,8 +47,8 @@ RecordWriter = Callable[
 DataWriter = Callable[[Path, "Sections"], dict[str, int]]
 #: The registry document as text, chunk by chunk: (sections) -> chunks.
 DocumentWriter = Callable[["Sections"], Iterable[str]]
-#: The privacy notice as text.
-NoticeWriter = Callable[["Notice"], str]
+#: The privacy notice as text, chunk by chunk.
+NoticeWriter = Callable[["Notice"], Iterable[str]]
 #: The register in another vocabulary: (registry document, entity key or None, target
 #: suffix) -> (text, warnings about what the vocabulary cannot hold).
 InterchangeWriter = Callable[[dict, "str | None", str], tuple[str, list[str]]]
@@ -143,16 +143,16 @@ def _document_json(sections: Sections) -> Iterable[str]:
     return json_chunks(sections)
 
 
-def _notice_markdown(notice: Notice) -> str:
-    from ropa.notice import to_markdown
+def _notice_markdown(notice: Notice) -> Iterable[str]:
+    from ropa.notice import markdown_chunks
 
-    return to_markdown(notice)
+    return markdown_chunks(notice)
 
 
-def _notice_html(notice: Notice) -> str:
-    from ropa.notice import to_html
+def _notice_html(notice: Notice) -> Iterable[str]:
+    from ropa.notice import html_chunks
 
-    return to_html(notice)
+    return html_chunks(notice)
 
 
 def _interchange_fides(document: dict, entity: str | None, suffix: str) -> tuple[str, list[str]]:
@@ -243,16 +243,18 @@ def export_document(registry: Registry, fmt: str, target: Path | None) -> Path |
         return write_text(target, writer(sections))
 
 
-def write_notice(notice: Notice, fmt: str, target: Path) -> Path:
-    """Write the privacy notice as markdown or html."""
+def write_notice(notice: Notice, fmt: str, target: Path | None) -> Path | None:
+    """Write the privacy notice as markdown or html, as it is rendered, to a file or to
+    stdout when target is None."""
+    import sys
+
     writer = FORMATS[fmt].notice if fmt in FORMATS else None
     if writer is None:
         choices = " or ".join(f.name for f in formats_for(Layout.notice))
         raise RopaError(f"the privacy notice is written as {choices}, not {fmt}")
-    if writer is _notice_markdown:  # written as it is rendered
-        from ropa.notice import markdown_chunks
-
-        return write_text(target, markdown_chunks(notice))
+    if target is None:
+        sys.stdout.writelines(writer(notice))
+        return None
     return write_text(target, writer(notice))
 
 

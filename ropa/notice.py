@@ -14,7 +14,7 @@ label, and what the register does not know is a check finding, not public text.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
 from html import escape
@@ -40,11 +40,28 @@ class Item:
     lead: str = ""
 
 
+class PerActivity:
+    """Paragraphs made from activities as they are read, not held: a large register's notice
+    names each activity under each of its data subjects, and those paragraphs would otherwise
+    outweigh the activities themselves."""
+
+    def __init__(self, activities: list[Any], paragraphs: Callable[[Any], Iterable[Item]]):
+        self.activities = activities
+        self.paragraphs = paragraphs
+
+    def __iter__(self) -> Iterator[Item]:
+        for activity in self.activities:
+            yield from self.paragraphs(activity)
+
+    def __bool__(self) -> bool:
+        return bool(self.activities)
+
+
 @dataclass
 class Section:
     title: str
     level: int = 2
-    paragraphs: list[Item] = field(default_factory=list)
+    paragraphs: list[Item] | PerActivity = field(default_factory=list)
     items: list[Item] = field(default_factory=list)  # a bulleted list after the paragraphs
     sections: list[Section] = field(default_factory=list)
 
@@ -204,23 +221,7 @@ def build_notice(
         sections.append(
             Section(
                 "Other reasons for using your information",
-                paragraphs=[
-                    Item(
-                        " ".join(
-                            filter(
-                                None,
-                                [
-                                    sentence(a["description"] or ""),
-                                    f"Lawful Basis: {_basis_words(a['lawful_bases'])}."
-                                    if a["lawful_bases"]
-                                    else "",
-                                ],
-                            )
-                        ),
-                        a["name"] + ".",
-                    )
-                    for a in general
-                ],
+                paragraphs=PerActivity(general, _general_paragraph),
             )
         )
 
@@ -304,19 +305,31 @@ def _subject_section(references: dict, subject: dict, activities: list[dict]) ->
     how = Section("How we collect your information", level=4, paragraphs=described + rest)
     described, rest = _named(references["category"], categories, "collect")
     what = Section("What information we collect", level=4, paragraphs=described + rest)
-    use = Section("How we use your information", level=4)
-    for a in activities:
-        basis = _basis_words(a["lawful_bases"])
-        if a["description"]:
-            use.paragraphs.append(Item(a["description"], a["name"] + ":"))
-            if basis:
-                use.paragraphs.append(Item(basis, "Lawful Basis:"))
-        elif basis:
-            use.paragraphs.append(Item(f"Lawful Basis: {basis}.", a["name"] + ":"))
-        else:
-            use.paragraphs.append(Item(sentence(a["name"])))
+    use = Section("How we use your information", level=4, paragraphs=PerActivity(activities, _use))
     section.sections = [s for s in (how, what, use) if s.paragraphs]
     return section
+
+
+def _use(activity: Any) -> list[Item]:
+    """How one activity uses the information: its description and lawful basis."""
+    basis = _basis_words(activity["lawful_bases"])
+    if activity["description"]:
+        lawful = [Item(basis, "Lawful Basis:")] if basis else []
+        return [Item(activity["description"], activity["name"] + ":"), *lawful]
+    if basis:
+        return [Item(f"Lawful Basis: {basis}.", activity["name"] + ":")]
+    return [Item(sentence(activity["name"]))]
+
+
+def _general_paragraph(activity: Any) -> list[Item]:
+    """An activity concerning every data subject, said once after the subjects' sections."""
+    basis = (
+        f"Lawful Basis: {_basis_words(activity['lawful_bases'])}."
+        if activity["lawful_bases"]
+        else ""
+    )
+    text = " ".join(filter(None, [sentence(activity["description"] or ""), basis]))
+    return [Item(text, activity["name"] + ".")]
 
 
 def _regime_of(references: dict, activity: dict) -> str:
@@ -556,7 +569,22 @@ li { margin: .3rem 0; }
 
 def to_html(notice: Notice) -> str:
     """A standalone page: inline CSS, no scripts, no external assets; register text escaped."""
-    out = [
+    return "".join(html_chunks(notice))
+
+
+def html_chunks(notice: Notice) -> Iterator[str]:
+    """The page of :func:`to_html`, a thousand lines at a time."""
+    batch: list[str] = []
+    for line in _html_lines(notice):
+        batch.append(line + "\n")
+        if len(batch) >= 1000:
+            yield "".join(batch)
+            batch = []
+    yield "".join(batch)
+
+
+def _html_lines(notice: Notice) -> Iterator[str]:
+    yield from (
         "<!DOCTYPE html>",
         '<html lang="en"><head><meta charset="utf-8">',
         '<meta name="viewport" content="width=device-width, initial-scale=1">',
@@ -564,22 +592,21 @@ def to_html(notice: Notice) -> str:
         f"<h1>{escape(notice.title)}</h1>",
         f'<p class="updated">Last updated: <time datetime="{notice.updated.isoformat()}">'
         f"{notice.updated.strftime('%d %B %Y').lstrip('0')}</time></p>",
-    ]
+    )
 
     def item(i: Item) -> str:
         lead = f"<strong>{escape(i.lead)}</strong> " if i.lead else ""
         return lead + escape(i.text)
 
-    def section(s: Section) -> None:
-        out.append(f"<section><h{s.level}>{escape(s.title)}</h{s.level}>")
-        out.extend(f"<p>{item(p)}</p>" for p in s.paragraphs)
+    def section(s: Section) -> Iterator[str]:
+        yield f"<section><h{s.level}>{escape(s.title)}</h{s.level}>"
+        yield from (f"<p>{item(p)}</p>" for p in s.paragraphs)
         if s.items:
-            out.append("<ul>" + "".join(f"<li>{item(i)}</li>" for i in s.items) + "</ul>")
+            yield "<ul>" + "".join(f"<li>{item(i)}</li>" for i in s.items) + "</ul>"
         for sub in s.sections:
-            section(sub)
-        out.append("</section>")
+            yield from section(sub)
+        yield "</section>"
 
     for s in notice.sections:
-        section(s)
-    out.append("</main></body></html>")
-    return "\n".join(out) + "\n"
+        yield from section(s)
+    yield "</main></body></html>"

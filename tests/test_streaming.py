@@ -185,6 +185,43 @@ def test_the_notice_is_written_in_pieces_that_make_the_whole_text(sample, tmp_pa
     assert written.read_text(encoding="utf-8") == text
 
 
+def test_the_notice_holds_no_paragraph_per_activity_until_it_is_written(registry, tmp_path):
+    """Each activity is named under each of its data subjects: those paragraphs are made as
+    the notice is written, not held for the whole register."""
+    import gc
+
+    from ropa.exports import write_notice
+    from ropa.notice import Item
+
+    registry.import_documents(
+        [
+            (
+                {
+                    "subjects": [{"key": s, "name": s.title()} for s in ("staff", "users")],
+                    "activities": [
+                        {
+                            "key": f"a{i:03d}",
+                            "name": f"Activity {i}",
+                            "description": f"What activity {i} does.",
+                            "data_subjects": ["staff"] if i % 2 else ["users"],
+                            "lawful_bases": ["contract"],
+                        }
+                        for i in range(300)
+                    ],
+                },
+                "register.yaml",
+            )
+        ]
+    )
+    notice = registry.notice()
+    gc.collect()
+    held = sum(isinstance(o, Item) for o in gc.get_objects())
+    assert held < 100  # the same notice held 600 "How we use" paragraphs before
+    for fmt in ("markdown", "html"):
+        text = write_notice(notice, fmt, tmp_path / f"notice.{fmt}").read_text(encoding="utf-8")
+        assert text.count("What activity ") == 300 and "What activity 299 does." in text
+
+
 def test_a_long_listing_is_printed_as_plain_rows_as_the_records_come(monkeypatch, capsys):
     from ropa.schema import PURPOSE
 

@@ -8,7 +8,7 @@ import typer
 
 from ropa.cli import state
 from ropa.cli.output import AsOf, console
-from ropa.exports import FORMATS, Layout, formats_for
+from ropa.exports import Layout, formats_for
 
 #: The notice's formats, from the formats registry (markdown, html).
 NoticeFormat = StrEnum("NoticeFormat", {f.name: f.name for f in formats_for(Layout.notice)})
@@ -32,11 +32,8 @@ def notice(
 
     with state().registry_at(as_of) as registry:
         document = registry.notice(entity)
-    if out is None:
-        typer.echo(FORMATS[fmt.value].notice(document), nl=False)
-        return
-    write_notice(document, fmt.value, out)
-    console(stderr=True).print(f"wrote {out}")
+    if write_notice(document, fmt.value, out):
+        console(stderr=True).print(f"wrote {out}")
 
 
 def register(app: typer.Typer) -> None:
