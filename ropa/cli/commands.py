@@ -91,7 +91,7 @@ class LazyCommands(MutableMapping[str, Any]):
 
     def __getitem__(self, name: str) -> Any:
         if name not in self._loaded and name in COMMANDS:
-            self._load(COMMANDS[name][0])
+            self._loaded[name] = _load(name)
         return self._loaded[name]
 
     def __setitem__(self, name: str, command: Any) -> None:
@@ -109,17 +109,20 @@ class LazyCommands(MutableMapping[str, Any]):
     def __len__(self) -> int:
         return len(self._names)
 
-    def _load(self, module_name: str) -> None:
-        """Build the commands one module registers, the way `app.add_typer`/`app.command`
-        on the root app would have (plain help, no rich markup), with readable metavars."""
-        from typer.main import get_group
 
-        module = importlib.import_module(module_name)
-        holder = typer.Typer(rich_markup_mode=None, add_completion=False)
-        module.register(holder)
-        for name, command in get_group(holder).commands.items():
-            readable_metavars(command)
-            self._loaded.setdefault(name, command)
+def _load(name: str) -> Any:
+    """Build one command the way `app.command`/`app.add_typer` on the root app would have
+    (plain help, no rich markup), with readable metavars. Its module registers all of its
+    commands; only the one asked for is built (`ropa party edit` builds no other kind)."""
+    from typer.main import get_group
+
+    holder = typer.Typer(rich_markup_mode=None, add_completion=False)
+    importlib.import_module(COMMANDS[name][0]).register(holder)
+    holder.registered_commands = [c for c in holder.registered_commands if c.name == name]
+    holder.registered_groups = [g for g in holder.registered_groups if g.name == name]
+    command = get_group(holder).commands[name]
+    readable_metavars(command)
+    return command
 
 
 def listing(group: Any, ctx: Any, formatter: Any) -> None:
