@@ -149,3 +149,19 @@ def test_a_mistyped_command_is_answered_with_the_closest_names(cli):
     result = cli("activty", "list")
     assert result.exit_code == 2
     assert "Did you mean 'activity'?" in result.stdout + result.stderr
+
+
+def test_a_command_is_built_alone():
+    """`ropa party edit` builds the party group, not every kind's (nor any other command)."""
+    import typer
+    from typer.main import get_command
+
+    from ropa.cli import app
+
+    group = get_command(app)
+    ctx = typer.Context(group)
+    party = group.get_command(ctx, "party")
+    assert sorted(party.commands) == ["add", "edit", "list", "remove", "show"]
+    assert group.get_command(ctx, "no-such-command") is None
+    built = [name for name in group.commands if name in group.commands._loaded]
+    assert built == ["party"]
