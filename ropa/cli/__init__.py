@@ -124,14 +124,25 @@ class RopaGroup(TyperGroup):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        from ropa.cli.output import readable_metavars
+        from ropa.cli.commands import LazyCommands, readable_metavars
 
+        self.commands = LazyCommands()
         readable_metavars(self)
 
-    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
-        from ropa.cli.records import optional_values
+    def list_commands(self, ctx: typer.Context) -> list[str]:
+        return list(self.commands)  # the names alone: no command is loaded to list them
 
-        return super().parse_args(ctx, optional_values(args))
+    def format_commands(self, ctx: typer.Context, formatter: Any) -> None:
+        from ropa.cli.commands import listing
+
+        listing(self, ctx, formatter)
+
+    def parse_args(self, ctx: typer.Context, args: list[str]) -> list[str]:
+        if "--review-due" in args:
+            from ropa.cli.records import optional_values
+
+            args = optional_values(args)
+        return super().parse_args(ctx, args)
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
@@ -214,35 +225,6 @@ def main_options(
     _state = State(db_option=db, actor=actor or default_actor())
     ctx.obj = _state
     ctx.call_on_close(_state.close)
-
-
-def _register() -> None:
-    from ropa.cli import (
-        check,
-        dbcmd,
-        demo,
-        files,
-        history,
-        notice,
-        records,
-        restore,
-        review,
-        taxonomy,
-    )
-
-    records.register(app)
-    dbcmd.register(app)
-    files.register(app)
-    check.register(app)
-    notice.register(app)
-    history.register(app)
-    restore.register(app)
-    demo.register(app)
-    taxonomy.register(app)
-    review.register(app)
-
-
-_register()
 
 
 def main() -> None:
