@@ -11,7 +11,7 @@ from typer.testing import CliRunner
 
 from ropa import __version__
 from ropa.cli import app
-from tests.conftest import ROOT
+from tests.conftest import ROOT, SAMPLE
 
 HEAVY = (
     "pandas",
@@ -55,6 +55,38 @@ def test_python_dash_m_ropa_works():
     )
     assert result.returncode == 0
     assert result.stdout == f"ropa {__version__}\n"
+
+
+def test_a_closed_stdout_is_one_error_line_not_a_traceback_or_lost_output(tmp_path):
+    """`ropa notice >&-`: the output has nowhere to go, which is an error, not a crash and not
+    a success."""
+    import os
+
+    ropa = [sys.executable, "-m", "ropa", "--db", str(tmp_path / "r.db")]
+    subprocess.run([*ropa, "init"], check=True, capture_output=True, cwd=ROOT)
+    subprocess.run([*ropa, "import", str(SAMPLE)], check=True, capture_output=True, cwd=ROOT)
+    for arguments in (
+        ["--version"],
+        ["--help"],
+        ["notice"],
+        ["notice", "-f", "html"],
+        ["export", "yaml", "-o", "-"],
+        ["activity", "list"],
+        ["activity", "list", "-f", "json"],
+        ["history", "-f", "csv"],
+    ):
+        result = subprocess.run(
+            [*ropa, *arguments],
+            stderr=subprocess.PIPE,
+            text=True,
+            cwd=ROOT,
+            preexec_fn=lambda: os.close(1),
+        )
+        assert (result.returncode, result.stderr) == (
+            1,
+            "error: standard output is closed: nothing can be written to it (-o FILE writes "
+            "to a file)\n",
+        ), arguments
 
 
 def test_every_command_has_help_text_and_is_in_the_readme():

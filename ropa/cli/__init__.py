@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import getpass
+import io
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -227,9 +228,25 @@ def main_options(
     ctx.call_on_close(_state.close)
 
 
+class _ClosedStdout(io.TextIOBase):
+    """Standard output when the shell closed it (`ropa notice >&-`): writing to it is an
+    error, reported as one line, not a traceback and not output silently lost."""
+
+    def write(self, text: str) -> int:
+        raise RopaError(
+            "standard output is closed: nothing can be written to it (-o FILE writes to a file)"
+        )
+
+
 def main() -> None:
     """Console-script entry point."""
-    app(prog_name="ropa")
+    if sys.stdout is None:  # file descriptor 1 was closed before Python started
+        sys.stdout = _ClosedStdout()
+    try:
+        app(prog_name="ropa")
+    except RopaError as e:  # raised before a command runs: --version or --help on that stdout
+        fail(str(e))
+        sys.exit(1)
 
 
 if __name__ == "__main__":  # pragma: no cover
