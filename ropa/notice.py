@@ -392,21 +392,26 @@ def _transfers(references: dict, activities: list[dict]) -> Section:
         for t in a["transfers"]:
             if t["country"] not in reference.home_area(regime):
                 seen[(t["country"], t["mechanism"], t["details"])] = None
-    for regime in [r for r in vocab.REGIMES.values if r in by_regime]:
+    regimes = [r for r in vocab.REGIMES.values if r in by_regime]
+    for regime in regimes:
         home = reference.home_area_name(regime, short=False)
+        part = section  # under two laws, each its own part: its sentence, then its list
+        if len(regimes) > 1:
+            part = Section(f"From {home}", level=3)
+            section.sections.append(part)
         seen = by_regime[regime]
         if not seen:
-            section.paragraphs.append(Item(f"We do not transfer your information outside {home}."))
+            part.paragraphs.append(Item(f"We do not transfer your information outside {home}."))
             continue
-        section.paragraphs.append(
+        part.paragraphs.append(
             Item(f"We transfer personal information outside {home}, with these safeguards:")
         )
         for country, mechanism, details in sorted(seen, key=lambda t: (t[0], t[1] or "")):
             where = reference.country_name(country)
             how = vocab.TRANSFER_MECHANISMS.label(mechanism, regime) if mechanism else ""
             how += f" — {details}" if details and how else details or ""
-            section.items.append(Item(how, where + ":") if how else Item(where))
-    if not section.paragraphs:
+            part.items.append(Item(how, where + ":") if how else Item(where))
+    if not section.paragraphs and not section.sections:
         section.paragraphs.append(
             Item("We do not transfer your information outside the European Economic Area.")
         )

@@ -144,6 +144,21 @@ def test_the_notice_says_which_law_each_entity_is_under(two_regimes):
     assert "Standard contractual clauses, Art. 46(2)(c) UK GDPR" in uk
 
 
+def test_under_two_laws_each_transfer_sentence_has_its_own_list(two_regimes):
+    text = two_regimes("notice").stdout
+    transfers = text[text.index("## International transfers") : text.index("## Data retention")]
+    assert transfers.split("\n\n")[1:] == [
+        "### From the European Economic Area",
+        "We transfer personal information outside the European Economic Area, with these "
+        "safeguards:",
+        "- **United States:** Standard contractual clauses, Art. 46(2)(c)",
+        "### From the United Kingdom",
+        "We transfer personal information outside the United Kingdom, with these safeguards:",
+        "- **United States:** Standard contractual clauses, Art. 46(2)(c) UK GDPR",
+        "",
+    ]
+
+
 def test_reference_data_names_the_instrument_of_every_entry():
     for regime in ("eu-gdpr", "uk-gdpr"):
         for decision in reference.adequacy(regime).values():
