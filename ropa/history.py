@@ -107,6 +107,14 @@ def record_revisions(
         insert_rows(conn, REVISIONS, columns, rows)
 
 
+def last_written(conn: Connection, kind: str, before: datetime) -> datetime | None:
+    """When a record of a kind was last written before a moment; None when none was."""
+    query = sa.select(sa.func.max(REVISIONS.c.at)).where(
+        REVISIONS.c.kind == kind, REVISIONS.c.at < before
+    )
+    return conn.execute(query).scalar()
+
+
 def latest_revision(conn: Connection) -> int | None:
     """The id of the newest revision; None before the first write."""
     return conn.execute(sa.select(sa.func.max(REVISIONS.c.id))).scalar()

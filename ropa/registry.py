@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ropa import words
@@ -886,6 +886,17 @@ class _PastRegistry:
             for chunk in yaml_chunks(sections):
                 digest.update(chunk.encode("utf-8"))
         return digest.hexdigest()
+
+    def notice(self, entity: str | None = None) -> Notice:
+        """The privacy notice at the moment, dated by the last activity written before it
+        (the rebuilt database's records were all written now)."""
+        from ropa.history import last_written
+
+        notice = self._temporary().notice(entity)
+        with self.db.read() as conn:
+            written = last_written(conn, ACTIVITY.name, self._moment)
+        notice.updated = (written or self._moment - timedelta(microseconds=1)).date()
+        return notice
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._temporary(), name)

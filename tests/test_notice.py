@@ -5,11 +5,12 @@ from __future__ import annotations
 import os
 import shutil
 import subprocess
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import pytest
 
-from tests.conftest import SAMPLE_CATEGORIES
+from tests.conftest import SAMPLE, SAMPLE_CATEGORIES
 from tests.conftest import SAMPLE_SUBJECTS as SUBJECT_GROUPS
 
 CATEGORIES = [
@@ -400,3 +401,27 @@ def test_no_label_in_the_sample_notice_is_empty(initialised, sample):
     assert len(labels) > 50
     assert [lead for lead, text in labels if not text.strip()] == []
     assert "We do not record" not in page and "not yet recorded" not in page
+
+
+def test_a_notice_as_of_a_day_is_dated_by_the_last_activity_written_by_then(registry, monkeypatch):
+    import ropa.history
+    from ropa.io.document import read_document
+    from ropa.registry import Edit
+
+    def at(text: str) -> None:
+        moment = datetime.fromisoformat(text).replace(tzinfo=UTC)
+        monkeypatch.setattr(ropa.history, "utcnow", lambda: moment)
+
+    at("2026-01-10 09:00")
+    registry.import_documents([(read_document(SAMPLE), "registry.yaml")])
+    key = registry.list("activity")[0]["key"]
+    at("2026-02-15 10:00")
+    registry.edit("activity", key, Edit(set={"description": "Changed in February."}))
+    at("2026-11-01 12:00")
+    for day, updated in (
+        (date(2026, 1, 31), date(2026, 1, 10)),
+        (date(2026, 3, 1), date(2026, 2, 15)),
+        (date(2025, 12, 31), date(2025, 12, 31)),  # nothing written yet: the day itself
+    ):
+        with registry.as_of(day) as past:
+            assert past.notice().updated == updated, day
