@@ -425,3 +425,17 @@ def test_a_notice_as_of_a_day_is_dated_by_the_last_activity_written_by_then(regi
     ):
         with registry.as_of(day) as past:
             assert past.notice().updated == updated, day
+
+
+def test_dash_is_stdout_and_an_html_file_gets_html(initialised, sample, tmp_path):
+    markdown = notice_text(initialised)
+    assert notice_text(initialised, "-o", "-") == markdown
+    assert not Path("-").exists()
+    assert initialised("notice", "-o", str(tmp_path / "notice.HTML")).exit_code == 0
+    page = (tmp_path / "notice.HTML").read_text(encoding="utf-8")
+    assert page.startswith("<!DOCTYPE html>") and "<h1>Privacy notice</h1>" in page
+    assert initialised("notice", "-o", str(tmp_path / "notice.txt")).exit_code == 0
+    assert (tmp_path / "notice.txt").read_text(encoding="utf-8") == markdown
+    forced = initialised("notice", "-f", "markdown", "-o", str(tmp_path / "n.html"))
+    assert forced.exit_code == 0
+    assert (tmp_path / "n.html").read_text(encoding="utf-8") == markdown

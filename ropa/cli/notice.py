@@ -19,10 +19,17 @@ def notice(
         str | None, typer.Option("--entity", help="The notice of this group member (key or name).")
     ] = None,
     fmt: Annotated[
-        NoticeFormat, typer.Option("--format", "-f", help="Markdown, or a standalone HTML page.")
-    ] = NoticeFormat.markdown,
+        NoticeFormat | None,
+        typer.Option(
+            "--format",
+            "-f",
+            help="Markdown, or a standalone HTML page (default: html for an -o file ending "
+            ".html or .htm, else markdown).",
+        ),
+    ] = None,
     out: Annotated[
-        Path | None, typer.Option("-o", "--output", help="File to write (default: stdout)")
+        Path | None,
+        typer.Option("-o", "--output", help="File to write; - for stdout (the default)"),
     ] = None,
     as_of: AsOf = None,
 ) -> None:
@@ -30,6 +37,11 @@ def notice(
     collect from whom and why, sharing, transfers, retention, security, rights, contact."""
     from ropa.exports import write_notice
 
+    if out is not None and str(out) == "-":
+        out = None
+    if fmt is None:
+        html = out is not None and out.suffix.lower() in (".html", ".htm")
+        fmt = NoticeFormat.html if html else NoticeFormat.markdown
     with state().registry_at(as_of) as registry:
         document = registry.notice(entity)
     if write_notice(document, fmt.value, out):
