@@ -14,6 +14,7 @@ label, and what the register does not know is a check finding, not public text.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -553,7 +554,18 @@ def _md(text: str) -> str:
     """Text safe in Markdown: no markup or HTML from the register gets interpreted."""
     for char in "\\`*_[]<>#|":
         text = text.replace(char, "\\" + char)
-    return text.replace("\n", " ")
+    return _isolated(text.replace("\n", " "))
+
+
+#: Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
+_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _isolated(text: str) -> str:
+    """Register text holding bidirectional controls, closed in an isolate (U+2068 … U+2069):
+    a right-to-left override in a name stays in the name instead of reversing the rest of the
+    line (Unicode bidi algorithm, UAX #9: the isolate's end closes what opened inside it)."""
+    return f"\u2068{text}\u2069" if _BIDI.search(text) else text
 
 
 STYLE = """
@@ -570,6 +582,11 @@ li { margin: .3rem 0; }
 .updated { color: #555; margin-top: 0; }
 @media print { body { max-width: none; font-size: 11pt; } h2 { break-after: avoid; } }
 """
+
+
+def _html(text: str) -> str:
+    """Register text safe in HTML: escaped, and its bidirectional controls isolated."""
+    return escape(_isolated(text))
 
 
 def to_html(notice: Notice) -> str:
@@ -600,11 +617,11 @@ def _html_lines(notice: Notice) -> Iterator[str]:
     )
 
     def item(i: Item) -> str:
-        lead = f"<strong>{escape(i.lead)}</strong> " if i.lead else ""
-        return lead + escape(i.text)
+        lead = f"<strong>{_html(i.lead)}</strong> " if i.lead else ""
+        return lead + _html(i.text)
 
     def section(s: Section) -> Iterator[str]:
-        yield f"<section><h{s.level}>{escape(s.title)}</h{s.level}>"
+        yield f"<section><h{s.level}>{_html(s.title)}</h{s.level}>"
         yield from (f"<p>{item(p)}</p>" for p in s.paragraphs)
         if s.items:
             yield "<ul>" + "".join(f"<li>{item(i)}</li>" for i in s.items) + "</ul>"

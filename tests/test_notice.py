@@ -208,6 +208,36 @@ def test_register_text_is_escaped(initialised, registry):
     assert "\\<script\\>" in markdown and "\\*bold\\*" in markdown and "\\[link\\]" in markdown
 
 
+def test_a_right_to_left_override_stays_inside_the_text_that_holds_it(initialised, registry):
+    registry.import_documents(
+        [
+            (
+                {
+                    "sources": [
+                        {"key": "s6", "name": "Source R\u202eevil", "description": "From you."}
+                    ],
+                    "subjects": [{"key": "staff", "name": "Staff"}],
+                    "activities": [
+                        {
+                            "key": "a",
+                            "name": "Payroll",
+                            "status": "active",
+                            "sources": ["s6"],
+                            "data_subjects": ["staff"],
+                        }
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+    isolated = "\u2068Source R\u202eevil:\u2069"  # closed before the description begins
+    assert f"**{isolated}** From you." in notice_text(initialised)
+    page = notice_text(initialised, "--format", "html")
+    assert f"<strong>{isolated}</strong> From you." in page
+    assert "\u2068Payroll" not in page  # text without bidi controls is left as it is
+
+
 def test_html_notice_is_a_standalone_page(initialised, sample, tmp_path):
     result = initialised("notice", "--format", "html", "-o", "notice.html")
     assert result.exit_code == 0
