@@ -22,6 +22,7 @@ from html import escape
 from typing import Any
 
 from ropa import reference, vocab, words
+from ropa.errors import RopaError
 from ropa.wording import (
     RIGHTS,
     complaint_authorities,
@@ -176,6 +177,12 @@ def build_notice(
     activities = [
         a for a in activities if in_notice(a) and (entity is None or a["controller"] == entity)
     ]
+    if not activities:  # every sentence would be about processing the register does not hold
+        whose = f" of {parties[entity]['name']}" if entity in parties else ""
+        raise RopaError(
+            f"no active activity{whose} in which the group is controller or joint controller: "
+            "the notice would have nothing to tell"
+        )
     controllers = [
         parties[k]
         for k in sorted({a["controller"] for a in activities if a["controller"] in parties})

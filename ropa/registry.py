@@ -12,7 +12,7 @@ from __future__ import annotations
 import dataclasses
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, date, datetime
 from typing import TYPE_CHECKING, Any
 
 from ropa import words
@@ -895,7 +895,7 @@ class _PastRegistry:
         notice = self._temporary().notice(entity)
         with self.db.read() as conn:
             written = last_written(conn, ACTIVITY.name, self._moment)
-        notice.updated = (written or self._moment - timedelta(microseconds=1)).date()
+        notice.updated = written.date() if written else notice.updated
         return notice
 
     def __getattr__(self, name: str) -> Any:

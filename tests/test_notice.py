@@ -10,6 +10,7 @@ from pathlib import Path
 
 import pytest
 
+from ropa.errors import RopaError
 from tests.conftest import SAMPLE, SAMPLE_CATEGORIES
 from tests.conftest import SAMPLE_SUBJECTS as SUBJECT_GROUPS
 
@@ -451,10 +452,11 @@ def test_a_notice_as_of_a_day_is_dated_by_the_last_activity_written_by_then(regi
     for day, updated in (
         (date(2026, 1, 31), date(2026, 1, 10)),
         (date(2026, 3, 1), date(2026, 2, 15)),
-        (date(2025, 12, 31), date(2025, 12, 31)),  # nothing written yet: the day itself
     ):
         with registry.as_of(day) as past:
             assert past.notice().updated == updated, day
+    with registry.as_of(date(2025, 12, 31)) as past, pytest.raises(RopaError, match="no active"):
+        past.notice()
 
 
 def test_dash_is_stdout_and_an_html_file_gets_html(initialised, sample, tmp_path):
@@ -469,3 +471,26 @@ def test_dash_is_stdout_and_an_html_file_gets_html(initialised, sample, tmp_path
     forced = initialised("notice", "-f", "markdown", "-o", str(tmp_path / "n.html"))
     assert forced.exit_code == 0
     assert (tmp_path / "n.html").read_text(encoding="utf-8") == markdown
+
+
+def test_a_register_without_a_controller_activity_has_no_notice(initialised, registry):
+    """An empty notice would still tell the public it shares and transfers nothing."""
+    result = initialised("notice")
+    assert (result.exit_code, result.stdout) == (1, "")
+    assert result.stderr == (
+        "error: no active activity in which the group is controller or joint controller: the "
+        "notice would have nothing to tell\n"
+    )
+    registry.import_documents(
+        [
+            (
+                {
+                    "activities": [
+                        {"key": "a", "name": "Hosting", "status": "active", "role": "processor"}
+                    ]
+                },
+                "doc",
+            )
+        ]
+    )
+    assert initialised("notice", "-f", "html").exit_code == 1
