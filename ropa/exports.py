@@ -122,13 +122,9 @@ def _data_xlsx(target: Path, sections: Sections) -> dict[str, int]:
 
 def _data_csv(target: Path, sections: Sections) -> dict[str, int]:
     from ropa.io.data_layout import write_data_csv
+    from ropa.io.files import output_folder
 
-    if target.exists() and not target.is_dir():
-        raise RopaError(f"{target} is a file; the data layout as CSV needs a folder (-o DIR)")
-    if not target.parent.is_dir():
-        raise RopaError(f"folder {target.parent} does not exist")
-    target.mkdir(exist_ok=True)
-    return write_data_csv(target, sections)
+    return write_data_csv(output_folder(target, "the data layout as CSV"), sections)
 
 
 def _document_yaml(sections: Sections) -> Iterable[str]:

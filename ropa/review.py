@@ -175,7 +175,7 @@ def write_packs(
     `target`; with `per_owner`, one per owner in the folder `target` plus
     `review-request.csv` (owner, activities, overdue, pack) for a mail merge."""
     from ropa.find import due_before
-    from ropa.io.files import replacing
+    from ropa.io.files import output_folder, replacing
     from ropa.io.record_cells import RecordScope
 
     today = today or _today()
@@ -183,8 +183,8 @@ def write_packs(
     if due_within:
         due_before(today, due_within, "--due-within")  # refused here, under its own name
         filters["review_due"] = due_within
-    if per_owner and not target.is_dir():
-        raise RopaError(f"folder {target} does not exist (--per-owner -o takes a folder)")
+    if per_owner:
+        output_folder(target, "--per-owner")
     if owner:
         with registry.find("activity", {"owner": [owner]}, batch=1) as owned:
             if next(owned, None) is None:

@@ -298,8 +298,7 @@ def test_entity_and_per_entity(initialised, registry, tmp_path):
     cover = dict(rows(book["Cover"], 3))
     assert cover["Controller"] == "Acme SAS"
     assert cover["Scope"].startswith("Acme SAS")
-    (tmp_path / "out").mkdir()
-    result = initialised("export", "xlsx", "--per-entity", "-o", "out")
+    result = initialised("export", "xlsx", "--per-entity", "-o", "out")  # the folder is made
     assert result.exit_code == 0, result.stderr
     assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
         "ropa-record-de.xlsx",

@@ -118,8 +118,10 @@ def test_review_status_counts_overdue_and_due_soon_per_owner(register, cli):
 
 
 def test_review_packs_per_owner_hold_the_data_layout_pages_and_versions(register, cli):
-    Path("packs").mkdir()
-    result = cli("review", "pack", "--per-owner", "-o", "packs")
+    Path("file.xlsx").write_bytes(b"")
+    refused = cli("review", "pack", "--per-owner", "-o", "file.xlsx")
+    assert refused.stderr == "error: file.xlsx is a file; --per-owner needs a folder (-o DIR)\n"
+    result = cli("review", "pack", "--per-owner", "-o", "packs")  # the folder is made
     assert result.exit_code == 0, result.stderr
     names = sorted(p.name for p in Path("packs").iterdir())
     assert names == [

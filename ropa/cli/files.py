@@ -12,7 +12,6 @@ import typer
 from ropa import words
 from ropa.cli import state
 from ropa.cli.output import AsOf, MessageOption, console, import_progress, progress
-from ropa.errors import RopaError
 from ropa.exports import FORMATS, Layout
 from ropa.find import ACTIVITY_FILTERS
 
@@ -534,15 +533,14 @@ def _write_records(
     filters: dict[str, Any] | None = None,
 ) -> None:
     from ropa.exports import export_record
+    from ropa.io.files import output_folder
     from ropa.io.record_cells import RecordScope
 
     say = console(stderr=True).print
     if per_entity:
         if entity:
             raise typer.BadParameter("--per-entity writes every group member; drop --entity")
-        folder = out or _default_folder()
-        if not folder.is_dir():
-            raise RopaError(f"folder {folder} does not exist (--per-entity -o takes a folder)")
+        folder = output_folder(out or _default_folder(), "--per-entity")
         members = registry.entities_with_activities()
         name = FORMATS[fmt].file_name
         targets = [(key, folder / name(Layout.record, key)) for key in sorted(members)]

@@ -29,6 +29,17 @@ def check_target(path: Path) -> None:
         raise RopaError(f"folder {path.parent} does not exist")
 
 
+def output_folder(path: Path, what: str) -> Path:
+    """The folder `-o` names for files written side by side (`what` says which, for the
+    error), created when its parent exists."""
+    if path.exists() and not path.is_dir():
+        raise RopaError(f"{path} is a file; {what} needs a folder (-o DIR)")
+    if not path.parent.is_dir():
+        raise RopaError(f"folder {path.parent} does not exist")
+    path.mkdir(exist_ok=True)
+    return path
+
+
 @contextmanager
 def replacing(path: Path) -> Iterator[Path]:
     """A temporary path beside `path` that replaces it on success and vanishes on failure,
