@@ -388,7 +388,7 @@ def export_csv(
     layout: Annotated[CsvLayout, LayoutOption] = CsvLayout.record,
     filters: dict[str, Any] | None = None,
 ) -> None:
-    """The controller record (Art. 30(1)) as CSV: UTF-8 with BOM, one row per activity; with
+    """The controller record (Article 30(1)) as CSV: UTF-8 with BOM, one row per activity; with
     --layout data, one CSV file per kind in a folder, for editing and re-import."""
     if layout == Layout.data:
         _no_record_options(entity, False, None, include_retired, False, filters)

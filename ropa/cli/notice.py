@@ -33,7 +33,7 @@ def notice(
     ] = None,
     as_of: AsOf = None,
 ) -> None:
-    """The privacy notice (Arts. 13 and 14) for the active activities: who we are, what we
+    """The privacy notice (Articles 13 and 14) for the active activities: who we are, what we
     collect from whom and why, sharing, transfers, retention, security, rights, contact."""
     from ropa.exports import write_notice
 
