@@ -25,7 +25,9 @@ COMMANDS: dict[str, tuple[str, str]] = {
     "check": ("ropa.cli.check", "Check the register: rules R01–R23 (see README)."),
     "notice": (
         "ropa.cli.notice",
-        "The privacy notice (Articles 13 and 14) for the active activities.",
+        "The privacy notice (Articles 13 and 14) for the active activities: who we are, what "
+        "we collect from whom and why, sharing, transfers, retention, security, rights, "
+        "contact.",
     ),
     "history": (
         "ropa.cli.history",
