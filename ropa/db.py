@@ -357,6 +357,12 @@ def _create_private_file(path: Path | None) -> None:
 def _create_engine(url: str) -> Engine:
     from sqlalchemy import create_engine, event
 
+    if not url.startswith(("sqlite", "postgresql")):
+        backend = url.partition("://")[0].partition("+")[0]
+        raise DatabaseError(
+            f"cannot use database {mask_url(url)}: ropa works with SQLite (a file path) and "
+            f"PostgreSQL (postgresql://…), not {backend}"
+        )
     if not url.startswith("sqlite"):
         try:
             return create_engine(parse_url(url), pool_pre_ping=True)

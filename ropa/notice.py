@@ -561,7 +561,12 @@ def _md(text: str) -> str:
     """Text safe in Markdown: no markup or HTML from the register gets interpreted."""
     for char in "\\`*_[]<>#|":
         text = text.replace(char, "\\" + char)
+    text = _ENTITY.sub(r"\\&", text)  # "&amp;" in the register stays "&amp;", not "&"
     return _isolated(text.replace("\n", " "))
+
+
+#: An HTML character reference, which Markdown would turn into its character.
+_ENTITY = re.compile(r"&(?=#?\w+;)")
 
 
 #: Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).

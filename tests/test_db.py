@@ -211,3 +211,12 @@ def test_upgrade_from_the_first_revision_keeps_the_data(initialised, sample, db)
         purpose.pop("systematic_monitoring", None)  # added by 0002, false after the upgrade
         purpose.pop("direct_marketing", None)  # added by 0004, false after the upgrade
     assert after == before
+
+
+def test_a_database_other_than_sqlite_or_postgresql_is_refused_by_name(cli):
+    result = cli("--db", "mysql://root:pw@localhost/ropa", "db", "info")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: cannot use database mysql://root:***@localhost/ropa: ropa works with SQLite (a "
+        "file path) and PostgreSQL (postgresql://…), not mysql\n"
+    )

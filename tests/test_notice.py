@@ -185,7 +185,7 @@ def test_notice_of_one_entity(initialised, registry):
     assert "Draft thing" not in text  # only active activities are in the notice
 
 
-HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)>'
+HOSTILE = '<script>alert("x")</script> & <img src=x onerror=alert(1)> R&D &amp; &#60;'
 
 
 def test_register_text_is_escaped(initialised, registry):
@@ -207,6 +207,7 @@ def test_register_text_is_escaped(initialised, registry):
     assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt; &amp; &lt;img" in page
     markdown = notice_text(initialised)
     assert "\\<script\\>" in markdown and "\\*bold\\*" in markdown and "\\[link\\]" in markdown
+    assert "R&D \\&amp; &\\#60;" in markdown  # references shown as written, not as & and <
 
 
 def test_a_right_to_left_override_stays_inside_the_text_that_holds_it(initialised, registry):
