@@ -271,7 +271,16 @@ def test_control_characters_in_actor_or_message_are_refused(initialised, args):
     result = initialised(*args)
     assert result.exit_code == 2
     assert "must not contain control characters" in result.stderr
+    assert "(found 'me\\x1b[2J')" in result.stderr or "(found 'why\\x07')" in result.stderr
     assert initialised("history", "-f", "json").stdout.strip() == "[]"
+
+
+def test_a_long_file_name_is_written(initialised, sample, tmp_path):
+    """A 255-byte name is legal; the temporary file beside it must not need a longer one."""
+    name = "r" * 250 + ".yaml"
+    result = initialised("export", "yaml", "-o", name)
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / name).read_text(encoding="utf-8").startswith("ropa: 1")
 
 
 # -- files written, the history, secrets, workers -------------------------------------------

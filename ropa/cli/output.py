@@ -161,7 +161,7 @@ def refuse_control_characters(option: str) -> Callable[[str | None], str | None]
     def check(value: str | None) -> str | None:
         if value is not None and _CONTROL.search(value):
             raise typer.BadParameter(
-                f"{option} must not contain control characters (found {literal(value)!r})"
+                f"{option} must not contain control characters (found '{literal(value)}')"
             )
         return value
 

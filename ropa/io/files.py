@@ -53,7 +53,9 @@ def replacing(path: Path) -> Iterator[Path]:
     path = Path(path)
     check_target(path)
     try:
-        fd, name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+        # The name cut short: the random part and ".tmp" must fit a 255-byte name too.
+        prefix = f".{path.name.encode()[:200].decode(errors='ignore')}."
+        fd, name = tempfile.mkstemp(prefix=prefix, suffix=".tmp", dir=path.parent)
     except OSError as e:
         raise RopaError(f"cannot write in folder {path.parent}: {e.strerror}") from None
     os.close(fd)
