@@ -9,6 +9,7 @@ by :mod:`ropa.history`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
 import gc
 import itertools
@@ -699,6 +700,8 @@ class Registry:
 
             # 2. The activities, a batch at a time; then the rows naming stored activities.
             names: dict[str, str] = {}  # lowercased name -> key, of the batches planned
+            bulk = contextlib.ExitStack()  # once a bulk import: list-table indexes built last
+            bulked = False
             batches = _activity_batches(activities, documents, parsed.streams, seen, later)
             for batch in itertools.chain(batches, [None]):
                 stored_activities = store.read_records(
@@ -733,12 +736,16 @@ class Registry:
                     if other != key:
                         later.append(_shared_name(source, name, record["name"], [other, key]))
                 write(conn, changes)
+                if len(names) >= store.BULK_FROM and not bulked:
+                    bulk.enter_context(store.bulk_indexes(conn, ACTIVITY))
+                    bulked = True
                 del batch, changes, done, current, part_in, rows
                 # The collector is paused (see gc_paused): the youngest objects, this batch's,
                 # are collected, so that no cyclic garbage (the thread pool's, the driver's)
                 # stays for the whole import.
                 gc.collect(0)
 
+            bulk.close()
             # 3. The stored records the import leaves alone, checked once against it all.
             planned = {
                 **state,

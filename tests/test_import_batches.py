@@ -247,3 +247,31 @@ def test_transfer_rows_find_their_activities_in_any_batch(registry, tmp_path, mo
     assert countries("bulk-004") == ["CA"]
     assert countries("bulk-001") == ["IN"]
     assert report.created["activity"] == 37 and report.updated["activity"] == 1
+
+
+@pytest.mark.filterwarnings("ignore:Skipped unsupported reflection")
+def test_a_bulk_import_builds_the_list_indexes_once_at_the_end(registry, tmp_path, monkeypatch):
+    import sqlalchemy as sa
+
+    from ropa import store
+
+    monkeypatch.setattr(store, "BULK_FROM", 15)
+    entered: list[int] = []
+    bulk = store.bulk_indexes
+
+    def watched(conn, kind):
+        entered.append(len(store.read_keys(conn, kind)))
+        return bulk(conn, kind)
+
+    monkeypatch.setattr(store, "bulk_indexes", watched)
+    indexes = lambda: {  # noqa: E731
+        name: [i["name"] for i in sa.inspect(conn).get_indexes(name)]
+        for name in sa.inspect(conn).get_table_names()
+    }
+    with registry.db.engine.connect() as conn:
+        before = indexes()
+    _import(registry, _yaml(tmp_path / "big.yaml", 35))
+    assert entered == [20]  # once, after the batches that reached BULK_FROM
+    with registry.db.engine.connect() as conn:
+        assert indexes() == before
+    assert registry.used_by("purpose", "billing")[-1] == ("activity", "bulk-034")
