@@ -173,6 +173,8 @@ def size_run(size: int, args: argparse.Namespace, results: Sizes) -> None:
 
         if "imports" not in args.skip:
             imports(folder, document, workbook, tables, args, add)
+        if "commands" in args.skip:
+            return
         db = args.postgres if postgres else register
         if postgres and "imports" in args.skip:
             run(ropa(db, "init", "--force", "--yes"))
@@ -228,7 +230,9 @@ def main() -> None:
     parser.add_argument("--postgres", metavar="URL")
     parser.add_argument("--repeat", type=int, default=2)
     parser.add_argument(
-        "--skip", default="", help="imports: measure only the commands on the register"
+        "--skip",
+        default="",
+        help="imports: measure only the commands on the register; commands: only the imports",
     )
     args = parser.parse_args()
     # Stopped with SIGTERM: leave by an exception, so the work folder is removed.

@@ -275,3 +275,42 @@ def test_a_bulk_import_builds_the_list_indexes_once_at_the_end(registry, tmp_pat
     with registry.db.engine.connect() as conn:
         assert indexes() == before
     assert registry.used_by("purpose", "billing")[-1] == ("activity", "bulk-034")
+
+
+def test_replace_reads_a_streamed_document_whole(registry, tmp_path):
+    _import(registry, _yaml(tmp_path / "first.yaml", 25))
+    documents, tables = read_sources([str(_yaml(tmp_path / "fewer.yaml", 12))], None, lambda: "")
+    assert isinstance(documents[0][0], document.StreamedDocument)
+    report = registry.import_records(documents, tables, replace=True)
+    assert report.deleted["activity"] == 13 and report.unchanged["activity"] == 12
+    assert _count(registry) == 12
+
+
+def test_a_document_with_a_section_after_its_activities_is_read_whole(tmp_path):
+    path = _yaml(tmp_path / "odd.yaml", 3)
+    path.write_text(path.read_text() + "sources:\n  - key: web\n    name: Web\n")
+    doc = document.open_document(path, "odd.yaml")
+    assert not isinstance(doc, document.StreamedDocument)
+    assert len(doc["activities"]) == 3 and doc["sources"][0]["key"] == "web"
+
+
+def test_broken_yaml_late_in_a_streamed_document_writes_nothing(registry, tmp_path):
+    path = _yaml(tmp_path / "broken.yaml", 35)
+    path.write_text(path.read_text() + "  - key: [unclosed\n")
+    with pytest.raises(ValidationFailed) as failed:
+        _import(registry, path)
+    [problem] = failed.value.problems
+    assert problem.message.startswith("invalid YAML") and problem.where.startswith(f"{path}:")
+    assert _count(registry) == 0 and _count(registry, "party") == 0
+
+
+def test_a_streamed_record_deeper_than_the_limit_is_refused(registry, tmp_path, monkeypatch):
+    from ropa import limits
+
+    monkeypatch.setenv(limits.DEPTH.env, "5")
+    path = _yaml(tmp_path / "deep.yaml", 15)
+    path.write_text(path.read_text() + "  - key: deep\n    notes: [[[[x]]]]\n")
+    with pytest.raises(ValidationFailed) as failed:
+        _import(registry, path)
+    assert [p.message for p in failed.value.problems] == [limits.DEPTH.refusal("6 levels")]
+    assert _count(registry) == 0
