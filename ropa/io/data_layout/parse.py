@@ -488,22 +488,41 @@ class NestedRows:
 
     _SPOOL = 5_000  # rows written to the file together
     _CHUNK = 500  # keys per IN (...) clause
+    _WIDTH = max(len(s.nested.nested) for s in SHEETS if s.nested)  # value columns
 
     def __init__(self) -> None:
         self._db: Any = None
         self._pending: list[tuple] = []
         self._count = 0
         self._indexed = False
+        self._layouts: dict[tuple[str, ...], int] = {}  # a row's value names, in order
+        self._names: dict[int, tuple[str, ...]] = {}
 
     def append(self, row: NestedRow) -> None:
         """Keep one more row (:func:`_keep_nested_row`)."""
-        import pickle
-
         self._count += 1
-        values = pickle.dumps(row.values, pickle.HIGHEST_PROTOCOL)
+        values = row.values
+        names = tuple(values)
+        layout = self._layouts.setdefault(names, len(self._layouts))
+        cells = list(values.values())
+        if len(cells) > self._WIDTH or any(not (c is None or type(c) is str) for c in cells):
+            import pickle  # a value that is not text (never, as the parsers are)
+
+            cells = [pickle.dumps(values)]
+            layout = -1
+        cells += [None] * (self._WIDTH - len(cells))
         activity = row.activity
-        sheet = _SHEET_NUMBER[row.sheet.name]
-        self._pending.append((self._count, activity, activity.lower(), sheet, row.where, values))
+        self._pending.append(
+            (
+                self._count,
+                activity,
+                activity.lower(),
+                _SHEET_NUMBER[row.sheet.name],
+                row.where,
+                layout,
+                *cells,
+            )
+        )
         if len(self._pending) >= self._SPOOL:
             self._flush()
 
@@ -511,16 +530,18 @@ class NestedRows:
         return self._count
 
     def _flush(self) -> None:
+        columns = [f"v{i}" for i in range(self._WIDTH)]
         if self._db is None:
             import sqlite3
 
             self._db = sqlite3.connect("")  # a temporary file, deleted when closed
             self._db.execute(
                 "CREATE TABLE nested (seq INTEGER PRIMARY KEY, activity TEXT, lowered TEXT, "
-                "sheet INTEGER, place TEXT, nested_values BLOB)"
+                f"sheet INTEGER, place TEXT, layout INTEGER, {', '.join(columns)})"
             )
         if self._pending:
-            self._db.executemany("INSERT INTO nested VALUES (?, ?, ?, ?, ?, ?)", self._pending)
+            marks = ", ".join("?" * (6 + self._WIDTH))
+            self._db.executemany(f"INSERT INTO nested VALUES ({marks})", self._pending)
             self._pending = []
 
     def _rows(self, sql: str, params: list[str]) -> list[tuple]:
@@ -561,9 +582,15 @@ class NestedRows:
         self._db, self._count = None, 0
         return left
 
-    @staticmethod
-    def _row(stored: tuple) -> NestedRow:
-        import pickle
+    def _row(self, stored: tuple) -> NestedRow:
+        _, activity, _, sheet, place, layout, *cells = stored
+        if layout < 0:
+            import pickle
 
-        _, activity, _, sheet, place, values = stored
-        return NestedRow(SHEETS[sheet], activity, pickle.loads(values), SheetRow(place))
+            values = pickle.loads(cells[0])
+        else:
+            if len(self._names) != len(self._layouts):
+                self._names = {number: names for names, number in self._layouts.items()}
+            names = self._names[layout]
+            values = dict(zip(names, cells[: len(names)], strict=True))
+        return NestedRow(SHEETS[sheet], activity, values, SheetRow(place))
