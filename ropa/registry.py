@@ -704,12 +704,16 @@ class Registry:
             bulked = False
             batches = _activity_batches(activities, documents, parsed.streams, seen, later)
             for batch in itertools.chain(batches, [None]):
-                stored_activities = store.read_records(
-                    conn, ACTIVITY, [r["key"] for _, r in batch or ()]
-                )
-                existing = {k: r["name"] for k, r in stored_activities.items()}
                 lookups = _index(conn)  # one per batch: what it learns is let go with it
                 index = LayeredIndex(lookups, state)
+                # Whole records are read only for the keys stored already (a plain indexed
+                # look-up tells which): a new activity costs no aggregating query.
+                keys = [r["key"] for _, r in batch or ()]
+                lookups.prefetch(ACTIVITY.name, keys, names=False)
+                stored_activities = store.read_records(
+                    conn, ACTIVITY, [k for k in keys if lookups.has(ACTIVITY.name, k)]
+                )
+                existing = {k: r["name"] for k, r in stored_activities.items()}
                 if batch is None:  # the rows left name activities outside the import
                     rows = nested.rest()
                     if not rows:
@@ -723,7 +727,11 @@ class Registry:
                     part = ParsedTables(nested=rows, nested_sheets=parsed.nested_sheets)
                     part.keep_blank = parsed.keep_blank
                     later.extend(attach_nested(part, batch, existing))
-                    more = [r["key"] for _, r in batch if r["key"] not in stored_activities]
+                    more = [
+                        r["key"]
+                        for _, r in batch
+                        if r["key"] not in stored_activities and r["key"] in existing
+                    ]
                     stored_activities.update(store.read_records(conn, ACTIVITY, more))
                 current = {k.name: {} for k in KINDS.values()}
                 current[ACTIVITY.name] = stored_activities
