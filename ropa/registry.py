@@ -738,11 +738,13 @@ class Registry:
                 part_in: Incoming = {k.name: [] for k in KINDS.values()}
                 part_in[ACTIVITY.name] = batch
                 done, changes = plan(conn, current, part_in, stored_by(index, seen))
-                for key, record in done[ACTIVITY.name].items():
-                    name = (record.get("name") or "").lower()
-                    other = names.setdefault(name, key) if name else key
-                    if other != key:
-                        later.append(_shared_name(source, name, record["name"], [other, key]))
+                named = {(r.get("name") or "").lower(): k for k, r in done[ACTIVITY.name].items()}
+                named.pop("", None)
+                for name, key in named.items():  # a name of an earlier batch's: a clash
+                    if names.get(name, key) != key:
+                        record = done[ACTIVITY.name][key]
+                        later.append(_shared_name(source, record["name"], [names[name], key]))
+                names.update(named)
                 write(conn, changes)
                 if len(names) >= store.BULK_FROM and not bulked:
                     bulk.enter_context(store.bulk_indexes(conn, ACTIVITY))
@@ -969,9 +971,8 @@ def _document_activities(
             yield where, parsed
 
 
-def _shared_name(source: str, lowered: str, name: str, keys: list[str]) -> Problem:
-    """Records of two batches sharing a name (as planning words it within one batch)."""
-    del lowered
+def _shared_name(source: str, name: str, keys: list[str]) -> Problem:
+    """Activities of two batches sharing a name (as planning words it within one batch)."""
     return Problem(
         f"{source}:{ACTIVITY.section}",
         f"{len(keys)} {ACTIVITY.section} share the name {name!r}: {', '.join(sorted(keys))}; "

@@ -314,3 +314,14 @@ def test_a_streamed_record_deeper_than_the_limit_is_refused(registry, tmp_path, 
         _import(registry, path)
     assert [p.message for p in failed.value.problems] == [limits.DEPTH.refusal("6 levels")]
     assert _count(registry) == 0
+
+
+def test_a_name_repeated_within_one_batch_is_reported_once(registry, tmp_path):
+    rows = [_activity(i) for i in range(15)]
+    rows[3]["name"] = "Bulk activity 002"
+    with pytest.raises(ValidationFailed) as failed:
+        _import(registry, _csv_folder(tmp_path / "data", rows))
+    assert [p.message for p in failed.value.problems] == [
+        "2 activities share the name 'Bulk activity 002': bulk-002, bulk-003; names are "
+        "unique within their kind"
+    ]
