@@ -174,6 +174,8 @@ def size_run(size: int, args: argparse.Namespace, results: Sizes) -> None:
 
         if "imports" not in args.skip:
             imports(folder, document, workbook, tables, args, add)
+        if "commands" in args.skip:
+            return
         db = args.postgres if postgres else register
         if postgres and "imports" in args.skip:
             run(ropa(db, "init", "--force", "--yes"))
@@ -232,8 +234,9 @@ def main() -> None:
     parser.add_argument(
         "--skip",
         default="",
-        help="imports: measure only the commands on the register; outputs: leave out the "
-        "streamed outputs (with both, only start-up and the everyday commands)",
+        help="imports: measure only the commands on the register; commands: only the "
+        "imports; outputs: leave out the streamed outputs (with imports,outputs only start-up "
+        "and the everyday commands)",
     )
     args = parser.parse_args()
     # Stopped with SIGTERM: leave by an exception, so the work folder is removed.

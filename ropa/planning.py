@@ -9,7 +9,7 @@ references with, and never touch the database.
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Callable, Collection, Iterable, Mapping
+from collections.abc import Callable, Collection, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -84,6 +84,20 @@ class ImportReport:
         """How many records the import creates, updates or deletes."""
         return sum(self.created.values()) + sum(self.updated.values()) + sum(self.deleted.values())
 
+    def add(self, changes: list[Change]) -> None:
+        """Count the changes of one batch of an import that deletes nothing. The first
+        :data:`REPORT_ROWS` are kept whole; the others as much as the JSON report needs."""
+        counters = {"create": self.created, "update": self.updated}
+        for change in changes:
+            counters[change.action][change.kind.name] += 1
+            self.records.append(change if len(self.records) < REPORT_ROWS else _reported(change))
+
+    def finish(self, stored: Mapping[str, int]) -> None:
+        """Count the records left as they were, after the batches (:meth:`add`): `stored`
+        is how many records of each kind the register held before the import."""
+        for kind in KINDS.values():
+            self.unchanged[kind.name] = stored[kind.name] - self.updated[kind.name]
+
     def count(self, sizes: Mapping[str, int], changes: list[Change]) -> None:
         """Count the changes of a plan, and the records they leave as they were (`sizes`:
         how many records of each kind the register holds after it)."""
@@ -128,6 +142,29 @@ class ImportReport:
     def deletions(self) -> set[tuple[str, str]]:
         """The (kind, key) of every record the import deletes."""
         return {(c.kind.name, c.key) for c in self.records if c.action == "delete"}
+
+
+class _Reported(Change):
+    """A change as a report keeps it past its first rows: an update with the changed fields
+    only, a create without its record."""
+
+    @property
+    def changed_fields(self) -> list[str]:
+        return list(self.before or ())
+
+
+def _reported(change: Change) -> Change:
+    if change.action != "update":
+        return _Reported(change.kind, change.key, change.action, None, None)
+    assert change.before is not None and change.after is not None
+    changed = change.changed_fields
+    return _Reported(
+        change.kind,
+        change.key,
+        "update",
+        {name: change.before[name] for name in changed},
+        {name: change.after[name] for name in changed},
+    )
 
 
 def shown_value(value: Any) -> Any:
@@ -213,17 +250,24 @@ def _parse_section(
         return [Problem(f"{source}:{section}", "expected a list of records")]
     for i, raw in enumerate(entries):
         where = located(f"{source}:{section}[{i}]")
-        if not isinstance(raw, Mapping):
-            problems.append(Problem(where, "expected a mapping of fields"))
-            continue
-        if "key" not in raw:
-            problems.append(Problem(where.at("key"), "every record needs a key"))
-            continue
-        parsed, found = parse_record(kind, raw, where)
-        problems += found
-        if parsed.get("key") is not None:
+        parsed = parse_entry(kind, raw, where, problems)
+        if parsed is not None:
             records.append((where, parsed))
     return problems + merge_records(incoming[kind.name], records, kind, seen)
+
+
+def parse_entry(kind: Kind, raw: Any, where: Where, problems: list[Problem]) -> dict | None:
+    """One entry of a document's section parsed into a record, its problems added to
+    `problems`; None when it has no key to be known by."""
+    if not isinstance(raw, Mapping):
+        problems.append(Problem(where, "expected a mapping of fields"))
+        return None
+    if "key" not in raw:
+        problems.append(Problem(where.at("key"), "every record needs a key"))
+        return None
+    parsed, found = parse_record(kind, raw, where)
+    problems += found
+    return parsed if parsed.get("key") is not None else None
 
 
 def merge_records(
@@ -244,7 +288,7 @@ def merge_records(
                 )
             )
             continue
-        seen[(kind.name, key)] = where
+        seen[(kind.name, key)] = str(where)  # the place only: a row's place holds more
         into.append((where, parsed))
     return problems
 
@@ -290,6 +334,12 @@ class Stored:
     index: Index
     users: Callable[[Kind, list[str]], list[tuple[str, str]]]
     records: Callable[[Kind, list[str]], dict[str, dict]]
+    #: The (kind, key) of the records the import plans in its other batches: a stored
+    #: record among them is not taken for one the batch's names clash with.
+    imported: Container[tuple[str, str]] = ()
+    #: Whether the stored records the import leaves alone are checked here (see
+    #: :func:`stored_dependents`); a batched import checks them once, after its batches.
+    dependents: bool = True
 
 
 def plan_import(
@@ -344,7 +394,7 @@ def plan_import(
     for kind in KINDS.values():
         records = state[kind.name]
         if stored is not None:
-            records = _sharing_names(kind, records, current[kind.name], stored.index)
+            records = _sharing_names(kind, records, current[kind.name], stored)
         problems += _duplicate_names(kind, records, source)
 
     deleted = {
@@ -364,8 +414,8 @@ def plan_import(
                 for key, record in state[kind.name].items():
                     if (kind.name, key) not in done and refers_to(kind, record, changed):
                         problems += dependent_problems(kind, record, index, source)
-    else:
-        problems += _stored_dependents(current, state, touched, stored, index, source)
+    elif stored.dependents:
+        problems += stored_dependents(current, state, touched, stored, index, source)
 
     changes = []
     for kind, key, _ in touched:
@@ -410,16 +460,19 @@ def _prefetch(index: Index, records: Iterable[tuple[Kind, dict]], state: State) 
 
 
 def _sharing_names(
-    kind: Kind, records: dict[str, dict], current: dict[str, dict], index: Index
+    kind: Kind, records: dict[str, dict], current: dict[str, dict], stored: Stored
 ) -> dict[str, dict]:
     """The records an import writes of a kind, with the stored records that have one of
     their names (the stored names are unique: see the `uq_*_name` indexes), ordered as the
-    whole register would list them: stored keys in order, then new ones."""
+    whole register would list them: stored keys in order, then new ones. A stored record
+    the import plans in another batch is not one of them (the batches compare their names
+    among themselves)."""
     shared: dict[str, dict] = {}
+    index = stored.index
     for record in records.values():
         name = record.get("name")
         other = index.key_for_name(kind.name, name) if name else None
-        if other is not None and other not in records:
+        if other is not None and other not in records and (kind.name, other) not in stored.imported:
             shared[other] = {"name": index.name(kind.name, other)}
     stored = sorted([*shared, *(k for k in records if k in current)])
     return {
@@ -428,9 +481,9 @@ def _sharing_names(
     }
 
 
-def _stored_dependents(
+def stored_dependents(
     current: State,
-    state: State,
+    state: Mapping[str, Collection[str]],
     touched: list[tuple[Kind, str, str]],
     stored: Stored,
     index: Index,
@@ -438,12 +491,13 @@ def _stored_dependents(
 ) -> list[Problem]:
     """The problems an import that replaces nothing gives the stored records it leaves
     alone: only a change of what the write-time rules read of other records (a party's
-    kind, a category's parent) can make them invalid."""
+    kind, a category's parent) can make them invalid. `state` holds (at least the keys of)
+    the records the import writes, by kind: those are checked as the import's own."""
     problems: list[Problem] = []
     changed: dict[str, list[str]] = {}
     for kind, key, _ in touched:
         before = current[kind.name].get(key)
-        after = state[kind.name][key]
+        after = state[kind.name][key]  # type: ignore[index]
         fields = Index.ATTRIBUTES.get(kind.name, ())
         if before is not None and any(before[f] != after[f] for f in fields):
             changed.setdefault(kind.name, []).append(key)

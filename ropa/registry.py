@@ -9,7 +9,10 @@ by :mod:`ropa.history`.
 
 from __future__ import annotations
 
+import contextlib
 import dataclasses
+import gc
+import itertools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime
@@ -35,6 +38,7 @@ from ropa.validate import (
     Index,
     LayeredIndex,
     LookupIndex,
+    Where,
     check_record,
     closest,
     parse_record,
@@ -468,6 +472,18 @@ class Registry:
         step after the input is read ("checking", "writing"), for a progress display."""
         from ropa import store
 
+        if not (replace or replace_all):  # the usual import: read, planned and written in batches
+            with store.gc_paused():
+                return self._import_batched(
+                    documents, tables, kind, dry_run, message, stage or (lambda _: None), keep_blank
+                )
+        from ropa.io.document import StreamedDocument
+
+        # Replacing plans against the whole register: a streamed document is read whole.
+        documents = [
+            (doc.whole() if isinstance(doc, StreamedDocument) else doc, name)
+            for doc, name in documents
+        ]
         with store.gc_paused():  # many small objects, no cycles: see gc_paused
             return self._import_records(
                 documents,
@@ -583,6 +599,184 @@ class Registry:
                 encoded = pool.submit(revision_documents, changes)
                 store.write_changes(conn, changes, now)
                 record_revisions(conn, changes, self.actor, message, now, encoded.result())
+        return report
+
+    def _import_batched(
+        self,
+        documents: list[tuple[Any, str]],
+        tables: list[Table],
+        kind: str | None,
+        dry_run: bool,
+        message: str | None,
+        stage: Callable[[str], None],
+        keep_blank: bool,
+    ) -> ImportReport:
+        """An import that replaces nothing, in bounded batches inside one transaction: the
+        records of every kind but activities (a few hundred or thousand: they are read,
+        planned and written first), then the activities :data:`IMPORT_BATCH` at a time as
+        they are read from streamed documents and activity sheets, each batch with its
+        transfers and retention rows, planned against the register (and the import's other
+        records) and written. Memory holds one batch, the reference records of the import,
+        the keys and names of its activities (for duplicates across batches) and the
+        transfers and retention rows (grouped by activity). Any problem in any batch: no
+        batch after it is written, every problem is reported, and the transaction (with the
+        batches written before) is rolled back."""
+        from concurrent.futures import ThreadPoolExecutor
+
+        from ropa import store
+        from ropa.history import record_revisions, revision_documents, utcnow
+        from ropa.io.data_layout import NestedRows, attach_nested, parse_tables
+        from ropa.io.data_layout.parse import ParsedTables
+        from ropa.planning import kept_blanks, stored_dependents
+
+        incoming, seen, problems = read_documents(documents, kind)
+        parsed = parse_tables(tables, kind, keep_blank, stream=True)
+        later: list[Problem] = []  # merging, nested rows and planning, after the reading
+        for kind_name, records in parsed.records.items():
+            later += merge_records(incoming[kind_name], records, KINDS[kind_name], seen)
+            records.clear()  # an activity sheet's stream passes its records through here
+        nested = parsed.nested
+        assert isinstance(nested, NestedRows)
+        parsed.nested = []
+        source = ", ".join([name for _, name in documents] + list({t.source: 1 for t in tables}))
+        report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
+        stage("checking")
+        activities = incoming[ACTIVITY.name]
+        incoming[ACTIVITY.name] = []
+        reported: set[str] = set()
+        blanks = 0
+        now = utcnow()
+
+        def all_problems() -> list[Problem]:
+            return problems + parsed.problems + later
+
+        def plan(
+            conn: Connection, current: dict, part: Incoming, stored: Stored
+        ) -> tuple[dict, list]:
+            nonlocal blanks
+            state, changes, found = plan_import(current, part, False, source, stored)
+            reported.update(p.where for p in all_problems())
+            later.extend(p for p in found if p.where not in reported)
+            if keep_blank and tables:
+                blanks += kept_blanks(current, part)
+            report.add(changes)
+            return state, changes
+
+        def write(conn: Connection, changes: list) -> None:
+            if dry_run or not changes or all_problems():
+                return
+            stage("writing")
+            # The revisions' JSON is encoded in a thread while the records are written: the
+            # database driver lets go of the GIL while it works, so the two run side by side.
+            with ThreadPoolExecutor(1) as pool:
+                encoded = pool.submit(revision_documents, changes)
+                store.write_changes(conn, changes, now)
+                record_revisions(conn, changes, self.actor, message, now, encoded.result())
+
+        with self.db.write() as conn:
+            sizes = {k.name: store.count_records(conn, k) for k in KINDS.values()}
+
+            def stored_by(index: Index, imported: Any = ()) -> Stored:
+                return Stored(
+                    index,
+                    lambda k, keys: [
+                        u for us in store.referencing(conn, k, keys).values() for u in us
+                    ],
+                    lambda k, keys: store.read_records(conn, k, keys),
+                    imported,
+                    dependents=False,
+                )
+
+            # 1. The records of every other kind, planned and written at once.
+            references_current = {
+                k.name: store.read_records(conn, k, [r["key"] for _, r in incoming[k.name]])
+                for k in KINDS.values()
+            }
+            state, changes = plan(conn, references_current, incoming, stored_by(_index(conn)))
+            touched = [(KINDS[k], r["key"], w) for k, rs in incoming.items() for w, r in rs]
+            write(conn, changes)
+            del changes
+            incoming.clear()
+
+            # 2. The activities, a batch at a time; then the rows naming stored activities.
+            names: dict[str, str] = {}  # lowercased name -> key, of the batches planned
+            bulk = contextlib.ExitStack()  # once a bulk import: list-table indexes built last
+            bulked = False
+            batches = _activity_batches(activities, documents, parsed.streams, seen, later)
+            for batch in itertools.chain(batches, [None]):
+                lookups = _index(conn)  # one per batch: what it learns is let go with it
+                index = LayeredIndex(lookups, state)
+                # Whole records are read only for the keys stored already (a plain indexed
+                # look-up tells which): a new activity costs no aggregating query.
+                keys = [r["key"] for _, r in batch or ()]
+                lookups.prefetch(ACTIVITY.name, keys, names=False)
+                stored_activities = store.read_records(
+                    conn, ACTIVITY, [k for k in keys if lookups.has(ACTIVITY.name, k)]
+                )
+                existing = {k: r["name"] for k, r in stored_activities.items()}
+                if batch is None:  # the rows left name activities outside the import
+                    rows = nested.rest()
+                    if not rows:
+                        break
+                    batch = []
+                    lookups.prefetch(ACTIVITY.name, {row.activity for row in rows})
+                    existing = lookups.found(ACTIVITY.name)
+                else:
+                    rows = nested.take(batch)
+                if parsed.nested_sheets:
+                    part = ParsedTables(nested=rows, nested_sheets=parsed.nested_sheets)
+                    part.keep_blank = parsed.keep_blank
+                    later.extend(attach_nested(part, batch, existing))
+                    more = [
+                        r["key"]
+                        for _, r in batch
+                        if r["key"] not in stored_activities and r["key"] in existing
+                    ]
+                    stored_activities.update(store.read_records(conn, ACTIVITY, more))
+                current = {k.name: {} for k in KINDS.values()}
+                current[ACTIVITY.name] = stored_activities
+                part_in: Incoming = {k.name: [] for k in KINDS.values()}
+                part_in[ACTIVITY.name] = batch
+                done, changes = plan(conn, current, part_in, stored_by(index, seen))
+                named = {(r.get("name") or "").lower(): k for k, r in done[ACTIVITY.name].items()}
+                named.pop("", None)
+                for name, key in named.items():  # a name of an earlier batch's: a clash
+                    if names.get(name, key) != key:
+                        record = done[ACTIVITY.name][key]
+                        later.append(_shared_name(source, record["name"], [names[name], key]))
+                names.update(named)
+                write(conn, changes)
+                if len(names) >= store.BULK_FROM and not bulked:
+                    bulk.enter_context(store.bulk_indexes(conn, ACTIVITY))
+                    bulked = True
+                del batch, changes, done, current, part_in, rows
+                # The collector is paused (see gc_paused): the youngest objects, this batch's,
+                # are collected, so that no cyclic garbage (the thread pool's, the driver's)
+                # stays for the whole import.
+                gc.collect(0)
+
+            bulk.close()
+            # 3. The stored records the import leaves alone, checked once against it all.
+            planned = {
+                **state,
+                ACTIVITY.name: {k for kind_name, k in seen if kind_name == "activity"},
+            }
+            index = LayeredIndex(_index(conn), state)
+            later.extend(
+                stored_dependents(
+                    references_current, planned, touched, stored_by(index), index, source
+                )
+            )
+            found = all_problems()
+            if found:
+                raise ValidationFailed(found, warnings=parsed.warnings)
+            if blanks:
+                report.warnings.append(
+                    f"{blanks} empty cell{'s' * (blanks != 1)} of existing records kept the "
+                    "stored value (--blank keep, the default); --blank clear makes empty "
+                    "cells clear fields"
+                )
+            report.finish(sizes)
         return report
 
     def _write(
@@ -724,6 +918,66 @@ class Registry:
 
 
 # -- helpers -----------------------------------------------------------------------------
+
+
+#: Activities planned and written together by an import that replaces nothing: memory
+#: holds one batch of records (parsed, planned, encoded for the history) at a time.
+IMPORT_BATCH = 5_000
+
+
+def _activity_batches(
+    activities: list[tuple[Where, dict]],
+    documents: list[tuple[Any, str]],
+    streams: list[Iterator[tuple[Where, dict]]],
+    seen: dict[tuple[str, str], str],
+    problems: list[Problem],
+) -> Iterator[list[tuple[Where, dict]]]:
+    """The activities of an import in batches of :data:`IMPORT_BATCH`: those of the documents
+    read whole (`activities`, already merged), then those of streamed documents and of
+    activity sheets as they are read, each refused when its key was seen before (added to
+    `problems`)."""
+    from ropa.io.document import StreamedDocument
+
+    def read() -> Iterator[tuple[Where, dict]]:
+        yield from activities
+        activities.clear()
+        for records in itertools.chain(_streamed(documents), streams):
+            for where, record in records:
+                merged: list[tuple[Where, dict]] = []
+                problems.extend(merge_records(merged, [(where, record)], ACTIVITY, seen))
+                yield from merged
+
+    def _streamed(documents: list[tuple[Any, str]]) -> Iterator[Iterator[tuple[Where, dict]]]:
+        for doc, source in documents:
+            if isinstance(doc, StreamedDocument):
+                yield _document_activities(doc, source, problems)
+
+    records = read()
+    while batch := list(itertools.islice(records, IMPORT_BATCH)):
+        yield batch
+
+
+def _document_activities(
+    doc: Any, source: str, problems: list[Problem]
+) -> Iterator[tuple[Where, dict]]:
+    """The activities of a streamed document, parsed one by one."""
+    from ropa.planning import parse_entry
+
+    section = ACTIVITY.section
+    for i, raw in enumerate(doc.records()):
+        where = Where(f"{source}:{section}[{i}]")
+        parsed = parse_entry(ACTIVITY, raw, where, problems)
+        if parsed is not None:
+            yield where, parsed
+
+
+def _shared_name(source: str, name: str, keys: list[str]) -> Problem:
+    """Activities of two batches sharing a name (as planning words it within one batch)."""
+    return Problem(
+        f"{source}:{ACTIVITY.section}",
+        f"{len(keys)} {ACTIVITY.section} share the name {name!r}: {', '.join(sorted(keys))}; "
+        "names are unique within their kind",
+    )
 
 
 def _references(conn: Connection) -> dict[str, dict[str, dict]]:

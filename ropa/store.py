@@ -511,7 +511,7 @@ def _indexes_rebuilt_after(conn: Connection, table: sa.Table, bulk: bool) -> Ite
     (sorting once beats inserting into a B-tree row by row: a third faster). It is all one
     transaction: readers never see the table without them. PostgreSQL keeps its indexes,
     as dropping one there would lock out readers until the import commits."""
-    if not bulk or conn.dialect.name != "sqlite":
+    if not bulk or conn.dialect.name != "sqlite" or table.name in conn.info.get(_DROPPED, ()):
         yield
         return
     indexes = list(table.indexes)
@@ -520,6 +520,37 @@ def _indexes_rebuilt_after(conn: Connection, table: sa.Table, bulk: bool) -> Ite
     yield
     for index in indexes:
         index.create(conn)
+
+
+_DROPPED = "ropa_indexes_dropped"  # conn.info: the tables bulk_indexes has taken them from
+
+
+@contextmanager
+def bulk_indexes(conn: Connection, kind: Kind) -> Iterator[None]:
+    """The secondary indexes of a kind's list tables dropped until the end (SQLite only), for
+    an import that inserts its records in many batches: they are built once, as a single
+    bulk insert builds them (see :func:`_indexes_rebuilt_after`). Lookups by owner keep the
+    primary keys."""
+    tables = [
+        nested_table(f) if f.type is T.NESTED else LINK_TABLES[(kind.name, f.name)]
+        for f in kind.list_fields
+    ]
+    dropped = conn.info.setdefault(_DROPPED, set())
+    tables = [t for t in tables if t.name not in dropped and t.indexes]
+    if conn.dialect.name != "sqlite" or not tables:
+        yield
+        return
+    for table in tables:
+        for index in table.indexes:
+            index.drop(conn)
+        dropped.add(table.name)
+    try:
+        yield
+    finally:
+        for table in tables:
+            dropped.discard(table.name)
+            for index in table.indexes:
+                index.create(conn)
 
 
 def _update(conn: Connection, kind: Kind, changes: list[Change], now: datetime) -> None:

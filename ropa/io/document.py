@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from functools import cache
 from pathlib import Path
@@ -251,11 +252,18 @@ def _json_duplicate(text: str, source: str) -> Problem:
 
 
 def _load_yaml(text: str, source: str) -> Any:
+    loader = _loader()(text)
+    with _yaml_problems(source):
+        return _build(loader)
+
+
+@contextmanager
+def _yaml_problems(source: str) -> Iterator[None]:
+    """YAML errors as a ValidationFailed naming the place."""
     import yaml
 
-    loader = _loader()(text)
     try:
-        return _build(loader)
+        yield
     except yaml.YAMLError as e:
         mark = getattr(e, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
@@ -267,18 +275,107 @@ def _load_yaml(text: str, source: str) -> Any:
         raise ValidationFailed([Problem(source, limits.DEPTH.refusal())]) from None
 
 
+#: YAML registry documents of this many bytes or more are read record by record
+#: (:class:`StreamedDocument`); smaller ones are read whole.
+STREAM_FROM = 4 << 20
+
+#: The section a large document is streamed by: the one that grows with the register.
+STREAMED_SECTION = "activities"
+
+
+class StreamedDocument(dict):
+    """A registry document read from a YAML file as it is consumed: the sections before
+    `activities` (which must come last, as ropa writes it) are here as in any document;
+    :meth:`records` yields the activities one by one, each built, checked against the
+    limits and dropped before the next is read. It can be read once."""
+
+    def __init__(self, head: dict, records: Iterator[Any], source: str):
+        super().__init__(head)
+        self._records: Iterator[Any] | None = records
+        self.source = source
+
+    def records(self) -> Iterator[Any]:
+        """The raw records of the streamed section, in file order (once)."""
+        records, self._records = self._records, None
+        if records is None:
+            raise RuntimeError(f"{self.source} was read already")
+        return records
+
+    def whole(self) -> dict:
+        """The document with its streamed section as a list: what an import that reads the
+        whole register (--replace) plans with."""
+        return {**self, STREAMED_SECTION: list(self.records())}
+
+
+def open_document(path: Path, source: str) -> Any:
+    """A registry document file: a :class:`StreamedDocument` for a large YAML file whose
+    activities come last, else the document read whole (as :func:`load_text`)."""
+    fmt = format_of(path)
+    if fmt != "yaml" or path.stat().st_size < STREAM_FROM or not _streamed_last(path):
+        return load_text(path.read_bytes().decode("utf-8-sig"), fmt, source)
+    file = open(path, encoding="utf-8-sig")  # noqa: SIM115 - closed when the records end
+    try:
+        built = _built_values(_loader()(file), STREAMED_SECTION)
+        with _yaml_problems(source):
+            head, first = next(built)
+    except StopIteration as done:  # no section to stream (flow style, or none): whole
+        file.close()
+        _check_shape(done.value, source, strings=False)
+        return done.value
+    except BaseException:
+        file.close()
+        raise
+    _check_shape(head, source, strings=False)
+    return StreamedDocument(head, _streamed_records(file, built, first, source), source)
+
+
+def _streamed_records(file: Any, built: Iterator[Any], first: Any, source: str) -> Iterator[Any]:
+    with file, _yaml_problems(source):
+        record = first
+        while True:
+            _check_shape(record, source, strings=False, depth=3)
+            yield record
+            try:
+                _, record = next(built)
+            except StopIteration:
+                return
+
+
+_TOP_LEVEL_KEY = re.compile(rb"^([^ \t\r\n#\-][^:\r\n]*):", re.M)
+
+
+def _streamed_last(path: Path) -> bool:
+    """Whether the last key at the start of a line (a top-level key of a block mapping) is
+    the streamed section's: a conservative scan, read in chunks; a document it doubts is
+    read whole."""
+    last = b""
+    rest = b""
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            chunk = rest + chunk
+            cut = chunk.rfind(b"\n") + 1
+            chunk, rest = chunk[:cut], chunk[cut:]
+            for match in _TOP_LEVEL_KEY.finditer(chunk):
+                last = match.group(1)
+    for match in _TOP_LEVEL_KEY.finditer(rest):
+        last = match.group(1)
+    return last.strip().removeprefix(b"\xef\xbb\xbf") == STREAMED_SECTION.encode()
+
+
 class _Frame:
     """A sequence or mapping being built from the parser's events."""
 
-    __slots__ = ("anchor", "count", "key", "mark", "seen", "value")
+    __slots__ = ("anchor", "count", "flow", "key", "mark", "seen", "streamed", "value")
 
-    def __init__(self, value: Any, anchor: str | None, mark: Any):
+    def __init__(self, value: Any, anchor: str | None, mark: Any, flow: bool = False):
         self.value = value
         self.anchor = anchor
         self.mark = mark
+        self.flow = flow  # written in flow style ({…} or […])
         self.count = 1  # the values it holds, aliases counted in full
         self.key: Any = _NO_KEY
         self.seen: dict[Any, int] = {}
+        self.streamed = False  # its items are yielded, not kept (see _built_values)
 
 
 _NO_KEY = object()
@@ -294,6 +391,19 @@ def _build(loader: Any) -> Any:
     time and a fraction of the memory. The loader's refusals hold: aliases repeating more
     values than the limit, merge keys, duplicate keys, integers longer than the limit,
     tags other than the plain ones."""
+    built = _built_values(loader, None)
+    try:
+        next(built)
+    except StopIteration as done:
+        return done.value
+    raise AssertionError("nothing is streamed")  # pragma: no cover
+
+
+def _built_values(loader: Any, streamed: str | None) -> Iterator[Any]:
+    """:func:`_build` as a generator: the items of the top-level section `streamed` (of a
+    block mapping) are yielded one by one as each is complete, with the document built so
+    far, instead of being kept in the document; the document (the section empty) is the
+    generator's return value."""
     import yaml
     from yaml import events
     from yaml.composer import ComposerError
@@ -355,7 +465,18 @@ def _build(loader: Any) -> Any:
                     event.start_mark,
                 )
             mapping = kind is events.MappingStartEvent
-            stack.append(_Frame({} if mapping else [], event.anchor, event.start_mark))
+            frame = _Frame({} if mapping else [], event.anchor, event.start_mark, event.flow_style)
+            stack.append(frame)
+            if (
+                streamed is not None
+                and len(stack) == 2
+                and not mapping
+                and stack[0].key == streamed
+                and type(stack[0].value) is dict
+                and not stack[0].flow
+                and event.anchor is None  # an alias to the section would find it empty
+            ):
+                frame.streamed = True
             continue
         elif kind in ends:
             frame = stack.pop()
@@ -378,7 +499,9 @@ def _build(loader: Any) -> Any:
             continue
         frame = stack[-1]
         frame.count += count
-        if type(frame.value) is list:
+        if frame.streamed:
+            yield stack[0].value, value
+        elif type(frame.value) is list:
             frame.value.append(value)
         elif frame.key is _NO_KEY:
             if isinstance(value, list | dict):
@@ -413,13 +536,14 @@ _SURROGATE_ESCAPE = re.compile(r"\\u[dD][89a-fA-F]")
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 
-def _check_shape(document: Any, source: str, strings: bool) -> None:
+def _check_shape(document: Any, source: str, strings: bool, depth: int = 1) -> None:
     """Refuse a document nested deeper than the limit, and (`strings`) text holding a lone
-    surrogate, which no file or database can store."""
+    surrogate, which no file or database can store; `depth` is the document's own (a record
+    of a section is at 3)."""
     from ropa import limits
 
     deepest = limits.DEPTH.value
-    stack = [(document, 1)]
+    stack = [(document, depth)]
     while stack:
         value, depth = stack.pop()
         if isinstance(value, dict):

@@ -32,7 +32,7 @@ def read_sources(
     (see :mod:`ropa.interop.fides`; `fides` resolves its references and collects its
     warnings). Raises ValidationFailed with every file that cannot be read."""
     from ropa.io.data_layout import read_csv, read_workbook
-    from ropa.io.document import load_text
+    from ropa.io.document import load_text, open_document
 
     documents: list[tuple[object, str]] = []
     tables: list[Table] = []
@@ -88,6 +88,9 @@ def read_sources(
                 found, trouble = read_workbook(path, name)
             elif kind == "csv":
                 found, trouble = read_csv(path, name)
+            elif fmt is None:  # by its suffix: a large YAML file is read as it is consumed
+                documents.append((_fides(open_document(path, name), name, fides), name))
+                continue
             else:
                 text = path.read_bytes().decode("utf-8-sig")
                 documents.append((_fides(load_text(text, kind, name), name, fides), name))

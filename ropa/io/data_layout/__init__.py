@@ -7,7 +7,7 @@ Headers are the field names of :mod:`ropa.schema`; list cells hold items separat
 :class:`ropa.registry.Registry` decides what an import changes.
 """
 
-from ropa.io.data_layout.parse import attach_nested, parse_tables
+from ropa.io.data_layout.parse import NestedRows, attach_nested, parse_tables
 from ropa.io.data_layout.read import Table, read_csv, read_workbook
 from ropa.io.data_layout.sheets import GROUP_MEMBERS, SHEETS, sheet_for_kind
 from ropa.io.data_layout.write import write_data_csv, write_data_workbook, write_template
@@ -15,6 +15,7 @@ from ropa.io.data_layout.write import write_data_csv, write_data_workbook, write
 __all__ = [
     "GROUP_MEMBERS",
     "SHEETS",
+    "NestedRows",
     "Table",
     "attach_nested",
     "parse_tables",

@@ -70,12 +70,15 @@ class ParsedTables:
     records: dict[str, list[tuple[Where, dict]]] = field(
         default_factory=lambda: {k: [] for k in KINDS}
     )
-    nested: list[NestedRow] = field(default_factory=list)
+    nested: list[NestedRow] = field(default_factory=list)  # or NestedRows, to be batched
     nested_sheets: set[str] = field(default_factory=set)
     kinds: set[str] = field(default_factory=set)  # the kinds whose sheet is present
     keep_blank: bool = True  # an empty cell leaves a stored value alone (--blank keep)
     problems: list[Problem] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
+    #: With `parse_tables(stream=True)`: the activity records of each activity sheet,
+    #: parsed as they are consumed (their problems join `problems` as they are met).
+    streams: list[Iterator[tuple[Where, dict]]] = field(default_factory=list)
 
 
 def _normal_header(value: Any) -> str:
@@ -117,13 +120,16 @@ def detect_sheet(table: Table, kind: str | None) -> tuple[Sheet | None, str | No
 
 
 def parse_tables(
-    tables: list[Table], kind: str | None = None, keep_blank: bool = True
+    tables: list[Table], kind: str | None = None, keep_blank: bool = True, stream: bool = False
 ) -> ParsedTables:
     """Parse every row of the tables into records (absent columns stay absent, as in a
     document) and nested rows; collect every problem. With `keep_blank` an empty cell of a
     kind's sheet is left out of its record too (so it keeps a stored value); otherwise it is
-    the field's empty value."""
+    the field's empty value. With `stream`, the rows of activity sheets are left to be parsed
+    as :attr:`ParsedTables.streams` are consumed (their headers are read now)."""
     out = ParsedTables(keep_blank=keep_blank)
+    if stream:
+        out.nested = NestedRows()  # type: ignore[assignment]
     recognised: dict[str, bool] = {}  # workbook -> whether any of its sheets is a data sheet
     for table in tables:
         if not table.csv:
@@ -148,6 +154,11 @@ def parse_tables(
         recognised[table.source] = True
         if sheet.nested is None:
             out.kinds.add(sheet.kind.name)
+        if stream and sheet.nested is None and sheet.kind.name == "activity":
+            header = _map_header(table.headers, sheet, _prefix(table, sheet), out)
+            if header is not None:
+                out.streams.append(_streamed_records(table, sheet, header, out))
+            continue
         try:
             _parse_table(table, sheet, out)
         except CsvBroken as e:
@@ -185,8 +196,7 @@ def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
     """Parse the rows of a table that holds `sheet` into `out`: the header is mapped to the
     sheet's fields, every row parsed cell by cell, checked, and kept as a record or as a
     nested row for :func:`attach_nested`."""
-    prefix = f"{table.source}:{sheet.name if table.csv else table.name}"
-    header = _map_header(table.headers, sheet, prefix, out)
+    header = _map_header(table.headers, sheet, _prefix(table, sheet), out)
     if header is None:
         return
     keep = _keep_nested_row if sheet.nested else _keep_record
@@ -197,6 +207,28 @@ def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
             _report_missing_key(sheet, where, out)
         else:
             keep(sheet, where, given, values, failed, out)
+
+
+def _prefix(table: Table, sheet: Sheet) -> str:
+    """FILE:SHEET, the start of every place in a table."""
+    return f"{table.source}:{sheet.name if table.csv else table.name}"
+
+
+def _streamed_records(
+    table: Table, sheet: Sheet, header: _Header, out: ParsedTables
+) -> Iterator[tuple[Where, dict]]:
+    """The records of a kind's sheet as :func:`_parse_table` keeps them, one by one."""
+    kept = out.records[sheet.kind.name]  # each record passes through, and is let go
+    try:
+        for where, given, values, failed in _parse_rows(table, header, out):
+            if given is None:
+                _report_missing_key(sheet, where, out)
+                continue
+            _keep_record(sheet, where, given, values, failed, out)
+            if kept:
+                yield kept.pop()
+    except CsvBroken as e:
+        out.problems.append(e.problem)
 
 
 def _map_header(headers: list[Any], sheet: Sheet, prefix: str, out: ParsedTables) -> _Header | None:
@@ -443,3 +475,122 @@ def attach_nested(
             if missing and isinstance(where, SheetRow):
                 where.blank = (*where.blank, *missing)
     return problems
+
+
+_SHEET_NUMBER = {sheet.name: i for i, sheet in enumerate(SHEETS)}
+
+
+class NestedRows:
+    """The transfers and retention rows of an import that is read in batches, kept in a
+    private temporary SQLite file as they are parsed (memory holds a few thousand of them),
+    so that each batch of activities takes the rows that name it (:meth:`take`); what is
+    left at the end names activities outside the import (:meth:`rest`)."""
+
+    _SPOOL = 5_000  # rows written to the file together
+    _CHUNK = 500  # keys per IN (...) clause
+    _WIDTH = max(len(s.nested.nested) for s in SHEETS if s.nested)  # value columns
+
+    def __init__(self) -> None:
+        self._db: Any = None
+        self._pending: list[tuple] = []
+        self._count = 0
+        self._indexed = False
+        self._layouts: dict[tuple[str, ...], int] = {}  # a row's value names, in order
+        self._names: dict[int, tuple[str, ...]] = {}
+
+    def append(self, row: NestedRow) -> None:
+        """Keep one more row (:func:`_keep_nested_row`)."""
+        self._count += 1
+        values = row.values
+        names = tuple(values)
+        layout = self._layouts.setdefault(names, len(self._layouts))
+        cells = list(values.values())
+        if len(cells) > self._WIDTH or any(not (c is None or type(c) is str) for c in cells):
+            import pickle  # a value that is not text (never, as the parsers are)
+
+            cells = [pickle.dumps(values)]
+            layout = -1
+        cells += [None] * (self._WIDTH - len(cells))
+        activity = row.activity
+        self._pending.append(
+            (
+                self._count,
+                activity,
+                activity.lower(),
+                _SHEET_NUMBER[row.sheet.name],
+                row.where,
+                layout,
+                *cells,
+            )
+        )
+        if len(self._pending) >= self._SPOOL:
+            self._flush()
+
+    def __len__(self) -> int:
+        return self._count
+
+    def _flush(self) -> None:
+        columns = [f"v{i}" for i in range(self._WIDTH)]
+        if self._db is None:
+            import sqlite3
+
+            self._db = sqlite3.connect("")  # a temporary file, deleted when closed
+            self._db.execute(
+                "CREATE TABLE nested (seq INTEGER PRIMARY KEY, activity TEXT, lowered TEXT, "
+                f"sheet INTEGER, place TEXT, layout INTEGER, {', '.join(columns)})"
+            )
+        if self._pending:
+            marks = ", ".join("?" * (6 + self._WIDTH))
+            self._db.executemany(f"INSERT INTO nested VALUES ({marks})", self._pending)
+            self._pending = []
+
+    def _rows(self, sql: str, params: list[str]) -> list[tuple]:
+        return self._db.execute(sql, params).fetchall()
+
+    def take(self, activities: list[tuple[Where, dict]]) -> list[NestedRow]:
+        """The rows naming one of these activities by key or by name (ignoring case), in
+        file order; they are not given again."""
+        if not self._count:
+            return []
+        self._flush()
+        if not self._indexed:
+            self._db.execute("CREATE INDEX nested_activity ON nested (activity)")
+            self._db.execute("CREATE INDEX nested_lowered ON nested (lowered)")
+            self._indexed = True
+        keys = [r["key"] for _, r in activities]
+        names = [r["name"].lower() for _, r in activities if r.get("name")]
+        found: dict[int, tuple] = {}
+        for column, values in (("activity", keys), ("lowered", names)):
+            for start in range(0, len(values), self._CHUNK):
+                chunk = values[start : start + self._CHUNK]
+                marks = ", ".join("?" * len(chunk))
+                for row in self._rows(f"SELECT * FROM nested WHERE {column} IN ({marks})", chunk):
+                    found[row[0]] = row
+        taken = [found[seq] for seq in sorted(found)]
+        for start in range(0, len(taken), self._CHUNK):
+            chunk = [str(row[0]) for row in taken[start : start + self._CHUNK]]
+            self._db.execute(f"DELETE FROM nested WHERE seq IN ({', '.join(chunk)})")
+        return [self._row(row) for row in taken]
+
+    def rest(self) -> list[NestedRow]:
+        """The rows no batch took, in file order; then the file is let go."""
+        if self._db is None and not self._pending:
+            return []
+        self._flush()
+        left = [self._row(row) for row in self._rows("SELECT * FROM nested ORDER BY seq", [])]
+        self._db.close()
+        self._db, self._count = None, 0
+        return left
+
+    def _row(self, stored: tuple) -> NestedRow:
+        _, activity, _, sheet, place, layout, *cells = stored
+        if layout < 0:
+            import pickle
+
+            values = pickle.loads(cells[0])
+        else:
+            if len(self._names) != len(self._layouts):
+                self._names = {number: names for names, number in self._layouts.items()}
+            names = self._names[layout]
+            values = dict(zip(names, cells[: len(names)], strict=True))
+        return NestedRow(SHEETS[sheet], activity, values, SheetRow(place))
