@@ -50,7 +50,6 @@ if TYPE_CHECKING:
     from ropa.checks import Finding
     from ropa.history import Diff, RevisionView
     from ropa.io.data_layout import Table
-    from ropa.io.data_layout.parse import ParsedTables
     from ropa.io.record_cells import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.records import Change
@@ -485,11 +484,11 @@ class Registry:
             for doc, name in documents
         ]
         with store.gc_paused():  # many small objects, no cycles: see gc_paused
-            return self._import_records(
+            return self._import_replacing(
                 documents,
                 tables,
                 kind,
-                "all" if replace_all else "present" if replace else "",
+                "all" if replace_all else "present",
                 dry_run,
                 message,
                 stage or (lambda _: None),
@@ -497,7 +496,7 @@ class Registry:
                 confirmed,
             )
 
-    def _import_records(
+    def _import_replacing(
         self,
         documents: list[tuple[Any, str]],
         tables: list[Table],
@@ -519,49 +518,24 @@ class Registry:
         incoming, seen, problems = read_documents(documents, kind)
         parsed = parse_tables(tables, kind, keep_blank)
         problems += parsed.problems
-        # "all": every kind is replaced; "present": the kinds the files contain; "": none.
-        replaced: bool | set[str] = replace == "all"
-        if replace == "present":
-            replaced = present_kinds(documents, kind) | parsed.kinds
+        # "all": every kind is replaced; "present": the kinds the files contain.
+        replaced: bool | set[str] = (
+            True if replace == "all" else present_kinds(documents, kind) | parsed.kinds
+        )
         for kind_name, records in parsed.records.items():
             problems += merge_records(incoming[kind_name], records, KINDS[kind_name], seen)
         stage("checking")
         source = ", ".join([name for _, name in documents] + list({t.source: 1 for t in tables}))
         report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
         with self.db.write() as conn:
-            if replaced:  # deletions: the whole register is read, and planned against
-                current = store.read_kinds(conn, KINDS.values())
-                existing = {k: r["name"] for k, r in current[ACTIVITY.name].items()}
-                stored = None
-            else:  # the stored records the files name, and indexed look-ups for the rest
-                index = _index(conn)
-                current = {
-                    k.name: store.read_records(conn, k, [r["key"] for _, r in incoming[k.name]])
-                    for k in KINDS.values()
-                }
-                existing = _named_activities(index, current[ACTIVITY.name], incoming, parsed)
+            # Deletions: the whole register is read, and planned against.
+            current = store.read_kinds(conn, KINDS.values())
+            existing = {k: r["name"] for k, r in current[ACTIVITY.name].items()}
             problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
             parsed.nested.clear()  # now in the activities; the rows' wrappers can go
-            if not replaced:
-                # An activity named only by a row of transfers or retention rules is in the
-                # import now: its stored record is read too.
-                stored_activities = current[ACTIVITY.name]
-                more = [
-                    r["key"]
-                    for _, r in incoming[ACTIVITY.name]
-                    if r["key"] in existing and r["key"] not in stored_activities
-                ]
-                current[ACTIVITY.name].update(store.read_records(conn, ACTIVITY, more))
-                stored = Stored(
-                    index,
-                    lambda k, keys: [
-                        u for us in store.referencing(conn, k, keys).values() for u in us
-                    ],
-                    lambda k, keys: store.read_records(conn, k, keys),
-                )
             # The records are checked even when some cells could not be read, so that one
             # run reports every problem; a cell already reported is not reported again.
-            state, changes, found = plan_import(current, incoming, replaced, source, stored)
+            state, changes, found = plan_import(current, incoming, replaced, source)
             reported = {p.where for p in problems}
             problems += [p for p in found if p.where not in reported]
             if problems:
@@ -575,13 +549,7 @@ class Registry:
                 )
             incoming.clear()  # the records live on in `state` and `changes`
             parsed.records.clear()
-            if stored is None:
-                sizes = {k: len(records) for k, records in state.items()}
-            else:
-                sizes = {k.name: store.count_records(conn, k) for k in KINDS.values()}
-                for change in changes:
-                    sizes[change.kind.name] += change.action == "create"
-            report.count(sizes, changes)
+            report.count({k: len(records) for k, records in state.items()}, changes)
             unconfirmed = report.deletions() - confirmed if confirmed is not None else set()
             if unconfirmed and not dry_run:
                 shown = ", ".join(f"{k} {key}" for k, key in sorted(unconfirmed)[:10])
@@ -999,26 +967,6 @@ def _index(conn: Connection) -> LookupIndex:
         lambda kind: store.read_names(conn, KINDS[kind]),
         lambda kind, column: store.read_column(conn, KINDS[kind], column),
     )
-
-
-def _named_activities(
-    index: LookupIndex, stored: dict[str, dict], incoming: Incoming, parsed: ParsedTables
-) -> dict[str, str]:
-    """{key: name} of the stored activities an import names: those with the keys of its
-    activities (`stored`), and those its rows of transfers and retention rules name (by
-    key or name) that are not among its activities."""
-    named = {k: r["name"] for k, r in stored.items()}
-    if parsed.nested:
-        keys = {r["key"] for _, r in incoming[ACTIVITY.name]}
-        names = {r["name"].lower() for _, r in incoming[ACTIVITY.name] if r.get("name")}
-        others = {
-            row.activity
-            for row in parsed.nested
-            if row.activity not in keys and row.activity.lower() not in names
-        }
-        index.prefetch(ACTIVITY.name, others)
-        named.update(index.found(ACTIVITY.name))
-    return named
 
 
 def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: str) -> list:
