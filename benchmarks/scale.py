@@ -31,7 +31,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from benchmarks.bench_import import baseline as raw_import
-from benchmarks.common import synthetic_database, work_folder
+from benchmarks.common import compile_ropa, synthetic_database, work_folder
 
 _MEASURE = """
 import json, resource, subprocess, sys, time
@@ -241,6 +241,7 @@ def main() -> None:
     args = parser.parse_args()
     # Stopped with SIGTERM: leave by an exception, so the work folder is removed.
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(1))
+    compile_ropa()
     results = Sizes()
     for size in (int(s) for s in args.sizes.split(",")):
         size_run(size, args, results)
