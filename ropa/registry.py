@@ -815,8 +815,11 @@ class Registry:
         source = ", ".join(p.source for p in packs)
         report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
         with self.db.write() as conn:
-            current = store.read_kinds(conn, KINDS.values())
-            activities = current[ACTIVITY.name]
+            # The reviewed activities are read, and indexed look-ups answer for the rest of
+            # the register: a review costs what the packs hold, not what the register does.
+            activities = store.read_records(conn, ACTIVITY, list(rows))
+            current = {k.name: {} for k in KINDS.values()}
+            current[ACTIVITY.name] = activities
             for row in rows.values():
                 if row.key not in activities:
                     problems.append(Problem(row.where, f"no activity {row.key!r} in the register"))
@@ -860,12 +863,17 @@ class Registry:
                     values.update({name: [] for name in parsed.nested_sheets})
             existing = {k: r["name"] for k, r in activities.items()}
             problems += attach_nested(parsed, incoming[ACTIVITY.name], existing)
-            state, changes, found = plan_import(current, incoming, False, source)
+            stored = Stored(
+                _index(conn),
+                lambda k, keys: [u for us in store.referencing(conn, k, keys).values() for u in us],
+                lambda k, keys: store.read_records(conn, k, keys),
+            )
+            _, changes, found = plan_import(current, incoming, False, source, stored)
             reported = {p.where for p in problems}
             problems += [p for p in found if p.where not in reported]
             if problems:
                 raise ValidationFailed(problems, warnings=parsed.warnings)
-            report.count({k: len(records) for k, records in state.items()}, changes)
+            report.count({k.name: store.count_records(conn, k) for k in KINDS.values()}, changes)
             outcome.report = report
             outcome.reviewed = {row.review: 0 for row in rows.values()}
             for row in rows.values():

@@ -377,3 +377,25 @@ def test_the_instructions_rows_are_as_tall_as_their_wrapped_text(register, cli):
     )
     lines = len(review[2].value) // 58 + 1
     assert lines >= 3 and sheet.row_dimensions[review[0].row].height >= 15 * lines
+
+
+def test_a_review_import_reads_only_the_reviewed_activities(register, cli):
+    """Packs are checked with indexed look-ups, as an import is: no statement reads a whole
+    table, whatever the register's size."""
+    from ropa.review import read_pack
+    from tests.test_import_scale import _counted, _reads_a_whole_table
+
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "alice.xlsx").exit_code == 0
+    _answer(
+        Path("alice.xlsx"),
+        Path("back.xlsx"),
+        {
+            "a1": {"review": "confirmed"},
+            "a2": {"review": "changed", "description": "Now also invoices by post"},
+        },
+    )
+    with _counted(register) as statements:
+        outcome = register.apply_review([read_pack(Path("back.xlsx"))])
+    assert [s for s in statements if _reads_a_whole_table(s)] == []
+    assert outcome.reviewed == {"confirmed": 1, "changed": 1}
+    assert register.get("activity", "a2")["description"] == "Now also invoices by post"
