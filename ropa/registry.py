@@ -634,6 +634,15 @@ class Registry:
             if dry_run or not changes or all_problems():
                 return
             stage("writing")
+            # A name this batch takes from a stored record that a later batch of the file
+            # renames (a swap across batches): that record lets go of it until it is written.
+            for k in {c.kind.name: c.kind for c in changes}.values():
+                names = store.taken_names([c for c in changes if c.kind is k])
+                ours = {c.key for c in changes if c.kind is k}
+                holders = [key for key, *_ in store.lookup(conn, k, [], names)]
+                store.free_names(
+                    conn, k, [h for h in holders if h not in ours and (k.name, h) in seen]
+                )
             # The revisions' JSON is encoded in a thread while the records are written: the
             # database driver lets go of the GIL while it works, so the two run side by side.
             with ThreadPoolExecutor(1) as pool:

@@ -328,6 +328,8 @@ def write_changes(conn: Connection, changes: list[Change], now: datetime) -> Non
     for change in changes:
         by_kind[change.kind.name][change.action].append(change)
     for kind in KINDS.values():
+        _free_names(conn, kind, by_kind.get(kind.name, {}))
+    for kind in KINDS.values():
         actions = by_kind.get(kind.name, {})
         creates = actions.get("create", [])
         if kind.name == "category":
@@ -339,6 +341,49 @@ def write_changes(conn: Connection, changes: list[Change], now: datetime) -> Non
         if kind.name == "category":
             deletes = list(reversed(_parents_first(deletes, use="before")))
         _delete(conn, kind, [c.key for c in deletes])
+
+
+#: Where a record's name waits while it is renamed or deleted: no valid name holds a control
+#: character (validate.ILLEGAL_TEXT), so no name the write gives can clash with it.
+_NAME_FREED = "\x01"
+
+
+def _free_names(conn: Connection, kind: Kind, actions: dict[str, list[Change]]) -> None:
+    """The names the records being renamed or deleted give up, let go of before anything is
+    written: the database checks the unique name row by row, and a swap of two names, a chain
+    of renames or a new record taking a freed name would otherwise fail on the order of the
+    rows, though the register after the write is valid."""
+    free_names(
+        conn,
+        kind,
+        [c.key for c in actions.get("delete", [])]
+        + [c.key for c in actions.get("update", []) + actions.get("retire", []) if _renamed(c)],
+    )
+
+
+def _renamed(change: Change) -> bool:
+    return (change.before.get("name") or "").lower() != (change.after.get("name") or "").lower()
+
+
+def taken_names(changes: list[Change]) -> list[str]:
+    """The names (lowercased) that created and renamed records take."""
+    return [
+        c.after["name"].lower()
+        for c in changes
+        if c.after and c.after.get("name") and (c.action == "create" or _renamed(c))
+    ]
+
+
+def free_names(conn: Connection, kind: Kind, keys: list[str]) -> None:
+    """Let go of the names of some records of a kind until they are written again (see
+    :func:`_free_names`)."""
+    table = record_table(kind)
+    for chunk in _chunks(keys):
+        conn.execute(
+            sa.update(table)
+            .where(table.c.key.in_(chunk))
+            .values(name=sa.literal(_NAME_FREED) + table.c.key)
+        )
 
 
 def _parents_first(changes: list[Change], use: str = "after") -> list[Change]:

@@ -325,3 +325,31 @@ def test_a_name_repeated_within_one_batch_is_reported_once(registry, tmp_path):
         "2 activities share the name 'Bulk activity 002': bulk-002, bulk-003; names are "
         "unique within their kind"
     ]
+
+
+def test_names_swapped_across_batches_of_a_document_read_whole_are_written(registry, tmp_path):
+    """A document read whole knows every key before its first batch: the first batch gives
+    bulk-000 the name bulk-029 still holds in the register, the last gives bulk-029 the name
+    bulk-000 had. The register after the import is valid, so the write must not stop on the
+    unique name in between (it did, with the database's raw error)."""
+    _import(registry, _csv_folder(tmp_path / "first", [_activity(i) for i in range(30)]))
+    records = [{"key": f"bulk-{i:03d}", "name": f"Bulk activity {i:03d}"} for i in range(30)]
+    records[0]["name"], records[29]["name"] = records[29]["name"], records[0]["name"]
+    swap = [({"activities": records}, "swap.yaml")]
+    assert registry.import_documents(swap, dry_run=True).rows()[-1] == ("activities", 0, 30, 0, 0)
+    registry.import_documents(swap)
+    names = {a["key"]: a["name"] for a in registry.list("activity")}
+    assert (names["bulk-000"], names["bulk-029"]) == ("Bulk activity 029", "Bulk activity 000")
+    assert not any(name.startswith("\x01") for name in names.values())
+
+
+def test_a_name_taken_from_a_record_a_later_batch_renames_is_refused_cleanly(registry, tmp_path):
+    """A file read as it goes cannot know, at its first batch, that a later one renames
+    bulk-029: the README's one limit of batches. It is a problem reported, not a database
+    error, and nothing is written."""
+    _import(registry, _csv_folder(tmp_path / "first", [_activity(i) for i in range(30)]))
+    rows = [_activity(i) for i in range(30)]
+    rows[0]["name"], rows[29]["name"] = rows[29]["name"], rows[0]["name"]
+    with pytest.raises(ValidationFailed, match="share the name 'Bulk activity 029'"):
+        _import(registry, _csv_folder(tmp_path / "swap", rows))
+    assert registry.get("activity", "bulk-000")["name"] == "Bulk activity 000"

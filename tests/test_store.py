@@ -150,3 +150,38 @@ def test_a_delete_removes_the_record_and_its_list_rows(db):
     with db.read() as conn:
         assert store.read_records(conn, ACTIVITY) == {}
         assert store.referencing(conn, SUBJECT, ["staff"]) == {}
+
+
+def test_names_swapped_chained_or_freed_in_one_import_are_written_in_any_order(registry):
+    """Names are unique within a kind, and the database checks that row by row: a swap, a
+    chain of renames, and a new record taking a name another one gives up all pass the plan,
+    so the write must not fail half-way on the unique index."""
+    registry.import_documents(
+        [
+            (
+                {
+                    "purposes": [
+                        {"key": k, "name": n} for k, n in (("a", "A"), ("b", "B"), ("c", "C"))
+                    ]
+                },
+                "doc",
+            )
+        ]
+    )
+    swap_and_chain = {
+        "purposes": [
+            {"key": "a", "name": "B"},  # a takes b's name ...
+            {"key": "b", "name": "A"},  # ... b takes a's: a swap
+            {"key": "c", "name": "D"},  # c gives up C ...
+            {"key": "e", "name": "c"},  # ... which a new record takes (another case)
+        ]
+    }
+    registry.import_documents([(swap_and_chain, "doc")], dry_run=True)
+    registry.import_documents([(swap_and_chain, "doc")])
+    names = {p["key"]: p["name"] for p in registry.list("purpose")}
+    assert names == {"a": "B", "b": "A", "c": "D", "e": "c"}
+    registry.import_documents(
+        [({"purposes": [{"key": "e", "name": "A"}, {"key": "f", "name": "x"}]}, "doc")],
+        replace=True,  # a, b, c deleted: "A" is free for e
+    )
+    assert {p["key"]: p["name"] for p in registry.list("purpose")} == {"e": "A", "f": "x"}
