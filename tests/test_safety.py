@@ -336,7 +336,15 @@ def test_replace_all_makes_the_register_the_files_content(initialised, registry,
     cli = initialised
     cli("import", SAMPLE)
     (tmp_path / "one.yaml").write_text("purposes:\n- key: only\n  name: Only\n")
-    result = cli("import", "one.yaml", "--replace-all", "--report", "json")
+    # No terminal to ask on: 75 deletions need --yes, and nothing is changed without it.
+    refused = cli("import", "one.yaml", "--replace-all", "--report", "json")
+    assert (refused.exit_code, refused.stdout) == (2, "")
+    assert refused.stderr == (
+        "error: --replace-all would delete 75 records and there is no terminal to ask on; "
+        "check them with --dry-run, then run again with --yes\n"
+    )
+    assert {k: len(v) for k, v in registry.document().items() if k != "ropa"}["purposes"] > 1
+    result = cli("import", "one.yaml", "--replace-all", "--yes", "--report", "json")
     assert result.exit_code == 0, result.stderr
     report = json.loads(result.stdout)
     assert len(report["removed"]) == 75 and report["created"] == [

@@ -123,11 +123,12 @@ def import_files(
         keep_blank=blank is Blank.keep,
     )
     confirmed = None
-    if not dry_run and (replace or replace_all) and not yes and on_terminal():
-        # A large deletion is shown first and asked about; the real run may delete only
-        # what was confirmed (the register may change in between).
+    if not dry_run and (replace or replace_all) and not yes:
+        # A large deletion is shown first and asked about (without a terminal to ask on, it
+        # needs --yes); the real run may delete only what was confirmed (the register may
+        # change in between).
         would = registry.import_records(documents, tables, kind, dry_run=True, **options)
-        confirmed = confirm_deletions(would)
+        confirmed = confirm_deletions(would, "--replace-all" if replace_all else "--replace")
         documents, tables = read_sources(files, fmt.value if fmt else None, sys.stdin.read, fides)
     with import_progress(tables) as stage:
         report = registry.import_records(
@@ -138,11 +139,19 @@ def import_files(
     print_report(report, report_format, dry_run)
 
 
-def confirm_deletions(would: "ImportReport") -> set[tuple[str, str]]:
+def confirm_deletions(would: "ImportReport", option: str) -> set[tuple[str, str]]:
     """The deletions of a dry run, after a person agreed to them when they are more than a
-    handful (the report is shown first); declining exits 1 with nothing changed."""
+    handful (the report is shown first); declining exits 1 with nothing changed. Without a
+    terminal to ask on, that many deletions need --yes (exit 2 with nothing changed)."""
     deletions = would.deletions()
     if len(deletions) > CONFIRM_DELETIONS_OVER:
+        if not on_terminal():
+            typer.echo(
+                f"error: {option} would delete {len(deletions)} records and there is no "
+                "terminal to ask on; check them with --dry-run, then run again with --yes",
+                err=True,
+            )
+            raise typer.Exit(2)
         show_report(would, dry_run=True)
         if not typer.confirm(f"delete these {len(deletions)} records?", err=True):
             raise typer.Exit(1)

@@ -5,7 +5,7 @@ from typing import Annotated
 
 import typer
 
-from ropa.cli import files, state
+from ropa.cli import state
 from ropa.cli.files import ReportFormat, confirm_deletions, print_report
 from ropa.cli.output import AsOf, MessageOption, console
 
@@ -39,9 +39,9 @@ def restore(
             raise typer.BadParameter(
                 "--as-of restores the whole register; drop KIND, KEY, --version"
             )
-        if not dry_run and not yes and files.on_terminal():
+        if not dry_run and not yes:
             # More than a handful of deletions are shown and asked about first.
-            confirm_deletions(registry.restore_as_of(as_of, dry_run=True))
+            confirm_deletions(registry.restore_as_of(as_of, dry_run=True), "restore --as-of")
         report = registry.restore_as_of(as_of, dry_run=dry_run, message=message)
         print_report(report, report_format, dry_run)
         return
