@@ -121,7 +121,7 @@ activities:
 """,
     )
     # --replace-all makes the whole register the file's (--replace: only its sections' kinds)
-    result = cli("import", "small.yaml", "--replace-all")
+    result = cli("import", "small.yaml", "--replace-all", "--yes")  # no terminal to ask on
     assert result.exit_code == 0, result.stderr
     doc = registry.document()
     assert [a["key"] for a in doc["activities"]] == ["payroll"]
