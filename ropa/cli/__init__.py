@@ -10,7 +10,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
 from typer.core import TyperGroup
@@ -117,6 +117,12 @@ def fail(message: str) -> None:
     message = hide_secrets(message, resolve_url(_state.db_option))
     for line in message.splitlines() or [""]:
         typer.echo(f"error: {literal(line)}", err=True)
+
+
+def refuse(message: str) -> NoReturn:
+    """Stop before anything is written, as a usage error: one `error:` line, exit code 2."""
+    fail(message)
+    raise typer.Exit(2)
 
 
 class RopaGroup(TyperGroup):

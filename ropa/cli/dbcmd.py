@@ -5,7 +5,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from ropa.cli import state
+from ropa.cli import refuse, state
 from ropa.cli.output import Format, FormatOption, Listing, console, literal, write_csv
 
 if TYPE_CHECKING:
@@ -55,20 +55,14 @@ def _confirm_start_over(db: "Database", yes: bool) -> None:
         url = mask_url(db.url).replace("postgresql+psycopg://", "postgresql://")
         typer.echo(f"back it up first: pg_dump --dbname '{url}' --file ropa-backup.sql", err=True)
         if not yes:
-            typer.echo(
-                f"error: {db.display_url} holds {what}; `ropa init --force --yes` deletes them",
-                err=True,
-            )
-            raise typer.Exit(2)
+            refuse(f"{db.display_url} holds {what}; `ropa init --force --yes` deletes them")
         return
     if not yes:
         if not on_terminal():
-            typer.echo(
-                f"error: {db.display_url} holds {what}; `ropa init --force --yes` deletes them "
-                "(a backup is written first)",
-                err=True,
+            refuse(
+                f"{db.display_url} holds {what}; `ropa init --force --yes` deletes them "
+                "(a backup is written first)"
             )
-            raise typer.Exit(2)
         if not typer.confirm(
             f"{db.display_url} holds {what}; delete them and start over?", err=True
         ):

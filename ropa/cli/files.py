@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from ropa import words
-from ropa.cli import state
+from ropa.cli import refuse, state
 from ropa.cli.output import AsOf, MessageOption, console, import_progress, progress
 from ropa.exports import FORMATS, Layout
 from ropa.find import ACTIVITY_FILTERS
@@ -146,12 +146,10 @@ def confirm_deletions(would: "ImportReport", option: str) -> set[tuple[str, str]
     deletions = would.deletions()
     if len(deletions) > CONFIRM_DELETIONS_OVER:
         if not on_terminal():
-            typer.echo(
-                f"error: {option} would delete {len(deletions)} records and there is no "
-                "terminal to ask on; check them with --dry-run, then run again with --yes",
-                err=True,
+            refuse(
+                f"{option} would delete {len(deletions)} records and there is no terminal to "
+                "ask on; check them with --dry-run, then run again with --yes"
             )
-            raise typer.Exit(2)
         show_report(would, dry_run=True)
         if not typer.confirm(f"delete these {len(deletions)} records?", err=True):
             raise typer.Exit(1)
