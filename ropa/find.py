@@ -130,9 +130,9 @@ def record_filter(
 
 
 def _today() -> date:
-    from datetime import UTC, datetime
+    from ropa.history import today
 
-    return datetime.now(UTC).date()
+    return today()
 
 
 def _option(name: str) -> str:

@@ -32,6 +32,11 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+def today() -> date:
+    """The day (UTC) that reviews are dated and falling due are counted from."""
+    return utcnow().date()
+
+
 def end_of_day(day: date) -> datetime:
     """The first instant after `day` (UTC): "as of D" means everything before it."""
     return datetime.combine(day + timedelta(days=1), time(), tzinfo=UTC)

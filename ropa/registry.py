@@ -123,9 +123,10 @@ class Registry:
         streamed, so memory stays flat; a large register is checked by several processes,
         each taking a range of keys."""
         from ropa import checks, parallel
+        from ropa.history import today as today_
 
         rules = checks.select_rules(only or (), ignore or ())
-        today = today or datetime.now(UTC).date()
+        today = today or today_()
         with self.db.read() as conn:
             references = _references(conn)
             entity = _resolve_entity(references, entity) if entity else None
@@ -218,9 +219,9 @@ class Registry:
     ) -> ImportReport:
         """Bring the whole register back to its state at WHEN (the end of a day, or a
         date-time) in one transaction, one revision per changed record."""
-        from ropa.history import utcnow
+        from ropa.history import today
 
-        if (when.date() if isinstance(when, datetime) else when) > utcnow().date():
+        if (when.date() if isinstance(when, datetime) else when) > today():
             raise RopaError(f"--as-of {when} is in the future")
         document = self.document_as_of(when)
         return self.import_documents(
@@ -237,10 +238,10 @@ class Registry:
             documents_changed_between,
             end_of_day,
             start_of_day,
-            utcnow,
+            today,
         )
 
-        until = until or utcnow().date()
+        until = until or today()
         if until < since:
             raise RopaError(f"--until {until} is before --since {since}")
         with self.db.read() as conn:
@@ -253,9 +254,9 @@ class Registry:
         date-time. The registry document (and exports of it) streams from the revision log,
         one query per kind; any other read (the record, the checks, the notice) works on a
         temporary database rebuilt from it, made on first use."""
-        from ropa.history import moment_after, utcnow
+        from ropa.history import moment_after, today
 
-        if (day.date() if isinstance(day, datetime) else day) > utcnow().date():
+        if (day.date() if isinstance(day, datetime) else day) > today():
             raise RopaError(f"--as-of {day} is in the future")
         past = _PastRegistry(self, moment_after(day), f"the register as of {day}")
         try:
@@ -266,6 +267,7 @@ class Registry:
     def notice(self, entity: str | None = None) -> Notice:
         """The privacy notice of the active activities of one group member, or of all."""
         from ropa import store
+        from ropa.history import today
         from ropa.notice import build_notice, notice_activities
 
         with self.db.read() as conn:
@@ -274,7 +276,7 @@ class Registry:
             where = store.Filter(equal={"controller": entity}) if entity else None
             activities = notice_activities(store.iter_records(conn, ACTIVITY, where))
             latest = store.latest_update(conn, ACTIVITY)
-        updated = latest.date() if latest else datetime.now(UTC).date()
+        updated = latest.date() if latest else today()
         return build_notice(references, activities, entity, updated)
 
     @contextmanager
@@ -789,11 +791,12 @@ class Registry:
         and when, and nothing is written; with `skip_stale` the other rows are applied."""
         from ropa import store
         from ropa.history import list_revisions
+        from ropa.history import today as today_
         from ropa.io.data_layout import attach_nested, parse_tables
         from ropa.planning import plan_import
         from ropa.review import CHANGED, CONFIRMED, RETIRE, ReviewOutcome
 
-        today = today or datetime.now(UTC).date()
+        today = today or today_()
         problems: list[Problem] = [p for pack in packs for p in pack.problems]
         parsed = parse_tables([t for pack in packs for t in pack.tables])
         problems += parsed.problems

@@ -14,7 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from datetime import UTC, date, datetime
+from datetime import date
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -57,7 +57,9 @@ PREFACE = (
 
 
 def _today() -> date:
-    return datetime.now(UTC).date()
+    from ropa.history import today
+
+    return today()
 
 
 # -- status -------------------------------------------------------------------------------

@@ -15,6 +15,14 @@ from ropa.checks.core import add_months
 TODAY = datetime.now(UTC).date()
 
 
+@pytest.fixture(autouse=True)
+def _pinned_day(monkeypatch):
+    """The register's day is the one these dates were counted from, even past midnight."""
+    import ropa.history
+
+    monkeypatch.setattr(ropa.history, "today", lambda: TODAY)
+
+
 def _register() -> dict:
     """Three activities that the filters tell apart: payroll (HR, acme), crm (sales, beta,
     processor, overdue, a system hosted in India) and mailing (marketing, acme, art10 data,

@@ -13,7 +13,7 @@ import subprocess
 import sys
 import time
 import zipfile
-from datetime import date
+from datetime import date, timedelta
 from pathlib import Path
 
 import pytest
@@ -217,8 +217,8 @@ def test_control_characters_in_an_error_are_shown_escaped(initialised):
 
 
 def test_diff_prints_a_markup_name_literally(hostile):
-    today = date.today().isoformat()
-    result = hostile("diff", "--since", today)
+    yesterday = (date.today() - timedelta(days=1)).isoformat()  # midnight may fall between
+    result = hostile("diff", "--since", yesterday)
     assert result.exit_code == 0
     assert SHOWN.replace(" ", "") in result.stdout.replace("\n", "").replace("│", "").replace(
         " ", ""
@@ -253,7 +253,8 @@ def test_markdown_diff_holds_no_raw_tag(initialised, tmp_path):
     path = tmp_path / "p.json"
     path.write_text(json.dumps({"ropa": 1, "parties": [{"key": "p1", "name": name}]}))
     assert initialised("import", path).exit_code == 0
-    text = initialised("diff", "--since", date.today().isoformat(), "-f", "markdown").stdout
+    yesterday = (date.today() - timedelta(days=1)).isoformat()  # midnight may fall between
+    text = initialised("diff", "--since", yesterday, "-f", "markdown").stdout
     assert f"— {name}" not in text
     html = MarkdownIt("commonmark").render(text)
     assert "<script" not in html and 'href="javascript' not in html and "<em>" not in html

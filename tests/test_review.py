@@ -14,6 +14,14 @@ TODAY = datetime.now(UTC).date()
 LONG_AGO = TODAY - timedelta(days=800)
 
 
+@pytest.fixture(autouse=True)
+def _pinned_day(monkeypatch):
+    """The register's day is the one these dates were counted from, even past midnight."""
+    import ropa.history
+
+    monkeypatch.setattr(ropa.history, "today", lambda: TODAY)
+
+
 def _register() -> dict:
     def activity(key: str, owner: str | None, **more) -> dict:
         record = {
@@ -211,6 +219,18 @@ def test_a_full_review_cycle(register, cli):
     assert (latest["a2"].actor, latest["a2"].message) == ("Alice A", "post added")
     assert (latest["a3"].actor, latest["a3"].action) == ("tester", "retire")
     assert latest["a3"].message == "stopped in May"
+
+
+def test_a_review_is_dated_by_the_registers_clock(register, cli, monkeypatch):
+    """The day a review is dated comes from `ropa.history.today`, the one clock the tests
+    pin: a run that crossed midnight dated it by the wall clock instead."""
+    import ropa.history
+
+    monkeypatch.setattr(ropa.history, "today", lambda: TODAY - timedelta(days=3))
+    assert cli("review", "pack", "--owner", "Bob Builder", "-o", "bob.xlsx").exit_code == 0
+    _answer(Path("bob.xlsx"), Path("bob-back.xlsx"), {"b2": {"review": "confirmed"}})
+    assert cli("review", "import", "bob-back.xlsx").exit_code == 0
+    assert register.get("activity", "b2")["last_reviewed"] == TODAY - timedelta(days=3)
 
 
 def test_a_stale_pack_is_refused_unless_skip_stale(register, cli):
