@@ -144,29 +144,26 @@ def listing(group: Any, ctx: Any, formatter: Any) -> None:
 
 #: typer's type names in --help and what a person reads instead.
 _READABLE = {
-    "<str>": "TEXT",
-    "<list[str]>": "TEXT",
-    "<int>": "NUMBER",
-    "<float>": "NUMBER",
-    "<bool>": "",
-    "<path>": "PATH",
-    "<file>": "FILE",
-    "<directory>": "DIR",
-    "<date>": "DATE",
+    "str": "TEXT",
+    "int": "NUMBER",
+    "float": "NUMBER",
+    "path": "PATH",
+    "file": "FILE",
+    "filename": "FILE",
+    "directory": "DIR",
 }
 
 
 def readable_metavars(command: Any) -> None:
-    """Give every parameter of a command tree that has no metavar one a person reads (TEXT,
-    PATH…; nothing after a flag) instead of typer's type names (`<str>`, `<list[str]>`,
-    `<bool>`). Checked with the typer range pinned in pyproject.toml; a test holds it."""
+    """Give every option of a command tree that has no metavar one a person reads (TEXT,
+    PATH…) instead of typer's type names (`<str>`, `<path>`), and show an argument by its
+    name alone. Checked with the typer range pinned in pyproject.toml; tests/test_startup.py
+    holds it."""
     for param in command.params:
-        if param.metavar is None:
-            shown = _shown_type(param)
-            if shown in _READABLE:
-                param.metavar = _READABLE[shown]
-        if param.param_type_name == "argument":  # the name column already says KEY
-            param.display_type_rich = lambda ctx: None
+        if param.param_type_name == "argument":  # shown by its name: `{files}...`, `KEY`
+            param.type.get_metavar = lambda param, ctx: None
+        elif param.metavar is None and param.type.name in _READABLE:
+            param.metavar = _READABLE[param.type.name]
     command.get_help_option = _flag_without_type(command.get_help_option)
     commands = getattr(command, "commands", {})
     for name in list(commands):
@@ -184,10 +181,3 @@ def _flag_without_type(get_help_option: Any) -> Any:
         return option
 
     return made
-
-
-def _shown_type(param: Any) -> str | None:
-    try:
-        return param.display_type(None)
-    except Exception:  # a choice renders with the context; it is readable as it is
-        return None
