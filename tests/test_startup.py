@@ -166,12 +166,3 @@ def test_a_command_is_built_alone():
     assert group.get_command(ctx, "no-such-command") is None
     built = [name for name in group.commands if name in group.commands._loaded]
     assert built == ["party"]
-
-
-def test_arguments_are_shown_by_name_and_options_by_a_readable_type(cli):
-    restore = cli("restore", "--help").stdout
-    assert "restore [OPTIONS] [kind] [key]\n" in restore
-    assert "<str>" not in restore and "TEXT  Kind" not in restore
-    imported = cli("import", "--help").stdout
-    assert "{files}..." in imported and "-m, --message TEXT" in imported
-    assert "-o, --output PATH" in cli("template", "--help").stdout
