@@ -23,6 +23,7 @@ from typing import Any
 
 from ropa import reference, vocab, words
 from ropa.errors import RopaError
+from ropa.validate import BIDI_CONTROLS
 from ropa.wording import (
     RIGHTS,
     complaint_authorities,
@@ -569,8 +570,7 @@ def _md(text: str) -> str:
 _ENTITY = re.compile(r"&(?=#?\w+;)")
 
 
-#: Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069).
-_BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
 
 
 def _isolated(text: str) -> str:

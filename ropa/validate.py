@@ -25,6 +25,10 @@ DURATION_PATTERN = re.compile(
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Characters XML 1.0 cannot hold: a workbook could not be written with them.
 ILLEGAL_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
+#: Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), as a
+#: character range: register text may hold them, and wherever it is shown they can reorder
+#: what follows it.
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 LIST_SEPARATORS = re.compile(r"[;\n]")
 MAX_TEXT = 32_767  # the most characters a spreadsheet cell holds
 TRUE = {"true", "yes", "y", "1", "x", "on"}

@@ -20,6 +20,7 @@ import typer
 
 from ropa.cli import parse_when
 from ropa.schema import Kind, T
+from ropa.validate import BIDI_CONTROLS
 
 
 class Format(StrEnum):
@@ -71,7 +72,7 @@ def write_csv(header: list[str], rows: Iterable[Iterable[Any]]) -> None:
 
 
 #: Control characters a terminal would act on (C0 but newline, DEL, C1, bidi overrides).
-_CONTROL = re.compile("[\x00-\x09\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+_CONTROL = re.compile(f"[\x00-\x09\x0b-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 
 def literal(text: str) -> str:
