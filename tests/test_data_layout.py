@@ -541,6 +541,23 @@ def test_template_has_instructions_and_drop_downs_with_the_registers_keys(
     assert "changed 0 records" in initialised("import", "template.xlsx").stderr
 
 
+
+def test_a_template_needs_no_database(cli, tmp_path):
+    """Before `ropa init` a template has the coded drop-downs, and none of keys."""
+    result = cli("template", "-o", "template.xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert "no database at " in result.stderr and "no drop-downs of keys" in result.stderr
+    book = openpyxl.load_workbook(tmp_path / "template.xlsx")
+    lists = book["lists"]
+    columns = {c.value: c.column_letter for c in lists[1]}
+    assert [c.value for c in lists[columns["lawful basis"]][1:3]] == ["consent", "contract"]
+    assert "parties" not in columns and "group members" not in columns
+    for name in SHEET_NAMES:  # every drop-down offers a list that is there
+        for rule in book[name].data_validations.dataValidation:
+            column = rule.formula1.split("$")[1]
+            assert lists[f"{column}2"].value, (name, rule.sqref, rule.formula1)
+    assert not (tmp_path / "ropa.db").exists()  # no database was made on the way
+
 def test_data_layout_options_that_belong_to_the_record_are_refused(initialised):
     result = initialised("export", "xlsx", "--layout", "data", "--entity", "imperva-inc")
     assert result.exit_code == 2

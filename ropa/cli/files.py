@@ -490,15 +490,18 @@ def template(
     ] = None,
 ) -> None:
     """An empty data-layout workbook to fill in and import: an instructions sheet, and
-    drop-downs for every coded column and for the keys of the register's records."""
+    drop-downs for every coded column and for the keys of the register's records (none
+    before `ropa init`)."""
     from ropa.io.data_layout import write_template
     from ropa.io.files import replacing
 
-    keys = state().registry.keys()
+    db = state().db
+    keys = state().registry.keys() if db.exists() else None
     target = out or _default_folder() / "ropa-template.xlsx"
     with replacing(target) as temporary:
-        write_template(temporary, keys)
-    console(stderr=True).print(f"wrote {target}")
+        write_template(temporary, keys or {})
+    note = "" if keys else f" (no database at {db.display_url}: no drop-downs of keys)"
+    console(stderr=True).print(f"wrote {target}{note}")
 
 
 def _export_record(
