@@ -15,6 +15,7 @@ label, and what the register does not know is a check finding, not public text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -150,6 +151,13 @@ def _in_sentence(name: str) -> str:
     return name[:1].lower() + name[1:] if name[1:2].islower() else name
 
 
+def _reading_order(name: str) -> tuple[str, str]:
+    """A name's place in a list a person reads: by its letters without accents and case (Ä
+    with A, not after Z), then as written, so that the order never depends on the keys."""
+    folded = unicodedata.normalize("NFKD", name.casefold())
+    return "".join(c for c in folded if not unicodedata.combining(c)), name
+
+
 def _named(records: dict, keys: Iterable[str], verb: str) -> tuple[list[Item], list[Item]]:
     """Items for the described records (name as lead, description as text) and a sentence
     naming the others: ("We collect contact details and photos.")."""
@@ -209,7 +217,7 @@ def build_notice(
     subjects = references["subject"]
     used = sorted(
         {s for a in activities for s in a["data_subjects"] if s in subjects},
-        key=lambda k: subjects[k]["name"].lower(),
+        key=lambda k: _reading_order(subjects[k]["name"]),
     )
     every_subject = set(used)
     general = [a for a in activities if len(used) > 1 and every_subject <= set(a["data_subjects"])]
@@ -301,11 +309,11 @@ def _subject_section(references: dict, subject: dict, activities: list[dict]) ->
     section = Section(subject["name"], level=3)
     sources = sorted(
         {s for a in activities for s in a["sources"]},
-        key=lambda k: _name(references["source"], k).lower(),
+        key=lambda k: _reading_order(_name(references["source"], k)),
     )
     categories = sorted(
         {c for a in activities for c in a["data_categories"]},
-        key=lambda k: _name(references["category"], k).lower(),
+        key=lambda k: _reading_order(_name(references["category"], k)),
     )
     described, rest = _named(references["source"], sources, "collect it")
     if rest and not described:
@@ -364,7 +372,7 @@ def _sharing(references: dict, activities: list[dict]) -> Section:
     for kind in vocab.PARTY_KINDS:
         named = sorted(
             (parties[k] for k in recipients if parties[k]["kind"] == kind.code),
-            key=lambda p: p["name"].lower(),
+            key=lambda p: _reading_order(p["name"]),
         )
         if named:
             section.sections.append(
@@ -459,7 +467,8 @@ def _security(references: dict, activities: list[dict]) -> Section:
     )
     for kind in vocab.MEASURE_KINDS:
         names = sorted(
-            (measures[m]["name"] for m in used if measures[m]["kind"] == kind.code), key=str.lower
+            (measures[m]["name"] for m in used if measures[m]["kind"] == kind.code),
+            key=_reading_order,
         )
         if names:
             section.items.append(Item(", ".join(names), kind.label + " safeguards:"))

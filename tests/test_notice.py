@@ -495,3 +495,17 @@ def test_a_register_without_a_controller_activity_has_no_notice(initialised, reg
         ]
     )
     assert initialised("notice", "-f", "html").exit_code == 1
+
+
+def test_names_are_in_the_order_a_reader_looks_them_up(initialised, registry):
+    """Accented and lowercase names sort with their letters (Ä with A), not after Z."""
+
+    def recipients(doc):
+        doc["parties"] += [
+            {"key": k, "name": n, "kind": "service-provider", "country": "DE"}
+            for k, n in (("z", "Zeta GmbH"), ("ae", "Ärztekammer Nord"), ("b", "bank AG"))
+        ]
+        doc["activities"][1]["recipients"] = ["z", "ae", "b"]
+
+    text, _ = _clinic(initialised, registry, recipients)
+    assert text.index("Ärztekammer Nord") < text.index("bank AG") < text.index("Zeta GmbH")
