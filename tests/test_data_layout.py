@@ -541,7 +541,6 @@ def test_template_has_instructions_and_drop_downs_with_the_registers_keys(
     assert "changed 0 records" in initialised("import", "template.xlsx").stderr
 
 
-
 def test_a_template_needs_no_database(cli, tmp_path):
     """Before `ropa init` a template has the coded drop-downs, and none of keys."""
     result = cli("template", "-o", "template.xlsx")
@@ -557,6 +556,7 @@ def test_a_template_needs_no_database(cli, tmp_path):
             column = rule.formula1.split("$")[1]
             assert lists[f"{column}2"].value, (name, rule.sqref, rule.formula1)
     assert not (tmp_path / "ropa.db").exists()  # no database was made on the way
+
 
 def test_data_layout_options_that_belong_to_the_record_are_refused(initialised):
     result = initialised("export", "xlsx", "--layout", "data", "--entity", "imperva-inc")

@@ -15,6 +15,7 @@ from ropa import planning
 from ropa import registry as registry_module
 from ropa.errors import ValidationFailed
 from ropa.io import document
+from ropa.io.data_layout import NestedRows
 from ropa.io.sources import read_sources
 from ropa.registry import Registry
 
@@ -36,11 +37,15 @@ purposes:
 ACTIVITY_COLUMNS = ["key", "name", "controller", "purposes", "lawful_bases"]
 
 
-@pytest.fixture(autouse=True)
-def small_batches(monkeypatch: pytest.MonkeyPatch) -> None:
-    """Batches of ten, and every YAML file streamed, so that small files show the rules."""
+@pytest.fixture(autouse=True, params=["held", "spilled", "spooled"])
+def small_batches(request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Batches of ten, and every YAML file streamed, so that small files show the rules; the
+    transfer and retention rows held in memory, spilled to the file past the third, or all
+    in the file."""
     monkeypatch.setattr(registry_module, "IMPORT_BATCH", BATCH)
     monkeypatch.setattr(document, "STREAM_FROM", 0)
+    held = {"held": NestedRows.IN_MEMORY, "spilled": 3, "spooled": 0}[request.param]
+    monkeypatch.setattr(NestedRows, "IN_MEMORY", held)
 
 
 def _activity(i: int, **fields: str) -> dict[str, str]:

@@ -481,19 +481,25 @@ _SHEET_NUMBER = {sheet.name: i for i, sheet in enumerate(SHEETS)}
 
 
 class NestedRows:
-    """The transfers and retention rows of an import that is read in batches, kept in a
-    private temporary SQLite file as they are parsed (memory holds a few thousand of them),
-    so that each batch of activities takes the rows that name it (:meth:`take`); what is
-    left at the end names activities outside the import (:meth:`rest`)."""
+    """The transfers and retention rows of an import that is read in batches, so that each
+    batch of activities takes the rows that name it (:meth:`take`); what is left at the end
+    names activities outside the import (:meth:`rest`). Up to :attr:`IN_MEMORY` rows are held
+    as they are; past that they go to a private temporary SQLite file as they are parsed
+    (memory holds a few thousand of them)."""
 
+    IN_MEMORY = 50_000  # rows held without a file (a 15,000-activity register has about as many)
     _SPOOL = 5_000  # rows written to the file together
     _CHUNK = 500  # keys per IN (...) clause
     _WIDTH = max(len(s.nested.nested) for s in SHEETS if s.nested)  # value columns
 
     def __init__(self) -> None:
+        self._held: list[NestedRow | None] = []  # in file order; None once taken
+        # Positions in _held by activity as written and lowered, made on the first take.
+        self._places: tuple[dict[str, list[int]], dict[str, list[int]]] | None = None
         self._db: Any = None
         self._pending: list[tuple] = []
         self._count = 0
+        self._spooled = 0
         self._indexed = False
         self._layouts: dict[tuple[str, ...], int] = {}  # a row's value names, in order
         self._names: dict[int, tuple[str, ...]] = {}
@@ -501,6 +507,18 @@ class NestedRows:
     def append(self, row: NestedRow) -> None:
         """Keep one more row (:func:`_keep_nested_row`)."""
         self._count += 1
+        if not self._spooled and self._count <= self.IN_MEMORY:
+            self._held.append(row)
+            return
+        if self._held:  # past the limit: the rows held so far go to the file first
+            held, self._held, self._places = self._held, [], None
+            for kept in held:
+                if kept is not None:
+                    self._spool(kept)
+            self._flush()
+        self._spool(row)
+
+    def _spool(self, row: NestedRow) -> None:
         values = row.values
         names = tuple(values)
         layout = self._layouts.setdefault(names, len(self._layouts))
@@ -512,9 +530,10 @@ class NestedRows:
             layout = -1
         cells += [None] * (self._WIDTH - len(cells))
         activity = row.activity
+        self._spooled += 1  # the row's place in the file: rows come back in file order
         self._pending.append(
             (
-                self._count,
+                self._spooled,
                 activity,
                 activity.lower(),
                 _SHEET_NUMBER[row.sheet.name],
@@ -552,13 +571,15 @@ class NestedRows:
         file order; they are not given again."""
         if not self._count:
             return []
+        keys = [r["key"] for _, r in activities]
+        names = [r["name"].lower() for _, r in activities if r.get("name")]
+        if not self._spooled:
+            return self._take_held(keys, names)
         self._flush()
         if not self._indexed:
             self._db.execute("CREATE INDEX nested_activity ON nested (activity)")
             self._db.execute("CREATE INDEX nested_lowered ON nested (lowered)")
             self._indexed = True
-        keys = [r["key"] for _, r in activities]
-        names = [r["name"].lower() for _, r in activities if r.get("name")]
         found: dict[int, tuple] = {}
         for column, values in (("activity", keys), ("lowered", names)):
             for start in range(0, len(values), self._CHUNK):
@@ -572,14 +593,35 @@ class NestedRows:
             self._db.execute(f"DELETE FROM nested WHERE seq IN ({', '.join(chunk)})")
         return [self._row(row) for row in taken]
 
+    def _take_held(self, keys: list[str], names: list[str]) -> list[NestedRow]:
+        """:meth:`take` of the rows held: the same look-ups as the file's two indexes."""
+        held = self._held
+        if self._places is None:
+            by_activity: dict[str, list[int]] = {}
+            by_lowered: dict[str, list[int]] = {}
+            for i, row in enumerate(held):
+                if row is not None:
+                    by_activity.setdefault(row.activity, []).append(i)
+                    by_lowered.setdefault(row.activity.lower(), []).append(i)
+            self._places = (by_activity, by_lowered)
+        by_activity, by_lowered = self._places
+        found = {i for key in keys for i in by_activity.pop(key, ())}
+        found.update(i for name in names for i in by_lowered.pop(name, ()))
+        taken = [row for i in sorted(found) if (row := held[i]) is not None]
+        for i in found:
+            held[i] = None
+        return taken
+
     def rest(self) -> list[NestedRow]:
         """The rows no batch took, in file order; then the file is let go."""
-        if self._db is None and not self._pending:
-            return []
+        if not self._spooled:
+            left = [row for row in self._held if row is not None]
+            self._held, self._places, self._count = [], None, 0
+            return left
         self._flush()
         left = [self._row(row) for row in self._rows("SELECT * FROM nested ORDER BY seq", [])]
         self._db.close()
-        self._db, self._count = None, 0
+        self._db, self._count, self._spooled = None, 0, 0
         return left
 
     def _row(self, stored: tuple) -> NestedRow:
