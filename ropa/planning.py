@@ -624,13 +624,21 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
     for name, items in edit.remove.items():
         f = kind.field(name)
         at = f"{where}.{name}"
+        if f.type is T.NESTED:  # every item names a position of the list as it was
+            positions: set[int] = set()
+            for item in items:
+                try:
+                    found = _nested_positions(f, after[name], item)
+                except ValueError as e:
+                    problems.append(Problem(at, str(e)))
+                    continue
+                if not found:
+                    problems.append(Problem(at, f"{item!r} is not among the {name} of {where}"))
+                positions.update(found)
+            after[name] = [r for i, r in enumerate(after[name]) if i not in positions]
+            continue
         for item in items:
-            try:
-                present = _remove_item(f, after, item, index)
-            except ValueError as e:
-                problems.append(Problem(at, str(e)))
-                continue
-            if not present:
+            if not _remove_item(f, after, item, index):
                 problems.append(Problem(at, f"{item!r} is not among the {name} of {where}"))
     if problems:
         raise ValidationFailed(problems)
@@ -677,33 +685,30 @@ def _describe(f: Field, row: dict) -> str:
     return ", ".join(str(v) for v in row.values() if v)
 
 
-def _remove_item(f: Field, record: dict, item: Any, index: Index) -> bool:
-    """Remove one item from a list field; False when it is not there."""
+def _nested_positions(f: Field, values: list[dict], item: Any) -> list[int]:
+    """The positions (0-based) of the transfers or retention rules an item names: its
+    position (1, 2…), or a transfer's COUNTRY[:MECHANISM][:RECIPIENT] and a rule's data
+    category. A spec that matches several is refused, naming them with their positions."""
+    text = str(item).strip()
+    if text.isdigit():
+        position = int(text) - 1
+        return [position] if 0 <= position < len(values) else []
+    if f.name == "transfers":
+        matches = _matching_transfers(values, text)
+    else:
+        matches = [i for i, r in enumerate(values) if r.get("data_category") == text]
+    if len(matches) > 1:
+        listed = "; ".join(f"{i + 1}: {_describe(f, values[i])}" for i in matches)
+        raise ValueError(
+            f"{text!r} matches {len(matches)} {f.name} ({listed}); "
+            "give the position or the full spec of one"
+        )
+    return matches
 
+
+def _remove_item(f: Field, record: dict, item: Any, index: Index) -> bool:
+    """Remove one item from a list of values or references; False when it is not there."""
     values = record[f.name]
-    if f.type is T.NESTED:
-        # A transfer or retention rule is removed by its position (1, 2…), or a transfer by
-        # COUNTRY[:MECHANISM][:RECIPIENT] and a rule by its data category: one that matches
-        # several is refused, naming them with their positions.
-        text = str(item).strip()
-        if text.isdigit():
-            position = int(text) - 1
-            if not 0 <= position < len(values):
-                return False
-            record[f.name] = [r for i, r in enumerate(values) if i != position]
-            return True
-        if f.name == "transfers":
-            matches = _matching_transfers(values, text)
-        else:
-            matches = [i for i, r in enumerate(values) if r.get("data_category") == text]
-        if len(matches) > 1:
-            listed = "; ".join(f"{i + 1}: {_describe(f, values[i])}" for i in matches)
-            raise ValueError(
-                f"{text!r} matches {len(matches)} {f.name} ({listed}); "
-                "give the position or the full spec of one"
-            )
-        record[f.name] = [r for i, r in enumerate(values) if i not in matches]
-        return bool(matches)
     try:
         value = parse_field(f, [item])[0]
         if f.type is T.REFS:

@@ -299,6 +299,37 @@ def test_remove_transfer_refuses_an_ambiguous_spec_and_takes_a_position(initiali
     assert registry.get("activity", "a1")["transfers"] == []
 
 
+def test_positions_are_those_shown_before_the_edit(initialised, registry):
+    """Several removals name positions in the list as `show` lists it: each removal used to
+    renumber the list for the next (1 and 2 of US, IN, CN removed US and CN)."""
+    cli = initialised
+    cli("party", "add", "nl-de", "--name", "NL DE", "--kind", "group-member", "--country", "DE")
+    cli("purpose", "add", "p", "--name", "P")
+    cli("category", "add", "c1", "--name", "C1")
+    added = cli(
+        "activity", "add", "a1", "--name", "A1", "--controller", "nl-de", "--purpose", "p",
+        "--transfer", "US:scc", "--transfer", "IN:scc", "--transfer", "CN:scc",
+        "--retention", "P1Y:delete", "--retention", "P2Y:delete", "--retention", "P3Y:delete",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    edited = cli(
+        "activity", "edit", "a1", "--remove-transfer", "1", "--remove-transfer", "2",
+        "--remove-retention", "1", "--remove-retention", "2",
+    )  # fmt: skip
+    assert edited.exit_code == 0, edited.stderr
+    a1 = registry.get("activity", "a1")
+    assert [t["country"] for t in a1["transfers"]] == ["CN"]
+    assert [r["duration"] for r in a1["retention"]] == ["P3Y"]
+    # the same transfer named twice, by position and by spec, is removed once
+    twice = cli("activity", "edit", "a1", "--remove-transfer", "1", "--remove-transfer", "CN")
+    assert twice.exit_code == 0, twice.stderr
+    assert registry.get("activity", "a1")["transfers"] == []
+    # one position that is not there: nothing is removed
+    result = cli("activity", "edit", "a1", "--remove-retention", "1", "--remove-retention", "4")
+    assert result.exit_code == 1 and "'4' is not among the retention" in result.stderr
+    assert len(registry.get("activity", "a1")["retention"]) == 1
+
+
 # -- 10. --replace and --replace-all -----------------------------------------------------
 
 
