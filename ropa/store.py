@@ -19,7 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
-from ropa.models import LINK_TABLES, NESTED_MODELS, RECORD_MODELS
+from ropa.models import LINK_TABLES, NESTED_MODELS, RECORD_MODELS, Revision
 from ropa.records import Change
 from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
 
@@ -506,13 +506,31 @@ def _insert(conn: Connection, kind: Kind, changes: list[Change], now: datetime) 
     scalar = [f.name for f in kind.scalar_fields]
     for start in range(0, len(changes), _INSERT_BATCH):
         rows = []
-        for change in changes[start : start + _INSERT_BATCH]:
+        batch = changes[start : start + _INSERT_BATCH]
+        earlier = last_versions(conn, kind, [c.key for c in batch])
+        for change in batch:
             record = change.after
-            record.update(version=1, created_at=now, updated_at=now)
+            version = earlier.get(change.key, 0) + 1
+            record.update(version=version, created_at=now, updated_at=now)
             values = [record[name] if record[name] != "" else None for name in scalar]
-            rows.append((*values, 1, now, now))
+            rows.append((*values, version, now, now))
         insert_rows(conn, record_table(kind), [*scalar, *META], rows)
     _insert_lists(conn, kind, [c.after for c in changes], kind.list_fields)
+
+
+def last_versions(conn: Connection, kind: Kind, keys: list[str]) -> dict[str, int]:
+    """The last version of each of these keys in the revision log: a record made again after
+    its deletion goes on from there, so that a version number names one state for good."""
+    revisions = Revision.__table__
+    found: dict[str, int] = {}
+    for chunk in _chunks(keys):
+        query = (
+            sa.select(revisions.c.key, sa.func.max(revisions.c.version))
+            .where(revisions.c.kind == kind.name, revisions.c.key.in_(chunk))
+            .group_by(revisions.c.key)
+        )
+        found.update((key, version) for key, version in conn.execute(query))
+    return found
 
 
 def _insert_lists(conn: Connection, kind: Kind, records: list[dict], fields: list[Field]) -> None:

@@ -184,6 +184,25 @@ def test_replace_and_remove_are_recorded_as_deletions_with_the_final_record(
     assert len(rows) == 5  # nothing was rewritten: 3 creates, 2 deletes
 
 
+def test_a_record_made_again_after_its_deletion_goes_on_counting_versions(initialised, registry):
+    """Version numbers name one state of a record for good: a key removed and added again
+    (by hand, by an import or by a restore) started again at 1, so `--version 1` named two
+    states and a review pack made before the removal passed as fresh."""
+    from ropa.planning import Edit
+
+    registry.import_documents([({"purposes": [{"key": "p1", "name": "One"}]}, "doc")])
+    registry.edit("purpose", "p1", Edit(set={"name": "One bis"}))
+    registry.remove("purpose", "p1", "gone")
+    registry.import_documents([({"purposes": [{"key": "p1", "name": "Again"}]}, "doc")])
+    assert registry.get("purpose", "p1")["version"] == 4
+    assert [r.version for r in registry.history(key="p1")] == [1, 2, 3, 4]
+    assert initialised("purpose", "remove", "p1").exit_code == 0
+    restored = initialised("restore", "purpose", "p1", "--version", "2")
+    assert restored.exit_code == 0, restored.stderr
+    assert "now version 6" in restored.stderr
+    assert registry.get("purpose", "p1")["name"] == "One bis"
+
+
 WRITER = """
 import sys
 from ropa.db import Database

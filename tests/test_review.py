@@ -262,6 +262,21 @@ def test_a_stale_pack_is_refused_unless_skip_stale(register, cli):
     assert b1["last_reviewed"] == LONG_AGO and b1["description"] == "Edited meanwhile"
 
 
+def test_a_pack_of_an_activity_removed_and_made_again_is_stale(register, cli):
+    assert cli("review", "pack", "--owner", "Bob Builder", "-o", "bob.xlsx").exit_code == 0
+    assert cli("activity", "remove", "b1").exit_code == 0
+    again = cli(
+        "activity", "add", "b1", "--name", "Other work", "--controller", "acme",
+        "--purpose", "billing", "--basis", "contract", "--owner", "Bob Builder",
+    )  # fmt: skip
+    assert again.exit_code == 0, again.stderr
+    _answer(Path("bob.xlsx"), Path("bob-back.xlsx"), {"b1": {"review": "changed"}})
+    result = cli("review", "import", "bob-back.xlsx")
+    assert result.exit_code == 1
+    assert "activity b1 changed since the pack was made" in result.stderr
+    assert register.get("activity", "b1")["name"] == "Other work"
+
+
 def test_rows_without_a_review_are_left_alone_and_a_bad_review_is_an_error(register, cli):
     assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
     _answer(Path("a.xlsx"), Path("back.xlsx"), {"a1": {"review": "confirmed"}})
