@@ -39,7 +39,7 @@ def small_batches(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(registry_module, "IMPORT_BATCH", BATCH)
     monkeypatch.setattr(document, "STREAM_FROM", 0)
     yield
-    gc.collect()
+    gc.collect(1)  # the young generations: what the test made
 
 
 def _activity(i: int, **fields: Any) -> dict[str, Any]:
@@ -308,3 +308,25 @@ def test_replace_reads_a_streamed_json_document_whole(registry, tmp_path):
     report = registry.import_records(documents, tables, replace=True)
     assert report.deleted["activity"] == 13 and report.unchanged["activity"] == 12
     assert _count(registry) == 12
+
+
+@pytest.mark.parametrize(
+    "name", ["truncated", "duplicate key in a late record", "integer too long", "missing comma"]
+)
+def test_a_broken_file_is_refused_without_holding_its_records(tmp_path, monkeypatch, name):
+    path = tmp_path / "odd.json"
+    path.write_bytes(ODD_FILES[name])
+    whole, _ = _read(path, monkeypatch, streamed=False)
+
+    def held(*args: Any) -> None:
+        raise AssertionError("read whole")
+
+    monkeypatch.setattr(document, "load_text", held)
+    assert _read(path, monkeypatch, streamed=True) == (whole, "refused")
+
+
+def test_a_file_the_event_parser_refuses_but_json_reads_is_read_whole(tmp_path, monkeypatch):
+    path = tmp_path / "nan.json"
+    path.write_bytes(ODD_FILES["NaN"])
+    read, how = _read(path, monkeypatch, streamed=True)
+    assert how == "whole" and "'name': nan" in read

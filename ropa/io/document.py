@@ -189,7 +189,9 @@ def load_text(text: str, fmt: str, source: str) -> Any:
     return document
 
 
-def _load_json(text: str, source: str) -> Any:
+def _load_json(text: str, source: str, keep: bool = True) -> Any:
+    """The JSON text's values; or, not `keep`ing them, only its refusals (each object is
+    dropped once read)."""
     from ropa import limits
 
     duplicated = False
@@ -199,7 +201,7 @@ def _load_json(text: str, source: str) -> Any:
         mapping = dict(items)
         if len(mapping) != len(items):
             duplicated = True
-        return mapping
+        return mapping if keep else None
 
     def integer(digits: str) -> int:
         if len(digits.lstrip("-")) > limits.INTEGER_DIGITS.value:
@@ -407,9 +409,16 @@ def _open_json(path: Path, source: str) -> StreamedDocument | None:
     the C parser as they are consumed: they were checked."""
     from ropa.store import gc_paused
 
-    with gc_paused(), open(path, "rb") as file:
-        stamp = _stamp(file)
-        head = _checked_head(file)
+    try:
+        with gc_paused(), open(path, "rb") as file:
+            stamp = _stamp(file)
+            head = _checked_head(file)
+    except _Doubtful:
+        # Read as load_text reads it, keeping no record: its refusal, word for word, without
+        # the whole document in memory; a file it reads (NaN, say) is then read whole.
+        with gc_paused():
+            _load_json(path.read_bytes().decode("utf-8-sig"), source, keep=False)
+        return None
     if head is None:
         return None
     return StreamedDocument(head, _json_records(path, source, stamp), source)
@@ -423,10 +432,14 @@ def _stamp(file: Any) -> tuple[int, int, int, int]:
     return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
 
 
+class _Doubtful(Exception):
+    """The event parser refused a JSON file, or found what load_text refuses."""
+
+
 def _checked_head(file: Any) -> dict | None:
     """The document's sections before its last, `activities`, built from the parser's events
-    while every value of the file is checked; None when the file is to be read whole (see
-    :func:`_open_json`)."""
+    while every value of the file is checked; None when the file is to be read whole, and
+    _Doubtful when reading it whole may refuse it (see :func:`_open_json`)."""
     import ijson
 
     from ropa import limits
@@ -452,12 +465,12 @@ def _checked_head(file: Any) -> dict | None:
             for event, value in events:
                 if event == "map_key":
                     if value in stack[-1]:  # a duplicate key
-                        return None
+                        raise _Doubtful
                     keys[-1] = value
                     continue
                 if event == "start_map" or event == "start_array":
                     if len(stack) >= deepest:
-                        return None
+                        raise _Doubtful
                     stack.append({} if event == "start_map" else [])
                     keys.append(None)
                     if len(stack) == 2 and keys[0] == STREAMED_SECTION and event == "start_array":
@@ -467,7 +480,7 @@ def _checked_head(file: Any) -> dict | None:
                     value = stack.pop()
                     keys.pop()
                 elif event == "number" and type(value) is int and not -too_long < value < too_long:
-                    return None
+                    raise _Doubtful
                 if not stack:
                     document = value
                     continue
@@ -480,7 +493,7 @@ def _checked_head(file: Any) -> dict | None:
             chunk = file.read(_READ)
         parser.close()
     except (ijson.JSONError, UnicodeDecodeError, ValueError, SystemError):
-        return None  # read whole: load_text names the error and its place
+        raise _Doubtful from None
     if (
         type(document) is not dict
         or next(reversed(document), None) != STREAMED_SECTION
