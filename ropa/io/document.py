@@ -438,7 +438,7 @@ class _Doubtful(Exception):
 
 def _checked_head(file: Any) -> dict | None:
     """The document's sections before its last, `activities`, built from the parser's events
-    while every value of the file is checked; None when the file is to be read whole, and
+    while every value of the file is checked; None when the file is to be read whole; raises
     _Doubtful when reading it whole may refuse it (see :func:`_open_json`)."""
     import ijson
 
