@@ -189,7 +189,9 @@ def load_text(text: str, fmt: str, source: str) -> Any:
     return document
 
 
-def _load_json(text: str, source: str) -> Any:
+def _load_json(text: str, source: str, keep: bool = True) -> Any:
+    """The JSON text's values; or, not `keep`ing them, only its refusals (each object is
+    dropped once read)."""
     from ropa import limits
 
     duplicated = False
@@ -199,7 +201,7 @@ def _load_json(text: str, source: str) -> Any:
         mapping = dict(items)
         if len(mapping) != len(items):
             duplicated = True
-        return mapping
+        return mapping if keep else None
 
     def integer(digits: str) -> int:
         if len(digits.lstrip("-")) > limits.INTEGER_DIGITS.value:
@@ -275,7 +277,7 @@ def _yaml_problems(source: str) -> Iterator[None]:
         raise ValidationFailed([Problem(source, limits.DEPTH.refusal())]) from None
 
 
-#: YAML registry documents of this many bytes or more are read record by record
+#: Registry documents (YAML, JSON) of this many bytes or more are read record by record
 #: (:class:`StreamedDocument`); smaller ones are read whole.
 STREAM_FROM = 4 << 20
 
@@ -284,10 +286,10 @@ STREAMED_SECTION = "activities"
 
 
 class StreamedDocument(dict):
-    """A registry document read from a YAML file as it is consumed: the sections before
-    `activities` (which must come last, as ropa writes it) are here as in any document;
-    :meth:`records` yields the activities one by one, each built, checked against the
-    limits and dropped before the next is read. It can be read once."""
+    """A registry document read from a YAML or JSON file as it is consumed: the sections
+    before `activities` (which must come last, as ropa writes it) are here as in any
+    document; :meth:`records` yields the activities one by one, each built, checked against
+    the limits and dropped before the next is read. It can be read once."""
 
     def __init__(self, head: dict, records: Iterator[Any], source: str):
         super().__init__(head)
@@ -308,11 +310,22 @@ class StreamedDocument(dict):
 
 
 def open_document(path: Path, source: str) -> Any:
-    """A registry document file: a :class:`StreamedDocument` for a large YAML file whose
-    activities come last, else the document read whole (as :func:`load_text`)."""
+    """A registry document file: a :class:`StreamedDocument` for a large YAML or JSON file
+    whose activities come last, else the document read whole (as :func:`load_text`)."""
     fmt = format_of(path)
-    if fmt != "yaml" or path.stat().st_size < STREAM_FROM or not _streamed_last(path):
-        return load_text(path.read_bytes().decode("utf-8-sig"), fmt, source)
+    if path.stat().st_size >= STREAM_FROM:
+        if fmt == "json":
+            streamed = _open_json(path, source)
+            if streamed is not None:
+                return streamed
+        elif _streamed_last(path):
+            return _open_yaml(path, source)
+    return load_text(path.read_bytes().decode("utf-8-sig"), fmt, source)
+
+
+def _open_yaml(path: Path, source: str) -> Any:
+    """A YAML file whose last top-level key is `activities`, streamed by it (or read whole
+    when that section is not a block sequence)."""
     file = open(path, encoding="utf-8-sig")  # noqa: SIM115 - closed when the records end
     try:
         built = _built_values(_loader()(file), STREAMED_SECTION)
@@ -360,6 +373,156 @@ def _streamed_last(path: Path) -> bool:
     for match in _TOP_LEVEL_KEY.finditer(rest):
         last = match.group(1)
     return last.strip().removeprefix(b"\xef\xbb\xbf") == STREAMED_SECTION.encode()
+
+
+_BOM = b"\xef\xbb\xbf"
+#: What a JSON file is read whole for, though the event parser would read it: a surrogate
+#: escape (yajl reads a lone one as "?"; json.loads keeps it, for load_text to refuse) and
+#: the vertical tab and form feed, which yajl takes for white space and json.loads refuses.
+_JSON_READ_WHOLE = re.compile(rb"\\u[dD][89a-fA-F]|[\x0b\x0c]")
+#: Bytes of a JSON file parsed at a time: the records they complete are built together.
+_READ = 1 << 16
+
+
+@cache
+def _ijson() -> Any:
+    """ijson with its C backend (yajl2_c), or the best backend installed."""
+    import ijson
+
+    try:
+        return ijson.get_backend("yajl2_c")
+    except ImportError:  # pragma: no cover - the wheels carry the C backend
+        return ijson
+
+
+def _open_json(path: Path, source: str) -> StreamedDocument | None:
+    """A JSON file whose last top-level key is `activities` (as ropa writes it), streamed by
+    that section; None when it is to be read whole.
+
+    The file is read twice. First as parser events, to build the sections before
+    `activities` and to check every record as :func:`load_text` would (syntax, UTF-8,
+    duplicate keys, nesting depth, integer length), dropping each record once checked. A
+    file whose activities are not last, or that holds anything load_text refuses or the
+    event parser reads otherwise (NaN and Infinity, integers beyond 64 bits, floats beyond
+    the double's range, surrogate escapes, the vertical tab and form feed), is read whole:
+    its refusal is then load_text's own, with its place. Then the activities are built by
+    the C parser as they are consumed: they were checked."""
+    from ropa.store import gc_paused
+
+    try:
+        with gc_paused(), open(path, "rb") as file:
+            stamp = _stamp(file)
+            head = _checked_head(file)
+    except _Doubtful:
+        # Read as load_text reads it, keeping no record: its refusal, word for word, without
+        # the whole document in memory; a file it reads (NaN, say) is then read whole.
+        with gc_paused():
+            _load_json(path.read_bytes().decode("utf-8-sig"), source, keep=False)
+        return None
+    if head is None:
+        return None
+    return StreamedDocument(head, _json_records(path, source, stamp), source)
+
+
+def _stamp(file: Any) -> tuple[int, int, int, int]:
+    """Which file an open file is, and its size and time: whether it changed between reads."""
+    import os
+
+    info = os.fstat(file.fileno())
+    return info.st_dev, info.st_ino, info.st_size, info.st_mtime_ns
+
+
+class _Doubtful(Exception):
+    """The event parser refused a JSON file, or found what load_text refuses."""
+
+
+def _checked_head(file: Any) -> dict | None:
+    """The document's sections before its last, `activities`, built from the parser's events
+    while every value of the file is checked; None when the file is to be read whole; raises
+    _Doubtful when reading it whole may refuse it (see :func:`_open_json`)."""
+    import ijson
+
+    from ropa import limits
+
+    deepest = limits.DEPTH.value
+    too_long = 10**limits.INTEGER_DIGITS.value  # the smallest integer with too many digits
+    events = ijson.sendable_list()
+    parser = _ijson().basic_parse_coro(events, use_float=True)
+    stack: list[Any] = []  # the open arrays and objects, outermost first
+    keys: list[Any] = []  # per open object: the key awaiting its value
+    streamed: list | None = None  # the array of the top-level key `activities`
+    document: Any = None
+    chunk = file.read(_READ)
+    if chunk.startswith(_BOM):
+        chunk = chunk[len(_BOM) :]
+    tail = b""  # the end of the chunk before: an escape may be cut in two
+    try:
+        while chunk:
+            if _JSON_READ_WHOLE.search(tail + chunk):
+                return None
+            tail = chunk[-5:]
+            parser.send(chunk)
+            for event, value in events:
+                if event == "map_key":
+                    if value in stack[-1]:  # a duplicate key
+                        raise _Doubtful
+                    keys[-1] = value
+                    continue
+                if event == "start_map" or event == "start_array":
+                    if len(stack) >= deepest:
+                        raise _Doubtful
+                    stack.append({} if event == "start_map" else [])
+                    keys.append(None)
+                    if len(stack) == 2 and keys[0] == STREAMED_SECTION and event == "start_array":
+                        streamed = stack[-1]
+                    continue
+                if event == "end_map" or event == "end_array":
+                    value = stack.pop()
+                    keys.pop()
+                elif event == "number" and type(value) is int and not -too_long < value < too_long:
+                    raise _Doubtful
+                if not stack:
+                    document = value
+                    continue
+                parent = stack[-1]
+                if type(parent) is dict:
+                    parent[keys[-1]] = value
+                elif parent is not streamed:  # a record of the streamed section: checked
+                    parent.append(value)
+            del events[:]
+            chunk = file.read(_READ)
+        parser.close()
+    except (ijson.JSONError, UnicodeDecodeError, ValueError, SystemError):
+        raise _Doubtful from None
+    if (
+        type(document) is not dict
+        or next(reversed(document), None) != STREAMED_SECTION
+        or document[STREAMED_SECTION] is not streamed
+    ):
+        return None
+    del document[STREAMED_SECTION]
+    return document
+
+
+def _json_records(path: Path, source: str, stamp: tuple[int, ...]) -> Iterator[Any]:
+    """The records of a JSON file's `activities`, built as they are read; refused when the
+    file changed since it was checked."""
+    import ijson
+
+    changed = ValidationFailed([Problem(source, "the file changed while it was imported")])
+    with open(path, "rb") as file:
+        if _stamp(file) != stamp:
+            raise changed
+        if file.read(len(_BOM)) != _BOM:
+            file.seek(0)
+        try:
+            yield from _ijson().items(
+                file, f"{STREAMED_SECTION}.item", use_float=True, buf_size=_READ
+            )
+        except (ijson.JSONError, UnicodeDecodeError, ValueError, SystemError):
+            raise changed from None
+        if _stamp(file) != stamp:
+            raise changed
 
 
 class _Frame:
