@@ -546,17 +546,14 @@ def activity_page(sheet: Sheet, row: list) -> ActivityPage:
         raise ValueError(
             f"a row of {len(row)} cells on {sheet.name}, which has {len(sheet.columns)} columns"
         )
-    sections = tuple(
-        (
-            heading,
-            tuple(
-                (label, value if type(value) is str and value else page_text(value))
-                for label, value in ((label, row[i]) for i, label in fields)
-            ),
-        )
-        for heading, fields in sheet.page_sections
-    )
-    return ActivityPage(str(row[0]), str(row[1]), sheet.heading, sections)
+    sections = []
+    for heading, fields in sheet.page_sections:
+        values = []
+        for i, label in fields:
+            value = row[i]
+            values.append((label, value if type(value) is str and value else page_text(value)))
+        sections.append((heading, tuple(values)))
+    return ActivityPage(str(row[0]), str(row[1]), sheet.heading, tuple(sections))
 
 
 def page_labels(sheet: Sheet) -> list[str]:

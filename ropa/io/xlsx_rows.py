@@ -48,7 +48,9 @@ def xml_text(text: str) -> str:
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines a text wraps to in a column `width` characters wide."""
     usable = max(int(width) - 1, 1)
-    return sum(-(-len(line) // usable) or 1 for line in text.split("\n"))
+    if "\n" not in text:
+        return -(-len(text) // usable) or 1
+    return sum([-(-len(line) // usable) or 1 for line in text.split("\n")])
 
 
 def row_height(lines: int) -> float:
