@@ -508,7 +508,7 @@ def record_rows(
             yield CONTROLLER, [cell(builder, activity) for cell in controller]
         for sheet, items, lead, rest in plan:
             head = [cell(builder, activity) for cell in lead]
-            for item in items(builder, activity):  # type: ignore[misc]
+            for item in items(builder, activity):
                 yield sheet, head + [cell(builder, item) for cell in rest]
 
 

@@ -78,10 +78,6 @@ class ActivityPagesSheet:
         #: The rendered rest (after the row number) of cells whose text recurs on every page
         #: (headings, labels), by style and text; a label's entry also holds its line count.
         self.fixed: dict[tuple[str, str], tuple[str, int]] = {}
-        self.value_starts = {
-            style: f'" s="{self.styles[style]}" t="inlineStr"><is><t'
-            for style in ("value", "escaped")
-        }
 
     def _cell(self, style: str, text: str, number: str) -> str:
         """A cell after its reference's row number: `" s=…>…</c>`; overlong text is cut."""
@@ -120,7 +116,6 @@ class ActivityPagesSheet:
         number = str(row + 1)
         cell = self._fixed("record", page.record, number)[0]
         rows.append(f'<row r="{number}"><c r="A{number}{cell}</row>')
-        plain, escaped = self.value_starts["value"], self.value_starts["escaped"]
         for heading, fields in page.sections:
             row += 1
             number = str(row + 1)
@@ -132,23 +127,10 @@ class ActivityPagesSheet:
                 label_cell, lines = self._fixed("label", label, number)
                 if "\n" in value or len(value) >= VALUE_WIDTH:
                     lines = max(lines, wrapped_lines(value, VALUE_WIDTH))
-                if len(value) > MAX_TEXT:
-                    value_cell = self._cell(
-                        "escaped" if value[0] in FORMULA_FIRST else "value", value, number
-                    )
-                else:
-                    first = value[0]
-                    space = PRESERVE if first.isspace() or value[-1].isspace() else ""
-                    xml = (
-                        xml_text(value)
-                        if "&" in value or "<" in value or ">" in value or "_x" in value
-                        else value
-                    )
-                    start = escaped if first in FORMULA_FIRST else plain
-                    value_cell = f"{start}{space}>{xml}</t></is></c>"
+                style = "escaped" if value[0] in FORMULA_FIRST else "value"
                 rows.append(
                     f'<row r="{number}"{_tall(lines)}><c r="A{number}{label_cell}'
-                    f'<c r="B{number}{value_cell}</row>'
+                    f'<c r="B{number}{self._cell(style, value, number)}</row>'
                 )
         self.rows.rendered("".join(rows), row)
         self.row = row + 1

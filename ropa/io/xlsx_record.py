@@ -134,7 +134,7 @@ class _Sheet:
                 text = self._cut(row, col, text)
             first = text[0]
             space = PRESERVE if first.isspace() or text[-1].isspace() else ""
-            xml = (
+            xml = (  # most text needs no escaping: checking costs less than the call
                 xml_text(text)
                 if "&" in text or "<" in text or ">" in text or "_x" in text
                 else text
