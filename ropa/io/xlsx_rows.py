@@ -5,7 +5,10 @@ dispatch on the cell's class) before it writes the cell's XML; the Article 30 re
 100,000 activities has 13 million cells. Our data rows hold only text, whole numbers and
 dates in a few shared formats, so :class:`RowStream` renders each row's XML with one string
 join and appends it to the worksheet's row file, the file XlsxWriter itself streams rows to
-in constant-memory mode. Everything else (header rows, column widths, panes, filters, print
+in constant-memory mode, some 64K characters at a time. The record's writers
+(`xlsx_record`, `xlsx_pages`) render their rows themselves, the same way, with the parts of a
+cell that do not change from row to row worked out once, and hand them to
+:meth:`RowStream.rendered`. Everything else (header rows, column widths, panes, filters, print
 set-up, styles, the package) is still XlsxWriter's, through its public API.
 
 This leans on four XlsxWriter internals, each a small stable part of its constant-memory
