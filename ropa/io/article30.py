@@ -13,6 +13,7 @@ import io
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, replace
 from datetime import date, datetime
+from functools import cached_property
 from typing import Any, NamedTuple
 
 from ropa import reference, vocab
@@ -92,15 +93,24 @@ class Sheet:
     def heading(self) -> str:
         return self.title or self.name
 
-    def rows(self, builder: RecordBuilder, activity: dict) -> Iterator[list]:
-        """The rows the activity gives on this sheet."""
-        if self.items is None:
-            yield [c.value(builder, activity) for c in self.columns]
-            return
-        head = [c.value(builder, activity) for c in self.columns[: self.lead]]
-        rest = self.columns[self.lead :]
-        for item in self.items(builder, activity):
-            yield head + [c.value(builder, item) for c in rest]
+    @cached_property
+    def cells(self) -> tuple[Cell, ...]:
+        """How each column's cell is made, in order."""
+        return tuple(c.value for c in self.columns)
+
+    @cached_property
+    def page_sections(self) -> tuple[tuple[str, tuple[tuple[int, str], ...]], ...]:
+        """The activity pages of this sheet's rows: (heading, ((column, label), …)) in order,
+        every column but the ID and name under the Art. 30 point it answers, the other
+        information last."""
+        groups: dict[str, list[tuple[int, str]]] = {}
+        for i, column in enumerate(self.columns[2:], 2):
+            groups.setdefault(column.section or OTHER, []).append((i, column.header))
+        other = groups.pop(OTHER, [])
+        sections = [(heading, tuple(fields)) for heading, fields in groups.items()]
+        if other:
+            sections.append((OTHER, tuple(other)))
+        return tuple(sections)
 
 
 def _key(b: RecordBuilder, a: dict) -> object:
@@ -474,14 +484,23 @@ def record_rows(
     detail_sheets = (
         DETAILS if details is True else [s for s in DETAILS if details and s.name in details]
     )
+    # The one loop that makes every cell of the record: each sheet's cell functions are
+    # looked up once, not per row.
+    plan = [(s, s.items, s.cells[: s.lead], s.cells[s.lead :]) for s in detail_sheets]
+    controller, processor = CONTROLLER.cells, PROCESSOR.cells
     for activity in activities:
-        main = PROCESSOR if activity["role"] == "processor" else CONTROLLER
-        if ("processor" if main is PROCESSOR else "controller") not in wanted:
-            continue
-        yield main, [c.value(builder, activity) for c in main.columns]
-        for sheet in detail_sheets:
-            for row in sheet.rows(builder, activity):
-                yield sheet, row
+        if activity["role"] == "processor":
+            if "processor" not in wanted:
+                continue
+            yield PROCESSOR, [cell(builder, activity) for cell in processor]
+        else:
+            if "controller" not in wanted:
+                continue
+            yield CONTROLLER, [cell(builder, activity) for cell in controller]
+        for sheet, items, lead, rest in plan:
+            head = [cell(builder, activity) for cell in lead]
+            for item in items(builder, activity):
+                yield sheet, head + [cell(builder, item) for cell in rest]
 
 
 NOT_RECORDED = "Not recorded"
@@ -514,13 +533,17 @@ def page_text(value: object) -> str:
 def activity_page(sheet: Sheet, row: list) -> ActivityPage:
     """The page of an activity, from its row on the controller or processor record: every
     column but the ID and name is a field, grouped by the Art. 30 point it answers."""
-    groups: dict[str, list[tuple[str, str]]] = {}
-    for column, value in zip(sheet.columns[2:], row[2:], strict=True):
-        groups.setdefault(column.section or OTHER, []).append((column.header, page_text(value)))
-    other = groups.pop(OTHER, [])
-    sections = [(heading, tuple(fields)) for heading, fields in groups.items()]
-    if other:
-        sections.append((OTHER, tuple(other)))
+    if len(row) != len(sheet.columns):
+        raise ValueError(
+            f"a row of {len(row)} cells on {sheet.name}, which has {len(sheet.columns)} columns"
+        )
+    sections = []
+    for heading, fields in sheet.page_sections:
+        values = []
+        for i, label in fields:
+            value = row[i]
+            values.append((label, value if type(value) is str and value else page_text(value)))
+        sections.append((heading, tuple(values)))
     return ActivityPage(str(row[0]), str(row[1]), sheet.heading, tuple(sections))
 
 

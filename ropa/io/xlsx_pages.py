@@ -7,11 +7,19 @@ Rows stream through :class:`~ropa.io.xlsx_rows.RowStream` like the other sheets.
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from ropa.io.article30 import ActivityPage
-from ropa.io.safe_csv import FORMULA_STARTS
-from ropa.io.xlsx_rows import CUT_MARK, RowStream, row_height, wrapped_lines
+from ropa.io.xlsx_rows import (
+    CUT_MARK,
+    FORMULA_FIRST,
+    PRESERVE,
+    RowStream,
+    row_height,
+    wrapped_lines,
+    xml_text,
+)
 from ropa.validate import MAX_TEXT
 
 SHEET = "Activity pages"
@@ -22,6 +30,12 @@ LABEL_WIDTH = 22
 VALUE_WIDTH = 46
 #: Excel keeps at most this many manual page breaks on a sheet (XlsxWriter drops the rest).
 MAX_PAGE_BREAKS = 1023
+
+
+@cache
+def _tall(lines: int) -> str:
+    """The height attributes of a row of `lines` lines."""
+    return f' ht="{row_height(lines)}" customHeight="1"'
 
 
 def _header_text(text: str) -> str:
@@ -61,34 +75,65 @@ class ActivityPagesSheet:
         self.breaks: list[int] = []
         self.pages = 0
         self.cut: list[str] = []
+        #: The rendered rest (after the row number) of cells whose text recurs on every page
+        #: (headings, labels), by style and text; a label's entry also holds its line count.
+        self.fixed: dict[tuple[str, str], tuple[str, int]] = {}
 
-    def _write(self, cells: list[tuple[str, str]], height: float | None = None) -> None:
-        number = str(self.row + 1)
-        rendered = []
-        for col, (style, text) in enumerate(cells):
-            if len(text) > MAX_TEXT:
-                self.cut.append(
-                    f"{SHEET}!B{number}: {len(text)} characters, cut to {MAX_TEXT}; the full "
-                    "text is in the registry document"
-                )
-                text = text[: MAX_TEXT - len(CUT_MARK)] + CUT_MARK
-            rendered.append(self.rows.text(col, number, self.styles[style], text))
-        self.rows.row(self.row, rendered, height)
-        self.row += 1
+    def _cell(self, style: str, text: str, number: str) -> str:
+        """A cell after its reference's row number: `" s=…>…</c>`; overlong text is cut."""
+        if len(text) > MAX_TEXT:
+            self.cut.append(
+                f"{SHEET}!B{number}: {len(text)} characters, cut to {MAX_TEXT}; the full "
+                "text is in the registry document"
+            )
+            text = text[: MAX_TEXT - len(CUT_MARK)] + CUT_MARK
+        space = PRESERVE if text[0].isspace() or text[-1].isspace() else ""
+        return (
+            f'" s="{self.styles[style]}" t="inlineStr"><is><t{space}>{xml_text(text)}</t></is></c>'
+        )
+
+    def _fixed(self, style: str, text: str, number: str) -> tuple[str, int]:
+        """A recurring cell (as :meth:`_cell`), and how many lines its text takes as a label."""
+        found = self.fixed.get((style, text))
+        if found is None:
+            found = (self._cell(style, text, number), wrapped_lines(text, LABEL_WIDTH))
+            if len(text) <= MAX_TEXT:  # a cut text is reported on every row it is on
+                self.fixed[style, text] = found
+        return found
 
     def write(self, page: ActivityPage) -> None:
         """Append the page of one activity, after a page break unless it is the first."""
         if self.pages:
             self.breaks.append(self.row)
         self.pages += 1
-        self._write([("title", page.title)], 22)
-        self._write([("record", page.record)])
+        row = self.row
+        number = str(row + 1)
+        rows = [
+            f'<row r="{number}" ht="22" customHeight="1"><c r="A{number}'
+            f"{self._cell('title', page.title, number)}</row>"
+        ]
+        row += 1
+        number = str(row + 1)
+        cell = self._fixed("record", page.record, number)[0]
+        rows.append(f'<row r="{number}"><c r="A{number}{cell}</row>')
         for heading, fields in page.sections:
-            self._write([("section", heading)], 20)
+            row += 1
+            number = str(row + 1)
+            cell = self._fixed("section", heading, number)[0]
+            rows.append(f'<row r="{number}" ht="20" customHeight="1"><c r="A{number}{cell}</row>')
             for label, value in fields:
-                style = "escaped" if value[0] in FORMULA_STARTS else "value"
-                lines = max(wrapped_lines(value, VALUE_WIDTH), wrapped_lines(label, LABEL_WIDTH))
-                self._write([("label", label), (style, value)], row_height(lines))
+                row += 1
+                number = str(row + 1)
+                label_cell, lines = self._fixed("label", label, number)
+                if "\n" in value or len(value) >= VALUE_WIDTH:
+                    lines = max(lines, wrapped_lines(value, VALUE_WIDTH))
+                style = "escaped" if value[0] in FORMULA_FIRST else "value"
+                rows.append(
+                    f'<row r="{number}"{_tall(lines)}><c r="A{number}{label_cell}'
+                    f'<c r="B{number}{self._cell(style, value, number)}</row>'
+                )
+        self.rows.rendered("".join(rows), row)
+        self.row = row + 1
 
     def finish(self) -> list[str]:
         """Close the sheet; warnings about anything the format could not hold."""

@@ -17,9 +17,18 @@ from xlsxwriter.utility import xl_rowcol_to_cell
 
 from ropa.io.article30 import DETAILS, TITLE, Column, activity_page, record_rows, record_sheets
 from ropa.io.record_cells import Cover, RecordBuilder
-from ropa.io.safe_csv import FORMULA_STARTS, needs_escape
+from ropa.io.safe_csv import needs_escape
 from ropa.io.xlsx_pages import ActivityPagesSheet
-from ropa.io.xlsx_rows import CUT_MARK, RowStream, row_height, wrapped_lines
+from ropa.io.xlsx_rows import (
+    CUT_MARK,
+    EPOCH,
+    FORMULA_FIRST,
+    PRESERVE,
+    RowStream,
+    row_height,
+    wrapped_lines,
+    xml_text,
+)
 from ropa.validate import MAX_TEXT
 
 if TYPE_CHECKING:
@@ -57,7 +66,6 @@ class _Sheet:
         self.sheet = book.add_worksheet(name)
         self.formats = formats
         self.headers = headers = [c.header for c in columns]
-        self.dates = {i for i, c in enumerate(columns) if c.date}
         self.widths = [c.width for c in columns]
         for col, width in enumerate(self.widths):
             self.sheet.set_column(col, col, width)
@@ -89,38 +97,65 @@ class _Sheet:
             self.sheet.repeat_columns(0, freeze_col - 1)
         self.sheet.set_margins(left=0.4, right=0.4, top=0.6, bottom=0.6)
         self.sheet.set_footer("&L&A&RPage &P of &N")
-        # The data rows are rendered by RowStream (see ropa.io.xlsx_rows: why).
+        # The data rows are rendered here, as RowStream's are (see ropa.io.xlsx_rows: why),
+        # with what does not change from row to row worked out once per column: the start
+        # of a cell's reference, and the rest of a text cell's opening tag in either style.
         self.rows = RowStream(self.sheet, self.row, len(headers))
-        self.styles = {name: RowStream.style(formats[name]) for name in ("cell", "escaped", "date")}
+        styles = {name: RowStream.style(formats[name]) for name in ("cell", "escaped", "date")}
+        self.day = f'" s="{styles["date"]}"><v>'
+        self.columns = [
+            (
+                col,
+                f'<c r="{letter}',
+                column.date,
+                column.width,
+                f'" s="{styles["cell"]}" t="inlineStr"><is><t',
+                f'" s="{styles["escaped"]}" t="inlineStr"><is><t',
+            )
+            for col, (letter, column) in enumerate(zip(self.rows.letters, columns, strict=True))
+        ]
 
     def write(self, values: list) -> None:
-        row, widths, rows = self.row, self.widths, self.rows
+        row = self.row
         number = str(row + 1)
-        plain, escaped, day = self.styles["cell"], self.styles["escaped"], self.styles["date"]
+        day = self.day
         cells = []
         lines = 1
-        for col, value in enumerate(values):
+        for value, (col, start, is_date, width, plain, escaped) in zip(
+            values, self.columns, strict=True
+        ):
             if value is None or value == "":
                 continue
-            if col in self.dates and isinstance(value, date):
-                cells.append(rows.date(col, number, day, value))
+            if is_date and isinstance(value, date):
+                cells.append(f"{start}{number}{day}{value.toordinal() - EPOCH}</v></c>")
                 continue
             text = value if type(value) is str else str(value)
             if len(text) > MAX_TEXT:
-                # A cell holds 32,767 characters: say so in the cell and in the report.
-                self.cut.append(
-                    f"{self.sheet.name}!{xl_rowcol_to_cell(row, col)} ({self.headers[col]}): "
-                    f"{len(text)} characters, cut to {MAX_TEXT}; the full text is in the "
-                    "registry document"
-                )
-                text = text[: MAX_TEXT - len(CUT_MARK)] + CUT_MARK
-            style = escaped if text[0] in FORMULA_STARTS else plain
-            cells.append(rows.text(col, number, style, text))
-            if "\n" in text or len(text) > widths[col]:
-                lines = max(lines, wrapped_lines(text, widths[col]))
+                text = self._cut(row, col, text)
+            first = text[0]
+            space = PRESERVE if first.isspace() or text[-1].isspace() else ""
+            xml = (  # most text needs no escaping: checking costs less than the call
+                xml_text(text)
+                if "&" in text or "<" in text or ">" in text or "_x" in text
+                else text
+            )
+            style = escaped if first in FORMULA_FIRST else plain
+            cells.append(f"{start}{number}{style}{space}>{xml}</t></is></c>")
+            if "\n" in text or len(text) > width:
+                lines = max(lines, wrapped_lines(text, width))
         # Spreadsheet programs do not grow rows for wrapped text on their own.
-        rows.row(row, cells, row_height(lines) if lines > 1 else None)
+        tall = f' ht="{row_height(lines)}" customHeight="1"' if lines > 1 else ""
+        self.rows.rendered(f'<row r="{number}"{tall}>{"".join(cells)}</row>', row)
         self.row += 1
+
+    def _cut(self, row: int, col: int, text: str) -> str:
+        """A cell holds 32,767 characters: say so in the cell and in the report."""
+        self.cut.append(
+            f"{self.sheet.name}!{xl_rowcol_to_cell(row, col)} ({self.headers[col]}): "
+            f"{len(text)} characters, cut to {MAX_TEXT}; the full text is in the "
+            "registry document"
+        )
+        return text[: MAX_TEXT - len(CUT_MARK)] + CUT_MARK
 
     def finish(self) -> None:
         self.rows.finish()

@@ -5,7 +5,10 @@ dispatch on the cell's class) before it writes the cell's XML; the Article 30 re
 100,000 activities has 13 million cells. Our data rows hold only text, whole numbers and
 dates in a few shared formats, so :class:`RowStream` renders each row's XML with one string
 join and appends it to the worksheet's row file, the file XlsxWriter itself streams rows to
-in constant-memory mode. Everything else (header rows, column widths, panes, filters, print
+in constant-memory mode, some 64K characters at a time. The record's writers
+(`xlsx_record`, `xlsx_pages`) render their rows themselves, the same way, with the parts of a
+cell that do not change from row to row worked out once, and hand them to
+:meth:`RowStream.rendered`. Everything else (header rows, column widths, panes, filters, print
 set-up, styles, the package) is still XlsxWriter's, through its public API.
 
 This leans on four XlsxWriter internals, each a small stable part of its constant-memory
@@ -20,11 +23,19 @@ import re
 from datetime import date
 from typing import Any
 
+from ropa.io.safe_csv import FORMULA_STARTS
+
 LINE_HEIGHT = 12.75  # points per line of 10-point text
 CUT_MARK = " … [text cut here]"  # ends a cell whose text was cut to fit
 MAX_HEIGHT = 409  # the tallest row a spreadsheet allows
 _EXCEL_ESCAPE = re.compile(r"(_x[0-9a-fA-F]{4}_)")  # Excel reads "_x0041_" as "A"
-_EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 (for dates after February 1900)
+EPOCH = date(1899, 12, 30).toordinal()  # Excel's day 0 (for dates after February 1900)
+PRESERVE = ' xml:space="preserve"'  # on a text that starts or ends with white space
+#: The first characters of a text a spreadsheet could take for a formula: such a cell gets
+#: the quote-prefix style (each of FORMULA_STARTS is one character, so a set lookup will do).
+FORMULA_FIRST = frozenset(FORMULA_STARTS)
+#: Rendered rows are written to the row file once they hold this many characters.
+BATCH_CHARS = 1 << 16
 
 
 def xml_text(text: str) -> str:
@@ -40,7 +51,9 @@ def xml_text(text: str) -> str:
 def wrapped_lines(text: str, width: float) -> int:
     """How many lines a text wraps to in a column `width` characters wide."""
     usable = max(int(width) - 1, 1)
-    return sum(-(-len(line) // usable) or 1 for line in text.split("\n"))
+    if "\n" not in text:
+        return -(-len(text) // usable) or 1
+    return sum([-(-len(line) // usable) or 1 for line in text.split("\n")])
 
 
 def row_height(lines: int) -> float:
@@ -62,6 +75,10 @@ class RowStream:
         self.columns = columns
         self.letters = [xl_col_to_name(c) for c in range(columns)]
         self.last_row: int | None = None
+        # Rendered rows wait here and reach the row file together: one write (and one
+        # encoding) per batch costs far less than one per row.
+        self.pending: list[str] = []
+        self.pending_chars = 0
 
     @staticmethod
     def style(fmt: Any) -> str:
@@ -70,7 +87,7 @@ class RowStream:
 
     def text(self, col: int, row: str, style: str, text: str) -> str:
         """An inline-string cell; `row` is the 1-based row number as text."""
-        space = ' xml:space="preserve"' if text[0].isspace() or text[-1].isspace() else ""
+        space = PRESERVE if text[0].isspace() or text[-1].isspace() else ""
         return (
             f'<c r="{self.letters[col]}{row}" s="{style}" t="inlineStr">'
             f"<is><t{space}>{xml_text(text)}</t></is></c>"
@@ -81,15 +98,30 @@ class RowStream:
         return f'<c r="{self.letters[col]}{row}"{styled}><v>{value}</v></c>'
 
     def date(self, col: int, row: str, style: str, value: date) -> str:
-        return self.number(col, row, style, value.toordinal() - _EPOCH)
+        return self.number(col, row, style, value.toordinal() - EPOCH)
 
     def row(self, row: int, cells: list[str], height: float | None = None) -> None:
         """Write row `row` (0-based) with its rendered cells, as tall as `height` points."""
         tall = f' ht="{height}" customHeight="1"' if height else ""
-        self.out.write(f'<row r="{row + 1}"{tall}>{"".join(cells)}</row>')
-        self.last_row = row
+        self.rendered(f'<row r="{row + 1}"{tall}>{"".join(cells)}</row>', row)
+
+    def rendered(self, xml: str, last_row: int) -> None:
+        """Write rows rendered whole (their `<row>` elements), the last of them `last_row`."""
+        self.pending.append(xml)
+        self.pending_chars += len(xml)
+        self.last_row = last_row
+        if self.pending_chars > BATCH_CHARS:
+            self.flush()
+
+    def flush(self) -> None:
+        """Write the rows waiting to the worksheet's row file."""
+        self.out.write("".join(self.pending))
+        self.pending.clear()
+        self.pending_chars = 0
 
     def finish(self) -> None:
-        """Tell the worksheet how far its data reaches (its `<dimension>`)."""
+        """Write the rows still waiting, and tell the worksheet how far its data reaches (its
+        `<dimension>`)."""
+        self.flush()
         if self.last_row is not None:
             self.sheet._check_dimensions(self.last_row, self.columns - 1)

@@ -1,0 +1,41 @@
+"""The registry fingerprint on the record's cover when a worker process computes it (large
+registers): the same SHA-256 of `ropa export yaml`, whatever happens to the worker."""
+
+from __future__ import annotations
+
+import pytest
+
+import ropa.parallel
+from ropa.io.record_cells import RecordScope
+
+
+@pytest.fixture
+def in_a_worker(monkeypatch):
+    """Every register is large enough for the fingerprint to be computed by a worker."""
+    monkeypatch.setattr(ropa.parallel, "PARALLEL_FINGERPRINT_FROM", 1)
+    monkeypatch.setattr("os.cpu_count", lambda: 2)
+
+
+def _failing_worker(url):
+    raise OSError("the worker could not read the database")
+
+
+def test_fingerprint_of_a_worker_that_failed_is_computed_here(sample, in_a_worker, monkeypatch):
+    expected = sample.fingerprint()
+    monkeypatch.setattr(ropa.parallel, "_fingerprint_job", _failing_worker)
+    with sample.record(RecordScope()) as (cover, _, _activities):
+        assert cover.registry_fingerprint == expected
+
+
+def test_fingerprint_of_a_worker_is_the_sha256_of_the_exported_yaml(
+    initialised, sample, in_a_worker, tmp_path
+):
+    import hashlib
+
+    from openpyxl import load_workbook
+
+    assert initialised("export", "yaml", "-o", "registry.yaml").exit_code == 0
+    assert initialised("export", "xlsx", "-o", "record.xlsx").exit_code == 0
+    cover = {r[0]: r[1] for r in load_workbook(tmp_path / "record.xlsx")["Cover"].values}
+    expected = hashlib.sha256((tmp_path / "registry.yaml").read_bytes()).hexdigest()
+    assert cover["Registry fingerprint (SHA-256)"] == expected
