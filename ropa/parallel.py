@@ -143,26 +143,27 @@ def _check_range(
     return findings, ctx.recipients_seen, ctx.controllers_seen
 
 
-def fingerprint_later(
-    db: Database, conn: Connection, references: dict[str, dict[str, dict]]
-) -> Callable[[], str]:
-    """A function returning the registry fingerprint of the snapshot `conn` reads.
+def fingerprint_later(db: Database) -> Callable[[Connection, dict[str, dict[str, dict]]], str]:
+    """Start on the registry fingerprint; returns the function that gives it for the snapshot
+    a connection reads, with that snapshot's reference records.
 
-    For a large register, a forked process computes it while the caller writes the export;
-    it reads its own snapshot, so when the revision log shows that something was written in
-    between, or when the worker failed, the fingerprint is computed again here, from the
-    caller's snapshot."""
+    For a large register a forked process computes it while the caller writes the export. It
+    is forked before the caller opens its connection (no connection may cross a fork: a
+    SQLite child would inherit the parent's lock bookkeeping), and reads its own snapshot; so
+    when the revision log shows that something was written in between, or when the worker
+    failed, the fingerprint is computed again from the caller's snapshot."""
     from ropa.history import latest_revision
 
-    total = store.count_records(conn, ACTIVITY)
+    with db.read() as conn:
+        total = store.count_records(conn, ACTIVITY)
     if total < PARALLEL_FINGERPRINT_FROM or (os.cpu_count() or 1) < 2:
-        value = fingerprint(conn, references)
-        return lambda: value
-    seen = latest_revision(conn)
+        return fingerprint
+    db.dispose()  # no open connection may cross the fork
     pool = _workers(1)
     future = pool.apply_async(_fingerprint_job, (db.url,))
 
-    def result() -> str:
+    def result(conn: Connection, references: dict[str, dict[str, dict]]) -> str:
+        seen = latest_revision(conn)
         try:
             value, revision = future.get()
         except Exception:  # its own connection failed (too many clients, a file error…)

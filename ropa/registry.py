@@ -306,6 +306,7 @@ class Registry:
         from ropa.io.record_cells import Cover, RecordBuilder
         from ropa.parallel import fingerprint_later
 
+        fingerprint = fingerprint_later(self.db)
         with self.db.read() as conn:
             references = _references(conn)
             if scope.entity:
@@ -321,7 +322,7 @@ class Registry:
                 as_of=scope.as_of,
                 generated_at=datetime.now(UTC),
                 activities=store.count_records(conn, ACTIVITY, where),
-                fingerprint=fingerprint_later(self.db, conn, references),
+                fingerprint=lambda: fingerprint(conn, references),
                 version=__version__,
             )
             activities = store.iter_records(conn, ACTIVITY, where, meta=True)

@@ -39,3 +39,19 @@ def test_fingerprint_of_a_worker_is_the_sha256_of_the_exported_yaml(
     cover = {r[0]: r[1] for r in load_workbook(tmp_path / "record.xlsx")["Cover"].values}
     expected = hashlib.sha256((tmp_path / "registry.yaml").read_bytes()).hexdigest()
     assert cover["Registry fingerprint (SHA-256)"] == expected
+
+
+def test_no_connection_is_open_when_the_worker_is_forked(sample, in_a_worker, monkeypatch):
+    """A SQLite child inherits its parent's lock bookkeeping: the fingerprint's worker is
+    forked before the record's connection is opened (it was forked in the middle of it)."""
+    open_at_fork = []
+    workers = ropa.parallel._workers
+
+    def watched(count):
+        open_at_fork.append(sample.db.engine.pool.checkedout())
+        return workers(count)
+
+    monkeypatch.setattr(ropa.parallel, "_workers", watched)
+    with sample.record(RecordScope()) as (cover, _, _activities):
+        assert cover.registry_fingerprint == sample.fingerprint()
+    assert open_at_fork == [0]
