@@ -51,6 +51,7 @@ class Field:
     default: Any = None
     nested: tuple[Field, ...] = ()
     in_table: bool = False  # shown as a column by `list --format table`
+    max_length: int | None = None  # characters, when less than any text's (MAX_TEXT)
 
     @cached_property
     def is_list(self) -> bool:
@@ -118,10 +119,17 @@ class Kind:
         return {f.name: f.empty() for f in self.fields}
 
 
+#: The most characters a name holds: 2,000 bytes of UTF-8 at most, so that it fits the unique
+#: index on lower(name) of every backend (PostgreSQL's holds 2,704 bytes).
+MAX_NAME = 500
+
+
 def _common(label: str) -> tuple[Field, ...]:
     return (
         Field("key", T.KEY, f"Stable identifier of the {label}", in_table=True),
-        Field("name", T.TEXT, f"Name of the {label} (unique)", in_table=True),
+        Field(
+            "name", T.TEXT, f"Name of the {label} (unique)", in_table=True, max_length=MAX_NAME
+        ),
         Field("description", T.TEXT, "Description"),
     )
 

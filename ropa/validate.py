@@ -229,11 +229,18 @@ def _parse_refs(field: Field, value: Any) -> list[str]:
 
 
 def _parse_text(field: Field, value: Any) -> str | None:
+    longest = field.max_length or MAX_TEXT
     if type(value) is str:  # the common case, without a call more
         text = value.strip()
-        if text and "\r" not in text and len(text) <= MAX_TEXT and not ILLEGAL_TEXT.search(text):
+        if text and "\r" not in text and len(text) <= longest and not ILLEGAL_TEXT.search(text):
             return text
-    return parse_text(value)
+    text = parse_text(value)
+    if text is not None and len(text) > longest:
+        raise ValueError(
+            f"is {len(text)} characters long; a {field.name} holds at most {longest} "
+            "(the rest belongs in the description)"
+        )
+    return text
 
 
 def _nested(field: Field, value: Any) -> Any:

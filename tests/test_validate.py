@@ -187,3 +187,18 @@ def test_a_category_cannot_be_its_own_ancestor():
     assert [str(p) for p in check_record(category, record, index, "category b")] == [
         "category b.parent: 'b' would be its own ancestor"
     ]
+
+
+def test_a_name_fits_every_backends_unique_index(initialised, registry):
+    """PostgreSQL's index on lower(name) holds at most 2,704 bytes: a name of 3,000
+    characters stopped there with the database's raw error, and a register that SQLite
+    took could not move. A name holds 500 characters (2,000 bytes of UTF-8 at most)."""
+    longest = "🙂" * 500
+    assert initialised("source", "add", "big", "--name", longest).exit_code == 0
+    assert registry.get("source", "big")["name"] == longest
+    result = initialised("source", "add", "bigger", "--name", "x" * 3000)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: source bigger.name: is 3000 characters long; a name holds at most 500 "
+        "(the rest belongs in the description)\n"
+    )
