@@ -127,9 +127,7 @@ MAX_NAME = 500
 def _common(label: str) -> tuple[Field, ...]:
     return (
         Field("key", T.KEY, f"Stable identifier of the {label}", in_table=True),
-        Field(
-            "name", T.TEXT, f"Name of the {label} (unique)", in_table=True, max_length=MAX_NAME
-        ),
+        Field("name", T.TEXT, f"Name of the {label} (unique)", in_table=True, max_length=MAX_NAME),
         Field("description", T.TEXT, "Description"),
     )
 

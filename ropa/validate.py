@@ -662,7 +662,7 @@ def _check_activity(record: dict, index: Index, where: Where) -> list[Problem]:
             problems.append(
                 Problem(
                     where.at("controller"),
-                    f"{controller!r} is a {party_kind}, not a group-member party; "
+                    f"{controller!r} is {words.a(party_kind)} party, not a group-member party; "
                     "the controller must be a legal entity of the group",
                 )
             )

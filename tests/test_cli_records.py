@@ -302,7 +302,7 @@ def test_controller_must_be_a_group_member(initialised):
     add_basics(cli)
     result = cli("activity", "add", "a1", "--name", "One", "--controller", "mailer")
     assert result.exit_code == 1
-    assert "'mailer' is a service-provider, not a group-member party" in result.stderr
+    assert "'mailer' is a service-provider party, not a group-member party" in result.stderr
 
 
 @pytest.mark.parametrize(

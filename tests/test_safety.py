@@ -187,8 +187,8 @@ def test_a_controller_party_kind_change_is_refused_naming_the_activities(initial
     assert [line.split("'")[1] for line in lines] == ["a1", "a2", "a3"]
     assert lines[0] == (
         "error: party nl-de: would make activity 'a1' invalid: controller: 'nl-de' is a "
-        "service-provider, not a group-member party; the controller must be a legal entity of "
-        "the group"
+        "service-provider party, not a group-member party; the controller must be a legal "
+        "entity of the group"
     )
     assert dump(db) == before
 

@@ -169,7 +169,7 @@ def test_write_time_rules_of_an_activity():
     problems = [str(p) for p in check_record(ACTIVITY, record, index, "activity crm")]
     assert problems == [
         "activity crm.name: an activity needs a name",
-        "activity crm.controller: 'cloud' is a service-provider, not a group-member party; "
+        "activity crm.controller: 'cloud' is a service-provider party, not a group-member party; "
         "the controller must be a legal entity of the group",
         "activity crm.processor_for: processor_for is set but the role is controller; "
         "set role processor or clear processor_for",
@@ -202,3 +202,20 @@ def test_a_name_fits_every_backends_unique_index(initialised, registry):
         "error: source bigger.name: is 3000 characters long; a name holds at most 500 "
         "(the rest belongs in the description)\n"
     )
+
+
+def test_a_controller_of_another_kind_is_named_in_words(initialised):
+    initialised("party", "add", "auth", "--name", "Other body", "--kind", "other")
+    initialised("purpose", "add", "p", "--name", "P")
+    result = initialised("activity", "add", "a", "--name", "A", "--controller", "auth")
+    assert result.exit_code == 1
+    assert "'auth' is an other party, not a group-member party" in result.stderr
+
+
+def test_an_empty_csv_file_is_one_clear_error(initialised, tmp_path):
+    (tmp_path / "sources.csv").write_text("", encoding="utf-8")
+    (tmp_path / "blank.csv").write_text("\n\n", encoding="utf-8")
+    for name in ("sources.csv", "blank.csv"):
+        result = initialised("import", name)
+        assert result.exit_code == 1, result.stderr
+        assert "no header row: its first row names the columns" in result.stderr, result.stderr

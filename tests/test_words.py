@@ -149,13 +149,13 @@ def test_arguments_are_shown_by_name_and_options_by_a_readable_type(cli):
     assert "-o, --output PATH" in cli("template", "--help").stdout
 
 
-
 def test_the_rule_list_of_check_help_fits_the_help_width(cli):
     """The rules are listed as they are written (one block), so they are wrapped to Click's
     help width of 80 columns here: R07 ran to 331 characters on one line."""
     shown = cli("check", "--help").stdout
     assert max(len(line) for line in shown.splitlines()) <= 80
     assert "\n  R08 error   " in shown and "other than the European Patent Organisation\n" in shown
+
 
 def test_the_typer_range_is_pinned():
     import tomllib

@@ -100,7 +100,9 @@ def detect_sheet(table: Table, kind: str | None) -> tuple[Sheet | None, str | No
             f"unknown sheet{closest(named, BY_NAME)}, ignored; sheets are {', '.join(BY_NAME)}",
         )
     headers = {_normal_header(h) for h in table.headers} - {""}
-    fitting = [s for s in SHEETS if headers and headers <= set(s.columns)]
+    if not headers:
+        return None, "has no header row: its first row names the columns (see `ropa template`)"
+    fitting = [s for s in SHEETS if headers <= set(s.columns)]
     if len(fitting) == 1:
         return fitting[0], None
     for sheet in fitting:
