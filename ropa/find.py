@@ -303,7 +303,7 @@ def _special_categories(index: Index, specials: set[str]) -> list[str]:
     return sorted(k for k in categories if inherited_special(categories, k) in specials)
 
 
-_WITHIN = re.compile(r"^\s*(\d{1,5})\s*([dwmy])\s*$", re.IGNORECASE)
+_WITHIN = re.compile(r"^\s*(\d{1,5})\s*([dwmy])\s*$", re.IGNORECASE | re.ASCII)
 
 
 def due_before(today: date, within: str, option: str = "--review-due") -> date:

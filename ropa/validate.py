@@ -20,7 +20,7 @@ from ropa.schema import ACTIVITY, CATEGORY, PARTY, Field, Kind, T
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DURATION_PATTERN = re.compile(
-    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$"
+    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$", re.ASCII
 )
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Characters XML 1.0 cannot hold: a workbook could not be written with them.
@@ -114,7 +114,7 @@ def parse_int(value: Any) -> int | None:
         return int(value)
     found = WHOLE_NUMBER.match(str(value))
     if found is None:
-        raise ValueError(f"{value!r} is not a whole number (digits 0–9)")
+        raise ValueError(f"{value!r} is not a whole number")
     return int(found[1])
 
 

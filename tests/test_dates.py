@@ -316,3 +316,14 @@ def test_the_backup_before_init_force_is_stamped_by_the_registers_clock(loaded, 
     result = loaded("init", "--force", "--yes")
     assert result.exit_code == 0, result.stderr
     assert "20310506T070809" in result.stderr
+
+
+def test_durations_take_only_ascii_digits(loaded):
+    from ropa.validate import parse_duration
+
+    assert parse_duration("P6Y") == "P6Y"
+    with pytest.raises(ValueError):
+        parse_duration("P\u0666Y")  # an Arabic-Indic six
+    result = loaded("activity", "list", "--review-due", "\u0661\u0662d")
+    assert result.exit_code == 1
+    one_error(result, "--review-due")
