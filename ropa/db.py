@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ropa.errors import DatabaseError
+from ropa.errors import DatabaseError, RopaError
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
@@ -112,7 +112,13 @@ class Database:
 
     @classmethod
     def open(cls, db: str | None = None) -> Database:
-        return cls(resolve_url(db))
+        url = resolve_url(db)
+        if url.startswith("sqlite") and url.partition(":///")[2] in ("", ":memory:"):
+            raise RopaError(
+                f"--db {db or url}: an in-memory SQLite database would be lost when the "
+                "command ends; give a file (data/ropa.db, or sqlite:///path/to/ropa.db)"
+            )
+        return cls(url)
 
     @property
     def is_sqlite(self) -> bool:

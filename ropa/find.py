@@ -303,7 +303,7 @@ def _special_categories(index: Index, specials: set[str]) -> list[str]:
     return sorted(k for k in categories if inherited_special(categories, k) in specials)
 
 
-_WITHIN = re.compile(r"^\s*(\d{1,5})\s*([dwmy])\s*$", re.IGNORECASE)
+_WITHIN = re.compile(r"^\s*(\d{1,5})\s*([dwmy])\s*$", re.IGNORECASE | re.ASCII)
 
 
 def due_before(today: date, within: str, option: str = "--review-due") -> date:
@@ -322,10 +322,13 @@ def due_before(today: date, within: str, option: str = "--review-due") -> date:
     if number == 0:
         return today
     if unit in "dw":
-        end = today + timedelta(days=number * (7 if unit == "w" else 1))
+        days = number * (7 if unit == "w" else 1)
+        if days >= (date.max - today).days:  # past the calendar's end: everything due
+            return date.max
+        end = today + timedelta(days=days)
     else:
-        end = add_months(today, number * (12 if unit == "y" else 1))
-    return end + timedelta(days=1)
+        end = add_months(today, number * (12 if unit == "y" else 1))  # date.max at the end
+    return end + timedelta(days=1) if end < date.max else date.max
 
 
 def _last_reviewed_before(due: date, months: int) -> date:

@@ -14,7 +14,7 @@ import dataclasses
 import itertools
 from collections.abc import Callable, Iterator, Mapping
 from contextlib import contextmanager
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ropa import words
@@ -218,10 +218,7 @@ class Registry:
     ) -> ImportReport:
         """Bring the whole register back to its state at WHEN (the end of a day, or a
         date-time) in one transaction, one revision per changed record."""
-        from ropa.history import today
-
-        if (when.date() if isinstance(when, datetime) else when) > today():
-            raise RopaError(f"--as-of {when} is in the future")
+        _refuse_future(when)
         document = self.document_as_of(when)
         return self.import_documents(
             [(document, f"the register as of {when}")],
@@ -253,10 +250,9 @@ class Registry:
         date-time. The registry document (and exports of it) streams from the revision log,
         one query per kind; any other read (the record, the checks, the notice) works on a
         temporary database rebuilt from it, made on first use."""
-        from ropa.history import moment_after, today
+        from ropa.history import moment_after
 
-        if (day.date() if isinstance(day, datetime) else day) > today():
-            raise RopaError(f"--as-of {day} is in the future")
+        _refuse_future(day)
         past = _PastRegistry(self, moment_after(day), f"the register as of {day}")
         try:
             yield past  # type: ignore[misc]
@@ -303,6 +299,7 @@ class Registry:
         scope is left as given; the cover names the group member it resolved to. `filters`
         (the activity filters of `list`, :mod:`ropa.find`) narrow the activities."""
         from ropa import __version__, store
+        from ropa.history import utcnow
         from ropa.io.record_cells import Cover, RecordBuilder
         from ropa.parallel import fingerprint_later
 
@@ -320,7 +317,7 @@ class Registry:
                 controllers=[references["party"][k] for k in controller_keys],
                 scope=scope_text,
                 as_of=scope.as_of,
-                generated_at=datetime.now(UTC),
+                generated_at=utcnow(),
                 activities=store.count_records(conn, ACTIVITY, where),
                 fingerprint=lambda: fingerprint(conn, references),
                 version=__version__,
@@ -1067,6 +1064,19 @@ def _still_referenced(kind: Kind, key: str, users: list[tuple[str, str]]) -> str
     return f"{kind.label} {key!r} is still used by {shown}{more}; remove those references first"
 
 
+def _refuse_future(when: date | datetime) -> None:
+    """Refuse an --as-of after now: a date after today (UTC), a date-time after this instant
+    (its own zone, or UTC when it names none)."""
+    from ropa.history import today, utcnow
+
+    if isinstance(when, datetime):
+        future = (when if when.tzinfo else when.replace(tzinfo=UTC)) > utcnow()
+    else:
+        future = when > today()
+    if future:
+        raise RopaError(f"--as-of {when.isoformat()} is in the future")
+
+
 class _PastRegistry:
     """The register at a moment, read from the revision log (see :meth:`Registry.as_of`):
     the document sections stream from it; every other read is answered by a temporary
@@ -1106,6 +1116,18 @@ class _PastRegistry:
             for chunk in yaml_chunks(sections):
                 digest.update(chunk.encode("utf-8"))
         return digest.hexdigest()
+
+    def findings(
+        self,
+        entity: str | None = None,
+        only: list[str] | None = None,
+        ignore: list[str] | None = None,
+        today: date | None = None,
+    ) -> list[Finding]:
+        """The checks on the register at the moment, judged on its day (UTC): a review due
+        after it was not overdue then, nor had an adequacy decision expired."""
+        day = (self._moment - timedelta(microseconds=1)).date()
+        return self._temporary().findings(entity, only, ignore, today or day)
 
     def notice(self, entity: str | None = None) -> Notice:
         """The privacy notice at the moment, dated by the last activity written before it

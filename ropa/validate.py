@@ -20,7 +20,7 @@ from ropa.schema import ACTIVITY, CATEGORY, PARTY, Field, Kind, T
 
 KEY_PATTERN = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$")
 DURATION_PATTERN = re.compile(
-    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$"
+    r"^P(?!$)(\d+Y)?(\d+M)?(\d+W)?(\d+D)?(T(?=\d)(\d+H)?(\d+M)?(\d+S)?)?$", re.ASCII
 )
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Characters XML 1.0 cannot hold: a workbook could not be written with them.
@@ -106,13 +106,16 @@ def parse_int(value: Any) -> int | None:
         return None
     if isinstance(value, bool):
         raise ValueError(f"{value!r} is not a whole number")
-    try:
-        number = float(str(value).strip())
-    except ValueError:
-        raise ValueError(f"{value!r} is not a whole number") from None
-    if not number.is_integer():
+    if isinstance(value, int):
+        return value
+    if isinstance(value, float):  # a spreadsheet's number
+        if not value.is_integer():
+            raise ValueError(f"{value!r} is not a whole number")
+        return int(value)
+    found = WHOLE_NUMBER.match(str(value))
+    if found is None:
         raise ValueError(f"{value!r} is not a whole number")
-    return int(number)
+    return int(found[1])
 
 
 def parse_date(value: Any) -> date | None:
@@ -122,13 +125,20 @@ def parse_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    text = str(value).strip()
     try:
-        return date.fromisoformat(str(value).strip())
+        if not ISO_DATE.match(text):  # not week dates (2026-W48) nor 20261123
+            raise ValueError(text)
+        return date.fromisoformat(text)
     except ValueError:
-        raise ValueError(date_problem(str(value).strip())) from None
+        raise ValueError(date_problem(text)) from None
 
 
-ISO_DATE = re.compile(r"^(\d{4})-(\d{2})-(\d{2})$")
+#: The one form of a date: YYYY-MM-DD, in ASCII digits.
+ISO_DATE = re.compile(r"^([0-9]{4})-([0-9]{2})-([0-9]{2})$")
+#: A whole number as text: ASCII digits, a sign, and a fraction of zeros ("12.0", as a
+#: spreadsheet may write it); not "1_2", "1e1" nor other scripts' digits.
+WHOLE_NUMBER = re.compile(r"^\s*([+-]?[0-9]+)(?:\.0*)?\s*$")
 
 
 def date_problem(text: str) -> str:
@@ -680,6 +690,18 @@ def _check_activity(record: dict, index: Index, where: Where) -> list[Problem]:
                 Problem(
                     where.at(name),
                     f"{name} is set but the role is {role}; set role processor or clear {name}",
+                )
+            )
+    reviewed = record.get("last_reviewed")
+    if reviewed is not None:
+        from ropa.history import today
+
+        if reviewed > today():
+            problems.append(
+                Problem(
+                    where.at("last_reviewed"),
+                    f"{reviewed.isoformat()} is in the future (today is "
+                    f"{today().isoformat()}): give the day the review was done",
                 )
             )
     interval = record.get("review_interval_months")

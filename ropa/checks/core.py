@@ -198,15 +198,23 @@ def inherited_special(categories: dict[str, dict], key: str | None) -> str:
 
 
 def add_months(day: date, months: int) -> date:
-    """The same day `months` later (the month's last day when it is shorter)."""
+    """The same day `months` later (the month's last day when it is shorter); a day past
+    9999-12-31 is 9999-12-31 (`date.max`) and one before year 1 is `date.min`, so a date
+    written near the calendar's end can never overflow a check or an export."""
     import calendar
 
     month = day.month - 1 + months
     year, month = day.year + month // 12, month % 12 + 1
+    if year > date.max.year:
+        return date.max
+    if year < date.min.year:
+        return date.min
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 
 def next_review(activity: dict) -> date | None:
+    """When the activity's next review falls due: `date.max` (never due) when that is past
+    the calendar's end."""
     if not activity["last_reviewed"]:
         return None
     return add_months(activity["last_reviewed"], activity["review_interval_months"] or 12)

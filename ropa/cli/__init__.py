@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import io
+import re
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -81,23 +82,39 @@ def parse_day(option: str, text: str) -> date:
     return day
 
 
+#: The date-times an option takes: YYYY-MM-DDTHH:MM[:SS[.ffffff]] (a space may stand for
+#: the T, as `ropa history` prints them), then Z or ±HH:MM, or no zone (UTC); ASCII digits.
+_DATE_TIME = re.compile(
+    r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
+    r"(Z|[+-][0-9]{2}:[0-9]{2})?$"
+)
+
+
 def parse_when(option: str, text: str) -> date:
     """An ISO date (the end of that day) or ISO date-time (UTC unless it names a zone) given
-    to an option; a RopaError naming the option otherwise. A date-time is a `datetime`."""
-    from datetime import datetime
+    to an option; a RopaError naming the option otherwise. A date-time is a `datetime`. Only
+    the forms the help names: not week dates (2026-W48), nor 20261123, nor other digits."""
+    from datetime import UTC, datetime, timedelta
+
+    from ropa.validate import ISO_DATE
 
     value = text.strip()
-    try:
-        return date.fromisoformat(value)
-    except ValueError:
-        pass
-    try:
-        return datetime.fromisoformat(value)
-    except ValueError:
-        raise RopaError(
-            f"{option}: {text!r} is not an ISO date (YYYY-MM-DD) or date-time "
-            "(YYYY-MM-DDTHH:MM[:SS], UTC unless a zone is given)"
-        ) from None
+    if ISO_DATE.match(value):
+        return parse_day(option, value)
+    if _DATE_TIME.match(value):
+        try:
+            when = datetime.fromisoformat(value)
+            (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC) + timedelta(
+                microseconds=1
+            )
+        except (ValueError, OverflowError):
+            pass
+        else:
+            return when
+    raise RopaError(
+        f"{option}: {text!r} is not an ISO date (YYYY-MM-DD) or date-time "
+        "(YYYY-MM-DDTHH:MM[:SS], UTC unless a zone is given)"
+    )
 
 
 _state = State()

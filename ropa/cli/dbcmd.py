@@ -41,8 +41,6 @@ def _confirm_start_over(db: "Database", yes: bool) -> None:
     """Before `init --force` deletes a register: a SQLite file is copied to
     NAME.YYYYMMDDTHHMMSS.bak beside it; PostgreSQL gets the pg_dump command to run first.
     Asks on a terminal; without one, --yes is required (exit 2)."""
-    from datetime import UTC, datetime
-
     from ropa.cli.files import on_terminal
 
     held = db.record_count()
@@ -67,7 +65,9 @@ def _confirm_start_over(db: "Database", yes: bool) -> None:
             f"{db.display_url} holds {what}; delete them and start over?", err=True
         ):
             raise typer.Exit(1)
-    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%S")
+    from ropa.history import utcnow
+
+    stamp = utcnow().strftime("%Y%m%dT%H%M%S")
     target = db.copy_to(db.path.with_name(f"{db.path.name}.{stamp}.bak"))
     typer.echo(f"backed up to {target}", err=True)
 

@@ -1,7 +1,9 @@
 """`ropa history` and `ropa diff`: who changed what, when, and what changed in a period."""
 
+import re
 import sys
 from collections.abc import Iterator
+from datetime import date
 from typing import Annotated, Literal
 
 import typer
@@ -9,6 +11,35 @@ import typer
 from ropa import words
 from ropa.cli import parse_day, state
 from ropa.cli.output import Format, FormatOption, Listing, print_table
+from ropa.errors import RopaError
+
+#: The highest version a revision can hold (the column is a 32-bit integer on PostgreSQL).
+MAX_VERSION = 2**31 - 1
+
+
+def parse_version(text: str) -> int:
+    """A record's version given to --version: a whole number from 1 (ASCII digits)."""
+    value = text.strip()
+    if not re.fullmatch(r"[0-9]+", value) or not 1 <= int(value) <= MAX_VERSION:
+        raise typer.BadParameter(
+            f"{text!r} is not a version: a whole number from 1 to {MAX_VERSION} (see history)"
+        )
+    return int(value)
+
+
+def period(since: str | None, until: str | None) -> tuple[date | None, date | None]:
+    """--since and --until as days, for history and diff alike: --since may not be after
+    today, nor --until before --since; an --until after today is today (the log holds
+    nothing later, and the end of 9999-12-31 is past the calendar's)."""
+    from ropa.history import today
+
+    first = parse_day("--since", since) if since else None
+    last = parse_day("--until", until) if until else None
+    if first is not None and first > today():
+        raise RopaError(f"--since {first} is in the future")
+    if last is not None and first is not None and last < first:
+        raise RopaError(f"--until {last} is before --since {first}")
+    return first, min(last, today()) if last is not None else None
 
 
 def history(
@@ -29,7 +60,9 @@ def history(
     version: Annotated[
         int | None,
         typer.Option(
-            "--version", help="Print the record as this version stored it (yaml or json)."
+            "--version",
+            parser=parse_version,
+            help="Print the record as this version stored it (yaml or json).",
         ),
     ] = None,
     fmt: Annotated[Listing, FormatOption] = Format.table,
@@ -39,13 +72,8 @@ def history(
     if version is not None:
         _show_version(key, kind, version, fmt)
         return
-    with state().registry.history_stream(
-        key,
-        kind,
-        parse_day("--since", since) if since else None,
-        parse_day("--until", until) if until else None,
-        actor,
-    ) as revisions:
+    first, last = period(since, until)
+    with state().registry.history_stream(key, kind, first, last, actor) as revisions:
         if fmt in (Format.json, Format.yaml):
             _write_list((r.as_dict() for r in revisions), fmt)
             return
@@ -160,9 +188,9 @@ def diff(
     """Records added, removed, retired and changed in a period, field by field."""
     from ropa.history import diff_markdown
 
-    result = state().registry.diff(
-        parse_day("--since", since), parse_day("--until", until) if until else None
-    )
+    first, last = period(since, until)
+    assert first is not None  # --since is required
+    result = state().registry.diff(first, last)
     if fmt is Format.json:
         import json
 

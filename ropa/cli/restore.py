@@ -7,6 +7,7 @@ import typer
 
 from ropa.cli import state
 from ropa.cli.files import ReportFormat, confirm_deletions, print_report
+from ropa.cli.history import parse_version
 from ropa.cli.output import AsOf, MessageOption, console
 
 
@@ -16,7 +17,10 @@ def restore(
     ] = None,
     key: Annotated[str | None, typer.Argument(help="Key of the record.")] = None,
     version: Annotated[
-        int | None, typer.Option("--version", help="The version to bring back (see history).")
+        int | None,
+        typer.Option(
+            "--version", parser=parse_version, help="The version to bring back (see history)."
+        ),
     ] = None,
     as_of: AsOf = None,
     dry_run: Annotated[
