@@ -690,7 +690,7 @@ def _nested_positions(f: Field, values: list[dict], item: Any) -> list[int]:
     position (1, 2…), or a transfer's COUNTRY[:MECHANISM][:RECIPIENT] and a rule's data
     category. A spec that matches several is refused, naming them with their positions."""
     text = str(item).strip()
-    if text.isdigit():
+    if text.isascii() and text.isdigit():
         position = int(text) - 1
         return [position] if 0 <= position < len(values) else []
     if f.name == "transfers":
