@@ -206,8 +206,8 @@ def test_a_change_that_would_break_stored_records_names_them(registry):
     problems = [str(p) for p in e.value.problems]
     assert len(problems) == 10
     assert problems[0] == (
-        "p.yaml: would make activity 'a-00000' invalid: controller: 'beta' is a other, not a "
-        "group-member party; the controller must be a legal entity of the group"
+        "p.yaml: would make activity 'a-00000' invalid: controller: 'beta' is an other party, "
+        "not a group-member party; the controller must be a legal entity of the group"
     )
     assert KINDS["party"] and registry.get("party", "beta")["kind"] == "group-member"
 
