@@ -1,0 +1,48 @@
+"""Options and outputs of the command line that must not lose or misplace data: any-case
+matching of every letter, outputs in the format asked for and checked before anything is
+written, empty and multi-line option values refused."""
+
+from __future__ import annotations
+
+import os
+import stat
+
+import pytest
+
+from tests.conftest import dump
+
+
+@pytest.fixture
+def demo(cli, sample):
+    """The `cli` runner on a database holding the sample register."""
+    return cli
+
+
+# -- 1. any-case matching of every letter, on SQLite as on PostgreSQL -----------------------
+
+
+@pytest.mark.parametrize("owner", ["Jürgen Ölmann", "Łukasz@example.pl"])
+def test_owner_filter_matches_a_non_ascii_capital_in_any_case(demo, owner):
+    assert demo("activity", "edit", "marketing", "--owner", owner).exit_code == 0
+    for given in (owner, owner.lower(), owner.upper()):
+        listed = demo("activity", "list", "--owner", given, "--format", "csv")
+        assert listed.exit_code == 0, listed.stderr
+        assert "marketing" in listed.stdout, given
+    pack = demo("review", "pack", "--owner", owner.lower(), "-o", "j.xlsx")
+    assert pack.exit_code == 0, pack.stderr
+
+
+def test_search_folds_non_ascii_letters(demo):
+    assert demo("source", "edit", "website-use", "--description", "Über Straße").exit_code == 0
+    for given in ("über", "ÜBER", "straße"):
+        listed = demo("source", "list", "--search", given, "--format", "csv")
+        assert "website-use" in listed.stdout, given
+    listed = demo("source", "list", "--search", "50%_", "--format", "csv")
+    assert "website-use" not in listed.stdout
+
+
+def test_names_differing_only_in_a_non_ascii_letters_case_cannot_coexist(demo):
+    assert demo("purpose", "add", "a1", "--name", "Ärzte").exit_code == 0
+    second = demo("purpose", "add", "a2", "--name", "ärzte")
+    assert second.exit_code == 1
+    assert "already has the name" in second.stderr
