@@ -46,3 +46,23 @@ def test_names_differing_only_in_a_non_ascii_letters_case_cannot_coexist(demo):
     second = demo("purpose", "add", "a2", "--name", "ärzte")
     assert second.exit_code == 1
     assert "already has the name" in second.stderr
+
+
+# -- 2. an export is written in the format asked for, or refused --------------------------
+
+
+@pytest.mark.parametrize(
+    ("fmt", "what"), [("xlsx", "workbook"), ("html", "page"), ("pdf", "PDF")]
+)
+def test_record_to_stdout_is_refused_for_a_format_other_than_csv(demo, tmp_path, fmt, what):
+    result = demo("export", fmt, "-o", "-")
+    assert result.exit_code == 2
+    assert f"the {what} is written to a file; give -o a path" in result.stderr
+    assert result.stdout == ""
+    assert not (tmp_path / "-").exists()
+
+
+def test_csv_record_goes_to_stdout(demo):
+    result = demo("export", "csv", "-o", "-")
+    assert result.exit_code == 0
+    assert result.stdout.lstrip("\ufeff").startswith("Activity ID,")

@@ -441,8 +441,6 @@ def export_pdf(
 ) -> None:
     """The Article 30 record as a PDF: cover, index, one page per activity, the processor
     record and the transfers and retention annexes."""
-    if out is not None and str(out) == "-":
-        raise typer.BadParameter("the PDF is written to a file; give -o a path")
     _export_record("pdf", out, entity, per_entity, role, include_retired, False, as_of, filters)
 
 
@@ -530,6 +528,12 @@ def _export_record(
         )
 
 
+#: What each record format writes, for the refusal of `-o -` (only CSV goes to stdout: a
+#: workbook and a PDF are binary, and the page is written as a file, not streamed).
+RECORD_FILES = {"xlsx": "workbook", "html": "page", "pdf": "PDF", "csv": "CSV"}
+TO_STDOUT = ("csv",)
+
+
 def _write_records(
     registry: "Registry",
     fmt: str,
@@ -547,6 +551,15 @@ def _write_records(
     from ropa.io.record_cells import RecordScope
 
     say = console(stderr=True).print
+    if out is not None and str(out) == "-":
+        if per_entity:
+            raise typer.BadParameter(
+                "--per-entity writes a folder of files; give -o a path", param_hint="-o"
+            )
+        if fmt not in TO_STDOUT:
+            raise typer.BadParameter(
+                f"the {RECORD_FILES[fmt]} is written to a file; give -o a path", param_hint="-o"
+            )
     if per_entity:
         if entity:
             raise typer.BadParameter("--per-entity writes every group member; drop --entity")
