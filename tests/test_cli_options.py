@@ -66,3 +66,15 @@ def test_csv_record_goes_to_stdout(demo):
     result = demo("export", "csv", "-o", "-")
     assert result.exit_code == 0
     assert result.stdout.lstrip("\ufeff").startswith("Activity ID,")
+
+
+# -- 3. --kind is for CSV files and JSON/YAML lists, not workbooks ------------------------
+
+
+def test_kind_is_refused_for_a_workbook(demo, db):
+    assert demo("export", "xlsx", "--layout", "data", "-o", "two.xlsx").exit_code == 0
+    before = dump(db)
+    result = demo("import", "two.xlsx", "--kind", "party")
+    assert result.exit_code == 2
+    assert "--kind" in result.stderr and "two.xlsx" in result.stderr
+    assert dump(db) == before

@@ -110,6 +110,7 @@ def import_files(
         from ropa.io.data_layout import sheet_for_kind
 
         sheet_for_kind(kind)  # an unknown kind fails before any file is read
+        _no_kind_for_workbooks(files, fmt)
     from ropa.interop.fides import FidesImport
     from ropa.io.sources import read_sources
 
@@ -137,6 +138,22 @@ def import_files(
     for warning in fides.warnings:
         typer.echo(f"warning: {warning}", err=True)
     print_report(report, report_format, dry_run)
+
+
+def _no_kind_for_workbooks(files: list[str], fmt: "InputFormat | None") -> None:
+    """Refuse --kind for a workbook: each of its sheets names its own kind (a `sources` sheet
+    read as parties would create parties)."""
+    from ropa.io.sources import STDIN, TABLE_SUFFIXES
+
+    for name in files:
+        given = fmt.value if fmt else None
+        told = given or (None if name == STDIN else TABLE_SUFFIXES.get(Path(name).suffix.lower()))
+        if told == "xlsx":
+            raise typer.BadParameter(
+                f"--kind is for CSV files and JSON/YAML lists of records, not the workbook "
+                f"{name}, whose sheets name their kinds",
+                param_hint="--kind",
+            )
 
 
 def confirm_deletions(would: "ImportReport", option: str) -> set[tuple[str, str]]:
