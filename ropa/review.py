@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ropa.errors import Problem, RopaError
 from ropa.io.data_layout.sheets import PACK_VERSIONS
+from ropa.validate import BIDI_CONTROLS
 
 if TYPE_CHECKING:
     from ropa.io.data_layout import Table
@@ -342,8 +343,22 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
             if column in at and (number, at[column] + 1) in activities.formulas
         ]
 
+    def multiline(number: int, cells: list[Any]) -> list[Problem]:
+        """The reviewer and comment become the actor and message of the history: one line."""
+        return [
+            Problem(
+                f"{name}:activities:{number}:{column}",
+                "must be one line without control characters (it is recorded in the history)",
+            )
+            for column in (REVIEWER, COMMENT)
+            if column in at
+            and at[column] < len(cells)
+            and isinstance(cells[at[column]], str)
+            and _SINGLE_LINE_REFUSED.search(cells[at[column]].strip())
+        ]
+
     for number, cells in rows:
-        refused = formulas(number)
+        refused = formulas(number) or multiline(number, cells)
         if refused:
             pack.problems += refused
             continue
@@ -383,6 +398,10 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
         if table is not None and changed:
             pack.tables.append(_rows_of(table, changed))
     return pack
+
+
+#: What a reviewer or comment cell must not hold: a line break or another control character.
+_SINGLE_LINE_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 
 def _versions(table: Table) -> dict[str, int]:

@@ -78,3 +78,90 @@ def test_kind_is_refused_for_a_workbook(demo, db):
     assert result.exit_code == 2
     assert "--kind" in result.stderr and "two.xlsx" in result.stderr
     assert dump(db) == before
+
+
+# -- 4. an empty option value is refused, never taken as "clear" or "no filter" -----------
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["activity", "edit", "marketing", "--status", ""],
+        ["activity", "edit", "marketing", "--subject", ""],
+        ["activity", "edit", "marketing", "--last-reviewed", ""],
+        ["activity", "edit", "marketing", "--dpia-required", ""],
+        ["activity", "edit", "marketing", "--owner", "  "],
+        ["party", "edit", "imperva-inc", "--kind", ""],
+        ["system", "edit", "website", "--country", ""],
+        ["taxonomy", "load", "fideslang", "--only", ""],
+        ["--db", "", "activity", "list"],
+        ["check", "--entity", ""],
+        ["check", "--regime", ""],
+        ["notice", "--entity", ""],
+        ["history", "--since", ""],
+        ["activity", "list", "--owner", ""],
+        ["demo", "--out", ""],
+    ],
+)
+def test_an_empty_option_value_is_refused_naming_the_option(demo, db, args):
+    before = dump(db)
+    result = demo(*args)
+    assert result.exit_code == 2, result.stdout
+    option = next(a for a in args if a.startswith("--"))
+    assert f"'{option}'" in result.stderr
+    assert "empty" in result.stderr
+    assert "Traceback" not in result.stderr
+    assert dump(db) == before
+
+
+def test_an_empty_database_variable_is_refused(demo, monkeypatch):
+    monkeypatch.setenv("ROPA_DB", "")
+    result = demo("activity", "list")
+    assert result.exit_code == 2
+    assert "ROPA_DB is set but empty" in result.stderr
+
+
+# -- 5. one-line values: the history shows no line that was not written as one ------------
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["--actor", "mallory\n## Approved by DPO"], "--actor"),
+        (["-m", "why\n## Approved by DPO"], "--message"),
+    ],
+)
+def test_a_line_feed_in_actor_or_message_is_refused(demo, db, args, option):
+    before = dump(db)
+    if option == "--actor":
+        command = [*args, "source", "edit", "website-use", "--description", "changed"]
+    else:
+        command = ["source", "edit", "website-use", "--description", "changed", *args]
+    result = demo(*command)
+    assert result.exit_code == 2
+    assert f"{option} must be one line" in result.stderr
+    assert dump(db) == before
+
+
+def test_a_line_feed_in_the_actor_variable_is_refused(demo, monkeypatch):
+    monkeypatch.setenv("ROPA_ACTOR", "mallory\n## Approved by DPO")
+    result = demo("source", "edit", "website-use", "--description", "changed")
+    assert result.exit_code == 2
+    assert "--actor must be one line" in result.stderr
+
+
+@pytest.mark.parametrize("column", ["reviewer", "comment"])
+def test_a_line_break_in_a_review_packs_reviewer_or_comment_is_refused(demo, db, column):
+    from pathlib import Path
+
+    from tests.test_review import _answer
+
+    assert demo("activity", "edit", "marketing", "--owner", "ann@example.com").exit_code == 0
+    assert demo("review", "pack", "--owner", "ann@example.com", "-o", "a.xlsx").exit_code == 0
+    answer = {"review": "confirmed", "reviewer": "Ann", column: "ok\n## Approved by DPO"}
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"marketing": answer})
+    before = dump(db)
+    result = demo("review", "import", "back.xlsx")
+    assert result.exit_code == 1
+    assert f"back.xlsx:activities:2:{column}: must be one line" in result.stderr
+    assert dump(db) == before

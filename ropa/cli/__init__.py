@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import getpass
 import io
+import os
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -132,9 +133,19 @@ class RopaGroup(TyperGroup):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         from ropa.cli.commands import LazyCommands, readable_metavars
+        from ropa.cli.output import refuse_empty_values
 
         self.commands = LazyCommands()
         readable_metavars(self)
+        refuse_empty_values(self)
+
+    def get_command(self, ctx: typer.Context, name: str) -> Any:
+        from ropa.cli.output import refuse_empty_values
+
+        command = super().get_command(ctx, name)
+        if command is not None:
+            refuse_empty_values(command)  # on the command as it is loaded (once)
+        return command
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return list(self.commands)  # the names alone: no command is loaded to list them
@@ -229,6 +240,8 @@ def main_options(
     ] = False,
 ) -> None:
     global _state
+    if db is None and os.environ.get(DB_ENVVAR) == "":
+        refuse(f"{DB_ENVVAR} is set but empty; unset it or name a database")
     _state = State(db_option=db, actor=actor or default_actor())
     ctx.obj = _state
     ctx.call_on_close(_state.close)

@@ -156,17 +156,59 @@ _WIDEST = 40
 
 
 def refuse_control_characters(option: str) -> Callable[[str | None], str | None]:
-    """An option callback refusing text with control characters (they would be stored in
-    the history for good and replayed to every terminal that shows it)."""
+    """An option callback refusing text with control characters, line feeds included (the
+    value is one line of the history, stored for good and replayed to every terminal that
+    shows it: a second line would read as part of the record)."""
 
     def check(value: str | None) -> str | None:
-        if value is not None and _CONTROL.search(value):
+        if value is not None and (_CONTROL.search(value) or "\n" in value):
+            shown = literal(value).replace("\n", "\\n")
             raise typer.BadParameter(
-                f"{option} must not contain control characters (found '{literal(value)}')"
+                f"{option} must be one line without control characters (found '{shown}')"
             )
         return value
 
     return check
+
+
+def refuse_empty_values(command: Any) -> None:
+    """Make every option and argument of a command tree that takes text refuse an empty (or
+    blank) value given on the command line: `--status ''` would otherwise reset a field,
+    `--entity ''` drop a filter, `--out ''` mean the current folder. A field is cleared
+    with `--clear FIELD`; a filter is dropped by leaving it out."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        if not getattr(param, "_ropa_refuses_empty", False):
+            param.consume_value = _refusing_empty(param, param.consume_value)
+            param._ropa_refuses_empty = True
+    commands = getattr(command, "commands", {})
+    for name in getattr(commands, "_loaded", commands):
+        refuse_empty_values(commands[name])
+
+
+def _refusing_empty(param: Any, consume: Callable[..., Any]) -> Callable[..., Any]:
+    def consume_value(ctx: Any, opts: Any) -> Any:
+        value, source = consume(ctx, opts)
+        if getattr(source, "name", None) == "COMMANDLINE" and _has_empty(value):
+            clears = any(p.name == "clear" for p in ctx.command.params)
+            raise typer.BadParameter(
+                "an empty value is not allowed"
+                + ("; a field is cleared with --clear FIELD" if clears else ""),
+                ctx=ctx,
+                param=param,
+            )
+        return value, source
+
+    return consume_value
+
+
+def _has_empty(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple)):
+        return any(_has_empty(v) for v in value)
+    return False
 
 
 #: `-m/--message`: why a change was made, recorded in the history.
