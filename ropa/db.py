@@ -319,6 +319,8 @@ class Database:
         import sqlite3
 
         target = Path(target)
+        if str(target) == "-":
+            raise DatabaseError("a backup is written to a file, not standard output; give a path")
         if target.exists():
             raise DatabaseError(f"{target} already exists; choose a new backup path")
         if not target.parent.exists():

@@ -51,9 +51,7 @@ def test_names_differing_only_in_a_non_ascii_letters_case_cannot_coexist(demo):
 # -- 2. an export is written in the format asked for, or refused --------------------------
 
 
-@pytest.mark.parametrize(
-    ("fmt", "what"), [("xlsx", "workbook"), ("html", "page"), ("pdf", "PDF")]
-)
+@pytest.mark.parametrize(("fmt", "what"), [("xlsx", "workbook"), ("html", "page"), ("pdf", "PDF")])
 def test_record_to_stdout_is_refused_for_a_format_other_than_csv(demo, tmp_path, fmt, what):
     result = demo("export", fmt, "-o", "-")
     assert result.exit_code == 2
@@ -165,3 +163,100 @@ def test_a_line_break_in_a_review_packs_reviewer_or_comment_is_refused(demo, db,
     assert result.exit_code == 1
     assert f"back.xlsx:activities:2:{column}: must be one line" in result.stderr
     assert dump(db) == before
+
+
+# -- 6. the demo checks its outputs before the database is created or loaded --------------
+
+
+def test_demo_onto_a_file_changes_no_database(cli, db_url, tmp_path):
+    from ropa.db import Database
+
+    (tmp_path / "notdb.txt").write_text("mine")
+    result = cli("demo", "--out", "notdb.txt")
+    assert result.exit_code == 2
+    assert "for --out:" in result.stderr and "notdb.txt is a file" in result.stderr
+    assert not Database.open(db_url).exists() or Database.open(db_url).info()["counts"] == {}
+    assert (tmp_path / "notdb.txt").read_text() == "mine"
+
+
+def test_demo_with_a_folder_in_place_of_an_output_changes_no_database(cli, db_url, tmp_path):
+    from ropa.db import Database
+
+    (tmp_path / "ex" / "ropa-record.pdf").mkdir(parents=True)
+    result = cli("demo", "--out", "ex")
+    assert result.exit_code == 1
+    assert "ropa-record.pdf is a folder" in result.stderr
+    assert not Database.open(db_url).exists()
+    assert sorted(p.name for p in (tmp_path / "ex").iterdir()) == ["ropa-record.pdf"]
+
+
+# -- 7. `-` is standard output or input where the output can go there, else refused -------
+
+
+@pytest.mark.parametrize(
+    ("args", "option"),
+    [
+        (["template", "-o", "-"], "for -o:"),
+        (["review", "pack", "-o", "-"], "for -o:"),
+        (["review", "pack", "--per-owner", "-o", "-"], "for -o:"),
+        (["export", "xlsx", "--per-entity", "-o", "-"], "for -o:"),
+        (["demo", "--out", "-"], "for --out:"),
+    ],
+)
+def test_dash_is_refused_where_the_output_is_a_file_or_folder(demo, tmp_path, args, option):
+    result = demo(*args)
+    assert result.exit_code == 2
+    assert option in result.stderr
+    assert not (tmp_path / "-").exists()
+    assert result.stdout == ""
+
+
+def test_a_backup_to_dash_is_refused(demo, tmp_path):
+    if not os.environ.get("ROPA_TEST_DATABASE_URL"):
+        result = demo("db", "backup", "-")
+        assert result.exit_code == 1
+        assert "not standard output" in result.stderr
+        assert not (tmp_path / "-").exists()
+
+
+def test_a_review_pack_is_read_from_stdin(demo, db):
+    from pathlib import Path
+
+    from tests.test_review import _answer
+
+    assert demo("activity", "edit", "marketing", "--owner", "ann@example.com").exit_code == 0
+    assert demo("review", "pack", "--owner", "ann@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"marketing": {"review": "confirmed"}})
+    from typer.testing import CliRunner
+
+    from ropa.cli import app
+
+    result = CliRunner().invoke(
+        app, ["review", "import", "-"], input=Path("back.xlsx").read_bytes()
+    )
+    assert result.exit_code == 0, result.stderr
+    assert "reviewed: 1 confirmed" in result.stderr
+
+
+# -- 8. an output replaced keeps its permissions -------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["xlsx", "csv", "html"])
+def test_overwriting_an_export_keeps_its_permissions(demo, tmp_path, fmt):
+    target = tmp_path / f"private.{fmt}"
+    assert demo("export", fmt, "-o", str(target)).exit_code == 0
+    target.chmod(0o600)
+    assert demo("export", fmt, "-o", str(target)).exit_code == 0
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+
+
+# -- 9. review packs per owner are written all or none -------------------------------------
+
+
+def test_review_packs_per_owner_are_all_or_nothing(demo, tmp_path):
+    folder = tmp_path / "packs"
+    (folder / "review-request.csv").mkdir(parents=True)
+    result = demo("review", "pack", "--per-owner", "-o", str(folder))
+    assert result.exit_code == 1
+    assert "review-request.csv is a folder" in result.stderr
+    assert sorted(p.name for p in folder.iterdir()) == ["review-request.csv"]

@@ -510,6 +510,8 @@ def template(
     from ropa.io.data_layout import write_template
     from ropa.io.files import replacing
 
+    if out is not None and str(out) == "-":
+        raise typer.BadParameter("a workbook is written to a file; give -o a path", param_hint="-o")
     db = state().db
     keys = state().registry.keys() if db.exists() else None
     target = out or _default_folder() / "ropa-template.xlsx"
