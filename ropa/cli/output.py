@@ -171,46 +171,6 @@ def refuse_control_characters(option: str) -> Callable[[str | None], str | None]
     return check
 
 
-def refuse_empty_values(command: Any) -> None:
-    """Make every option and argument of a command tree that takes text refuse an empty (or
-    blank) value given on the command line: `--status ''` would otherwise reset a field,
-    `--entity ''` drop a filter, `--out ''` mean the current folder. A field is cleared
-    with `--clear FIELD`; a filter is dropped by leaving it out."""
-    for param in getattr(command, "params", []):
-        if getattr(param, "is_flag", False) or getattr(param, "count", False):
-            continue
-        if not getattr(param, "_ropa_refuses_empty", False):
-            param.consume_value = _refusing_empty(param, param.consume_value)
-            param._ropa_refuses_empty = True
-    commands = getattr(command, "commands", {})
-    for name in getattr(commands, "_loaded", commands):
-        refuse_empty_values(commands[name])
-
-
-def _refusing_empty(param: Any, consume: Callable[..., Any]) -> Callable[..., Any]:
-    def consume_value(ctx: Any, opts: Any) -> Any:
-        value, source = consume(ctx, opts)
-        if getattr(source, "name", None) == "COMMANDLINE" and _has_empty(value):
-            clears = any(p.name == "clear" for p in ctx.command.params)
-            raise typer.BadParameter(
-                "an empty value is not allowed"
-                + ("; a field is cleared with --clear FIELD" if clears else ""),
-                ctx=ctx,
-                param=param,
-            )
-        return value, source
-
-    return consume_value
-
-
-def _has_empty(value: Any) -> bool:
-    if isinstance(value, str):
-        return not value.strip()
-    if isinstance(value, (list, tuple)):
-        return any(_has_empty(v) for v in value)
-    return False
-
-
 #: `-m/--message`: why a change was made, recorded in the history.
 MessageOption = typer.Option(
     "--message",
