@@ -88,9 +88,10 @@ def _check_outputs(out: Path, targets: list[Path]) -> None:
     one) and an output file that could not be written (a folder in its place, say)."""
     from ropa.io.files import check_target
 
-    if out.exists() and not out.is_dir():
+    existing = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+    if not existing.is_dir():
         raise typer.BadParameter(
-            f"{out} is a file; the demo writes a folder of files", param_hint="--out"
+            f"{existing} is a file; the demo writes a folder of files", param_hint="--out"
         )
     if out.is_dir():
         for target in targets:
