@@ -164,7 +164,8 @@ def refuse_control_characters(option: str) -> Callable[[str | None], str | None]
         if value is not None and (_CONTROL.search(value) or "\n" in value):
             shown = literal(value).replace("\n", "\\n")
             raise typer.BadParameter(
-                f"{option} must be one line without control characters (found '{shown}')"
+                f"{option} must be one line and must not contain control characters "
+                f"(found '{shown}')"
             )
         return value
 
