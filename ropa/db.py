@@ -26,6 +26,8 @@ DB_ENVVAR = "ROPA_DB"
 HEAD_REVISION = "0005"
 MIGRATIONS = Path(__file__).parent / "migrations"
 BUSY_TIMEOUT_S = 60
+#: The SQL function folding case on SQLite connections (:func:`ropa.find.folded`).
+FOLD_FUNCTION = "ropa_lower"
 _WRITE_LOCK_ID = 0x524F5041  # "ROPA": the PostgreSQL advisory lock that serializes writers
 
 
@@ -323,6 +325,8 @@ class Database:
         import sqlite3
 
         target = Path(target)
+        if str(target) == "-":
+            raise DatabaseError("a backup is written to a file, not standard output; give a path")
         if target.exists():
             raise DatabaseError(f"{target} already exists; choose a new backup path")
         if not target.parent.exists():
@@ -392,6 +396,10 @@ def _create_engine(url: str) -> Engine:
         cursor.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_S * 1000}")
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.close()
+        # SQLite's own lower() and LIKE fold ASCII letters only; `--owner` and `--search`
+        # fold every letter (as PostgreSQL does) through this function. Not named `lower`:
+        # the unique name indexes were built with the built-in one.
+        dbapi_connection.create_function(FOLD_FUNCTION, 1, _fold, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -399,6 +407,10 @@ def _create_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _fold(value: Any) -> Any:
+    return value.lower() if isinstance(value, str) else value
 
 
 def _alembic_config(conn: Connection) -> Any:

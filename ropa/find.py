@@ -193,7 +193,7 @@ def _activity_conditions(
             raise RopaError(f"{_option(name)} does not filter activities")
         if name == "owner":
             owners = sorted({v.strip().lower() for v in given_values})
-            conditions.append(sa.func.lower(a.c.owner).in_(owners))
+            conditions.append(folded(a.c.owner).in_(owners))
         elif name == "entity":
             conditions.append(a.c.controller.in_(_keys(index, "party", name, given_values)))
         elif name in ("role", "status"):
@@ -367,15 +367,52 @@ def _day(day: date, sqlite: bool) -> Any:
 
 
 def _search(table: Any, columns: Iterable[str], given: Sequence[str]) -> Any:
-    """Any of the texts in any of the columns, ignoring case (LIKE; % and _ are literal)."""
+    """Any of the texts in any of the columns, ignoring the case of every letter (Ü as ü on
+    SQLite too: the text and the column are both folded; % and _ are literal)."""
     import sqlalchemy as sa
 
     hits = []
     for text in given:
-        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        lowered = text.lower()
+        escaped = lowered.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
         pattern = f"%{escaped}%"
-        hits += [table.c[c].ilike(pattern, escape="\\") for c in columns]
+        hits += [folded(table.c[c]).like(pattern, escape="\\") for c in columns]
     return sa.or_(*hits)
+
+
+def folded(column: Any) -> Any:
+    """The column in lower case, every letter folded on both backends: PostgreSQL's lower(),
+    and on SQLite the function ropa.db registers on each connection (SQLite's lower() and
+    LIKE fold ASCII only). Compare it with a value folded by Python's str.lower()."""
+    global _FOLDED
+    if _FOLDED is None:  # built on first use: sqlalchemy is imported lazily
+        _FOLDED = _folded_class()
+    return _FOLDED(column)
+
+
+def _folded_class() -> Any:
+    import sqlalchemy as sa
+    from sqlalchemy.ext.compiler import compiles
+
+    from ropa.db import FOLD_FUNCTION
+
+    class Folded(sa.sql.functions.FunctionElement):
+        type = sa.String()
+        inherit_cache = True
+        name = "ropa_folded"
+
+    @compiles(Folded)
+    def _default(element: Any, compiler: Any, **kw: Any) -> str:
+        return f"lower({compiler.process(element.clauses, **kw)})"
+
+    @compiles(Folded, "sqlite")
+    def _sqlite(element: Any, compiler: Any, **kw: Any) -> str:
+        return f"{FOLD_FUNCTION}({compiler.process(element.clauses, **kw)})"
+
+    return Folded
+
+
+_FOLDED: Any = None
 
 
 def _record_conditions(kind: Kind, index: Index, given: Mapping[str, list[str]]) -> list[Any]:

@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from ropa.errors import Problem, RopaError
 from ropa.io.data_layout.sheets import PACK_VERSIONS
+from ropa.validate import BIDI_CONTROLS
 
 if TYPE_CHECKING:
     from ropa.io.data_layout import Table
@@ -176,8 +177,10 @@ def write_packs(
     within `due_within` only, when given): one workbook for `owner`, or for all, at
     `target`; with `per_owner`, one per owner in the folder `target` plus
     `review-request.csv` (owner, activities, overdue, pack) for a mail merge."""
+    from contextlib import ExitStack
+
     from ropa.find import due_before
-    from ropa.io.files import output_folder, replacing
+    from ropa.io.files import check_target, output_folder, replacing
     from ropa.io.record_cells import RecordScope
 
     today = today or _today()
@@ -193,27 +196,40 @@ def write_packs(
                 raise RopaError(f"--owner: no activity is owned by {owner!r}")
     keys = registry.keys()
     packs: list[Pack] = []
-    with registry.record(RecordScope(), filters) as (cover, builder, activities):
+    # All or nothing: every pack (and the request list) is written to a temporary file
+    # beside its target, each target checked first; they replace their targets together at
+    # the end, and a failure on the way leaves every target as it was.
+    with ExitStack() as written, registry.record(RecordScope(), filters) as opened:
+        cover, builder, activities = opened
         controllers = [c["name"] for c in cover.controllers]
         groups = grouped(activities) if per_owner else [(owner, list(activities))]
-        used: set[str] = set()
-        for group_owner, group in groups:
-            if per_owner:
-                name = safe_name(group_owner)
-                stem, number = name, 2
-                while name.lower() in used:
-                    name, number = f"{stem}-{number}", number + 1
-                used.add(name.lower())
-                path = target / f"review-{name}.xlsx"
-            else:
-                path = target
-            with replacing(path) as temporary:
-                _write_pack(temporary, group, builder, keys, controllers)
+        paths = _pack_paths(target, [g for g, _ in groups]) if per_owner else [target]
+        requests = target / "review-request.csv" if per_owner else None
+        for path in [*paths, *([requests] if requests else [])]:
+            check_target(path)
+        for (group_owner, group), path in zip(groups, paths, strict=True):
+            temporary = written.enter_context(replacing(path))
+            _write_pack(temporary, group, builder, keys, controllers)
             overdue = sum(due(a, today).overdue for a in group)
             packs.append(Pack(group_owner, path, len(group), overdue))
-    if per_owner:
-        _write_requests(target / "review-request.csv", packs)
+        if requests is not None:
+            _write_requests(written.enter_context(replacing(requests)), packs)
     return packs
+
+
+def _pack_paths(folder: Path, owners: list[str | None]) -> list[Path]:
+    """The file of each owner's pack in `folder`: review-NAME.xlsx, NAME told apart (any
+    case) by a number when two owners make the same safe name."""
+    used: set[str] = set()
+    paths = []
+    for owner in owners:
+        name = safe_name(owner)
+        stem, number = name, 2
+        while name.lower() in used:
+            name, number = f"{stem}-{number}", number + 1
+        used.add(name.lower())
+        paths.append(folder / f"review-{name}.xlsx")
+    return paths
 
 
 def _write_pack(
@@ -246,17 +262,13 @@ def _write_pack(
 
 def _write_requests(path: Path, packs: list[Pack]) -> None:
     """`review-request.csv`: one row per pack, formula-safe, for a mail merge."""
-    import io
-
-    from ropa.io.files import write_text
     from ropa.io.safe_csv import SafeWriter
 
-    out = io.StringIO()
-    writer = SafeWriter(out)
-    writer.writerow(["owner", "activities", "overdue", "pack"])
-    for pack in packs:
-        writer.writerow([pack.owner or "", pack.activities, pack.overdue, pack.path.name])
-    write_text(path, out.getvalue())
+    with open(path, "w", encoding="utf-8", newline="") as out:
+        writer = SafeWriter(out)
+        writer.writerow(["owner", "activities", "overdue", "pack"])
+        for pack in packs:
+            writer.writerow([pack.owner or "", pack.activities, pack.overdue, pack.path.name])
 
 
 # -- returned packs -----------------------------------------------------------------------
@@ -342,8 +354,22 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
             if column in at and (number, at[column] + 1) in activities.formulas
         ]
 
+    def multiline(number: int, cells: list[Any]) -> list[Problem]:
+        """The reviewer and comment become the actor and message of the history: one line."""
+        return [
+            Problem(
+                f"{name}:activities:{number}:{column}",
+                "must be one line without control characters (it is recorded in the history)",
+            )
+            for column in (REVIEWER, COMMENT)
+            if column in at
+            and at[column] < len(cells)
+            and isinstance(cells[at[column]], str)
+            and _SINGLE_LINE_REFUSED.search(cells[at[column]].strip())
+        ]
+
     for number, cells in rows:
-        refused = formulas(number)
+        refused = formulas(number) or multiline(number, cells)
         if refused:
             pack.problems += refused
             continue
@@ -383,6 +409,10 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
         if table is not None and changed:
             pack.tables.append(_rows_of(table, changed))
     return pack
+
+
+#: What a reviewer or comment cell must not hold: a line break or another control character.
+_SINGLE_LINE_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 
 def _versions(table: Table) -> dict[str, int]:

@@ -294,11 +294,12 @@ def test_output_to_a_fifo_a_device_a_folder_or_nothing_is_refused(initialised, t
         (fifo, "is not a regular file"),
         ("/dev/null", "is not a regular file"),
         (tmp_path, "is a folder"),
-        ("", "no file named"),
     ]:
         result = initialised("export", "yaml", "-o", target)
         assert result.exit_code == 1, target
         assert result.stderr.startswith("error: ") and words in result.stderr
+    nothing = initialised("export", "yaml", "-o", "")  # a usage error, as every empty value
+    assert nothing.exit_code == 2 and "'-o'" in nothing.stderr and "empty" in nothing.stderr
     assert Path("/dev/null").is_char_device() and fifo.is_fifo()
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 
 import getpass
 import io
+import os
 import re
 import sys
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -142,6 +143,46 @@ def refuse(message: str) -> NoReturn:
     raise typer.Exit(2)
 
 
+def refuse_empty_values(command: Any) -> None:
+    """Make every option and argument of a command tree that takes text refuse an empty (or
+    blank) value given on the command line: `--status ''` would otherwise reset a field,
+    `--entity ''` drop a filter, `--out ''` mean the current folder. A field is cleared
+    with `--clear FIELD`; a filter is dropped by leaving it out."""
+    for param in getattr(command, "params", []):
+        if getattr(param, "is_flag", False) or getattr(param, "count", False):
+            continue
+        if not getattr(param, "_ropa_refuses_empty", False):
+            param.consume_value = _refusing_empty(param, param.consume_value)
+            param._ropa_refuses_empty = True
+    commands = getattr(command, "commands", {})
+    for name in getattr(commands, "_loaded", commands):
+        refuse_empty_values(commands[name])
+
+
+def _refusing_empty(param: Any, consume: Callable[..., Any]) -> Callable[..., Any]:
+    def consume_value(ctx: Any, opts: Any) -> Any:
+        value, source = consume(ctx, opts)
+        if getattr(source, "name", None) == "COMMANDLINE" and _has_empty(value):
+            clears = any(p.name == "clear" for p in ctx.command.params)
+            raise typer.BadParameter(
+                "an empty value is not allowed"
+                + ("; a field is cleared with --clear FIELD" if clears else ""),
+                ctx=ctx,
+                param=param,
+            )
+        return value, source
+
+    return consume_value
+
+
+def _has_empty(value: Any) -> bool:
+    if isinstance(value, str):
+        return not value.strip()
+    if isinstance(value, (list, tuple)):
+        return any(_has_empty(v) for v in value)
+    return False
+
+
 class RopaGroup(TyperGroup):
     """The root group: library errors become `error:` lines and exit code 1, never a
     traceback; usage errors keep Click's exit code 2."""
@@ -152,6 +193,13 @@ class RopaGroup(TyperGroup):
 
         self.commands = LazyCommands()
         readable_metavars(self)
+        refuse_empty_values(self)
+
+    def get_command(self, ctx: typer.Context, name: str) -> Any:
+        command = super().get_command(ctx, name)
+        if command is not None:
+            refuse_empty_values(command)  # on the command as it is loaded (once)
+        return command
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
         return list(self.commands)  # the names alone: no command is loaded to list them
@@ -246,6 +294,8 @@ def main_options(
     ] = False,
 ) -> None:
     global _state
+    if db is None and os.environ.get(DB_ENVVAR) == "":
+        refuse(f"{DB_ENVVAR} is set but empty; unset it or name a database")
     _state = State(db_option=db, actor=actor or default_actor())
     ctx.obj = _state
     ctx.call_on_close(_state.close)

@@ -32,11 +32,25 @@ def demo(
         write_notice,
     )
     from ropa.io.document import read_document
-    from ropa.io.files import write_text
+    from ropa.io.files import STDOUT, write_text
     from ropa.io.findings import render_text
     from ropa.io.record_cells import RecordScope
     from ropa.reference import SAMPLE_DIR
 
+    if str(out) == STDOUT:
+        raise typer.BadParameter(
+            "the demo writes a folder of files; give --out a folder", param_hint="--out"
+        )
+    document = FORMATS["yaml"]
+    targets = {
+        "document": out / document.file_name(Layout.document),
+        "report": out / "check-report.txt",
+        **{fmt: out / FORMATS[fmt].file_name(Layout.record) for fmt in DEMO_RECORD_FORMATS},
+        **{
+            f"notice-{f.name}": out / f.file_name(Layout.notice) for f in formats_for(Layout.notice)
+        },
+    }
+    _check_outputs(out, list(targets.values()))  # before the database is created or loaded
     st = state()
     db = st.db
     say = console(stderr=True).print
@@ -52,25 +66,36 @@ def demo(
         f"{sum(report.updated.values())} updated, {sum(report.unchanged.values())} unchanged"
     )
     out.mkdir(parents=True, exist_ok=True)
-    document = FORMATS["yaml"]
-    written = [
-        export_document(st.registry, document.name, out / document.file_name(Layout.document))
-    ]
+    written = [export_document(st.registry, document.name, targets["document"])]
     findings = st.registry.findings()
-    written.append(write_text(out / "check-report.txt", render_text(findings)))
+    written.append(write_text(targets["report"], render_text(findings)))
     for fmt in DEMO_RECORD_FORMATS:
-        target = out / FORMATS[fmt].file_name(Layout.record)
-        export_record(st.registry, fmt, target, RecordScope())
-        written.append(target)
+        export_record(st.registry, fmt, targets[fmt], RecordScope())
+        written.append(targets[fmt])
     notice = st.registry.notice()
     for notice_format in formats_for(Layout.notice):
-        target = out / notice_format.file_name(Layout.notice)
+        target = targets[f"notice-{notice_format.name}"]
         written.append(write_notice(notice, notice_format.name, target))
     for path in written:
         typer.echo(f"wrote {path}")
     activities = words.count(db.info()["counts"]["activities"], "activity")
     say(f"{activities} in {db.display_url}; {summary(findings)}")
     say("try `ropa activity list`, `ropa check` and the files above")
+
+
+def _check_outputs(out: Path, targets: list[Path]) -> None:
+    """Refuse, before anything is written, an --out that is not a folder (or a path to a new
+    one) and an output file that could not be written (a folder in its place, say)."""
+    from ropa.io.files import check_target
+
+    existing = next((p for p in [out, *out.parents] if p.exists()), Path("."))
+    if not existing.is_dir():
+        raise typer.BadParameter(
+            f"{existing} is a file; the demo writes a folder of files", param_hint="--out"
+        )
+    if out.is_dir():
+        for target in targets:
+            check_target(target)
 
 
 def _refuse_a_foreign_register(registry: "Registry", documents: list) -> None:

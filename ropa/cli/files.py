@@ -110,6 +110,7 @@ def import_files(
         from ropa.io.data_layout import sheet_for_kind
 
         sheet_for_kind(kind)  # an unknown kind fails before any file is read
+        _no_kind_for_workbooks(files, fmt)
     from ropa.interop.fides import FidesImport
     from ropa.io.sources import read_sources
 
@@ -137,6 +138,22 @@ def import_files(
     for warning in fides.warnings:
         typer.echo(f"warning: {warning}", err=True)
     print_report(report, report_format, dry_run)
+
+
+def _no_kind_for_workbooks(files: list[str], fmt: "InputFormat | None") -> None:
+    """Refuse --kind for a workbook: each of its sheets names its own kind (a `sources` sheet
+    read as parties would create parties)."""
+    from ropa.io.sources import STDIN, TABLE_SUFFIXES
+
+    for name in files:
+        given = fmt.value if fmt else None
+        told = given or (None if name == STDIN else TABLE_SUFFIXES.get(Path(name).suffix.lower()))
+        if told == "xlsx":
+            raise typer.BadParameter(
+                f"--kind is for CSV files and JSON/YAML lists of records, not the workbook "
+                f"{name}, whose sheets name their kinds",
+                param_hint="--kind",
+            )
 
 
 def confirm_deletions(would: "ImportReport", option: str) -> set[tuple[str, str]]:
@@ -441,8 +458,6 @@ def export_pdf(
 ) -> None:
     """The Article 30 record as a PDF: cover, index, one page per activity, the processor
     record and the transfers and retention annexes."""
-    if out is not None and str(out) == "-":
-        raise typer.BadParameter("the PDF is written to a file; give -o a path")
     _export_record("pdf", out, entity, per_entity, role, include_retired, False, as_of, filters)
 
 
@@ -495,6 +510,8 @@ def template(
     from ropa.io.data_layout import write_template
     from ropa.io.files import replacing
 
+    if out is not None and str(out) == "-":
+        raise typer.BadParameter("a workbook is written to a file; give -o a path", param_hint="-o")
     db = state().db
     keys = state().registry.keys() if db.exists() else None
     target = out or _default_folder() / "ropa-template.xlsx"
@@ -530,6 +547,12 @@ def _export_record(
         )
 
 
+#: What each record format writes, for the refusal of `-o -` (only CSV goes to stdout: a
+#: workbook and a PDF are binary, and the page is written as a file, not streamed).
+RECORD_FILES = {"xlsx": "workbook", "html": "page", "pdf": "PDF", "csv": "CSV"}
+TO_STDOUT = ("csv",)
+
+
 def _write_records(
     registry: "Registry",
     fmt: str,
@@ -547,6 +570,15 @@ def _write_records(
     from ropa.io.record_cells import RecordScope
 
     say = console(stderr=True).print
+    if out is not None and str(out) == "-":
+        if per_entity:
+            raise typer.BadParameter(
+                "--per-entity writes a folder of files; give -o a path", param_hint="-o"
+            )
+        if fmt not in TO_STDOUT:
+            raise typer.BadParameter(
+                f"the {RECORD_FILES[fmt]} is written to a file; give -o a path", param_hint="-o"
+            )
     if per_entity:
         if entity:
             raise typer.BadParameter("--per-entity writes every group member; drop --entity")

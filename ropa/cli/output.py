@@ -156,13 +156,16 @@ _WIDEST = 40
 
 
 def refuse_control_characters(option: str) -> Callable[[str | None], str | None]:
-    """An option callback refusing text with control characters (they would be stored in
-    the history for good and replayed to every terminal that shows it)."""
+    """An option callback refusing text with control characters, line feeds included (the
+    value is one line of the history, stored for good and replayed to every terminal that
+    shows it: a second line would read as part of the record)."""
 
     def check(value: str | None) -> str | None:
-        if value is not None and _CONTROL.search(value):
+        if value is not None and (_CONTROL.search(value) or "\n" in value):
+            shown = literal(value).replace("\n", "\\n")
             raise typer.BadParameter(
-                f"{option} must not contain control characters (found '{literal(value)}')"
+                f"{option} must be one line and must not contain control characters "
+                f"(found '{shown}')"
             )
         return value
 

@@ -1,7 +1,7 @@
 """`ropa review status|pack|import`: the annual review with the activity owners."""
 
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import TYPE_CHECKING, Annotated, Literal
 
 import typer
 
@@ -9,6 +9,9 @@ from ropa import words
 from ropa.cli import state
 from ropa.cli.files import ReportFormat
 from ropa.cli.output import Format, console, write_csv
+
+if TYPE_CHECKING:
+    from ropa.review import ReturnedPack
 
 review_app = typer.Typer(
     no_args_is_help=True,
@@ -145,6 +148,9 @@ def review_pack(
 
     if owner and per_owner:
         raise typer.BadParameter("give --owner or --per-owner, not both")
+    if out is not None and str(out) == "-":
+        what = "--per-owner writes a folder of files" if per_owner else "a pack is a workbook"
+        raise typer.BadParameter(f"{what}, not standard output; give -o a path", param_hint="-o")
     if per_owner:
         target = out or _default_folder()
     else:
@@ -165,7 +171,7 @@ def review_pack(
 
 @review_app.command("import")
 def review_import(
-    files: Annotated[list[Path], typer.Argument(help="Returned review packs (.xlsx)")],
+    files: Annotated[list[Path], typer.Argument(help="Returned review packs (.xlsx); - for stdin")],
     dry_run: Annotated[
         bool, typer.Option("--dry-run", help="Validate and report; change nothing.")
     ] = False,
@@ -190,6 +196,9 @@ def review_import(
 
     packs = []
     for path in files:
+        if str(path) == "-":
+            packs.append(_pack_from_stdin())
+            continue
         if not path.is_file():
             from ropa.errors import RopaError
 
@@ -213,6 +222,27 @@ def review_import(
         f"reviewed: {counts or 'none'}; not reviewed: {outcome.not_reviewed}"
         + (f"; stale, skipped: {len(outcome.stale)}" if outcome.stale else "")
     )
+
+
+def _pack_from_stdin() -> "ReturnedPack":
+    """A returned pack read from stdin (`-`): held in a temporary file while it is read."""
+    import sys
+    import tempfile
+
+    from ropa import limits
+    from ropa.errors import RopaError
+    from ropa.review import read_pack
+
+    limit = limits.megabytes(limits.INPUT_SIZE)
+    data = sys.stdin.buffer.read(limit + 1)
+    if len(data) > limit:
+        raise RopaError(f"<stdin>: {limits.INPUT_SIZE.refusal()}")
+    if not data:
+        raise RopaError("<stdin>: nothing to read; give a returned pack (.xlsx)")
+    with tempfile.TemporaryDirectory(prefix="ropa-review-") as folder:
+        path = Path(folder) / "stdin.xlsx"
+        path.write_bytes(data)
+        return read_pack(path, "<stdin>")
 
 
 def register(app: typer.Typer) -> None:

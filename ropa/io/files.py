@@ -10,12 +10,17 @@ from pathlib import Path
 
 from ropa.errors import RopaError
 
+#: The output name that means standard output (where an output can go there).
+STDOUT = "-"
+
 
 def check_target(path: Path) -> None:
     """Refuse an output path that is not a regular file or a new name: a FIFO, a device, a
     socket or a folder would be replaced by a regular file (or block the writer)."""
     if not str(path) or str(path) == ".":
         raise RopaError("-o/--output: no file named (an empty path)")
+    if str(path) == STDOUT:
+        raise RopaError(f"{STDOUT} (standard output) cannot take this output; give a file path")
     try:
         info = path.stat()
     except FileNotFoundError:
@@ -32,6 +37,8 @@ def check_target(path: Path) -> None:
 def output_folder(path: Path, what: str) -> Path:
     """The folder `-o` names for files written side by side (`what` says which, for the
     error), created when its parent exists."""
+    if str(path) == STDOUT:
+        raise RopaError(f"{what} writes a folder of files, not to {STDOUT}; give a folder (-o DIR)")
     if path.exists() and not path.is_dir():
         raise RopaError(f"{path} is a file; {what} needs a folder (-o DIR)")
     if not path.parent.is_dir():
@@ -61,12 +68,21 @@ def replacing(path: Path) -> Iterator[Path]:
     os.close(fd)
     temporary = Path(name)
     try:
-        os.chmod(temporary, 0o666 & ~_umask())  # as an ordinary new file would be
+        # A file replaced keeps its permissions (an export kept private stays so); a new
+        # one gets those an ordinary new file would.
+        os.chmod(temporary, _kept_mode(path))
         yield temporary
         check_target(path)  # still no FIFO or device planted meanwhile
         temporary.replace(path)
     finally:
         temporary.unlink(missing_ok=True)
+
+
+def _kept_mode(path: Path) -> int:
+    try:
+        return stat.S_IMODE(path.stat().st_mode)
+    except FileNotFoundError:
+        return 0o666 & ~_umask()
 
 
 def _umask() -> int:
