@@ -138,6 +138,15 @@ def test_help_shows_metavars_a_person_reads(cli):
         ("--review-interval-months", "NUMBER"),
     ):
         assert re.search(rf"{option}\s+{shown}\s", add), option
+    for path, option, shown in (
+        (("check",), "--entity", "KEY"),
+        (("export", "xlsx"), "--entity", "KEY"),
+        (("notice",), "--entity", "KEY"),
+        (("review", "status"), "--entity", "KEY"),
+        (("import",), "--kind", "KIND"),
+        (("history",), "--kind", "KIND"),
+    ):
+        assert re.search(rf"{option}\s+{shown}\s", cli(*path, "--help").stdout), (path, option)
 
 
 def test_arguments_are_shown_by_name_and_options_by_a_readable_type(cli):

@@ -8,14 +8,11 @@ import typer
 from ropa import vocab
 from ropa.checks import ERROR, rule_lines, rule_range
 from ropa.cli import state
-from ropa.cli.output import AsOf, Format
+from ropa.cli.output import AsOf, EntityOption, Format
 
 
 def check(
-    entity: Annotated[
-        str | None,
-        typer.Option("--entity", help="Only this group member's activities (key or name)."),
-    ] = None,
+    entity: Annotated[str | None, EntityOption] = None,
     fmt: Annotated[
         Literal[Format.table, Format.json, Format.csv],
         typer.Option("--format", "-f", help="json and csv are for CI pipelines."),

@@ -11,7 +11,7 @@ import typer
 
 from ropa import words
 from ropa.cli import refuse, state
-from ropa.cli.output import AsOf, MessageOption, console, import_progress, progress
+from ropa.cli.output import AsOf, EntityOption, MessageOption, console, import_progress, progress
 from ropa.exports import FORMATS, Layout
 from ropa.find import ACTIVITY_FILTERS
 
@@ -75,6 +75,7 @@ def import_files(
         str | None,
         typer.Option(
             "--kind",
+            metavar="KIND",
             help="Kind of every CSV file (activity, party, …, transfers, retention), and of "
             "JSON/YAML input that is a plain list of records; CSV kinds are otherwise told by "
             "their header.",
@@ -322,7 +323,6 @@ class Role(StrEnum):
     processor = "processor"
 
 
-EntityOption = typer.Option("--entity", help="Only this group member's activities (key or name).")
 RoleOption = typer.Option(
     "--role", help="Only the controller (Art. 30(1)) or processor (Art. 30(2)) record."
 )

@@ -45,7 +45,8 @@ def period(since: str | None, until: str | None) -> tuple[date | None, date | No
 def history(
     key: Annotated[str | None, typer.Argument(help="Only the revisions of this record.")] = None,
     kind: Annotated[
-        str | None, typer.Option("--kind", help="Only this kind (activity, party, …).")
+        str | None,
+        typer.Option("--kind", metavar="KIND", help="Only this kind (activity, party, …)."),
     ] = None,
     since: Annotated[
         str | None,

@@ -16,7 +16,10 @@ NoticeFormat = StrEnum("NoticeFormat", {f.name: f.name for f in formats_for(Layo
 
 def notice(
     entity: Annotated[
-        str | None, typer.Option("--entity", help="The notice of this group member (key or name).")
+        str | None,
+        typer.Option(
+            "--entity", metavar="KEY", help="The notice of this group member (key or name)."
+        ),
     ] = None,
     fmt: Annotated[
         NoticeFormat | None,

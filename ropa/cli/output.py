@@ -47,6 +47,11 @@ def parse_as_of(text: str) -> date:
     return parse_when("--as-of", text)
 
 
+#: The group member an output is limited to (a party key or name).
+EntityOption = typer.Option(
+    "--entity", metavar="KEY", help="Only this group member's activities (key or name)."
+)
+
 #: `--as-of WHEN`: the register as it stood at the end of that day, or at that date-time,
 #: parsed once, here.
 AsOf = Annotated[

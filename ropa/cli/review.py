@@ -30,6 +30,7 @@ def review_status(
         list[str] | None,
         typer.Option(
             "--entity",
+            metavar="KEY",
             help="Only this group member's activities (key or name).",
             show_default=False,
         ),
