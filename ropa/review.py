@@ -12,6 +12,7 @@ apply_review` applies them in one transaction.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -158,10 +159,12 @@ class Pack:
 
 
 def safe_name(owner: str | None) -> str:
-    """A file name from an owner: letters, digits, `.`, `_` and `-` only."""
+    """A file name from an owner: letters and digits of any script (NFC), `.`, `_` and `-`
+    only (Jürgen Ölmann keeps his letters)."""
     if owner is None:
         return NO_OWNER
-    name = re.sub(r"[^A-Za-z0-9._-]+", "-", owner).strip("-.")[:60]
+    text = unicodedata.normalize("NFC", owner)
+    name = re.sub(r"[^\w.-]+", "-", text).strip("-.")[:60]
     return name or "owner"
 
 

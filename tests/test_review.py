@@ -434,3 +434,12 @@ def test_a_review_import_reads_only_the_reviewed_activities(register, cli):
     assert [s for s in statements if _reads_a_whole_table(s)] == []
     assert outcome.reviewed == {"confirmed": 1, "changed": 1}
     assert register.get("activity", "a2")["description"] == "Now also invoices by post"
+
+
+def test_a_packs_file_keeps_the_owners_letters():
+    from ropa.review import safe_name
+
+    assert safe_name("Jürgen Ölmann") == "Jürgen-Ölmann"
+    assert safe_name("Łukasz@example.pl") == "Łukasz-example.pl"
+    assert safe_name("../../etc/passwd") == "etc-passwd"
+    assert safe_name("a\u0308") == "ä"  # one letter, as the file system shows it
