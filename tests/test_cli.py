@@ -145,3 +145,18 @@ def test_csv_listings_escape_formulas(initialised):
     assert f"'{hostile}" in next(csv.reader(io.StringIO(outputs["show"].splitlines()[1])))
     history = list(csv.DictReader(io.StringIO(outputs["history"])))
     assert {(r["actor"], r["message"]) for r in history} >= {("'@evil", ""), ("'=cmd", "'-1+1")}
+
+
+def test_a_usage_error_is_one_error_line_with_exit_code_2(initialised):
+    for arguments, said in (
+        (("activity", "list", "-f", "bogus"), "Invalid value for '--format' / '-f': 'bogus'"),
+        (("--bogus",), "No such option: --bogus"),
+        (("import",), "Missing argument 'files'."),
+        (("activty",), "No such command 'activty'. Did you mean 'activity'?"),
+    ):
+        result = initialised(*arguments)
+        assert result.exit_code == 2, arguments
+        assert result.stderr.startswith(f"error: {said}"), result.stderr
+        assert len(result.stderr.splitlines()) == 1 and "--help`)" in result.stderr
+    # a group without a command still shows its help
+    assert "Commands:" in initialised("activity").stdout

@@ -15,6 +15,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
+from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from ropa import __version__
@@ -183,9 +184,24 @@ def _has_empty(value: Any) -> bool:
     return False
 
 
+class _UsageLine(UsageError):
+    """A usage error said as one `error:` line, as every other error is (Click prints the
+    usage, a hint and `Error: …` on four lines); exit code 2 still."""
+
+    def __init__(self, error: UsageError):
+        super().__init__(error.format_message(), error.ctx)
+
+    def show(self, file: Any = None) -> None:
+        fail(f"{self.message} (see `{self.ctx.command_path} --help`)" if self.ctx else self.message)
+
+
+def _one_line(error: UsageError) -> UsageError:
+    return error if isinstance(error, NoArgsIsHelpError | _UsageLine) else _UsageLine(error)
+
+
 class RopaGroup(TyperGroup):
     """The root group: library errors become `error:` lines and exit code 1, never a
-    traceback; usage errors keep Click's exit code 2."""
+    traceback; usage errors become one `error:` line too, with Click's exit code 2."""
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -214,11 +230,16 @@ class RopaGroup(TyperGroup):
             from ropa.cli.records import optional_values
 
             args = optional_values(args)
-        return super().parse_args(ctx, args)
+        try:
+            return super().parse_args(ctx, args)
+        except UsageError as e:
+            raise _one_line(e) from None
 
     def invoke(self, ctx: typer.Context) -> Any:
         try:
             return super().invoke(ctx)
+        except UsageError as e:
+            raise _one_line(e) from None
         except ValidationFailed as e:
             for warning in e.warnings:
                 typer.echo(f"warning: {warning}", err=True)
