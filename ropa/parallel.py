@@ -95,19 +95,38 @@ def _check_in_processes(
 def _workers(count: int) -> Any:
     """A pool of forked workers that die with this process: each asks the kernel for SIGKILL
     when its parent dies (SIGKILL, SIGTERM, a crash), and the pool terminates them when the
-    parent leaves its `with` block by an exception (Ctrl-C)."""
+    parent leaves its `with` block by an exception (Ctrl-C).
+
+    Ctrl-C is held back while the pool is made: one that interrupted it half made (some
+    workers forked, its handler threads not started) left the process hanging at exit. A
+    Ctrl-C held back arrives once the pool is whole, and terminates it."""
     import multiprocessing
-
-    return multiprocessing.get_context("fork").Pool(
-        count, initializer=_die_with_parent, initargs=(os.getpid(),)
-    )
-
-
-def _die_with_parent(parent: int) -> None:
-    """In a new worker: be killed when the parent process dies (Linux), and go at once when it
-    is already gone (it may die between the fork and this call)."""
     import signal
 
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        pool = multiprocessing.get_context("fork").Pool(
+            count, initializer=_die_with_parent, initargs=(os.getpid(), held)
+        )
+    except BaseException:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)
+        raise
+    try:
+        signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held back arrives here
+    except BaseException:
+        pool.terminate()
+        pool.join()
+        raise
+    return pool
+
+
+def _die_with_parent(parent: int, held: Any) -> None:
+    """In a new worker: take the signal mask the parent had before it held Ctrl-C back; be
+    killed when the parent process dies (Linux), and go at once when it is already gone (it
+    may die between the fork and this call)."""
+    import signal
+
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     try:
         import ctypes
 
