@@ -159,4 +159,4 @@ def test_a_usage_error_is_one_error_line_with_exit_code_2(initialised):
         assert result.stderr.startswith(f"error: {said}"), result.stderr
         assert len(result.stderr.splitlines()) == 1 and "--help`)" in result.stderr
     # a group without a command still shows its help
-    assert "Commands:" in initialised("activity").stdout
+    assert "Commands:" in initialised("activity").stderr
