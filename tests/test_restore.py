@@ -152,3 +152,12 @@ def test_a_restore_that_deletes_many_records_asks_first_on_a_terminal(
     accepted = cli("restore", "--as-of", "2026-01-02T11:00:00", input="y\n")
     assert accepted.exit_code == 0, accepted.stderr
     assert "later-0" not in cli("purpose", "list", "-f", "csv").stdout
+
+
+def test_options_of_a_whole_restore_are_refused_for_one_record(initialised, registry):
+    """`--report json` with KIND KEY --version N was silently ignored."""
+    registry.import_documents([({"purposes": [{"key": "p1", "name": "One"}]}, "doc")])
+    for extra, named in ((["--report", "json"], "--report"), (["--dry-run"], "--dry-run")):
+        result = initialised("restore", "purpose", "p1", "--version", "1", *extra)
+        assert result.exit_code == 2, result.stderr
+        assert f"{named} is for --as-of" in result.stderr

@@ -51,9 +51,10 @@ def restore(
         return
     if not (kind and key and version is not None):
         raise typer.BadParameter("give KIND KEY --version N, or --as-of WHEN")
-    if dry_run:
+    if dry_run or report_format is not None:
         raise typer.BadParameter(
-            "--dry-run is for --as-of; `ropa history KEY --version N` shows a version"
+            f"{'--dry-run' if dry_run else '--report'} is for --as-of; "
+            "`ropa history KEY --version N` shows a version"
         )
     change = registry.restore(kind, key, version, message)
     out = console(stderr=True)
