@@ -132,6 +132,14 @@ def by_owner(activities: Iterable[dict], today: date) -> list[OwnerReview]:
     ]
 
 
+def refuse_unknown_owners(registry: Registry, owners: list[str]) -> None:
+    """An --owner that owns no activity is a mistake to say, not an empty review."""
+    for owner in owners:
+        with registry.find("activity", {"owner": [owner]}, batch=1) as owned:
+            if next(owned, None) is None:
+                raise RopaError(f"--owner: no activity is owned by {owner!r}")
+
+
 def status(
     registry: Registry,
     owners: list[str] | None = None,
@@ -140,6 +148,7 @@ def status(
 ) -> list[OwnerReview]:
     """Per owner, the activities that are not retired, how many are overdue and how many
     fall due within 30 days."""
+    refuse_unknown_owners(registry, owners or [])
     filters = {"owner": owners, "entity": entity, "status": ["draft", "active"]}
     with registry.find("activity", filters) as activities:
         return by_owner(activities, today or _today())
@@ -193,10 +202,7 @@ def write_packs(
         filters["review_due"] = due_within
     if per_owner:
         output_folder(target, "--per-owner")
-    if owner:
-        with registry.find("activity", {"owner": [owner]}, batch=1) as owned:
-            if next(owned, None) is None:
-                raise RopaError(f"--owner: no activity is owned by {owner!r}")
+    refuse_unknown_owners(registry, [owner] if owner else [])
     keys = registry.keys()
     packs: list[Pack] = []
     # All or nothing: every pack (and the request list) is written to a temporary file

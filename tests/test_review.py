@@ -443,3 +443,12 @@ def test_a_packs_file_keeps_the_owners_letters():
     assert safe_name("Łukasz@example.pl") == "Łukasz-example.pl"
     assert safe_name("../../etc/passwd") == "etc-passwd"
     assert safe_name("a\u0308") == "ä"  # one letter, as the file system shows it
+
+
+def test_an_owner_of_nothing_is_an_error_for_status_as_for_a_pack(register, cli):
+    for arguments in (("status", "-f", "csv"), ("pack", "-o", "nobody.xlsx")):
+        result = cli("review", *arguments, "--owner", "nobody@example.com")
+        assert result.exit_code == 1, arguments
+        assert result.stderr == "error: --owner: no activity is owned by 'nobody@example.com'\n"
+    header = cli("review", "status", "-f", "csv", "--entity", "acme").stdout.splitlines()[0]
+    assert header == "owner,activity,name,last_reviewed,next_review,overdue,due_soon"

@@ -23,6 +23,12 @@ OwnerOption = typer.Option(
 )
 
 
+#: The columns of `review status --format csv` (and the keys of its JSON and YAML rows).
+_STATUS_COLUMNS = (
+    "owner", "activity", "name", "last_reviewed", "next_review", "overdue", "due_soon"
+)  # fmt: skip
+
+
 @review_app.command("status")
 def review_status(
     owner: Annotated[list[str] | None, OwnerOption] = None,
@@ -49,23 +55,18 @@ def review_status(
         _status_table(owners)
         return
     rows = [
-        {
-            "owner": group.owner,
-            "activity": a.key,
-            "name": a.name,
-            "last_reviewed": a.last_reviewed,
-            "next_review": a.next_review,
-            "overdue": a.overdue,
-            "due_soon": a.due_soon,
-        }
+        dict(
+            zip(
+                _STATUS_COLUMNS,
+                (group.owner, a.key, a.name, a.last_reviewed, a.next_review, a.overdue, a.due_soon),
+                strict=True,
+            )
+        )
         for group in owners
         for a in group.activities
     ]
     if fmt is Format.csv:
-        write_csv(
-            list(rows[0]) if rows else ["owner", "activity"],
-            ([_text(v) for v in r.values()] for r in rows),
-        )
+        write_csv(list(_STATUS_COLUMNS), ([_text(v) for v in r.values()] for r in rows))
         return
     from ropa.io.document import dumps
 
