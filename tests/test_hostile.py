@@ -439,17 +439,22 @@ def _children(pid: int) -> set[int]:
     return found
 
 
+def _stuck_check(db_url: str) -> subprocess.Popen:
+    """`ropa check` in a process of its own, its workers stuck in their key ranges."""
+    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
+    return subprocess.Popen(
+        [sys.executable, "-c", STUCK_CHECK, "check"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+
+
 def test_ctrl_c_while_the_workers_start_ends_the_check(sample, db_url):
     """Ctrl-C as soon as the second of four workers exists, while the pool is still being
     made: the check hung at exit about two times in five (the pool half made)."""
-    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
     for _ in range(5):
-        process = subprocess.Popen(
-            [sys.executable, "-c", STUCK_CHECK, "check"],
-            env=env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
+        process = _stuck_check(db_url)
         try:
             deadline = time.monotonic() + 60
             while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
@@ -463,13 +468,7 @@ def test_ctrl_c_while_the_workers_start_ends_the_check(sample, db_url):
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT])
 def test_killing_a_parallel_check_leaves_no_worker_behind(sample, db_url, how):
-    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", STUCK_CHECK, "check"],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
-    )
+    process = _stuck_check(db_url)
     try:
         deadline = time.monotonic() + 60
         while len(workers := _children(process.pid)) < 2 and time.monotonic() < deadline:

@@ -24,8 +24,8 @@ from ropa.validate import MAX_TEXT
 
 SHEET = "Activity pages"
 # 22 + 46 characters fit the width of A4 portrait at 100 % even in a wide fallback font, so
-# 10-point text prints at
-# 10 points (fitting to the page width shrank it to 6.4 points in LibreOffice).
+# 10-point text prints at 10 points (fitting to the page width shrank it to 6.4 points in
+# LibreOffice).
 LABEL_WIDTH = 22
 VALUE_WIDTH = 46
 #: Excel keeps at most this many manual page breaks on a sheet (XlsxWriter drops the rest).
