@@ -66,6 +66,11 @@ class ExportFormat:
     notice: NoticeWriter | None = None
     interchange: InterchangeWriter | None = None
     data_in_folder: bool = False  # the data layout is a folder of files, not one file
+    also: tuple[str, ...] = ()  # other suffixes a file in this format may have
+
+    @property
+    def suffixes(self) -> tuple[str, ...]:
+        return (self.suffix, *self.also)
 
     @property
     def layouts(self) -> tuple[Layout, ...]:
@@ -169,17 +174,31 @@ def _interchange_jsonld(document: dict, entity: str | None, suffix: str) -> tupl
 FORMATS: dict[str, ExportFormat] = {
     f.name: f
     for f in (
-        ExportFormat("yaml", ".yaml", document=_document_yaml),
+        ExportFormat("yaml", ".yaml", document=_document_yaml, also=(".yml",)),
         ExportFormat("json", ".json", document=_document_json),
         ExportFormat("xlsx", ".xlsx", record=_record_xlsx, data=_data_xlsx),
         ExportFormat("csv", ".csv", record=_record_csv, data=_data_csv, data_in_folder=True),
-        ExportFormat("markdown", ".md", notice=_notice_markdown),
-        ExportFormat("html", ".html", record=_record_html, notice=_notice_html),
+        ExportFormat("markdown", ".md", notice=_notice_markdown, also=(".markdown",)),
+        ExportFormat("html", ".html", record=_record_html, notice=_notice_html, also=(".htm",)),
         ExportFormat("pdf", ".pdf", record=_record_pdf),
-        ExportFormat("fides", ".yml", interchange=_interchange_fides),
-        ExportFormat("jsonld", ".jsonld", interchange=_interchange_jsonld),
+        ExportFormat("fides", ".yml", interchange=_interchange_fides, also=(".yaml", ".json")),
+        ExportFormat("jsonld", ".jsonld", interchange=_interchange_jsonld, also=(".json",)),
     )
 }
+
+
+def refuse_other_suffix(fmt: str, target: Path) -> None:
+    """A file named for another format is refused (`export yaml -o x.json` wrote YAML into
+    it, `notice -o n.pdf` Markdown); a suffix no format has (`.txt`, none) is the user's."""
+    suffix = target.suffix.lower()
+    if suffix in FORMATS[fmt].suffixes:
+        return
+    named_for = [f.name for f in FORMATS.values() if suffix in f.suffixes]
+    if named_for:
+        raise RopaError(
+            f"{target} is named for {named_for[0]} but would hold {fmt}; "
+            f"name it *{FORMATS[fmt].suffix}"
+        )
 
 
 def formats_for(layout: Layout) -> list[ExportFormat]:
@@ -204,6 +223,7 @@ def export_record(
     if writer is None:
         choices = ", ".join(f.name for f in formats_for(Layout.record))
         raise RopaError(f"unknown record format {fmt!r}; choose {choices}")
+    refuse_other_suffix(fmt, target)
     sheets = (scope.role,) if scope.role else ("controller", "processor")
     with registry.record(scope, filters) as (cover, builder, activities):
         if track is not None:
@@ -219,6 +239,8 @@ def export_data(registry: Registry, fmt: str, target: Path) -> dict[str, int]:
     if writer is None:
         choices = " or ".join(f.name for f in formats_for(Layout.data))
         raise RopaError(f"the data layout is written as {choices}, not {fmt}")
+    if not FORMATS[fmt].data_in_folder:
+        refuse_other_suffix(fmt, target)
     with registry.document_sections() as sections:
         return writer(target, sections)
 
@@ -232,6 +254,8 @@ def export_document(registry: Registry, fmt: str, target: Path | None) -> Path |
     if writer is None:
         choices = " or ".join(f.name for f in formats_for(Layout.document))
         raise RopaError(f"the registry document is written as {choices}, not {fmt}")
+    if target is not None:
+        refuse_other_suffix(fmt, target)
     with registry.document_sections() as sections:
         if target is None:
             sys.stdout.writelines(writer(sections))
@@ -251,6 +275,7 @@ def write_notice(notice: Notice, fmt: str, target: Path | None) -> Path | None:
     if target is None:
         sys.stdout.writelines(writer(notice))
         return None
+    refuse_other_suffix(fmt, target)
     return write_text(target, writer(notice))
 
 
@@ -266,6 +291,8 @@ def export_interchange(
     if writer is None:
         choices = " or ".join(f.name for f in formats_for(Layout.interchange))
         raise RopaError(f"the register is exchanged as {choices}, not {fmt}")
+    if target is not None:
+        refuse_other_suffix(fmt, target)
     document = registry.document()
     if entity is not None:
         entity = _entity_key(document, entity)

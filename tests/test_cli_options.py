@@ -260,3 +260,39 @@ def test_review_packs_per_owner_are_all_or_nothing(demo, tmp_path):
     assert result.exit_code == 1
     assert "review-request.csv is a folder" in result.stderr
     assert sorted(p.name for p in folder.iterdir()) == ["review-request.csv"]
+
+
+@pytest.mark.parametrize(
+    ("arguments", "named_for"),
+    [
+        (("export", "yaml", "-o", "out.json"), "json"),
+        (("export", "json", "-o", "out.yml"), "yaml"),
+        (("export", "xlsx", "-o", "out.csv"), "csv"),
+        (("export", "csv", "-o", "out.XLSX"), "xlsx"),
+        (("export", "xlsx", "--layout", "data", "-o", "out.pdf"), "pdf"),
+        (("notice", "-o", "notice.pdf"), "pdf"),
+        (("notice", "-f", "markdown", "-o", "notice.html"), "html"),
+        (("export", "jsonld", "-o", "out.yaml"), "yaml"),
+    ],
+)
+def test_a_file_named_for_another_format_is_refused(
+    initialised, sample, tmp_path, arguments, named_for
+):
+    """`export yaml -o out.json` wrote YAML into out.json, `notice -o notice.pdf` Markdown."""
+    result = initialised(*arguments)
+    assert result.exit_code == 1, result.stderr
+    assert f"is named for {named_for} but would hold" in result.stderr
+    assert not (tmp_path / arguments[-1]).exists()
+
+
+def test_a_file_named_for_its_format_or_for_none_is_written(initialised, sample, tmp_path):
+    for arguments in (
+        ("export", "yaml", "-o", "out.YML"),
+        ("export", "csv", "-o", "controller.txt"),
+        ("export", "fides", "-o", "manifest.json"),
+        ("export", "jsonld", "-o", "dpv.json"),
+        ("notice", "-o", "notice"),
+    ):
+        result = initialised(*arguments)
+        assert result.exit_code == 0, (arguments, result.stderr)
+        assert (tmp_path / arguments[-1]).stat().st_size > 0

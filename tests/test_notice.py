@@ -469,9 +469,10 @@ def test_dash_is_stdout_and_an_html_file_gets_html(initialised, sample, tmp_path
     assert page.startswith("<!DOCTYPE html>") and "<h1>Privacy notice</h1>" in page
     assert initialised("notice", "-o", str(tmp_path / "notice.txt")).exit_code == 0
     assert (tmp_path / "notice.txt").read_text(encoding="utf-8") == markdown
+    # Markdown into a file named .html would show as one paragraph in a browser: refused.
     forced = initialised("notice", "-f", "markdown", "-o", str(tmp_path / "n.html"))
-    assert forced.exit_code == 0
-    assert (tmp_path / "n.html").read_text(encoding="utf-8") == markdown
+    assert forced.exit_code == 1 and "is named for html but would hold markdown" in forced.stderr
+    assert not (tmp_path / "n.html").exists()
 
 
 def test_a_register_without_a_controller_activity_has_no_notice(initialised, registry):
