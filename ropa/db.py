@@ -151,10 +151,17 @@ class Database:
 
     @contextmanager
     def read(self) -> Iterator[Connection]:
-        """A read transaction on a database at the current schema revision."""
+        """A read transaction on a database at the current schema revision: one snapshot of
+        the register for all its statements, on both backends (SQLite's read transaction
+        is one; PostgreSQL's must be REPEATABLE READ, as at READ COMMITTED each statement
+        saw what others committed meanwhile: a record's rows, counts and fingerprint of
+        different states)."""
         self.require_current()
-        with self.engine.connect() as conn, conn.begin():
-            yield conn
+        with self.engine.connect() as conn:
+            if not self.is_sqlite:
+                conn.execution_options(isolation_level="REPEATABLE READ", postgresql_readonly=True)
+            with conn.begin():
+                yield conn
 
     @contextmanager
     def write(self) -> Iterator[Connection]:

@@ -220,3 +220,23 @@ def test_a_database_other_than_sqlite_or_postgresql_is_refused_by_name(cli):
         "error: cannot use database mysql://root:***@localhost/ropa: ropa works with SQLite (a "
         "file path) and PostgreSQL (postgresql://…), not mysql\n"
     )
+
+
+def test_a_read_sees_one_state_of_the_register_while_others_write(sample):
+    """A read is one snapshot on both backends: the record's rows, counts and fingerprint
+    check agree. PostgreSQL read at READ COMMITTED, so a statement saw what an import
+    committed meanwhile, and a workbook's fingerprint could be of another state."""
+    from ropa import store
+    from ropa.history import latest_revision
+    from ropa.planning import Edit
+    from ropa.schema import ACTIVITY
+
+    with sample.db.read() as conn:
+        count, revision = store.count_records(conn, ACTIVITY), latest_revision(conn)
+        sample.edit("activity", "marketing", Edit(set={"description": "Changed meanwhile"}))
+        assert latest_revision(conn) == revision
+        assert store.count_records(conn, ACTIVITY) == count
+        assert store.read_records(conn, ACTIVITY, ["marketing"])["marketing"]["description"] != (
+            "Changed meanwhile"
+        )
+    assert sample.get("activity", "marketing")["description"] == "Changed meanwhile"
