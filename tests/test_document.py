@@ -393,3 +393,56 @@ def test_streamed_export_is_the_same_text_as_the_whole_document(sample):
     assert "".join(json_chunks(iter(parts))) == dump_json(empty)
     parts = [("parties", iter([[]])), ("activities", iter([[], []]))]
     assert "".join(yaml_chunks(iter(parts))) == dump_yaml(empty)
+
+
+HAND_WRITTEN = """ropa: 1
+parties:
+  - key: g
+    name: 0x1F
+    kind: group-member
+    country: NO
+    registration_id: 0123
+    phone: +4930123456
+  - key: h
+    name: yes
+    kind: service-provider
+    country: DE
+    phone: 030_1234
+    dpf_certified: yes
+"""
+
+
+@pytest.mark.parametrize("streamed", [False, True])
+def test_hand_written_yaml_keeps_plain_text_as_written(registry, tmp_path, monkeypatch, streamed):
+    """YAML 1.1 read `0123` as the octal 83, `+4930123456` as a number without its +,
+    `030_1234` as 98972, `0x1F` as 31 and `NO` as false: text changed with exit 0. A plain
+    scalar is a number or a boolean only as the JSON/YAML 1.2 core schema writes one."""
+    from ropa.io import document
+    from ropa.io.sources import read_sources
+
+    if streamed:
+        monkeypatch.setattr(document, "STREAM_FROM", 0)
+    path = tmp_path / "hand.yaml"
+    path.write_text(HAND_WRITTEN + "activities: []\n", encoding="utf-8")
+    documents, tables = read_sources([str(path)], None, lambda: "")
+    registry.import_records(documents, tables)
+    g, h = registry.get("party", "g"), registry.get("party", "h")
+    assert (g["name"], g["country"], g["registration_id"], g["phone"]) == (
+        "0x1F", "NO", "0123", "+4930123456",
+    )  # fmt: skip
+    assert (h["name"], h["phone"], h["dpf_certified"]) == ("yes", "030_1234", True)
+
+
+def test_a_whole_number_written_otherwise_than_in_digits_is_refused_in_yaml_as_in_csv(
+    registry,
+):
+    text = HAND_WRITTEN + (
+        "purposes: [{key: p, name: P}]\n"
+        "activities:\n  - {key: a, name: A, controller: g, purposes: [p], "
+        "review_interval_months: 1_2}\n"
+    )
+    with pytest.raises(ValidationFailed) as e:
+        registry.import_documents([(load_text(text, "yaml", "hand.yaml"), "hand.yaml")])
+    assert [str(p) for p in e.value.problems] == [
+        "hand.yaml:activities[0].review_interval_months: '1_2' is not a whole number"
+    ]

@@ -726,6 +726,13 @@ def _check_shape(document: Any, source: str, strings: bool, depth: int = 1) -> N
         stack += [(child, depth + 1) for child in children]
 
 
+#: A plain YAML scalar read as an integer: the digits of one, as JSON writes it. YAML 1.1 also
+#: read octal (0123), signed (+49…), grouped (1_2), hex (0x1F) and base-60 (1:20) numbers,
+#: which in a hand-written file are phone numbers, registration ids and names: those stay
+#: text, and a whole-number field parses them as it parses a CSV cell.
+_PLAIN_INT = re.compile(r"-?(0|[1-9][0-9]*)")
+
+
 @cache
 def _loader() -> Any:
     """The C safe loader, leaving dates as text (ropa parses them itself, so that a bad date
@@ -738,15 +745,23 @@ def _loader() -> Any:
     from ropa import limits
 
     class Loader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):  # type: ignore[misc]
-        def construct_yaml_int(self, node: Any) -> int:
+        def construct_yaml_int(self, node: Any) -> int | str:
             digits = sum(c.isalnum() for c in str(node.value))
             if digits > limits.INTEGER_DIGITS.value:
                 raise ConstructorError(
                     None, None, limits.INTEGER_DIGITS.refusal(f"{digits} digits"), node.start_mark
                 )
+            if not _PLAIN_INT.fullmatch(node.value):
+                return str(node.value)  # 0123, +49…, 030_1234, 0x1F, 1:20 stay as written
             return super().construct_yaml_int(node)
 
+        def construct_yaml_bool(self, node: Any) -> bool | str:
+            if node.value.lower() not in ("true", "false"):
+                return str(node.value)  # yes, no, on, off (NO is Norway) stay as written
+            return super().construct_yaml_bool(node)
+
     Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
+    Loader.add_constructor("tag:yaml.org,2002:bool", Loader.construct_yaml_bool)
     Loader.add_constructor(
         "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
     )
