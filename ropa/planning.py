@@ -603,24 +603,20 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
             )
     if "key" in edit.set or "key" in edit.clear:
         problems.append(Problem(where, "a key cannot change; it is the record's identity"))
+    for name in sorted(set(edit.set) & set(edit.clear)):
+        problems.append(Problem(f"{where}.{name}", "both set and cleared; give one"))
+    for name in sorted(set(edit.add) & set(edit.remove)):
+        both = [i for i in edit.add[name] if i in edit.remove[name]]
+        if both:
+            problems.append(
+                Problem(f"{where}.{name}", f"{both[0]!r} both added and removed; give one")
+            )
     if problems:
         raise ValidationFailed(problems)
     for name in edit.clear:
         after[name] = kind.field(name).empty()
     parsed, problems = parse_record(kind, edit.set, where)
     after.update(parsed)
-    for name, items in edit.add.items():
-        f = kind.field(name)
-        at = f"{where}.{name}"
-        if f.type is T.NESTED:
-            after[name] = after[name] + parse_nested(f, items, at, problems)
-            continue
-        try:
-            values = parse_field(f, items)
-        except ValueError as e:
-            problems.append(Problem(at, str(e)))
-            continue
-        after[name] = list(dict.fromkeys(after[name] + values))
     for name, items in edit.remove.items():
         f = kind.field(name)
         at = f"{where}.{name}"
@@ -640,6 +636,18 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
         for item in items:
             if not _remove_item(f, after, item, index):
                 problems.append(Problem(at, f"{item!r} is not among the {name} of {where}"))
+    for name, items in edit.add.items():
+        f = kind.field(name)
+        at = f"{where}.{name}"
+        if f.type is T.NESTED:
+            after[name] = after[name] + parse_nested(f, items, at, problems)
+            continue
+        try:
+            values = parse_field(f, items)
+        except ValueError as e:
+            problems.append(Problem(at, str(e)))
+            continue
+        after[name] = list(dict.fromkeys(after[name] + values))
     if problems:
         raise ValidationFailed(problems)
     return after

@@ -330,6 +330,33 @@ def test_positions_are_those_shown_before_the_edit(initialised, registry):
     assert len(registry.get("activity", "a1")["retention"]) == 1
 
 
+
+def test_removals_name_the_list_before_the_additions_of_the_same_edit(initialised, registry):
+    """Additions were applied first: `--add-transfer … --remove-transfer 2` on a one-item
+    list removed what it had just added, and the edit reported 'unchanged', exit 0."""
+    cli = initialised
+    cli("party", "add", "nl-de", "--name", "NL DE", "--kind", "group-member", "--country", "DE")
+    cli("party", "add", "m", "--name", "M", "--kind", "service-provider", "--country", "US")
+    cli("purpose", "add", "p", "--name", "P")
+    cli("category", "add", "c1", "--name", "C1")
+    added = cli(
+        "activity", "add", "t", "--name", "T", "--controller", "nl-de", "--purpose", "p",
+        "--transfer", "CN:scc", "--category", "c1",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    result = cli("activity", "edit", "t", "--add-transfer", "US:scc:m", "--remove-transfer", "2")
+    assert result.exit_code == 1 and "'2' is not among the transfers" in result.stderr
+    swapped = cli("activity", "edit", "t", "--remove-transfer", "CN", "--add-transfer", "CN:scc")
+    assert swapped.exit_code == 0, swapped.stderr
+    assert [t["country"] for t in registry.get("activity", "t")["transfers"]] == ["CN"]
+    for both in (
+        ("--add-category", "c1", "--remove-category", "c1"),
+        ("--owner", "a@example.com", "--clear", "owner"),
+    ):
+        result = cli("activity", "edit", "t", *both)
+        assert result.exit_code == 1, both
+        assert "both" in result.stderr, result.stderr
+
 # -- 10. --replace and --replace-all -----------------------------------------------------
 
 
