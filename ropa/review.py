@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ropa.errors import Problem, RopaError
 from ropa.io.data_layout.sheets import PACK_VERSIONS
-from ropa.validate import BIDI_CONTROLS
+from ropa.validate import NOT_ONE_LINE
 
 if TYPE_CHECKING:
     from ropa.io.data_layout import Table
@@ -374,7 +374,7 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
             if column in at
             and at[column] < len(cells)
             and isinstance(cells[at[column]], str)
-            and _SINGLE_LINE_REFUSED.search(cells[at[column]].strip())
+            and NOT_ONE_LINE.search(cells[at[column]].strip())
         ]
 
     for number, cells in rows:
@@ -421,7 +421,6 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
 
 
 #: What a reviewer or comment cell must not hold: a line break or another control character.
-_SINGLE_LINE_REFUSED = re.compile(f"[\x00-\x1f\x7f-\x9f{BIDI_CONTROLS}]")
 
 
 def _versions(table: Table) -> dict[str, int]:

@@ -29,6 +29,9 @@ ILLEGAL_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
 #: character range: register text may hold them, and wherever it is shown they can reorder
 #: what follows it.
 BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+#: What text that must be one line (an actor, a message: lines of the history) may not hold:
+#: control characters, line feeds, Unicode's line and paragraph separators, bidi controls.
+NOT_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
 LIST_SEPARATORS = re.compile(r"[;\n]")
 MAX_TEXT = 32_767  # the most characters a spreadsheet cell holds
 TRUE = {"true", "yes", "y", "1", "x", "on"}

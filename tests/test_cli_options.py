@@ -296,3 +296,11 @@ def test_a_file_named_for_its_format_or_for_none_is_written(initialised, sample,
         result = initialised(*arguments)
         assert result.exit_code == 0, (arguments, result.stderr)
         assert (tmp_path / arguments[-1]).stat().st_size > 0
+
+
+@pytest.mark.parametrize("separator", ["\u2028", "\u2029", "\x85"])
+def test_unicode_line_separators_are_not_one_line(initialised, separator):
+    result = initialised("--actor", f"mallory{separator}Approved by the DPO", "db", "info")
+    assert result.exit_code == 2
+    assert "--actor must be one line" in result.stderr
+    assert initialised("purpose", "add", "p", "--name", "P", "-m", f"a{separator}b").exit_code == 2

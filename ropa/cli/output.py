@@ -20,7 +20,7 @@ import typer
 
 from ropa.cli import parse_when
 from ropa.schema import Kind, T
-from ropa.validate import BIDI_CONTROLS
+from ropa.validate import BIDI_CONTROLS, NOT_ONE_LINE
 
 
 class Format(StrEnum):
@@ -166,7 +166,7 @@ def refuse_control_characters(option: str) -> Callable[[str | None], str | None]
     shows it: a second line would read as part of the record)."""
 
     def check(value: str | None) -> str | None:
-        if value is not None and (_CONTROL.search(value) or "\n" in value):
+        if value is not None and NOT_ONE_LINE.search(value):
             shown = literal(value).replace("\n", "\\n")
             raise typer.BadParameter(
                 f"{option} must be one line and must not contain control characters "
