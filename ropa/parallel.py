@@ -127,6 +127,7 @@ def _die_with_parent(parent: int, held: Any) -> None:
     import signal
 
     signal.pthread_sigmask(signal.SIG_SETMASK, held)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool's terminate() ends a worker at once
     try:
         import ctypes
 

@@ -485,3 +485,38 @@ def test_killing_a_parallel_check_leaves_no_worker_behind(sample, db_url, how):
     finally:
         process.kill()
         process.wait()
+
+
+STUCK_EXPORT = (
+    """
+import time, ropa.io.xlsx_record as record
+def write_record_workbook(*args, **kwargs):
+    time.sleep(600)
+record.write_record_workbook = write_record_workbook
+"""
+    + CAPPED
+)
+
+
+def test_a_terminated_export_leaves_no_temporary_file(sample, db_url, tmp_path):
+    """SIGTERM (a shutdown, a CI timeout, `kill`) left `.record.xlsx.XXXX.tmp` beside the
+    target; it is cleaned up as after any other failure, and the command exits 143."""
+    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK_EXPORT, "export", "xlsx", "-o", "record.xlsx"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".record.xlsx.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert list(tmp_path.glob(".record.xlsx.*.tmp")), "the export did not start"
+        os.kill(process.pid, signal.SIGTERM)
+        assert process.wait(timeout=30) == 143
+    finally:
+        process.kill()
+        process.wait()
+    assert [p.name for p in tmp_path.iterdir() if "record" in p.name] == []

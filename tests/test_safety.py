@@ -330,7 +330,6 @@ def test_positions_are_those_shown_before_the_edit(initialised, registry):
     assert len(registry.get("activity", "a1")["retention"]) == 1
 
 
-
 def test_removals_name_the_list_before_the_additions_of_the_same_edit(initialised, registry):
     """Additions were applied first: `--add-transfer … --remove-transfer 2` on a one-item
     list removed what it had just added, and the edit reported 'unchanged', exit 0."""
@@ -356,6 +355,7 @@ def test_removals_name_the_list_before_the_additions_of_the_same_edit(initialise
         result = cli("activity", "edit", "t", *both)
         assert result.exit_code == 1, both
         assert "both" in result.stderr, result.stderr
+
 
 # -- 10. --replace and --replace-all -----------------------------------------------------
 

@@ -332,10 +332,19 @@ class _ClosedStdout(io.TextIOBase):
         )
 
 
+def _terminated(signum: int, frame: Any) -> NoReturn:
+    raise SystemExit(128 + signum)
+
+
 def main() -> None:
     """Console-script entry point."""
+    import signal
+
     if sys.stdout is None:  # file descriptor 1 was closed before Python started
         sys.stdout = _ClosedStdout()
+    # SIGTERM (a shutdown, a timeout, `kill`) ends ropa as an error does: the transaction
+    # rolled back and a half-written output's temporary file removed (exit 143, as before).
+    signal.signal(signal.SIGTERM, _terminated)
     try:
         app(prog_name="ropa")
     except RopaError as e:  # raised before a command runs: --version or --help on that stdout
