@@ -192,8 +192,8 @@ def _activity_conditions(
         if name not in known:
             raise RopaError(f"{_option(name)} does not filter activities")
         if name == "owner":
-            owners = sorted({v.strip().lower() for v in given_values})
-            conditions.append(folded(a.c.owner).in_(owners))
+            owners = sorted({v.strip() for v in given_values})
+            conditions.append(folded(a.c.owner).in_([folded(sa.literal(o)) for o in owners]))
         elif name == "entity":
             conditions.append(a.c.controller.in_(_keys(index, "party", name, given_values)))
         elif name in ("role", "status"):
@@ -373,9 +373,8 @@ def _search(table: Any, columns: Iterable[str], given: Sequence[str]) -> Any:
 
     hits = []
     for text in given:
-        lowered = text.lower()
-        escaped = lowered.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
-        pattern = f"%{escaped}%"
+        escaped = text.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+        pattern = folded(sa.literal(f"%{escaped}%"))  # folded as the column is, by the database
         hits += [folded(table.c[c]).like(pattern, escape="\\") for c in columns]
     return sa.or_(*hits)
 
@@ -383,7 +382,9 @@ def _search(table: Any, columns: Iterable[str], given: Sequence[str]) -> Any:
 def folded(column: Any) -> Any:
     """The column in lower case, every letter folded on both backends: PostgreSQL's lower(),
     and on SQLite the function ropa.db registers on each connection (SQLite's lower() and
-    LIKE fold ASCII only). Compare it with a value folded by Python's str.lower()."""
+    LIKE fold ASCII only), with a final sigma as any sigma on both. Compare it with a value
+    folded the same way (`folded(literal)`): each backend folds both sides itself, as Python
+    and the database may fold a letter apart."""
     global _FOLDED
     if _FOLDED is None:  # built on first use: sqlalchemy is imported lazily
         _FOLDED = _folded_class()
@@ -403,7 +404,8 @@ def _folded_class() -> Any:
 
     @compiles(Folded)
     def _default(element: Any, compiler: Any, **kw: Any) -> str:
-        return f"lower({compiler.process(element.clauses, **kw)})"
+        # Python lowers a word's last Σ to ς, PostgreSQL to σ: both fold ς to σ.
+        return f"translate(lower({compiler.process(element.clauses, **kw)}), 'ς', 'σ')"
 
     @compiles(Folded, "sqlite")
     def _sqlite(element: Any, compiler: Any, **kw: Any) -> str:

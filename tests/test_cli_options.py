@@ -21,7 +21,7 @@ def demo(cli, sample):
 # -- 1. any-case matching of every letter, on SQLite as on PostgreSQL -----------------------
 
 
-@pytest.mark.parametrize("owner", ["Jürgen Ölmann", "Łukasz@example.pl"])
+@pytest.mark.parametrize("owner", ["Jürgen Ölmann", "Łukasz@example.pl", "ΟΔΥΣΣΕΑΣ"])
 def test_owner_filter_matches_a_non_ascii_capital_in_any_case(demo, owner):
     assert demo("activity", "edit", "marketing", "--owner", owner).exit_code == 0
     for given in (owner, owner.lower(), owner.upper()):
@@ -34,6 +34,10 @@ def test_owner_filter_matches_a_non_ascii_capital_in_any_case(demo, owner):
 
 def test_search_folds_non_ascii_letters(demo):
     assert demo("source", "edit", "website-use", "--description", "Über Straße").exit_code == 0
+    assert demo("source", "edit", "mobile-app-use", "--description", "ΣΊΣΥΦΟΣ").exit_code == 0
+    for given, key in (("ΣΊΣΥΦΟΣ", "mobile-app-use"), ("σίσυφος", "mobile-app-use")):
+        listed = demo("source", "list", "--search", given, "--format", "csv")
+        assert key in listed.stdout, given  # Python folds the final sigma, PostgreSQL not
     for given in ("über", "ÜBER", "straße"):
         listed = demo("source", "list", "--search", given, "--format", "csv")
         assert "website-use" in listed.stdout, given
