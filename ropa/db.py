@@ -166,9 +166,14 @@ class Database:
     @contextmanager
     def write(self) -> Iterator[Connection]:
         """A serialized write transaction: committed on success, rolled back on any error."""
+        from sqlalchemy.exc import IntegrityError
+
         self.require_current()
-        with self._write_unchecked() as conn:
-            yield conn
+        try:
+            with self._write_unchecked() as conn:
+                yield conn
+        except IntegrityError as e:
+            raise _name_taken(e) or e from None
 
     @contextmanager
     def _write_unchecked(self) -> Iterator[Connection]:
@@ -414,6 +419,23 @@ def _create_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+def _name_taken(error: Exception) -> RopaError | None:
+    """A unique name index that refused a write ropa's own check let through: PostgreSQL
+    lowers some letters further than Python does (İstanbul is istanbul to it, i̇stanbul to
+    Python), so two names ropa holds apart can be one name to the database."""
+    diag = getattr(getattr(error, "orig", None), "diag", None)
+    index = getattr(diag, "constraint_name", None) or ""
+    if not (index.startswith("uq_") and index.endswith("_name")):
+        return None
+    detail = getattr(diag, "message_detail", None) or ""
+    taken = detail.split(")=(", 1)[1].rsplit(") already exists", 1)[0] if ")=(" in detail else ""
+    table = index.removeprefix("uq_").removesuffix("_name")
+    return RopaError(
+        f"the name {taken!r} is taken in {table} already, as this database compares names "
+        "(ignoring case, it reads İ as I): rename one of them"
+    )
 
 
 def _fold(value: Any) -> Any:

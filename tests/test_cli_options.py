@@ -308,3 +308,18 @@ def test_unicode_line_separators_are_not_one_line(initialised, separator):
     assert result.exit_code == 2
     assert "--actor must be one line" in result.stderr
     assert initialised("purpose", "add", "p", "--name", "P", "-m", f"a{separator}b").exit_code == 2
+
+
+def test_names_the_database_takes_for_one_are_refused_in_words(demo):
+    """PostgreSQL lowers İ to i (Python to i̇): a second name its unique index took for the
+    first stopped with the raw database error; SQLite, which lowers ASCII only, keeps both."""
+    assert demo("source", "add", "i1", "--name", "İstanbul").exit_code == 0
+    second = demo("source", "add", "i2", "--name", "istanbul")
+    if second.exit_code == 0:  # SQLite
+        assert demo("source", "show", "i2").exit_code == 0
+        return
+    assert second.exit_code == 1
+    assert second.stderr == (
+        "error: the name 'istanbul' is taken in sources already, as this database compares "
+        "names (ignoring case, it reads İ as I): rename one of them\n"
+    )
