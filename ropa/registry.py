@@ -828,32 +828,34 @@ class Registry:
             current = {k.name: {} for k in KINDS.values()}
             current[ACTIVITY.name] = activities
             for row in rows.values():
-                if row.key not in activities:
+                stored = activities.get(row.key)
+                later = (
+                    [
+                        r
+                        for r in list_revisions(conn, row.key, ACTIVITY.name)
+                        if r.version > row.version
+                    ]
+                    if row.version is not None
+                    and (stored is None or stored["version"] != row.version)
+                    else []
+                )
+                if later:  # changed, or removed, since the pack was made
+                    outcome.stale.append((row.where, row.key, *_changed_since(later)))
+                elif stored is None:
                     problems.append(Problem(row.where, f"no activity {row.key!r} in the register"))
                 elif row.version is None:
                     problems.append(
                         Problem(row.where, f"activity {row.key} is not in the pack's versions")
                     )
-                elif activities[row.key]["version"] != row.version:
-                    later = [
-                        r
-                        for r in list_revisions(conn, row.key, ACTIVITY.name)
-                        if r.version > row.version
-                    ]
-                    who = "; ".join(
-                        f"{r.actor} on {r.at:%Y-%m-%d %H:%M} UTC (version {r.version})"
-                        for r in later
-                    )
-                    outcome.stale.append((row.where, row.key, who))
-            stale = {key for _, key, _ in outcome.stale}
+            stale = {key for _, key, _, _ in outcome.stale}
             if stale and not skip_stale:
                 problems += [
                     Problem(
                         where,
-                        f"activity {key} changed since the pack was made, by {who}; send a "
-                        "new pack, or import with --skip-stale to apply the other rows",
+                        f"activity {key} {verb} since the pack was made, by {who}; send a new "
+                        "pack, or import with --skip-stale to apply the other rows",
                     )
-                    for where, key, who in outcome.stale
+                    for where, key, verb, who in outcome.stale
                 ]
             # Stale rows and rows of activities not in the register are not planned (the
             # latter are reported above).
@@ -952,6 +954,16 @@ def _document_activities(
         parsed = parse_entry(ACTIVITY, raw, where, problems)
         if parsed is not None:
             yield where, parsed
+
+
+def _changed_since(later: list[Any]) -> tuple[str, str]:
+    """How an activity changed after a review pack was made ("changed" or "was removed"), and
+    by whom: each actor once, and when the last change was."""
+    last = later[-1]
+    actors = " and ".join(dict.fromkeys(r.actor for r in later))
+    when = f"on {last.at:%Y-%m-%d %H:%M} UTC (version {last.version})"
+    verb = "was removed" if last.action == "delete" else "changed"
+    return verb, f"{actors}{', the last' if len(later) > 1 else ''} {when}"
 
 
 def _shared_name(source: str, name: str, keys: list[str]) -> Problem:

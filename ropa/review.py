@@ -456,10 +456,10 @@ def _rows_of(table: Table, keys: set[str]) -> Table:
 @dataclass
 class ReviewOutcome:
     """What a review import did (or would do): the import report, the reviewed rows by
-    review, the rows left without one, and the stale rows (place, activity, who changed it
-    and when) that were refused or, with --skip-stale, skipped."""
+    review, the rows left without one, and the stale rows (place, activity, how it changed
+    since the pack: who, and when last) that were refused or, with --skip-stale, skipped."""
 
     report: ImportReport | None = None
     reviewed: dict[str, int] = field(default_factory=dict)
     not_reviewed: int = 0
-    stale: list[tuple[str, str, str]] = field(default_factory=list)
+    stale: list[tuple[str, str, str, str]] = field(default_factory=list)

@@ -452,3 +452,23 @@ def test_an_owner_of_nothing_is_an_error_for_status_as_for_a_pack(register, cli)
         assert result.stderr == "error: --owner: no activity is owned by 'nobody@example.com'\n"
     header = cli("review", "status", "-f", "csv", "--entity", "acme").stdout.splitlines()[0]
     assert header == "owner,activity,name,last_reviewed,next_review,overdue,due_soon"
+
+
+def test_a_row_of_an_activity_removed_since_the_pack_is_stale(register, cli):
+    """It was 'no activity in the register', an error even with --skip-stale."""
+    assert cli("review", "pack", "--owner", "Bob Builder", "-o", "bob.xlsx").exit_code == 0
+    assert cli("activity", "remove", "b1").exit_code == 0
+    assert cli("activity", "edit", "b2", "--description", "one").exit_code == 0
+    assert cli("activity", "edit", "b2", "--description", "two").exit_code == 0
+    _answer(
+        Path("bob.xlsx"),
+        Path("bob-back.xlsx"),
+        {"b1": {"review": "confirmed"}, "b2": {"review": "confirmed"}},
+    )
+    result = cli("review", "import", "bob-back.xlsx")
+    assert result.exit_code == 1
+    assert "activity b1 was removed since the pack was made, by tester on " in result.stderr
+    assert "activity b2 changed since the pack was made, by tester, the last on " in result.stderr
+    skipped = cli("review", "import", "bob-back.xlsx", "--skip-stale")
+    assert skipped.exit_code == 0, skipped.stderr
+    assert "skipped bob-back.xlsx:activities:2: activity b1 was removed since" in skipped.stderr

@@ -208,15 +208,16 @@ def review_import(
         packs.append(read_pack(path, str(path)))
     outcome = state().registry.apply_review(packs, dry_run=dry_run, skip_stale=skip_stale)
     say = console(stderr=True).print
-    for where, key, who in outcome.stale:
-        say(f"skipped {where}: activity {key} changed since the pack was made, by {who}")
+    for where, key, verb, who in outcome.stale:
+        say(f"skipped {where}: activity {key} {verb} since the pack was made, by {who}")
     assert outcome.report is not None
     from ropa.review import REVIEW_VALUES
 
     review = {value: outcome.reviewed.get(value, 0) for value in REVIEW_VALUES}
     review["not_reviewed"] = outcome.not_reviewed
     review["stale"] = [
-        {"where": where, "activity": key, "changed_by": who} for where, key, who in outcome.stale
+        {"where": where, "activity": key, "removed": verb == "was removed", "changed_by": who}
+        for where, key, verb, who in outcome.stale
     ]
     print_report(outcome.report, report_format, dry_run, {"review": review})
     counts = ", ".join(f"{n} {review}" for review, n in sorted(outcome.reviewed.items()))
