@@ -303,7 +303,7 @@ def _special_categories(index: Index, specials: set[str]) -> list[str]:
     return sorted(k for k in categories if inherited_special(categories, k) in specials)
 
 
-_WITHIN = re.compile(r"^\s*(\d{1,5})\s*([dwmy])\s*$", re.IGNORECASE | re.ASCII)
+_WITHIN = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE | re.ASCII)
 
 
 def due_before(today: date, within: str, option: str = "--review-due") -> date:
@@ -318,6 +318,8 @@ def due_before(today: date, within: str, option: str = "--review-due") -> date:
             f"{option}: {within!r} is not a duration; use days, weeks, months or years "
             "such as 30d, 8w, 3m, 1y"
         )
+    if len(match[1].lstrip("0")) > 9:  # past the calendar's end whatever the unit
+        return date.max
     number, unit = int(match[1]), match[2].lower()
     if number == 0:
         return today

@@ -185,7 +185,9 @@ def test_history_and_diff_until_far_in_the_future_are_no_traceback(loaded):
     one_error(since, "--since", "future")
 
 
-@pytest.mark.parametrize("within", ["8000y", "99999y", "99999w", "99999m", "99999d"])
+@pytest.mark.parametrize(
+    "within", ["8000y", "99999y", "99999w", "99999m", "99999d", "9999999d", "1" + "0" * 30 + "y"]
+)
 def test_a_huge_review_window_takes_everything_due_and_no_traceback(loaded, within):
     result = loaded("activity", "list", "--review-due", within, "-f", "json")
     assert result.exit_code == 0, result.stderr
@@ -327,3 +329,10 @@ def test_durations_take_only_ascii_digits(loaded):
     result = loaded("activity", "list", "--review-due", "\u0661\u0662d")
     assert result.exit_code == 1
     one_error(result, "--review-due")
+
+
+def test_a_date_time_outside_the_calendar_in_utc_says_so(loaded):
+    """It said "is not an ISO date", which it is."""
+    result = loaded("export", "yaml", "--as-of", "0001-01-01T00:00+01:00", "-o", "-")
+    assert result.exit_code == 1
+    assert "is outside the calendar once taken to UTC" in result.stderr

@@ -106,12 +106,18 @@ def parse_when(option: str, text: str) -> date:
     if _DATE_TIME.match(value):
         try:
             when = datetime.fromisoformat(value)
-            (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC) + timedelta(
-                microseconds=1
-            )
-        except (ValueError, OverflowError):
+        except ValueError:
             pass
         else:
+            try:
+                (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC) + timedelta(
+                    microseconds=1
+                )
+            except (ValueError, OverflowError):
+                raise RopaError(
+                    f"{option}: {text!r} is outside the calendar once taken to UTC "
+                    "(0001-01-01 to 9999-12-31)"
+                ) from None
             return when
     raise RopaError(
         f"{option}: {text!r} is not an ISO date (YYYY-MM-DD) or date-time "
