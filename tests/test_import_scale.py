@@ -240,7 +240,8 @@ def test_a_yaml_document_is_built_from_the_parser_events_as_the_safe_loader_buil
     from ropa.io.document import load_text
 
     expected = yaml.safe_load(YAML_SAMPLE)
-    expected["parties"][0]["since"] = "2024-01-31"  # dates stay text for ropa to parse
+    # Dates stay text for ropa to parse, and so do YAML 1.1's other numbers and booleans.
+    expected["parties"][0].update(since="2024-01-31", dpf_certified="yes", country="NO", big="0x1F")
     assert load_text(YAML_SAMPLE, "yaml", "s.yaml") == expected
     assert load_text("", "yaml", "s.yaml") is None
     assert load_text("- 1\n- two\n", "yaml", "s.yaml") == [1, "two"]
