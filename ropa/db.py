@@ -36,6 +36,8 @@ def resolve_url(db: str | None = None) -> str:
     value = db or os.environ.get(DB_ENVVAR) or str(DEFAULT_PATH)
     if "://" not in value:
         return "sqlite:///" + str(Path(value).expanduser().resolve())
+    scheme, separator, rest = value.partition("://")
+    value = scheme.lower() + separator + rest  # a scheme is read in any case (SQLITE:///…)
     for plain in ("postgresql://", "postgres://"):
         if value.startswith(plain):
             return "postgresql+psycopg://" + value[len(plain) :]
@@ -115,6 +117,11 @@ class Database:
     @classmethod
     def open(cls, db: str | None = None) -> Database:
         url = resolve_url(db)
+        if url.startswith("sqlite") and "?" in url:
+            raise RopaError(
+                f"--db {db or url}: ropa opens the SQLite file itself (read and write, WAL); "
+                "give its path without ?options"
+            )
         if url.startswith("sqlite") and url.partition(":///")[2] in ("", ":memory:"):
             raise RopaError(
                 f"--db {db or url}: an in-memory SQLite database would be lost when the "

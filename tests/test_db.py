@@ -240,3 +240,12 @@ def test_a_read_sees_one_state_of_the_register_while_others_write(sample):
             "Changed meanwhile"
         )
     assert sample.get("activity", "marketing")["description"] == "Changed meanwhile"
+
+
+def test_a_sqlite_url_is_read_in_any_case_and_refuses_options(tmp_path):
+    from ropa.errors import RopaError
+
+    path = tmp_path / "r.db"
+    assert Database.open(f"SQLITE:///{path}").path == path
+    with pytest.raises(RopaError, match=r"give its path without \?options"):
+        Database.open(f"sqlite:///{path}?mode=ro")
