@@ -276,16 +276,23 @@ def test_init_force_during_an_import_leaves_a_consistent_database(initialised, d
 # -- 6. transfer removal -----------------------------------------------------------------
 
 
-def test_remove_transfer_refuses_an_ambiguous_spec_and_takes_a_position(initialised, registry):
-    cli = initialised
+def _an_activity(cli, key: str, *options: str) -> None:
+    """Activity KEY of group member nl-de, purpose p, data category c1 and service provider
+    payflow at hand, with OPTIONS."""
     cli("party", "add", "nl-de", "--name", "NL DE", "--kind", "group-member", "--country", "DE")
     cli("party", "add", "payflow", "--name", "Payflow", "--kind", "service-provider")
     cli("purpose", "add", "p", "--name", "P")
+    cli("category", "add", "c1", "--name", "C1")
     added = cli(
-        "activity", "add", "a1", "--name", "A1", "--controller", "nl-de", "--purpose", "p",
-        "--transfer", "US:adequacy:payflow", "--transfer", "US:scc:payflow",
+        "activity", "add", key, "--name", key.upper(), "--controller", "nl-de", "--purpose", "p",
+        *options,
     )  # fmt: skip
     assert added.exit_code == 0, added.stderr
+
+
+def test_remove_transfer_refuses_an_ambiguous_spec_and_takes_a_position(initialised, registry):
+    cli = initialised
+    _an_activity(cli, "a1", "--transfer", "US:adequacy:payflow", "--transfer", "US:scc:payflow")
     result = cli("activity", "edit", "a1", "--remove-transfer", "US:payflow")
     assert result.exit_code == 1
     assert result.stderr == (
@@ -303,15 +310,10 @@ def test_positions_are_those_shown_before_the_edit(initialised, registry):
     """Several removals name positions in the list as `show` lists it: each removal used to
     renumber the list for the next (1 and 2 of US, IN, CN removed US and CN)."""
     cli = initialised
-    cli("party", "add", "nl-de", "--name", "NL DE", "--kind", "group-member", "--country", "DE")
-    cli("purpose", "add", "p", "--name", "P")
-    cli("category", "add", "c1", "--name", "C1")
-    added = cli(
-        "activity", "add", "a1", "--name", "A1", "--controller", "nl-de", "--purpose", "p",
-        "--transfer", "US:scc", "--transfer", "IN:scc", "--transfer", "CN:scc",
+    _an_activity(
+        cli, "a1", "--transfer", "US:scc", "--transfer", "IN:scc", "--transfer", "CN:scc",
         "--retention", "P1Y:delete", "--retention", "P2Y:delete", "--retention", "P3Y:delete",
     )  # fmt: skip
-    assert added.exit_code == 0, added.stderr
     edited = cli(
         "activity", "edit", "a1", "--remove-transfer", "1", "--remove-transfer", "2",
         "--remove-retention", "1", "--remove-retention", "2",
@@ -334,16 +336,10 @@ def test_removals_name_the_list_before_the_additions_of_the_same_edit(initialise
     """Additions were applied first: `--add-transfer … --remove-transfer 2` on a one-item
     list removed what it had just added, and the edit reported 'unchanged', exit 0."""
     cli = initialised
-    cli("party", "add", "nl-de", "--name", "NL DE", "--kind", "group-member", "--country", "DE")
-    cli("party", "add", "m", "--name", "M", "--kind", "service-provider", "--country", "US")
-    cli("purpose", "add", "p", "--name", "P")
-    cli("category", "add", "c1", "--name", "C1")
-    added = cli(
-        "activity", "add", "t", "--name", "T", "--controller", "nl-de", "--purpose", "p",
-        "--transfer", "CN:scc", "--category", "c1",
-    )  # fmt: skip
-    assert added.exit_code == 0, added.stderr
-    result = cli("activity", "edit", "t", "--add-transfer", "US:scc:m", "--remove-transfer", "2")
+    _an_activity(cli, "t", "--transfer", "CN:scc", "--category", "c1")
+    result = cli(
+        "activity", "edit", "t", "--add-transfer", "US:scc:payflow", "--remove-transfer", "2"
+    )
     assert result.exit_code == 1 and "'2' is not among the transfers" in result.stderr
     swapped = cli("activity", "edit", "t", "--remove-transfer", "CN", "--add-transfer", "CN:scc")
     assert swapped.exit_code == 0, swapped.stderr
