@@ -323,3 +323,21 @@ def test_names_the_database_takes_for_one_are_refused_in_words(demo):
         "error: the name 'istanbul' is taken in sources already, as this database compares "
         "names (ignoring case, it reads İ as I): rename one of them\n"
     )
+
+
+def test_an_option_that_takes_one_value_given_twice_is_refused(demo):
+    """The last one silently won: `--owner A --owner B` kept B."""
+    for arguments, option in (
+        (("activity", "edit", "marketing", "--owner", "a@x.org", "--owner", "b@x.org"), "--owner"),
+        (("import", "x.csv", "--kind", "source", "--kind", "purpose"), "--kind"),
+        (("--db", "one.db", "--db", "two.db", "db", "info"), "--db"),
+        (("check", "-f", "json", "--format", "csv"), "--format"),
+    ):
+        result = demo(*arguments)
+        assert result.exit_code == 2, arguments
+        assert f"'{option}'" in result.stderr and "given more than once" in result.stderr
+    owner = demo("activity", "show", "marketing", "-f", "json").stdout
+    assert "a@x.org" not in owner and "b@x.org" not in owner
+    # options that take several still repeat
+    listed = demo("activity", "list", "--owner", "nobody", "--owner", "privacy@imperva.com")
+    assert listed.exit_code == 0 and "marketing" in listed.stdout

@@ -166,6 +166,41 @@ def refuse_empty_values(command: Any) -> None:
         refuse_empty_values(commands[name])
 
 
+def refuse_repeated_options(command: Any) -> None:
+    """Make every command of a tree refuse an option given twice that takes one value: the
+    last one silently won (`--owner A --owner B` kept B, `--kind source --kind purpose` wrote
+    purposes). Options that take several (`--purpose`, `--clear`) repeat as before."""
+    if not getattr(command, "_ropa_refuses_repeats", False) and hasattr(command, "make_parser"):
+        command.make_parser = _refusing_repeats(command.make_parser)
+        command._ropa_refuses_repeats = True
+    commands = getattr(command, "commands", {})
+    for name in getattr(commands, "_loaded", commands):
+        refuse_repeated_options(commands[name])
+
+
+def _refusing_repeats(make_parser: Callable[..., Any]) -> Callable[..., Any]:
+    def made(ctx: Any) -> Any:
+        parser = make_parser(ctx)
+        parse = parser.parse_args
+
+        def parse_args(args: list[str]) -> Any:
+            opts, rest, order = parse(args)
+            seen: set[int] = set()
+            for param in order:  # each option as often as it was given
+                once = param.param_type_name == "option" and not (param.multiple or param.count)
+                if once and id(param) in seen:
+                    raise typer.BadParameter(
+                        "given more than once; give it once", ctx=ctx, param=param
+                    )
+                seen.add(id(param))
+            return opts, rest, order
+
+        parser.parse_args = parse_args
+        return parser
+
+    return made
+
+
 def _refusing_empty(param: Any, consume: Callable[..., Any]) -> Callable[..., Any]:
     def consume_value(ctx: Any, opts: Any) -> Any:
         value, source = consume(ctx, opts)
@@ -216,11 +251,13 @@ class RopaGroup(TyperGroup):
         self.commands = LazyCommands()
         readable_metavars(self)
         refuse_empty_values(self)
+        refuse_repeated_options(self)
 
     def get_command(self, ctx: typer.Context, name: str) -> Any:
         command = super().get_command(ctx, name)
-        if command is not None:
-            refuse_empty_values(command)  # on the command as it is loaded (once)
+        if command is not None:  # on the command as it is loaded (once)
+            refuse_empty_values(command)
+            refuse_repeated_options(command)
         return command
 
     def list_commands(self, ctx: typer.Context) -> list[str]:
