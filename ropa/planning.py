@@ -202,14 +202,15 @@ def read_documents(
 ) -> tuple[Incoming, dict[tuple[str, str], str], list[Problem]]:
     """Records by kind, the place of every key seen, and every problem. With `kind`, a
     document may also be a plain list of records of that kind (as `list --format json`
-    prints them)."""
+    prints them), or one record (as `show --format json` prints it)."""
     problems: list[Problem] = []
     incoming: Incoming = {k.name: [] for k in KINDS.values()}
     seen: dict[tuple[str, str], str] = {}
     sections = {k.section: k for k in KINDS.values()}
     for doc, source in documents:
-        if kind is not None and isinstance(doc, list):
-            problems += _parse_section(doc, kind_named(kind), source, incoming, seen)
+        records = plain_records(doc, kind)
+        if records is not None:
+            problems += _parse_section(records, kind_named(kind), source, incoming, seen)
             continue
         if not isinstance(doc, Mapping):
             problems.append(
@@ -217,6 +218,9 @@ def read_documents(
                     source, "a registry document is a mapping with sections such as `activities:`"
                 )
             )
+            continue
+        if _one_record(doc):
+            problems.append(Problem(source, "one record, not a registry document: give --kind"))
             continue
         version = doc.get("ropa", 1)
         if version != 1:
@@ -296,13 +300,29 @@ def merge_records(
 # -- imports -----------------------------------------------------------------------------
 
 
+def plain_records(doc: Any, kind: str | None) -> list | None:
+    """With `--kind`, the records of a document that has no sections: a plain list of them,
+    or one record; else None."""
+    if kind is None:
+        return None
+    if isinstance(doc, list):
+        return doc
+    return [doc] if _one_record(doc) else None
+
+
+def _one_record(doc: Any) -> bool:
+    """A mapping with a `key` and no `ropa`: one record (as `show --format json` prints
+    it), never a registry document, which has no `key` section."""
+    return isinstance(doc, Mapping) and "key" in doc and "ropa" not in doc
+
+
 def present_kinds(documents: list[tuple[Any, str]], kind: str | None) -> set[str]:
     """The kinds registry documents contain: their sections (even empty ones), or `kind`
     for a document that is a plain list of records."""
     present: set[str] = set()
     sections = {k.section: k.name for k in KINDS.values()}
     for doc, _ in documents:
-        if kind is not None and isinstance(doc, list):
+        if plain_records(doc, kind) is not None:
             present.add(kind_named(kind).name)
         elif isinstance(doc, Mapping):
             present.update(sections[name] for name in doc if name in sections)

@@ -383,3 +383,16 @@ def test_edit_without_changes_is_a_usage_error(initialised):
     add_basics(initialised)
     result = initialised("subject", "edit", "staff")
     assert result.exit_code == 2
+
+
+def test_a_record_shown_as_json_imports_back_with_kind(initialised, sample, tmp_path):
+    """`show -f json` prints one record; importing it gave a cascade of 'unknown section'."""
+    shown = json.loads(initialised("activity", "show", "marketing", "-f", "json").stdout)
+    shown["name"] = "Marketing, edited"
+    (tmp_path / "m.json").write_text(json.dumps(shown), encoding="utf-8")
+    without = initialised("import", "m.json")
+    assert without.exit_code == 1
+    assert without.stderr == "error: m.json: one record, not a registry document: give --kind\n"
+    result = initialised("import", "m.json", "--kind", "activity")
+    assert result.exit_code == 0, result.stderr
+    assert sample.get("activity", "marketing")["name"] == "Marketing, edited"

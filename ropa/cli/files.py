@@ -77,8 +77,8 @@ def import_files(
             "--kind",
             metavar="KIND",
             help="Kind of every CSV file (activity, party, …, transfers, retention), and of "
-            "JSON/YAML input that is a plain list of records; CSV kinds are otherwise told by "
-            "their header.",
+            "JSON/YAML input that is a plain list of records or one record (as `show -f json` "
+            "prints it); CSV kinds are otherwise told by their header.",
         ),
     ] = None,
     fmt: Annotated[
