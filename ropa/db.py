@@ -418,7 +418,7 @@ def _create_engine(url: str) -> Engine:
         # SQLite's own lower() and LIKE fold ASCII letters only; `--owner` and `--search`
         # fold every letter (as PostgreSQL does) through this function. Not named `lower`:
         # the unique name indexes were built with the built-in one.
-        dbapi_connection.create_function(FOLD_FUNCTION, 1, _fold, deterministic=True)
+        dbapi_connection.create_function(FOLD_FUNCTION, 1, fold_case, deterministic=True)
 
     @event.listens_for(engine, "begin")
     def _on_begin(conn: Connection) -> None:
@@ -445,7 +445,7 @@ def _name_taken(error: Exception) -> RopaError | None:
     )
 
 
-def _fold(value: Any) -> Any:
+def fold_case(value: Any) -> Any:
     """Lower case, a final sigma as any sigma: what `translate(lower(x), 'ς', 'σ')` gives on
     PostgreSQL (:func:`ropa.find.folded`), so a filter matches the same on both backends."""
     return value.lower().replace("ς", "σ") if isinstance(value, str) else value

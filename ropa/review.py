@@ -115,12 +115,15 @@ def due(activity: dict, today: date) -> Due:
 
 
 def grouped(activities: Iterable[dict]) -> list[tuple[str | None, list[dict]]]:
-    """The activities by owner, owners compared without regard to case (as `--owner`
-    matches them) and named as first spelled; owners in alphabetical order, no owner last."""
+    """The activities by owner, owners compared without regard to case as `--owner` matches
+    them (:func:`ropa.db.fold_case`: STRASSE and Straße are two owners to both) and named as
+    first spelled; owners in alphabetical order, no owner last."""
+    from ropa.db import fold_case
+
     groups: dict[str | None, tuple[str | None, list[dict]]] = {}
     for activity in activities:
         owner = (activity["owner"] or "").strip() or None
-        same = owner.casefold() if owner else None
+        same = fold_case(owner) if owner else None
         groups.setdefault(same, (owner, []))[1].append(activity)
     return sorted(groups.values(), key=lambda g: (g[0] is None, (g[0] or "").casefold()))
 

@@ -472,3 +472,19 @@ def test_a_row_of_an_activity_removed_since_the_pack_is_stale(register, cli):
     skipped = cli("review", "import", "bob-back.xlsx", "--skip-stale")
     assert skipped.exit_code == 0, skipped.stderr
     assert "skipped bob-back.xlsx:activities:2: activity b1 was removed since" in skipped.stderr
+
+
+def test_owners_are_one_owner_exactly_when_owner_matches_them_as_one():
+    """Packs grouped owners by casefold() (STRASSE with Straße) while `--owner` matched with
+    lower(): one pack, but the filter found only half of it."""
+    from ropa.review import grouped
+
+    activities = [
+        {"key": k, "owner": o}
+        for k, o in (("a", "STRASSE"), ("b", "Straße"), ("c", "ΟΔΥΣΣΕΑΣ"), ("d", "οδυσσεας"))
+    ]
+    assert [(owner, [a["key"] for a in group]) for owner, group in grouped(activities)] == [
+        ("STRASSE", ["a"]),
+        ("Straße", ["b"]),
+        ("ΟΔΥΣΣΕΑΣ", ["c", "d"]),
+    ]
