@@ -121,13 +121,17 @@ def _workers(count: int) -> Any:
 
 
 def _die_with_parent(parent: int, held: Any) -> None:
-    """In a new worker: take the signal mask the parent had before it held Ctrl-C back; be
-    killed when the parent process dies (Linux), and go at once when it is already gone (it
-    may die between the fork and this call)."""
+    """In a new worker: take the signal mask the parent had before it held Ctrl-C back, leave
+    Ctrl-C to the parent; be killed when the parent process dies (Linux), and go at once when
+    it is already gone (it may die between the fork and this call)."""
     import signal
 
     signal.pthread_sigmask(signal.SIG_SETMASK, held)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool's terminate() ends a worker at once
+    # Ctrl-C reaches the whole process group: the parent alone answers it (and terminates the
+    # pool). A worker interrupted mid-task printed a traceback, and could die holding the
+    # pool's queue lock, on which the parent then waited for good.
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
     try:
         import ctypes
 

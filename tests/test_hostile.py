@@ -439,15 +439,35 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _stuck_check(db_url: str) -> subprocess.Popen:
+def _stuck_check(db_url: str, **popen: object) -> subprocess.Popen:
     """`ropa check` in a process of its own, its workers stuck in their key ranges."""
     env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
     return subprocess.Popen(
         [sys.executable, "-c", STUCK_CHECK, "check"],
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=popen.pop("stderr", subprocess.DEVNULL),
+        **popen,
     )
+
+
+def test_ctrl_c_to_the_process_group_ends_the_check_in_one_line(sample, db_url):
+    """A terminal's Ctrl-C reaches every process of the group: each worker printed a
+    KeyboardInterrupt traceback, and one dying with the pool's lock hung the check."""
+    for _ in range(3):
+        process = _stuck_check(db_url, stderr=subprocess.PIPE, start_new_session=True)
+        try:
+            deadline = time.monotonic() + 60
+            while len(_children(process.pid)) < 2 and time.monotonic() < deadline:
+                time.sleep(0.05)
+            time.sleep(0.2)  # the workers at work
+            os.killpg(process.pid, signal.SIGINT)
+            _, err = process.communicate(timeout=20)
+            assert process.returncode != 0
+            assert b"Traceback" not in err and b"ForkPoolWorker" not in err, err.decode()
+        finally:
+            process.kill()
+            process.wait()
 
 
 def test_ctrl_c_while_the_workers_start_ends_the_check(sample, db_url):
