@@ -403,6 +403,8 @@ parties:
     country: NO
     registration_id: 0123
     phone: +4930123456
+    description: 1.50
+    notes: .inf
   - key: h
     name: yes
     kind: service-provider
@@ -430,6 +432,7 @@ def test_hand_written_yaml_keeps_plain_text_as_written(registry, tmp_path, monke
     assert (g["name"], g["country"], g["registration_id"], g["phone"]) == (
         "0x1F", "NO", "0123", "+4930123456",
     )  # fmt: skip
+    assert (g["description"], g["notes"]) == ("1.50", ".inf")
     assert (h["name"], h["phone"], h["dpf_certified"]) == ("yes", "030_1234", True)
 
 

@@ -241,7 +241,9 @@ def test_a_yaml_document_is_built_from_the_parser_events_as_the_safe_loader_buil
 
     expected = yaml.safe_load(YAML_SAMPLE)
     # Dates stay text for ropa to parse, and so do YAML 1.1's other numbers and booleans.
-    expected["parties"][0].update(since="2024-01-31", dpf_certified="yes", country="NO", big="0x1F")
+    expected["parties"][0].update(
+        since="2024-01-31", dpf_certified="yes", country="NO", big="0x1F", ratio="1.5"
+    )
     assert load_text(YAML_SAMPLE, "yaml", "s.yaml") == expected
     assert load_text("", "yaml", "s.yaml") is None
     assert load_text("- 1\n- two\n", "yaml", "s.yaml") == [1, "two"]

@@ -488,3 +488,10 @@ def test_owners_are_one_owner_exactly_when_owner_matches_them_as_one():
         ("Straße", ["b"]),
         ("ΟΔΥΣΣΕΑΣ", ["c", "d"]),
     ]
+
+
+def test_a_pack_file_named_for_another_format_is_refused(register, cli):
+    result = cli("review", "pack", "--owner", "Bob Builder", "-o", "r.csv")
+    assert result.exit_code == 1
+    assert "r.csv is named for csv but would hold xlsx" in result.stderr
+    assert not Path("r.csv").exists()

@@ -156,7 +156,10 @@ def review_pack(
     if per_owner:
         target = out or _default_folder()
     else:
+        from ropa.exports import refuse_other_suffix
+
         target = out or _default_folder() / f"review-{safe_name(owner) if owner else 'pack'}.xlsx"
+        refuse_other_suffix("xlsx", target)  # a pack is a workbook
     packs = write_packs(state().registry, target, owner, per_owner, due_within)
     say = console(stderr=True).print
     for pack in packs:

@@ -729,7 +729,8 @@ def _check_shape(document: Any, source: str, strings: bool, depth: int = 1) -> N
 #: A plain YAML scalar read as an integer: the digits of one, as JSON writes it. YAML 1.1 also
 #: read octal (0123), signed (+49…), grouped (1_2), hex (0x1F) and base-60 (1:20) numbers,
 #: which in a hand-written file are phone numbers, registration ids and names: those stay
-#: text, and a whole-number field parses them as it parses a CSV cell.
+#: text, as do fractions (1.50, .inf: no field holds one), and a whole-number field parses
+#: them as it parses a CSV cell.
 _PLAIN_INT = re.compile(r"-?(0|[1-9][0-9]*)")
 
 
@@ -755,6 +756,9 @@ def _loader() -> Any:
                 return str(node.value)  # 0123, +49…, 030_1234, 0x1F, 1:20 stay as written
             return super().construct_yaml_int(node)
 
+        def construct_yaml_float(self, node: Any) -> str:
+            return str(node.value)  # no field holds a fraction: 1.50, .inf, 1.0e+2 as written
+
         def construct_yaml_bool(self, node: Any) -> bool | str:
             if node.value.lower() not in ("true", "false"):
                 return str(node.value)  # yes, no, on, off (NO is Norway) stay as written
@@ -762,6 +766,7 @@ def _loader() -> Any:
 
     Loader.add_constructor("tag:yaml.org,2002:int", Loader.construct_yaml_int)
     Loader.add_constructor("tag:yaml.org,2002:bool", Loader.construct_yaml_bool)
+    Loader.add_constructor("tag:yaml.org,2002:float", Loader.construct_yaml_float)
     Loader.add_constructor(
         "tag:yaml.org,2002:timestamp", lambda loader, node: loader.construct_scalar(node)
     )
