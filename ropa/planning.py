@@ -625,8 +625,8 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
         problems.append(Problem(where, "a key cannot change; it is the record's identity"))
     for name in sorted(set(edit.set) & set(edit.clear)):
         problems.append(Problem(f"{where}.{name}", "both set and cleared; give one"))
-    for name in sorted(set(edit.add) & set(edit.remove)):
-        both = [i for i in edit.add[name] if i in edit.remove[name]]
+    for name in sorted(set(edit.add) & set(edit.remove) & set(kind.field_names)):
+        both = _both_added_and_removed(kind.field(name), edit.add[name], edit.remove[name])
         if both:
             problems.append(
                 Problem(f"{where}.{name}", f"{both[0]!r} both added and removed; give one")
@@ -663,11 +663,11 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
             after[name] = after[name] + parse_nested(f, items, at, problems)
             continue
         try:
-            values = parse_field(f, items)
+            # The whole list parsed again: in the order and form any list of the field has
+            # (codes sorted), or the next edit would record it as changed.
+            after[name] = parse_field(f, [*after[name], *parse_field(f, items)])
         except ValueError as e:
             problems.append(Problem(at, str(e)))
-            continue
-        after[name] = list(dict.fromkeys(after[name] + values))
     if problems:
         raise ValidationFailed(problems)
     return after
@@ -711,6 +711,23 @@ def _describe(f: Field, row: dict) -> str:
             v for v in (row["country"], row.get("mechanism"), row.get("recipient")) if v
         )
     return ", ".join(str(v) for v in row.values() if v)
+
+
+def _both_added_and_removed(f: Field, added: list[Any], removed: list[Any]) -> list[Any]:
+    """The items an edit both adds to and removes from a list, compared as what they mean
+    (`consent` and `Art. 6(1)(a)` are one lawful basis); a spec that does not parse is left
+    to the edit to report."""
+    if f.type is T.NESTED:
+        return [i for i in added if i in removed]
+    meant = []
+    for item in added:
+        try:
+            value = parse_field(f, [item])
+            if value and value[0] in parse_field(f, list(removed)):
+                meant.append(item)
+        except ValueError:
+            continue
+    return meant
 
 
 def _nested_positions(f: Field, values: list[dict], item: Any) -> list[int]:

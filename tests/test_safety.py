@@ -434,3 +434,18 @@ def test_init_force_asks_first_on_a_terminal(initialised, db, monkeypatch):
     assert declined.exit_code == 1
     assert "holds 2 records and revisions; delete them and start over?" in declined.stderr
     assert dump(db) == before
+
+
+def test_an_edit_compares_and_orders_list_items_as_they_mean(initialised, registry):
+    """`--remove-basis consent --add-basis 'Art. 6(1)(a)'` passed as two items; an added
+    basis was stored unsorted, so the next edit recorded lawful_bases as changed."""
+    cli = initialised
+    _an_activity(cli, "a1", "--basis", "contract")
+    both = cli(
+        "activity", "edit", "a1", "--remove-basis", "contract", "--add-basis", "Art. 6(1)(b)"
+    )
+    assert both.exit_code == 1 and "both added and removed" in both.stderr
+    assert cli("activity", "edit", "a1", "--add-basis", "consent").exit_code == 0
+    assert registry.get("activity", "a1")["lawful_bases"] == ["consent", "contract"]
+    assert cli("activity", "edit", "a1", "--description", "only this").exit_code == 0
+    assert registry.history(key="a1", kind="activity")[-1].changed == ["description"]
