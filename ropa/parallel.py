@@ -8,7 +8,8 @@ A worker opens its own connection from the database URL: no connection crosses a
 from __future__ import annotations
 
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -167,9 +168,13 @@ def _check_range(
     return findings, ctx.recipients_seen, ctx.controllers_seen
 
 
-def fingerprint_later(db: Database) -> Callable[[Connection, dict[str, dict[str, dict]]], str]:
-    """Start on the registry fingerprint; returns the function that gives it for the snapshot
-    a connection reads, with that snapshot's reference records.
+@contextmanager
+def fingerprint_later(
+    db: Database,
+) -> Iterator[Callable[[Connection, dict[str, dict[str, dict]]], str]]:
+    """Start on the registry fingerprint; yields the function that gives it for the snapshot
+    a connection reads, with that snapshot's reference records. Leaving the block ends the
+    worker, whatever ends it (an error, Ctrl-C, SIGTERM).
 
     For a large register a forked process computes it while the caller writes the export. It
     is forked before the caller opens its connection (no connection may cross a fork: a
@@ -181,23 +186,25 @@ def fingerprint_later(db: Database) -> Callable[[Connection, dict[str, dict[str,
     with db.read() as conn:
         total = store.count_records(conn, ACTIVITY)
     if total < PARALLEL_FINGERPRINT_FROM or (os.cpu_count() or 1) < 2:
-        return fingerprint
+        yield fingerprint
+        return
     db.dispose()  # no open connection may cross the fork
     pool = _workers(1)
-    future = pool.apply_async(_fingerprint_job, (db.url,))
+    try:
+        future = pool.apply_async(_fingerprint_job, (db.url,))
 
-    def result(conn: Connection, references: dict[str, dict[str, dict]]) -> str:
-        seen = latest_revision(conn)
-        try:
-            value, revision = future.get()
-        except Exception:  # its own connection failed (too many clients, a file error…)
-            value, revision = "", None
-        finally:
-            pool.terminate()
-            pool.join()
-        return value if value and revision == seen else fingerprint(conn, references)
+        def result(conn: Connection, references: dict[str, dict[str, dict]]) -> str:
+            seen = latest_revision(conn)
+            try:
+                value, revision = future.get()
+            except Exception:  # its own connection failed (too many clients, a file error…)
+                value, revision = "", None
+            return value if value and revision == seen else fingerprint(conn, references)
 
-    return result
+        yield result
+    finally:
+        pool.terminate()
+        pool.join()
 
 
 def _fingerprint_job(url: str) -> tuple[str, int | None]:

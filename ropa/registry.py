@@ -303,8 +303,7 @@ class Registry:
         from ropa.io.record_cells import Cover, RecordBuilder
         from ropa.parallel import fingerprint_later
 
-        fingerprint = fingerprint_later(self.db)
-        with self.db.read() as conn:
+        with fingerprint_later(self.db) as fingerprint, self.db.read() as conn:
             references = _references(conn)
             if scope.entity:
                 scope = dataclasses.replace(scope, entity=_resolve_entity(references, scope.entity))

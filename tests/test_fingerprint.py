@@ -55,3 +55,19 @@ def test_no_connection_is_open_when_the_worker_is_forked(sample, in_a_worker, mo
     with sample.record(RecordScope()) as (cover, _, _activities):
         assert cover.registry_fingerprint == sample.fingerprint()
     assert open_at_fork == [0]
+
+
+def test_the_worker_ends_with_the_record_whatever_ends_it(sample, in_a_worker, monkeypatch):
+    """Ended by an error (or Ctrl-C, or SIGTERM) before the cover was written, the record
+    left its worker to Pool.__del__, which printed an ignored exception at exit."""
+    pools = []
+    workers = ropa.parallel._workers
+
+    def kept(count):
+        pools.append(workers(count))
+        return pools[-1]
+
+    monkeypatch.setattr(ropa.parallel, "_workers", kept)
+    with pytest.raises(KeyboardInterrupt), sample.record(RecordScope()):
+        raise KeyboardInterrupt
+    assert pools and not any(process.is_alive() for process in pools[0]._pool)
