@@ -527,7 +527,7 @@ def test_a_terminated_export_leaves_no_temporary_file(sample, db_url, tmp_path):
         cwd=tmp_path,
         env=env,
         stdout=subprocess.DEVNULL,
-        stderr=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
     )
     try:
         deadline = time.monotonic() + 60
@@ -535,7 +535,9 @@ def test_a_terminated_export_leaves_no_temporary_file(sample, db_url, tmp_path):
             time.sleep(0.05)
         assert list(tmp_path.glob(".record.xlsx.*.tmp")), "the export did not start"
         os.kill(process.pid, signal.SIGTERM)
-        assert process.wait(timeout=30) == 143
+        _, err = process.communicate(timeout=30)
+        assert process.returncode == 143
+        assert err == b"error: terminated (SIGTERM); what was not committed is rolled back\n"
     finally:
         process.kill()
         process.wait()

@@ -376,6 +376,7 @@ class _ClosedStdout(io.TextIOBase):
 
 
 def _terminated(signum: int, frame: Any) -> NoReturn:
+    fail("terminated (SIGTERM); what was not committed is rolled back")
     raise SystemExit(128 + signum)
 
 
