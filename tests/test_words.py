@@ -145,6 +145,8 @@ def test_help_shows_metavars_a_person_reads(cli):
         (("review", "status"), "--entity", "KEY"),
         (("import",), "--kind", "KIND"),
         (("history",), "--kind", "KIND"),
+        (("history",), "--version", "N"),
+        (("restore",), "--version", "N"),
     ):
         assert re.search(rf"{option}\s+{shown}\s", cli(*path, "--help").stdout), (path, option)
 

@@ -62,6 +62,7 @@ def history(
         int | None,
         typer.Option(
             "--version",
+            metavar="N",
             parser=parse_version,
             help="Print the record as this version stored it (yaml or json).",
         ),

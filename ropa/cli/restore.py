@@ -19,7 +19,10 @@ def restore(
     version: Annotated[
         int | None,
         typer.Option(
-            "--version", parser=parse_version, help="The version to bring back (see history)."
+            "--version",
+            metavar="N",
+            parser=parse_version,
+            help="The version to bring back (see history).",
         ),
     ] = None,
     as_of: AsOf = None,
