@@ -719,11 +719,14 @@ def _both_added_and_removed(f: Field, added: list[Any], removed: list[Any]) -> l
     to the edit to report."""
     if f.type is T.NESTED:
         return [i for i in added if i in removed]
+    try:
+        gone = set(parse_field(f, list(removed)))
+    except ValueError:
+        return []
     meant = []
     for item in added:
         try:
-            value = parse_field(f, [item])
-            if value and value[0] in parse_field(f, list(removed)):
+            if set(parse_field(f, [item])) & gone:
                 meant.append(item)
         except ValueError:
             continue
