@@ -13,18 +13,6 @@ from ropa import __version__
 from ropa.cli import app
 from tests.conftest import ROOT, SAMPLE
 
-HEAVY = (
-    "pandas",
-    "openpyxl",
-    "sqlalchemy",
-    "alembic",
-    "yaml",
-    "xlsxwriter",
-    "fideslang",
-    "pydantic",
-    "rdflib",
-)
-
 
 def _commands(group=None, prefix=()):
     group = group or get_command(app)
@@ -33,20 +21,6 @@ def _commands(group=None, prefix=()):
         yield path, command
         if hasattr(command, "commands"):
             yield from _commands(command, path)
-
-
-def test_help_does_not_import_heavy_modules():
-    code = (
-        "import sys\n"
-        "from ropa.cli import main\n"
-        "sys.argv = ['ropa', '--help']\n"
-        "try:\n    main()\nexcept SystemExit:\n    pass\n"
-        f"print(sorted(m for m in {HEAVY!r} if m in sys.modules))\n"
-    )
-    out = subprocess.run(
-        [sys.executable, "-c", code], capture_output=True, text=True, cwd=ROOT, check=True
-    ).stdout
-    assert out.strip().splitlines()[-1] == "[]"
 
 
 def test_python_dash_m_ropa_works():
