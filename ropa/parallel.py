@@ -98,13 +98,15 @@ def _workers(count: int) -> Any:
     when its parent dies (SIGKILL, SIGTERM, a crash), and the pool terminates them when the
     parent leaves its `with` block by an exception (Ctrl-C).
 
-    Ctrl-C is held back while the pool is made: one that interrupted it half made (some
-    workers forked, its handler threads not started) left the process hanging at exit. A
-    Ctrl-C held back arrives once the pool is whole, and terminates it."""
+    Ctrl-C and SIGTERM are held back while the pool is made: one that interrupted it half
+    made (some workers forked, its handler threads not started) left the process hanging at
+    exit. One held back arrives once the pool is whole, and terminates it. A new worker holds
+    them back too until it has its own handlers: the SIGTERM of terminate() reaching it
+    earlier ran ropa's handler, whose exit Python ignores inside the fork hooks."""
     import multiprocessing
     import signal
 
-    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    held = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
     try:
         pool = multiprocessing.get_context("fork").Pool(
             count, initializer=_die_with_parent, initargs=(os.getpid(), held)
@@ -122,17 +124,17 @@ def _workers(count: int) -> Any:
 
 
 def _die_with_parent(parent: int, held: Any) -> None:
-    """In a new worker: take the signal mask the parent had before it held Ctrl-C back, leave
-    Ctrl-C to the parent; be killed when the parent process dies (Linux), and go at once when
-    it is already gone (it may die between the fork and this call)."""
+    """In a new worker: leave Ctrl-C to the parent, then take the signal mask the parent had
+    before it held signals back; be killed when the parent process dies (Linux), and go at
+    once when it is already gone (it may die between the fork and this call)."""
     import signal
 
-    signal.pthread_sigmask(signal.SIG_SETMASK, held)
     signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool's terminate() ends a worker at once
     # Ctrl-C reaches the whole process group: the parent alone answers it (and terminates the
     # pool). A worker interrupted mid-task printed a traceback, and could die holding the
     # pool's queue lock, on which the parent then waited for good.
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a SIGTERM held back ends it here
     try:
         import ctypes
 

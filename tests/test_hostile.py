@@ -486,6 +486,38 @@ def test_ctrl_c_while_the_workers_start_ends_the_check(sample, db_url):
             process.wait()
 
 
+SLOW_FORK = """
+import os, time
+os.register_at_fork(after_in_child=lambda: time.sleep(1))
+"""
+
+
+def test_ctrl_c_before_the_workers_are_ready_ends_the_check(sample, db_url):
+    """The pool's terminate() sends SIGTERM to each worker; one that had not yet reached its
+    initializer still ran ropa's SIGTERM handler, whose SystemExit Python ignores inside the
+    fork hooks, so the worker lived on and the check hung in join(). The workers here spend
+    a second in a fork hook, so the Ctrl-C always lands there."""
+    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_FORK + STUCK_CHECK, "check"],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := _children(process.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.005)
+        os.kill(process.pid, signal.SIGINT)
+        _, err = process.communicate(timeout=20)
+        assert process.returncode != 0
+        assert b"Exception ignored" not in err and b"Traceback" not in err, err.decode()
+        assert not {p for p in workers if Path(f"/proc/{p}").exists()}
+    finally:
+        process.kill()
+        process.wait()
+
+
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT])
 def test_killing_a_parallel_check_leaves_no_worker_behind(sample, db_url, how):
     process = _stuck_check(db_url)
