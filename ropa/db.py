@@ -82,8 +82,9 @@ def _is_secret(name: str) -> bool:
 def url_secrets(url: str) -> list[str]:
     """The passwords a database URL holds (its user part and query), to hide them; each also
     as written in the URL (percent-encoded or not)."""
-    if "://" not in url:
-        return []
+    after_scheme = url.partition("://")[2]
+    if "@" not in after_scheme and "?" not in after_scheme:
+        return []  # no user part, no query: nowhere for a password (a SQLite path)
     try:
         parsed = parse_url(url)
     except Exception:  # unparsable: hide all that follows the scheme
