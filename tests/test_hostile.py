@@ -74,6 +74,56 @@ def test_far_cell_workbook_is_refused_under_a_memory_cap(db, db_url, tmp_path):
     assert time.monotonic() - started < 60
 
 
+def _lying_workbook(path: Path, *, far_column: int, formula: bool = False) -> None:
+    """A workbook whose sheet declares A1:B2 but, 3,000 rows down, holds a cell in column
+    `far_column` (and a formula in its last row)."""
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(path, {"constant_memory": True}) as book:
+        sheet = book.add_worksheet("parties")
+        for row in range(3000):
+            sheet.write_row(row, 0, [f"key {row}", "name " * 20])
+        sheet.write(3000, far_column, "far")
+        if formula:
+            sheet.write_formula(3001, 0, "=1+1")
+    with zipfile.ZipFile(path) as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    sheet_xml = parts["xl/worksheets/sheet1.xml"]
+    start = sheet_xml.index(b'<dimension ref="')
+    end = sheet_xml.index(b'"/>', start)
+    parts["xl/worksheets/sheet1.xml"] = (
+        sheet_xml[:start] + b'<dimension ref="A1:B2' + sheet_xml[end:]
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize("piece", [1, 7, 100, 1 << 20])
+def test_the_workbook_scan_reads_sheets_in_pieces_and_misses_nothing(tmp_path, monkeypatch, piece):
+    """The scan of a workbook's sheets read each sheet's XML whole (and a list of its row
+    numbers): 300 MB at 100,000 activities, up to the 512 MB part limit for a hostile file.
+    It reads pieces now; a cell, row or formula across a cut between pieces is still seen."""
+    from ropa.io.data_layout import read
+
+    far, near = tmp_path / "far.xlsx", tmp_path / "near.xlsx"
+    _lying_workbook(far, far_column=1500)
+    _lying_workbook(near, far_column=900, formula=True)
+    monkeypatch.setattr(read, "SCAN_PIECE", piece)
+    whole = zipfile.ZipFile.read
+
+    def read_member(archive, name, *args):
+        assert not str(getattr(name, "filename", name)).startswith("xl/worksheets/"), name
+        return whole(archive, name, *args)
+
+    monkeypatch.setattr(zipfile.ZipFile, "read", read_member)
+    problem, _ = read._scan_workbook(far, "far.xlsx")
+    assert problem is not None and problem.where == "far.xlsx:parties"
+    assert "ROPA_MAX_COLUMNS" in problem.message and "1,501" in problem.message
+    assert read._scan_workbook(near, "near.xlsx") == (None, ["parties"])
+    assert read._formula_cells(near, ["parties"]) == {"parties": {(3002, 1): "1+1"}}
+
+
 def test_zip_bomb_workbook_is_refused_before_it_is_read(db, db_url, tmp_path):
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:

@@ -4,6 +4,7 @@ formulas, which are never evaluated), CSV files with their delimiter taken from 
 from __future__ import annotations
 
 import csv
+import functools
 import io
 import re
 from collections.abc import Iterable, Iterator
@@ -45,12 +46,12 @@ def read_workbook(path: Path, name: str, pack: bool = False) -> tuple[list[Table
     from python_calamine import CalamineWorkbook
 
     try:
-        too_big = _over_limits(path, name)
+        too_big, with_formulas = _scan_workbook(path, name)
         if too_big:
             return [], [too_big]
         book = CalamineWorkbook.from_path(str(path))
         sheet_names = book.sheet_names
-        formulas = _formula_cells(path)
+        formulas = _formula_cells(path, with_formulas)
     except Exception as e:  # calamine, zipfile and XML errors all mean a damaged file
         return [], [Problem(name, f"cannot read the workbook ({type(e).__name__}: {e})")]
     if {"Cover", "Controller record", "Processor record"} & set(sheet_names):
@@ -90,12 +91,13 @@ def _sheet_rows(book: Any, sheet_name: str) -> Iterator[tuple[int, list[Any]]]:
         yield number, pad + cells if pad else cells
 
 
-def _over_limits(path: Path, name: str) -> Problem | None:
+def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
     """What makes a workbook too large to open, judged before anything is expanded: a zip
     part whose declared uncompressed size or compression ratio is over the limit (a zip bomb),
     or a sheet whose declared dimension or cell positions span more rows, columns or cells
     than the limits (the reader allocates the whole rectangle: one cell at XFD1048576 asks
-    for hundreds of gigabytes)."""
+    for hundreds of gigabytes). And the sheets that hold a formula. Each sheet's XML is read
+    once, a piece at a time: memory does not grow with the sheet."""
     import zipfile
 
     from ropa import limits
@@ -104,53 +106,97 @@ def _over_limits(path: Path, name: str) -> Problem | None:
         for info in archive.infolist():
             if info.file_size > limits.megabytes(limits.MEMBER_SIZE):
                 size = f"{info.filename}: {info.file_size / 2**20:,.0f} MB"
-                return Problem(name, limits.MEMBER_SIZE.refusal(size))
+                return Problem(name, limits.MEMBER_SIZE.refusal(size)), []
             ratio = info.file_size / max(info.compress_size, 1)
             if (
                 info.file_size >= limits.RATIO_FLOOR_BYTES
                 and ratio > limits.COMPRESSION_RATIO.value
             ):
                 found = f"{info.filename}: {ratio:,.0f} to 1"
-                return Problem(name, limits.COMPRESSION_RATIO.refusal(found))
+                return Problem(name, limits.COMPRESSION_RATIO.refusal(found)), []
+        with_formulas = []
+        members = set(archive.namelist())
         for sheet_name, part in _sheet_parts(archive).items():
-            if part in archive.namelist():
-                problem = _sheet_extent_problem(archive.read(part), name, sheet_name)
+            if part in members:
+                rows, columns, formulas = _scan_sheet(_pieces(archive, part))
+                problem = _extent_problem(rows, columns, f"{name}:{sheet_name}")
                 if problem:
-                    return problem
-    return None
+                    return problem, []
+                if formulas:
+                    with_formulas.append(sheet_name)
+    return None, with_formulas
+
+
+#: Sheet XML is scanned a piece of about this many bytes at a time.
+SCAN_PIECE = 1 << 20
+
+
+def _pieces(archive: Any, part: str) -> Iterator[bytes]:
+    """The XML of a zip member in pieces, each cut just after a `>`: none of the patterns the
+    scan looks for holds a `>` but at its end, so none is cut in two."""
+    with archive.open(part) as f:
+        pending: list[bytes] = []
+        while chunk := f.read(SCAN_PIECE):
+            cut = chunk.rfind(b">") + 1
+            if not cut:
+                pending.append(chunk)
+                continue
+            yield b"".join([*pending, chunk[:cut]])
+            pending = [chunk[cut:]]
+        if pending:
+            yield b"".join(pending)
 
 
 _DIMENSION = re.compile(rb'dimension ref="(?:[A-Z]+[0-9]+:)?([A-Z]{1,4})([0-9]{1,8})"')
 _ROW_NUMBER = re.compile(rb'row [^>]*?r="([0-9]{1,12})"')
+# How a formula element ends, with or without a namespace prefix (a sheet with formulas has
+# at least one with its text: shared formulas keep theirs in the first cell). Plain byte
+# searches over the sheet XML are much faster than a regular expression.
+_FORMULA_MARKS = (b"</f>", b":f>")
 
 
-def _sheet_extent_problem(xml: bytes, name: str, sheet_name: str) -> Problem | None:
-    """Rows, columns and area of a sheet, from its declared dimension and its cells."""
+def _scan_sheet(pieces: Iterable[bytes]) -> tuple[int, int, bool]:
+    """The rows and columns a sheet spans (as declared, or as far as its row numbers, row
+    count and cell positions reach; columns counted up to one past the limit) and whether it
+    holds a formula."""
     from xlsxwriter.utility import xl_cell_to_rowcol
 
     from ropa import limits
 
-    where = f"{name}:{sheet_name}"
-    declared = _DIMENSION.search(xml, 0, 4096)
-    rows, columns = 0, 0
-    if declared:
-        row, col = xl_cell_to_rowcol((declared[1] + declared[2]).decode())
-        rows, columns = row + 1, col + 1
-    rows = max(rows, max(map(int, _ROW_NUMBER.findall(xml)), default=0), xml.count(b"<row"))
+    rows, count, columns, formulas = 0, 0, 1, False
+    for number, piece in enumerate(pieces):
+        if number == 0 and (declared := _DIMENSION.search(piece, 0, 4096)):
+            row, col = xl_cell_to_rowcol((declared[1] + declared[2]).decode())
+            rows, columns = row + 1, max(columns, col + 1)
+        rows = max(rows, max(map(int, _ROW_NUMBER.findall(piece)), default=0))
+        count += piece.count(b"<row")
+        at = 0
+        while columns <= limits.COLUMNS.value and (
+            beyond := _column_above(columns).search(piece, at)
+        ):
+            columns = xl_cell_to_rowcol(beyond[1].decode() + "1")[1] + 1
+            at = beyond.start()
+        formulas = formulas or any(mark in piece for mark in _FORMULA_MARKS)
+    return max(rows, count), columns, formulas
+
+
+def _extent_problem(rows: int, columns: int, where: str) -> Problem | None:
+    from ropa import limits
+
     if rows > limits.ROWS.value:
         return Problem(where, limits.ROWS.refusal(f"{rows:,}"))
-    allowed = min(limits.COLUMNS.value, max(limits.CELLS.value // max(rows, 1), 1))
-    if columns <= allowed and _column_above(allowed).search(xml):
-        columns = allowed + 1
     if columns > limits.COLUMNS.value:
         return Problem(where, limits.COLUMNS.refusal(f"{columns:,}"))
+    allowed = max(limits.CELLS.value // max(rows, 1), 1)
     if columns > allowed:
-        return Problem(where, limits.CELLS.refusal(f"{rows:,} rows × {columns:,}+ columns"))
+        return Problem(where, limits.CELLS.refusal(f"{rows:,} rows × {columns:,} columns"))
     return None
 
 
+@functools.cache
 def _column_above(number: int) -> re.Pattern[bytes]:
-    """A pattern finding a cell reference (` r="…"`) whose column is beyond `number`."""
+    """A pattern finding a cell reference (` r="…"`) whose column is beyond `number`; its
+    group is the column's letters."""
     from xlsxwriter.utility import xl_col_to_name
 
     letters = xl_col_to_name(number - 1)
@@ -159,42 +205,25 @@ def _column_above(number: int) -> re.Pattern[bytes]:
         if char < "Z":
             rest = len(letters) - i - 1
             options.append(f"{letters[:i]}[{chr(ord(char) + 1)}-Z][A-Z]{{{rest}}}")
-    return re.compile(f' r="(?:{"|".join(options)})[0-9]'.encode())
+    return re.compile(f' r="((?:{"|".join(options)}))[0-9]'.encode())
 
 
-# How a formula element ends, with or without a namespace prefix (a sheet with formulas has
-# at least one with its text: shared formulas keep theirs in the first cell). Plain byte
-# searches over the sheet XML are much faster than a regular expression.
-_FORMULA_MARKS = (b"</f>", b":f>")
-
-
-def _formula_cells(path: Path) -> dict[str, dict[tuple[int, int], str]]:
-    """The formulas of each sheet by (row, column) number, 1-based. Only sheets whose XML has
-    a formula element are parsed (a quick scan), so formula-free workbooks cost one pass."""
+def _formula_cells(path: Path, sheet_names: list[str]) -> dict[str, dict[tuple[int, int], str]]:
+    """The formulas of each of the sheets named (those the scan found a formula in) by (row,
+    column) number, 1-based."""
     import zipfile
     from xml.etree import ElementTree as ET
 
     from xlsxwriter.utility import xl_cell_to_rowcol
 
     found: dict[str, dict[tuple[int, int], str]] = {}
+    if not sheet_names:
+        return found
     with zipfile.ZipFile(path) as archive:
         parts = _sheet_parts(archive)
-        for sheet_name, part in parts.items():
-            if part not in archive.namelist():
-                continue
-            with archive.open(part) as f:
-                tail = b""
-                hit = False
-                while chunk := f.read(1 << 20):
-                    window = tail + chunk
-                    if any(mark in window for mark in _FORMULA_MARKS):
-                        hit = True
-                        break
-                    tail = chunk[-16:]
-            if not hit:
-                continue
+        for sheet_name in sheet_names:
             cells: dict[tuple[int, int], str] = {}
-            with archive.open(part) as f:
+            with archive.open(parts[sheet_name]) as f:
                 for _, element in ET.iterparse(f):
                     if element.tag.endswith("}c") or element.tag == "c":
                         formula = next((e for e in element if e.tag.endswith("f")), None)
