@@ -442,14 +442,21 @@ def _name_taken(error: Exception) -> RopaError | None:
     table = index.removeprefix("uq_").removesuffix("_name")
     return RopaError(
         f"the name {taken!r} is taken in {table} already, as this database compares names "
-        "(ignoring case, it reads İ as I): rename one of them"
+        "(ignoring case): rename one of them"
     )
 
 
 def fold_case(value: Any) -> Any:
-    """Lower case, a final sigma as any sigma: what `translate(lower(x), 'ς', 'σ')` gives on
-    PostgreSQL (:func:`ropa.find.folded`), so a filter matches the same on both backends."""
-    return value.lower().replace("ς", "σ") if isinstance(value, str) else value
+    """Lower case as PostgreSQL lowers letters (İ to i, where Python gives i and a combining
+    dot), a final sigma as any sigma: what `translate(lower(x), 'ς', 'σ')` gives on
+    PostgreSQL (:func:`ropa.find.folded`). Filters match, and names clash (ropa checks them
+    before the database's unique `lower(name)` index does), the same on both backends."""
+    return value.replace("İ", "i").lower().replace("ς", "σ") if isinstance(value, str) else value
+
+
+#: The letters beyond ASCII that :func:`fold_case` turns into ASCII ones: a name holding one
+#: folds to a name SQLite's `lower()` (ASCII letters only) keeps apart from it.
+FOLDED_TO_ASCII = ("İ", "\u212a")  # the dotted capital I, the Kelvin sign
 
 
 def _alembic_config(conn: Connection) -> Any:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Collection, Container, Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ropa.db import fold_case
 from ropa.errors import Problem, ValidationFailed
 from ropa.records import Change, PartialDocument, copy_record, is_empty
 from ropa.schema import KINDS, Field, Kind, T, kind_named
@@ -578,7 +579,7 @@ def _duplicate_names(kind: Kind, records: dict[str, dict], source: str) -> list[
     by_name: dict[str, list[str]] = {}
     for key, record in records.items():
         if record.get("name"):
-            by_name.setdefault(record["name"].lower(), []).append(key)
+            by_name.setdefault(fold_case(record["name"]), []).append(key)
     return [
         Problem(
             f"{source}:{kind.section}",

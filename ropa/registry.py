@@ -18,7 +18,7 @@ from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
 
 from ropa import words
-from ropa.db import Database
+from ropa.db import Database, fold_case
 from ropa.errors import NotFound, Problem, RopaError, StillReferenced, ValidationFailed
 from ropa.planning import (
     Edit,
@@ -713,7 +713,7 @@ class Registry:
                 part_in: Incoming = {k.name: [] for k in KINDS.values()}
                 part_in[ACTIVITY.name] = batch
                 done, changes = plan(conn, current, part_in, stored_by(index, seen))
-                named = {(r.get("name") or "").lower(): k for k, r in done[ACTIVITY.name].items()}
+                named = {fold_case(r.get("name") or ""): k for k, r in done[ACTIVITY.name].items()}
                 named.pop("", None)
                 for name, key in named.items():  # a name of an earlier batch's: a clash
                     if names.get(name, key) != key:

@@ -19,6 +19,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection
 
+from ropa.db import FOLDED_TO_ASCII, fold_case
 from ropa.models import LINK_TABLES, NESTED_MODELS, RECORD_MODELS, Revision
 from ropa.records import Change
 from ropa.schema import ACTIVITY, KINDS, Field, Kind, T
@@ -362,13 +363,13 @@ def _free_names(conn: Connection, kind: Kind, actions: dict[str, list[Change]]) 
 
 
 def _renamed(change: Change) -> bool:
-    return (change.before.get("name") or "").lower() != (change.after.get("name") or "").lower()
+    return fold_case(change.before.get("name") or "") != fold_case(change.after.get("name") or "")
 
 
 def taken_names(changes: list[Change]) -> list[str]:
-    """The names (lowercased) that created and renamed records take."""
+    """The names (folded) that created and renamed records take."""
     return [
-        c.after["name"].lower()
+        fold_case(c.after["name"])
         for c in changes
         if c.after and c.after.get("name") and (c.action == "create" or _renamed(c))
     ]
@@ -695,4 +696,16 @@ def lookup(
             params += name_chunks[i]
         statement = f"SELECT {selected} FROM {quote(table.name)} WHERE {' OR '.join(conditions)}"
         rows += [tuple(row) for row in conn.exec_driver_sql(statement, tuple(params))]
+    if lowered and dialect.name == "sqlite":
+        # SQLite's lower() leaves İ as it is: the names holding such a letter are read (one
+        # pass over the table, in SQLite) and compared here, folded as PostgreSQL does.
+        found = {row[0] for row in rows}
+        wanted = set(lowered)
+        holding = " OR ".join([f"instr({quote('name')}, {mark}) > 0"] * len(FOLDED_TO_ASCII))
+        statement = f"SELECT {selected} FROM {quote(table.name)} WHERE {holding}"
+        rows += [
+            tuple(row)
+            for row in conn.exec_driver_sql(statement, FOLDED_TO_ASCII)
+            if row[0] not in found and fold_case(row[1]) in wanted
+        ]
     return rows

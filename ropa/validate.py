@@ -15,6 +15,7 @@ from datetime import date, datetime
 from typing import Any, ClassVar
 
 from ropa import reference, words
+from ropa.db import fold_case
 from ropa.errors import Problem
 from ropa.schema import ACTIVITY, CATEGORY, PARTY, Field, Kind, T
 
@@ -406,7 +407,7 @@ class Index:
         if kind not in self._names:
             self._names[kind] = self._loader(kind)
             # A record without a name (refused at write time) is found by its key only.
-            self._by_name[kind] = {n.lower(): k for k, n in self._names[kind].items() if n}
+            self._by_name[kind] = {fold_case(n): k for k, n in self._names[kind].items() if n}
         return self._names[kind]
 
     def attribute(self, kind: str, field: str) -> dict[str, Any]:
@@ -447,7 +448,7 @@ class Index:
     def key_for_name(self, kind: str, name: str) -> str | None:
         """The key of the record of a kind with this name (ignoring case), if there is one."""
         self.names(kind)
-        return self._by_name[kind].get(name.lower())
+        return self._by_name[kind].get(fold_case(name))
 
 
 #: What :class:`LookupIndex` asks for: (kind, keys, lowercased names, columns) -> rows of
@@ -486,7 +487,7 @@ class LookupIndex(Index):
                 wanted.append(value)
             if not names:
                 continue
-            low = value.lower()
+            low = fold_case(value)
             if low not in named and low not in lowered:
                 if low.isascii():
                     lowered[low] = None
@@ -498,7 +499,7 @@ class LookupIndex(Index):
         for key, name, *values_of in self._lookup(kind, wanted, list(lowered), columns):
             found[key] = (name, dict(zip(columns, values_of, strict=True)))
             if name:
-                named[name.lower()] = key
+                named[fold_case(name)] = key
         for key in wanted:
             found.setdefault(key, None)
         for low in lowered:
@@ -534,7 +535,7 @@ class LookupIndex(Index):
     def key_for_name(self, kind: str, name: str) -> str | None:
         if not name:
             return None
-        low = name.lower()
+        low = fold_case(name)
         if low not in self._named.get(kind, {}):
             self.prefetch(kind, [name], keys=False)
         return self._named[kind][low]
@@ -581,8 +582,8 @@ class LayeredIndex(Index):
     def key_for_name(self, kind: str, name: str) -> str | None:
         mine = self._records.get(kind, {})
         if kind not in self._mine:
-            self._mine[kind] = {r["name"].lower(): k for k, r in mine.items() if r.get("name")}
-        key = self._mine[kind].get(name.lower())
+            self._mine[kind] = {fold_case(r["name"]): k for k, r in mine.items() if r.get("name")}
+        key = self._mine[kind].get(fold_case(name))
         if key is not None:
             return key
         key = self._base.key_for_name(kind, name)

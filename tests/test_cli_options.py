@@ -310,18 +310,53 @@ def test_unicode_line_separators_are_not_one_line(initialised, separator):
     assert initialised("purpose", "add", "p", "--name", "P", "-m", f"a{separator}b").exit_code == 2
 
 
-def test_names_the_database_takes_for_one_are_refused_in_words(demo):
-    """PostgreSQL lowers İ to i (Python to i̇): a second name its unique index took for the
-    first stopped with the raw database error; SQLite, which lowers ASCII only, keeps both."""
-    assert demo("source", "add", "i1", "--name", "İstanbul").exit_code == 0
-    second = demo("source", "add", "i2", "--name", "istanbul")
-    if second.exit_code == 0:  # SQLite
-        assert demo("source", "show", "i2").exit_code == 0
-        return
-    assert second.exit_code == 1
-    assert second.stderr == (
-        "error: the name 'istanbul' is taken in sources already, as this database compares "
-        "names (ignoring case, it reads İ as I): rename one of them\n"
+@pytest.mark.parametrize(
+    ("first", "second"),
+    [
+        ("İstanbul", "istanbul"),
+        ("İstanbul", "ISTANBUL"),
+        ("İstanbul", "İSTANBUL"),
+        ("\u212aelvin Labs", "kelvin labs"),  # the Kelvin sign
+    ],
+)
+def test_a_dotted_capital_i_compares_as_i_on_both_backends(demo, first, second):
+    """Python lowers İ to i̇ (i and a combining dot), PostgreSQL to i: SQLite kept İstanbul and
+    istanbul as two names, PostgreSQL's unique index refused the second with a database
+    error. Names compare as PostgreSQL lowers them, on both, checked by ropa."""
+    assert demo("source", "add", "i1", "--name", first).exit_code == 0
+    refused = demo("source", "add", "i2", "--name", second)
+    assert refused.exit_code == 1
+    assert refused.stderr == (
+        f"error: source i2.name: source 'i1' already has the name {second!r}; names are "
+        "unique within their kind\n"
+    )
+    for given in (second, first.upper(), second[:3]):
+        listed = demo("source", "list", "--search", given, "--format", "csv")
+        assert listed.stdout.count("\ni1,") == 1, given
+
+
+def test_the_letters_folded_to_ascii_are_all_there_are():
+    from ropa.db import FOLDED_TO_ASCII, fold_case
+
+    letters = (chr(c) for c in range(128, 0x110000) if not 0xD800 <= c < 0xE000)
+    assert tuple(c for c in letters if fold_case(c).isascii()) == FOLDED_TO_ASCII
+
+
+def test_a_name_the_database_refuses_after_ropa_let_it_through_is_one_line():
+    """The backstop for a letter the database lowers differently from ropa (no known one
+    now): PostgreSQL's unique-index error, in words."""
+    from types import SimpleNamespace
+
+    from ropa.db import _name_taken
+
+    diag = SimpleNamespace(
+        constraint_name="uq_sources_name",
+        message_detail="Key (lower(name::text))=(istanbul) already exists.",
+    )
+    error = _name_taken(SimpleNamespace(orig=SimpleNamespace(diag=diag)))
+    assert str(error) == (
+        "the name 'istanbul' is taken in sources already, as this database compares names "
+        "(ignoring case): rename one of them"
     )
 
 
