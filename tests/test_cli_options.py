@@ -376,3 +376,18 @@ def test_an_option_that_takes_one_value_given_twice_is_refused(demo):
     # options that take several still repeat
     listed = demo("activity", "list", "--owner", "nobody", "--owner", "privacy@imperva.com")
     assert listed.exit_code == 0 and "marketing" in listed.stdout
+
+
+def test_an_option_without_its_value_names_the_commands_help(demo):
+    """Click's parser raised it without the command: the one line had no `--help` to see."""
+    for arguments, path in (
+        (("activity", "list", "--status"), " activity list"),
+        (("export", "xlsx", "-o"), " export xlsx"),
+        (("--db",), ""),
+    ):
+        result = demo(*arguments)
+        assert result.exit_code == 2, arguments
+        message, see = result.stderr.split(" (see `")
+        assert message == f"error: Option '{arguments[-1]}' requires an argument.", arguments
+        program = see.removesuffix(f"{path} --help`)\n")  # ropa (root under the test runner)
+        assert program != see and program.isalpha(), (arguments, see)

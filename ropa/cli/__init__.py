@@ -169,7 +169,8 @@ def refuse_empty_values(command: Any) -> None:
 def refuse_repeated_options(command: Any) -> None:
     """Make every command of a tree refuse an option given twice that takes one value: the
     last one silently won (`--owner A --owner B` kept B, `--kind source --kind purpose` wrote
-    purposes). Options that take several (`--purpose`, `--clear`) repeat as before."""
+    purposes). Options that take several (`--purpose`, `--clear`) repeat as before. And the
+    parser's own usage errors (an option without its value) name the command."""
     if not getattr(command, "_ropa_refuses_repeats", False) and hasattr(command, "make_parser"):
         command.make_parser = _refusing_repeats(command.make_parser)
         command._ropa_refuses_repeats = True
@@ -184,7 +185,11 @@ def _refusing_repeats(make_parser: Callable[..., Any]) -> Callable[..., Any]:
         parse = parser.parse_args
 
         def parse_args(args: list[str]) -> Any:
-            opts, rest, order = parse(args)
+            try:
+                opts, rest, order = parse(args)
+            except UsageError as e:  # Click's parser names no command: this is the one
+                e.ctx = e.ctx or ctx
+                raise
             seen: set[int] = set()
             for param in order:  # each option as often as it was given
                 once = param.param_type_name == "option" and not (param.multiple or param.count)
