@@ -17,6 +17,11 @@ class StillReferenced(RopaError):
     """A record cannot be removed while activities or other records refer to it."""
 
 
+class BadOption(RopaError):
+    """A value an option does not take (an unknown code, key or duration): a usage error,
+    which the CLI ends with exit code 2, as Click ends its own."""
+
+
 class DatabaseError(RopaError):
     """The database is missing, unreachable, or at the wrong schema revision."""
 

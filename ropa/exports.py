@@ -15,7 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from ropa.errors import RopaError
+from ropa.errors import BadOption, RopaError
 from ropa.io.files import replacing, write_text
 
 if TYPE_CHECKING:
@@ -312,4 +312,4 @@ def _entity_key(document: dict, entity: str) -> str:
         if entity in (party["key"],) or entity.lower() == party["name"].lower():
             return party["key"]
     known = ", ".join(p["key"] for p in members) or "none"
-    raise RopaError(f"--entity: no group member {entity!r} (group members: {known})")
+    raise BadOption(f"--entity: no group member {entity!r} (group members: {known})")

@@ -5,7 +5,7 @@ Every filter becomes part of one query on the record table (EXISTS / IN on the l
 nested tables), so a listing on any number of activities reads only the records it shows,
 on SQLite and PostgreSQL alike. Filters combine with AND; the values of one repeated filter
 with OR. A filter value that names a record may be its key or its name; an unknown one is a
-RopaError naming the option, with the closest keys suggested.
+BadOption naming the option, with the closest keys suggested.
 """
 
 from __future__ import annotations
@@ -16,7 +16,7 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from ropa.errors import RopaError
+from ropa.errors import BadOption
 from ropa.schema import ACTIVITY, CATEGORY, PARTY, Kind, T
 
 if TYPE_CHECKING:
@@ -146,7 +146,7 @@ def _keys(index: Index, kind: str, name: str, given: Sequence[str]) -> list[str]
         try:
             keys.append(index.resolve(kind, value))
         except ValueError as e:
-            raise RopaError(f"{_option(name)}: {e}") from None
+            raise BadOption(f"{_option(name)}: {e}") from None
     return keys
 
 
@@ -160,7 +160,7 @@ def _codes(name: str, field_name: str, kind: Kind, given: Sequence[str]) -> list
         try:
             parsed = parse_field(field, value)
         except ValueError as e:
-            raise RopaError(f"{_option(name)}: {e}") from None
+            raise BadOption(f"{_option(name)}: {e}") from None
         codes += parsed if isinstance(parsed, list) else [parsed]
     return codes
 
@@ -190,7 +190,7 @@ def _activity_conditions(
     known = {f.name for f in ACTIVITY_FILTERS}
     for name, given_values in given.items():
         if name not in known:
-            raise RopaError(f"{_option(name)} does not filter activities")
+            raise BadOption(f"{_option(name)} does not filter activities")
         if name == "owner":
             owners = sorted({v.strip() for v in given_values})
             conditions.append(folded(a.c.owner).in_([folded(sa.literal(o)) for o in owners]))
@@ -242,7 +242,7 @@ def _activity_conditions(
                 try:
                     mechanisms.append(_parse(field, value))
                 except ValueError as e:
-                    raise RopaError(f"--mechanism: {e}") from None
+                    raise BadOption(f"--mechanism: {e}") from None
             conditions.append(transferred(transfers.c.mechanism.in_(mechanisms)))
         elif name == "system":
             conditions.append(linked("systems", _keys(index, "system", name, given_values)))
@@ -272,7 +272,7 @@ def _countries(name: str, given: Sequence[str]) -> list[str]:
         try:
             codes.append(_parse(field, value.strip().upper()))
         except ValueError as e:
-            raise RopaError(f"{_option(name)}: {e}") from None
+            raise BadOption(f"{_option(name)}: {e}") from None
     return codes
 
 
@@ -309,12 +309,12 @@ _WITHIN = re.compile(r"^\s*(\d+)\s*([dwmy])\s*$", re.IGNORECASE | re.ASCII)
 def due_before(today: date, within: str, option: str = "--review-due") -> date:
     """The first day a review may fall due and not count: today for overdue (`0d`), else
     the day after today + WITHIN (days, weeks, months or years: 30d, 8w, 3m, 1y); a
-    RopaError naming `option` when WITHIN is not such a duration."""
+    BadOption naming `option` when WITHIN is not such a duration."""
     from ropa.checks.core import add_months
 
     match = _WITHIN.match(within or OVERDUE)
     if match is None:
-        raise RopaError(
+        raise BadOption(
             f"{option}: {within!r} is not a duration; use days, weeks, months or years "
             "such as 30d, 8w, 3m, 1y"
         )
@@ -426,7 +426,7 @@ def _record_conditions(kind: Kind, index: Index, given: Mapping[str, list[str]])
     table = record_table(kind)
     conditions: list[Any] = []
     if "used" in given and "unused" in given:
-        raise RopaError("give --used or --unused, not both")
+        raise BadOption("give --used or --unused, not both")
     for name, given_values in given.items():
         if name == "search":
             searched = [c for c in ("name", "description", "notes") if c in kind.field_names]
@@ -434,17 +434,17 @@ def _record_conditions(kind: Kind, index: Index, given: Mapping[str, list[str]])
         elif name in ("used", "unused"):
             users = used_keys(kind)
             if users is None:
-                raise RopaError(f"{_option(name)}: activities never refer to {kind.section}")
+                raise BadOption(f"{_option(name)}: activities never refer to {kind.section}")
             inside = table.c.key.in_(users)
             conditions.append(inside if name == "used" else ~inside)
         elif name in ("kind", "special") and name in kind.field_names:
             try:
                 codes = [parse_field(kind.field(name), v) for v in given_values]
             except ValueError as e:
-                raise RopaError(f"{_option(name)}: {e}") from None
+                raise BadOption(f"{_option(name)}: {e}") from None
             conditions.append(table.c[name].in_(codes))
         else:
-            raise RopaError(f"{_option(name)} does not filter {kind.section}")
+            raise BadOption(f"{_option(name)} does not filter {kind.section}")
     return conditions
 
 

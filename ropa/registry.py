@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ropa import words
 from ropa.db import Database, fold_case
-from ropa.errors import NotFound, Problem, RopaError, StillReferenced, ValidationFailed
+from ropa.errors import BadOption, NotFound, Problem, RopaError, StillReferenced, ValidationFailed
 from ropa.planning import (
     Edit,
     ImportReport,
@@ -1022,9 +1022,9 @@ def _resolve_entity(state: dict[str, dict[str, dict]], entity: str) -> str:
     try:
         key = state_index(state).resolve("party", entity)
     except ValueError as e:
-        raise RopaError(f"--entity: {e}") from None
+        raise BadOption(f"--entity: {e}") from None
     if state["party"][key]["kind"] != "group-member":
-        raise RopaError(f"--entity: {key!r} is not a group-member party")
+        raise BadOption(f"--entity: {key!r} is not a group-member party")
     return key
 
 

@@ -60,12 +60,25 @@ def split_list(value: Any) -> list[Any]:
     return [value]
 
 
+def shown(value: Any) -> str:
+    """A value as a document spells it, for a message: `true`, `a list`, `'text'`."""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, list | tuple | set):
+        return "a list"
+    if isinstance(value, Mapping):
+        return "a mapping"
+    return repr(value) if isinstance(value, str) else str(value)
+
+
 def parse_text(value: Any) -> str | None:
     if value is None:
         return None
     if type(value) is not str:
-        if isinstance(value, bool) or not isinstance(value, str | int | float | date):
-            raise ValueError(f"expected text, got {type(value).__name__}")
+        if isinstance(value, bool):
+            raise ValueError(f"expected text, got {shown(value)} (quote it to keep it as text)")
+        if not isinstance(value, str | int | float | date):
+            raise ValueError(f"expected text, got {shown(value)}")
         if isinstance(value, float) and value.is_integer():
             value = int(value)
         value = str(value)
@@ -102,23 +115,23 @@ def parse_bool(value: Any) -> bool:
         return True
     if text in FALSE:
         return False
-    raise ValueError(f"{value!r} is not yes/no (true/false)")
+    raise ValueError(f"{shown(value)} is not yes/no (true/false)")
 
 
 def parse_int(value: Any) -> int | None:
     if value is None or value == "":
         return None
     if isinstance(value, bool):
-        raise ValueError(f"{value!r} is not a whole number")
+        raise ValueError(f"{shown(value)} is not a whole number")
     if isinstance(value, int):
         return value
     if isinstance(value, float):  # a spreadsheet's number
         if not value.is_integer():
-            raise ValueError(f"{value!r} is not a whole number")
+            raise ValueError(f"{shown(value)} is not a whole number")
         return int(value)
     found = WHOLE_NUMBER.match(str(value))
     if found is None:
-        raise ValueError(f"{value!r} is not a whole number")
+        raise ValueError(f"{shown(value)} is not a whole number")
     return int(found[1])
 
 
@@ -129,6 +142,10 @@ def parse_date(value: Any) -> date | None:
         return value.date()
     if isinstance(value, date):
         return value
+    if isinstance(value, bool):
+        raise ValueError(f"{shown(value)} is not an ISO date (YYYY-MM-DD)")
+    if not isinstance(value, str | int | float):
+        raise ValueError(f"expected a date (YYYY-MM-DD), got {shown(value)}")
     text = str(value).strip()
     try:
         if not ISO_DATE.match(text):  # not week dates (2026-W48) nor 20261123

@@ -349,12 +349,12 @@ def test_check_entity_limits_to_that_group_member(initialised, registry):
     acme = json.loads(initialised("check", "--entity", "Acme SE", "-f", "json").stdout)
     assert acme["findings"] == []
     bad = initialised("check", "--entity", "cloud")
-    assert bad.exit_code == 1 and "not a group-member party" in bad.stderr
+    assert bad.exit_code == 2 and "not a group-member party" in bad.stderr
 
 
 def test_unknown_rule_is_refused(initialised):
     result = initialised("check", "--rule", "R99")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == "error: unknown rule R99; rules are R01–R23\n"
 
 

@@ -225,7 +225,7 @@ def test_list_filters_and_formats(initialised):
 def test_list_with_unknown_filter_value_fails_clearly(initialised):
     add_basics(initialised)
     result = initialised("activity", "list", "--subject", "custmers")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.startswith("error: --subject: unknown data subject category 'custmers'")
     assert "customers" in result.stderr
 

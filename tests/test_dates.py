@@ -181,7 +181,7 @@ def test_history_and_diff_until_far_in_the_future_are_no_traceback(loaded):
     diff = loaded("diff", "--since", "2026-01-01", "--until", "9999-12-31", "-f", "json")
     assert diff.exit_code == 0, diff.stderr
     since = loaded("history", "--since", "9999-12-31", "-f", "json")
-    assert since.exit_code == 1
+    assert since.exit_code == 2
     one_error(since, "--since", "future")
 
 
@@ -245,7 +245,7 @@ def test_as_of_with_a_zone_is_compared_as_an_instant(loaded, clock):
 def test_history_refuses_until_before_since_like_diff(loaded):
     history = loaded("history", "--since", "2026-11-30", "--until", "2026-11-29")
     diff = loaded("diff", "--since", "2026-11-30", "--until", "2026-11-29")
-    assert history.exit_code == diff.exit_code == 1
+    assert history.exit_code == diff.exit_code == 2
     assert one_error(history, "--until", "--since") == one_error(diff)
 
 
@@ -327,12 +327,12 @@ def test_durations_take_only_ascii_digits(loaded):
     with pytest.raises(ValueError):
         parse_duration("P\u0666Y")  # an Arabic-Indic six
     result = loaded("activity", "list", "--review-due", "\u0661\u0662d")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     one_error(result, "--review-due")
 
 
 def test_a_date_time_outside_the_calendar_in_utc_says_so(loaded):
     """It said "is not an ISO date", which it is."""
     result = loaded("export", "yaml", "--as-of", "0001-01-01T00:00+01:00", "-o", "-")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "is outside the calendar once taken to UTC" in result.stderr

@@ -197,7 +197,7 @@ def test_export_for_one_entity(initialised, registry):
     assert result.exit_code == 0, result.stderr
     assert len(yaml.safe_load(result.stdout)["system"]) == 6
     result = initialised("export", "fides", "--entity", "nobody", "-o", "-")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr == (
         "error: --entity: no group member 'nobody' (group members: default_organization)\n"
     )

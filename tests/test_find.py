@@ -167,14 +167,35 @@ def test_search_in_other_kinds_and_used_or_unused(register):
 
 
 def test_an_unknown_filter_value_names_the_option_and_suggests_keys(register, cli):
+    """A value an option does not take is a usage error, exit 2 as Click's own (`--format
+    bogus`, `--role bogus`): filters checked by the library exited 1."""
     result = cli("activity", "list", "--category", "helth")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert result.stderr.strip() == (
         "error: --category: unknown data category 'helth' (did you mean: health?)"
     )
     result = cli("activity", "list", "--review-due", "soon")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "--review-due: 'soon' is not a duration" in result.stderr
+    for arguments in (
+        ("activity", "list", "--status", "bogus"),
+        ("activity", "list", "--country", "XX"),
+        ("export", "xlsx", "--basis", "whim", "-o", "x.xlsx"),
+        ("party", "list", "--kind", "alien"),
+        ("category", "list", "--used", "--unused"),
+        ("history", "--kind", "bogus"),
+        ("history", "--since", "soon"),
+        ("history", "--since", "9999-01-01"),
+        ("export", "yaml", "--as-of", "bogus", "-o", "x.yaml"),
+        ("export", "xlsx", "--entity", "nobody", "-o", "x.xlsx"),
+        ("notice", "--entity", "nobody", "-o", "x.md"),
+        ("check", "--rule", "R99"),
+    ):
+        result = cli(*arguments)
+        assert result.exit_code == 2, (arguments, result.stderr)
+        assert result.stderr.startswith("error: "), arguments
+        assert arguments[2] in result.stderr or "R99" in result.stderr, arguments
+        assert len(result.stderr.splitlines()) == 1, arguments
 
 
 def test_activity_list_filters_from_the_command_line(register, cli):

@@ -117,7 +117,7 @@ def test_diff_lists_exactly_the_changed_fields(initialised, registry, clock):
     assert '- **owner**: `"privacy@imperva.com"` → `"CMO"`' in markdown
     table = cli("diff", "--since", "2026-03-01").stdout
     assert "website-security" in table and "marketing" not in table
-    assert cli("diff", "--since", "2026-03-01", "--until", "2026-01-01").exit_code == 1
+    assert cli("diff", "--since", "2026-03-01", "--until", "2026-01-01").exit_code == 2
 
 
 def test_history_lines_and_filters(initialised, registry, clock):

@@ -129,7 +129,7 @@ def test_as_of_takes_a_date_time_and_refuses_other_text(initialised, clock):
     day = cli("export", "yaml", "--as-of", "2026-01-02", "-o", "-").stdout
     assert "early" in day and "late" in day
     bad = cli("export", "yaml", "--as-of", "yesterday", "-o", "-")
-    assert bad.exit_code == 1
+    assert bad.exit_code == 2
     assert bad.stderr.startswith("error: --as-of: 'yesterday' is not an ISO date (YYYY-MM-DD)")
 
 

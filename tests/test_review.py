@@ -298,7 +298,7 @@ def test_review_pack_due_within_takes_only_activities_due_in_that_window(registe
     result = cli("review", "pack", "--owner", "Bob Builder", "--due-within", "0d", "-o", "b.xlsx")
     assert [row[0] for row in _sheet(Path("b.xlsx"), "activities")[1:]] == ["b1"]
     result = cli("review", "pack", "--due-within", "soon")
-    assert result.exit_code == 1
+    assert result.exit_code == 2
     assert "error: --due-within: 'soon' is not a duration" in result.stderr
 
 

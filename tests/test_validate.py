@@ -34,8 +34,9 @@ def test_text_is_trimmed_and_line_ends_are_unified():
 @pytest.mark.parametrize(
     ("value", "message"),
     [
-        (True, "expected text, got bool"),
-        ([1], "expected text, got list"),
+        (True, "expected text, got true (quote it to keep it as text)"),
+        ([1], "expected text, got a list"),
+        ({"a": 1}, "expected text, got a mapping"),
         ("a\x07b", "contains the control character U+0007"),
         ("x" * 32_768, "is 32768 characters long; at most 32767 fit in a cell"),
     ],
@@ -76,10 +77,10 @@ def test_whole_numbers():
     assert parse_int("24") == 24
     assert parse_int(12.0) == 12
     assert parse_int("") is None
-    for bad in ("1.5", "twelve", True):
+    for bad, shown in (("1.5", "'1.5'"), ("twelve", "'twelve'"), (True, "true")):
         with pytest.raises(ValueError) as e:
             parse_int(bad)
-        assert str(e.value) == f"{bad!r} is not a whole number"
+        assert str(e.value) == f"{shown} is not a whole number"
 
 
 def test_dates():
@@ -219,3 +220,24 @@ def test_an_empty_csv_file_is_one_clear_error(initialised, tmp_path):
         result = initialised("import", name)
         assert result.exit_code == 1, result.stderr
         assert "no header row: its first row names the columns" in result.stderr, result.stderr
+
+
+@pytest.mark.parametrize(
+    ("parse", "value", "message"),
+    [
+        ("parse_date", True, "true is not an ISO date (YYYY-MM-DD)"),
+        ("parse_date", [2026], "expected a date (YYYY-MM-DD), got a list"),
+        ("parse_int", False, "false is not a whole number"),
+        ("parse_int", 1.5, "1.5 is not a whole number"),
+        ("parse_int", "12a", "'12a' is not a whole number"),
+        ("parse_bool", [1], "a list is not yes/no (true/false)"),
+        ("parse_bool", "maybe", "'maybe' is not yes/no (true/false)"),
+    ],
+)
+def test_values_are_named_as_the_document_spells_them(parse, value, message):
+    """Messages spelled values as Python does: 'True' is not an ISO date, got bool."""
+    import ropa.validate
+
+    with pytest.raises(ValueError) as e:
+        getattr(ropa.validate, parse)(value)
+    assert str(e.value) == message

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import date
 
 from ropa import reference, words
-from ropa.errors import RopaError
+from ropa.errors import BadOption
 
 ERROR = "error"
 WARNING = "warning"
@@ -221,12 +221,12 @@ def next_review(activity: dict) -> date | None:
 
 
 def select_rules(only: Iterable[str] = (), ignore: Iterable[str] = ()) -> list[Rule]:
-    """The rules to run; unknown ids raise a RopaError naming them."""
+    """The rules to run; unknown ids raise a BadOption naming them."""
     only = [r.upper() for r in only]
     ignore = [r.upper() for r in ignore]
     unknown = [r for r in [*only, *ignore] if r not in RULES]
     if unknown:
-        raise RopaError(f"unknown rule {', '.join(unknown)}; rules are {rule_range()}")
+        raise BadOption(f"unknown rule {', '.join(unknown)}; rules are {rule_range()}")
     chosen = only or list(RULES)
     return [RULES[r] for r in chosen if r not in ignore]
 

@@ -20,7 +20,7 @@ from typer.core import TyperGroup
 
 from ropa import __version__
 from ropa.db import DB_ENVVAR, DEFAULT_PATH
-from ropa.errors import RopaError, ValidationFailed
+from ropa.errors import BadOption, RopaError, ValidationFailed
 
 if TYPE_CHECKING:
     from ropa.db import Database
@@ -72,15 +72,15 @@ class State:
 
 
 def parse_day(option: str, text: str) -> date:
-    """An ISO date given to an option; a RopaError naming the option otherwise."""
+    """An ISO date given to an option; a BadOption naming the option otherwise."""
     from ropa.validate import parse_date
 
     try:
         day = parse_date(text)
     except ValueError as e:
-        raise RopaError(f"{option}: {e}") from None
+        raise BadOption(f"{option}: {e}") from None
     if day is None:
-        raise RopaError(f"{option}: a date is needed (YYYY-MM-DD)")
+        raise BadOption(f"{option}: a date is needed (YYYY-MM-DD)")
     return day
 
 
@@ -94,7 +94,7 @@ _DATE_TIME = re.compile(
 
 def parse_when(option: str, text: str) -> date:
     """An ISO date (the end of that day) or ISO date-time (UTC unless it names a zone) given
-    to an option; a RopaError naming the option otherwise. A date-time is a `datetime`. Only
+    to an option; a BadOption naming the option otherwise. A date-time is a `datetime`. Only
     the forms the help names: not week dates (2026-W48), nor 20261123, nor other digits."""
     from datetime import UTC, datetime, timedelta
 
@@ -114,12 +114,12 @@ def parse_when(option: str, text: str) -> date:
                     microseconds=1
                 )
             except (ValueError, OverflowError):
-                raise RopaError(
+                raise BadOption(
                     f"{option}: {text!r} is outside the calendar once taken to UTC "
                     "(0001-01-01 to 9999-12-31)"
                 ) from None
             return when
-    raise RopaError(
+    raise BadOption(
         f"{option}: {text!r} is not an ISO date (YYYY-MM-DD) or date-time "
         "(YYYY-MM-DDTHH:MM[:SS], UTC unless a zone is given)"
     )
@@ -292,6 +292,9 @@ class RopaGroup(TyperGroup):
             for warning in e.warnings:
                 typer.echo(f"warning: {warning}", err=True)
             fail(e.summary())
+        except BadOption as e:
+            fail(str(e))
+            raise typer.Exit(2) from None
         except RopaError as e:
             fail(str(e))
         except BrokenPipeError:  # output piped into `head`: not an error

@@ -11,7 +11,7 @@ import typer
 from ropa import words
 from ropa.cli import parse_day, state
 from ropa.cli.output import Format, FormatOption, Listing, print_table
-from ropa.errors import RopaError
+from ropa.errors import BadOption
 
 #: The highest version a revision can hold (the column is a 32-bit integer on PostgreSQL).
 MAX_VERSION = 2**31 - 1
@@ -27,6 +27,17 @@ def parse_version(text: str) -> int:
     return int(value)
 
 
+def known_kind(value: str | None) -> str | None:
+    """A kind given to --kind (party or parties), as its name."""
+    from ropa.errors import RopaError
+    from ropa.schema import kind_named
+
+    try:
+        return kind_named(value).name if value is not None else None
+    except RopaError as e:
+        raise typer.BadParameter(str(e)) from None
+
+
 def period(since: str | None, until: str | None) -> tuple[date | None, date | None]:
     """--since and --until as days, for history and diff alike: --since may not be after
     today, nor --until before --since; an --until after today is today (the log holds
@@ -36,9 +47,9 @@ def period(since: str | None, until: str | None) -> tuple[date | None, date | No
     first = parse_day("--since", since) if since else None
     last = parse_day("--until", until) if until else None
     if first is not None and first > today():
-        raise RopaError(f"--since {first} is in the future")
+        raise BadOption(f"--since {first} is in the future")
     if last is not None and first is not None and last < first:
-        raise RopaError(f"--until {last} is before --since {first}")
+        raise BadOption(f"--until {last} is before --since {first}")
     return first, min(last, today()) if last is not None else None
 
 
@@ -46,7 +57,12 @@ def history(
     key: Annotated[str | None, typer.Argument(help="Only the revisions of this record.")] = None,
     kind: Annotated[
         str | None,
-        typer.Option("--kind", metavar="KIND", help="Only this kind (activity, party, …)."),
+        typer.Option(
+            "--kind",
+            metavar="KIND",
+            callback=known_kind,
+            help="Only this kind (activity, party, …).",
+        ),
     ] = None,
     since: Annotated[
         str | None,
