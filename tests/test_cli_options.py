@@ -215,6 +215,24 @@ def test_dash_is_refused_where_the_output_is_a_file_or_folder(demo, tmp_path, ar
     assert result.stdout == ""
 
 
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["export", "csv", "-o", "./-"],
+        ["export", "yaml", "--output", "./-"],
+        ["notice", "-o", "././-"],
+        ["template", "-o", "./-"],
+    ],
+)
+def test_a_file_named_dash_is_written_when_its_path_says_so(demo, tmp_path, args):
+    """`-o ./-` asks for a file named `-`: the path came to the command as `-` (pathlib drops
+    the `./`), and the output went to the terminal, exit 0, with no file written."""
+    result = demo(*args)
+    assert result.exit_code == 0, result.stderr
+    assert result.stdout == ""
+    assert (tmp_path / "-").stat().st_size > 1000
+
+
 def test_a_backup_to_dash_is_refused(demo, tmp_path):
     if not os.environ.get("ROPA_TEST_DATABASE_URL"):
         result = demo("db", "backup", "-")

@@ -161,6 +161,8 @@ def refuse_empty_values(command: Any) -> None:
         if not getattr(param, "_ropa_refuses_empty", False):
             param.consume_value = _refusing_empty(param, param.consume_value)
             param._ropa_refuses_empty = True
+            if "-o" in getattr(param, "opts", ()):
+                param.consume_value = _dash_as_named(param.consume_value)
     commands = getattr(command, "commands", {})
     for name in getattr(commands, "_loaded", commands):
         refuse_empty_values(commands[name])
@@ -217,6 +219,19 @@ def _refusing_empty(param: Any, consume: Callable[..., Any]) -> Callable[..., An
                 ctx=ctx,
                 param=param,
             )
+        return value, source
+
+    return consume_value
+
+
+def _dash_as_named(consume: Callable[..., Any]) -> Callable[..., Any]:
+    """`-o ./-` names a file called `-`; only `-o -` is standard output. pathlib reads both
+    as `-`, so a path spelled otherwise that comes to `-` is made absolute first."""
+
+    def consume_value(ctx: Any, opts: Any) -> Any:
+        value, source = consume(ctx, opts)
+        if isinstance(value, str) and value != "-" and os.path.normpath(value) == "-":
+            value = os.path.abspath(value)
         return value, source
 
     return consume_value
