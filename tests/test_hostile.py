@@ -124,6 +124,102 @@ def test_the_workbook_scan_reads_sheets_in_pieces_and_misses_nothing(tmp_path, m
     assert read._formula_cells(near, ["parties"]) == {"parties": {(3002, 1): "1+1"}}
 
 
+def _sources_workbook(path: Path, rows: bytes) -> None:
+    """A `sources` sheet of hand-written XML: the header row, then `rows`."""
+    import xlsxwriter
+
+    with xlsxwriter.Workbook(path) as book:
+        book.add_worksheet("sources").write_row(0, 0, ["key", "name"])
+    with zipfile.ZipFile(path) as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    parts["xl/worksheets/sheet1.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxml'
+        b'formats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr">'
+        b'<is><t>key</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>'
+        + rows
+        + b"</sheetData></worksheet>"
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+def _cell(ref: bytes, text: bytes = b"x") -> bytes:
+    return b'<c r="' + ref + b'" t="inlineStr"><is><t>' + text + b"</t></is></c>"
+
+
+@pytest.mark.parametrize(
+    ("rows", "limit"),
+    [
+        # A column of four letters or more: the scan took it for column 1 and searched
+        # the same cell for ever.
+        (b'<row r="2">' + _cell(b"A2") + _cell(b"AAAA2") + b"</row>", "ROPA_MAX_COLUMNS"),
+        (b'<row r="2">' + _cell(b"A2") + _cell(b"A" * 44 + b"2") + b"</row>", "ROPA_MAX_COLUMNS"),
+        # A row number of 13 digits or more: missed, and the reader asked for 122 GB and
+        # aborted the process.
+        (b'<row r="1234567890123">' + _cell(b"A1234567890123") + b"</row>", "ROPA_MAX_ROWS"),
+        (b'<row r="3">' + _cell(b"A" + b"9" * 20) + b"</row>", "ROPA_MAX_ROWS"),
+    ],
+    ids=["AAAA", "44 letters", "13-digit row", "20-digit cell row"],
+)
+def test_cell_positions_beyond_any_sheet_are_refused(db, db_url, tmp_path, rows, limit):
+    path = tmp_path / "far.xlsx"
+    _sources_workbook(path, rows)
+    result = run_ropa(db_url, "import", path, timeout=60)
+    refused(result, "far.xlsx:sources", limit)
+    assert len(result.stderr.splitlines()) == 1
+
+
+def test_a_sheet_without_markup_for_megabytes_is_refused_in_small_memory(db, db_url, tmp_path):
+    """A run with no `>` was gathered whole to cut after one: 2.2 bytes of memory a byte."""
+    path = tmp_path / "run.xlsx"
+    text = os.urandom(6 << 20).hex().encode()  # 12 MB, random: past the compression limit
+    _sources_workbook(path, b'<row r="2" x="' + text + b'">' + _cell(b"A2") + b"</row>")
+    result = run_ropa(db_url, "import", path)
+    refused(result, "run.xlsx:sources", "is damaged: over 8 MB of its XML hold no `>`")
+
+
+@pytest.mark.parametrize("end", [b"</f >", b"</f\n>", b"</x:f>"])
+def test_a_formula_is_found_however_its_tags_are_spelled(initialised, tmp_path, end):
+    """`</f >` is valid XML: the scan looked for `</f>` only, and took the formula's stored
+    value as the name without a warning."""
+    path = tmp_path / "spaced.xlsx"
+    main = b"http://schemas.openxmlformats.org/spreadsheetml/2006/main"
+    start = b'<x:f xmlns:x="' + main + b'">' if end == b"</x:f>" else b"<f>"
+    cell = b'<c r="B2" t="str">' + start + b'"ab"' + end + b"<v>Evil</v></c>"
+    _sources_workbook(path, b'<row r="2">' + _cell(b"A2", b"fz2") + cell + b"</row>")
+    result = initialised("import", path)
+    assert result.exit_code == 0, result.stderr
+    assert f"warning: {path}:sources:2:name: holds the formula" in result.stderr
+
+
+@pytest.mark.parametrize("row", [b"-5", b"0"])
+def test_a_damaged_sheet_is_one_error_line(initialised, tmp_path, row):
+    path = tmp_path / "bad.xlsx"
+    _sources_workbook(path, b'<row r="' + row + b'"><c r="A' + row + b'"><v>1</v></c></row>')
+    result = initialised("import", path)
+    assert result.exit_code == 1
+    assert result.stderr.startswith(f"error: {path}:sources: the sheet is damaged")
+    assert len(result.stderr.splitlines()) == 1, result.stderr
+
+
+def test_a_sheet_missing_from_the_file_is_one_error_line(initialised, tmp_path):
+    path = tmp_path / "missing.xlsx"
+    _sources_workbook(path, b"")
+    with zipfile.ZipFile(path) as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    del parts["xl/worksheets/sheet1.xml"]
+    with zipfile.ZipFile(path, "w") as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    result = initialised("import", path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {path}:sources: the sheet is damaged and cannot be read (its part is "
+        "missing from the file)\n"
+    )
+
+
 def test_zip_bomb_workbook_is_refused_before_it_is_read(db, db_url, tmp_path):
     path = tmp_path / "bomb.xlsx"
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED, compresslevel=9) as archive:

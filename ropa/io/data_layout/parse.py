@@ -143,7 +143,13 @@ def parse_tables(
             out.problems.append(e.problem)
             continue
         except Exception as e:  # a damaged sheet: calamine's errors
-            out.problems.append(Problem(f"{table.source}:{table.name}", f"cannot read: {e}"))
+            out.problems.append(
+                Problem(
+                    f"{table.source}:{table.name}",
+                    f"the sheet is damaged and cannot be read ({_sentence(e, table.name)})",
+                )
+            )
+            recognised[table.source] = True  # its one problem is said: not "no data sheet"
             continue
         table.headers, table.rows = (list(first[1]) if first else []), rows
         sheet, why = detect_sheet(table, kind)
@@ -638,3 +644,12 @@ class NestedRows:
             names = self._names[layout]
             values = dict(zip(names, cells[: len(names)], strict=True))
         return NestedRow(SHEETS[sheet], activity, values, SheetRow(place))
+
+
+def _sentence(error: Exception, sheet: str) -> str:
+    """A reader's error as a phrase inside ours: its first line, no final full stop (the
+    reader names only the sheet when the sheet's part is not in the file)."""
+    text = str(error).strip()
+    if not text or text == sheet:
+        return "its part is missing from the file"
+    return text.splitlines()[0].rstrip(".")

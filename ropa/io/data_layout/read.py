@@ -118,8 +118,13 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
         members = set(archive.namelist())
         for sheet_name, part in _sheet_parts(archive).items():
             if part in members:
-                rows, columns, formulas = _scan_sheet(_pieces(archive, part))
-                problem = _extent_problem(rows, columns, f"{name}:{sheet_name}")
+                where = f"{name}:{sheet_name}"
+                try:
+                    rows, columns, formulas = _scan_sheet(_pieces(archive, part))
+                except _NoMarkup:
+                    run = f"{SCAN_RUN_LIMIT // 2**20} MB"
+                    return Problem(where, f"is damaged: over {run} of its XML hold no `>`"), []
+                problem = _extent_problem(rows, columns, where)
                 if problem:
                     return problem, []
                 if formulas:
@@ -129,6 +134,13 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
 
 #: Sheet XML is scanned a piece of about this many bytes at a time.
 SCAN_PIECE = 1 << 20
+#: A sheet whose XML runs longer than this without a `>` is refused as damaged (the longest
+#: text a cell holds, 32,767 characters, is well under it): no piece outgrows it.
+SCAN_RUN_LIMIT = 8 << 20
+
+
+class _NoMarkup(Exception):
+    """A sheet's XML ran past SCAN_RUN_LIMIT without a `>`."""
 
 
 def _pieces(archive: Any, part: str) -> Iterator[bytes]:
@@ -136,48 +148,83 @@ def _pieces(archive: Any, part: str) -> Iterator[bytes]:
     scan looks for holds a `>` but at its end, so none is cut in two."""
     with archive.open(part) as f:
         pending: list[bytes] = []
+        waiting = 0
         while chunk := f.read(SCAN_PIECE):
             cut = chunk.rfind(b">") + 1
             if not cut:
                 pending.append(chunk)
+                waiting += len(chunk)
+                if waiting > SCAN_RUN_LIMIT:
+                    raise _NoMarkup
                 continue
             yield b"".join([*pending, chunk[:cut]])
             pending = [chunk[cut:]]
+            waiting = len(pending[0])
         if pending:
             yield b"".join(pending)
 
 
-_DIMENSION = re.compile(rb'dimension ref="(?:[A-Z]+[0-9]+:)?([A-Z]{1,4})([0-9]{1,8})"')
-_ROW_NUMBER = re.compile(rb'row [^>]*?r="([0-9]{1,12})"')
-# How a formula element ends, with or without a namespace prefix (a sheet with formulas has
-# at least one with its text: shared formulas keep theirs in the first cell). Plain byte
-# searches over the sheet XML are much faster than a regular expression.
-_FORMULA_MARKS = (b"</f>", b":f>")
+_DIMENSION = re.compile(rb'dimension ref="(?:[A-Z]+[0-9]+:)?([A-Z]+)([0-9]+)"')
+_ROW_NUMBER = re.compile(rb'row [^>]*?r="([0-9]+)"')
+#: What a formula element starts with, with or without a namespace prefix: `<f>`, `<f t=…>`,
+#: `<f/>`, `<x:f …>` (its end tag may hold white space: `</f >`). Plain byte searches for
+#: the two letters are much faster over the sheet XML than a regular expression.
+_FORMULA_LEADS = (b"<f", b":f")
+_AFTER_FORMULA_LEAD = frozenset(b"> /\t\n\r")
 
 
 def _scan_sheet(pieces: Iterable[bytes]) -> tuple[int, int, bool]:
     """The rows and columns a sheet spans (as declared, or as far as its row numbers, row
     count and cell positions reach; columns counted up to one past the limit) and whether it
     holds a formula."""
-    from xlsxwriter.utility import xl_cell_to_rowcol
-
     from ropa import limits
 
     rows, count, columns, formulas = 0, 0, 1, False
+    far_row = _cell_in_row_from(len(str(limits.ROWS.value)))
     for number, piece in enumerate(pieces):
         if number == 0 and (declared := _DIMENSION.search(piece, 0, 4096)):
-            row, col = xl_cell_to_rowcol((declared[1] + declared[2]).decode())
-            rows, columns = row + 1, max(columns, col + 1)
-        rows = max(rows, max(map(int, _ROW_NUMBER.findall(piece)), default=0))
+            rows, columns = _number(declared[2]), max(columns, _column_number(declared[1]))
+        rows = max(rows, max(map(_number, _ROW_NUMBER.findall(piece)), default=0))
+        rows = max(rows, max(map(_number, far_row.findall(piece)), default=0))
         count += piece.count(b"<row")
         at = 0
         while columns <= limits.COLUMNS.value and (
             beyond := _column_above(columns).search(piece, at)
         ):
-            columns = xl_cell_to_rowcol(beyond[1].decode() + "1")[1] + 1
-            at = beyond.start()
-        formulas = formulas or any(mark in piece for mark in _FORMULA_MARKS)
+            columns = _column_number(beyond[1])
+            at = beyond.end()
+        formulas = formulas or _has_formula(piece)
     return max(rows, count), columns, formulas
+
+
+def _number(digits: bytes) -> int:
+    """A row number as written (any number of digits: past 12, more than any sheet holds)."""
+    return int(digits) if len(digits) <= 12 else 10**12
+
+
+def _column_number(letters: bytes) -> int:
+    """A column's number from its letters (A is 1), however many letters there are."""
+    number = 0
+    for letter in letters:
+        number = number * 26 + letter - 64
+    return number
+
+
+@functools.cache
+def _cell_in_row_from(digits: int) -> re.Pattern[bytes]:
+    """A pattern finding a cell reference whose row number has `digits` digits or more (in
+    a row past the limit, or near it); its group is the row number."""
+    return re.compile(rb' r="[A-Z]+([0-9]{%d,})"' % digits)
+
+
+def _has_formula(piece: bytes) -> bool:
+    for lead in _FORMULA_LEADS:
+        at = piece.find(lead)
+        while at >= 0:
+            if piece[at + 2 : at + 3] and piece[at + 2] in _AFTER_FORMULA_LEAD:
+                return True
+            at = piece.find(lead, at + 2)
+    return False
 
 
 def _extent_problem(rows: int, columns: int, where: str) -> Problem | None:
