@@ -29,6 +29,13 @@ BUSY_TIMEOUT_S = 60
 #: The SQL function folding case on SQLite connections (:func:`ropa.find.folded`).
 FOLD_FUNCTION = "ropa_lower"
 _WRITE_LOCK_ID = 0x524F5041  # "ROPA": the PostgreSQL advisory lock that serializes writers
+#: Whether this process has committed a write: a Ctrl-C or SIGTERM after it says so.
+_saved = False
+
+
+def saved() -> bool:
+    """Whether a write of this process has been committed."""
+    return _saved
 
 
 def resolve_url(db: str | None = None) -> str:
@@ -187,12 +194,17 @@ class Database:
     def _write_unchecked(self) -> Iterator[Connection]:
         from sqlalchemy import text
 
+        global _saved
         with self.engine.connect() as conn:
             conn.execution_options(ropa_begin="IMMEDIATE")
-            with conn.begin():
+            with conn.begin() as transaction:
                 if not self.is_sqlite:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _WRITE_LOCK_ID})
                 yield conn
+                # A Ctrl-C or SIGTERM waits for the commit's outcome, then finds it recorded.
+                with _signals_held():
+                    transaction.commit()
+                    _saved = True
 
     # -- schema -------------------------------------------------------------------------
 
@@ -385,8 +397,13 @@ def _create_private_file(path: Path | None) -> None:
 
 
 def _create_engine(url: str) -> Engine:
+    import logging
+
     from sqlalchemy import create_engine, event
 
+    # The pool logs a connection it could not reset (a rollback cut short by Ctrl-C or
+    # SIGTERM) with a traceback on stderr; the command has said its one line already.
+    logging.getLogger("sqlalchemy.pool").addHandler(logging.NullHandler())
     if not url.startswith(("sqlite", "postgresql")):
         backend = url.partition("://")[0].partition("+")[0]
         raise DatabaseError(
@@ -427,6 +444,20 @@ def _create_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
+
+
+@contextmanager
+def _signals_held() -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back (in this thread) for the block; one that came arrives
+    after it."""
+    import signal
+
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _name_taken(error: Exception) -> RopaError | None:

@@ -611,10 +611,12 @@ def bulk_indexes(conn: Connection, kind: Kind) -> Iterator[None]:
     try:
         yield
     finally:
-        for table in tables:
-            dropped.discard(table.name)
-            for index in table.indexes:
-                index.create(conn)
+        dropped.difference_update(t.name for t in tables)
+    # Left by an error, the transaction is rolled back, and the rollback brings the indexes
+    # back (SQLite's DDL is transactional): nothing to build, on a connection maybe closed.
+    for table in tables:
+        for index in table.indexes:
+            index.create(conn)
 
 
 def _update(conn: Connection, kind: Kind, changes: list[Change], now: datetime) -> None:

@@ -715,8 +715,80 @@ def test_a_terminated_export_leaves_no_temporary_file(sample, db_url, tmp_path):
         os.kill(process.pid, signal.SIGTERM)
         _, err = process.communicate(timeout=30)
         assert process.returncode == 143
-        assert err == b"error: terminated (SIGTERM); what was not committed is rolled back\n"
+        assert err == b"error: terminated (SIGTERM); nothing was saved\n"
     finally:
         process.kill()
         process.wait()
     assert [p.name for p in tmp_path.iterdir() if "record" in p.name] == []
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_a_stopped_export_says_nothing_was_saved(sample, db_url, tmp_path, how):
+    """Ctrl-C ended a command with no word (exit 130, stderr empty)."""
+    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK_EXPORT, "export", "xlsx", "-o", "record.xlsx"],
+        cwd=tmp_path,
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not list(tmp_path.glob(".record.xlsx.*.tmp")) and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(process.pid, how)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    said = "interrupted (Ctrl-C)" if how == signal.SIGINT else "terminated (SIGTERM)"
+    assert process.returncode == 128 + how
+    assert err.decode() == f"error: {said}; nothing was saved\n"
+
+
+SLOW_AFTER_IMPORT = (
+    """
+import time, ropa.registry as registry
+saved = registry.Registry.import_records
+def import_records(self, *args, **kwargs):
+    report = saved(self, *args, **kwargs)
+    if not kwargs.get("dry_run"):
+        time.sleep(600)
+    return report
+registry.Registry.import_records = import_records
+"""
+    + CAPPED
+)
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_after_the_commit_says_the_changes_were_saved(db, db_url, tmp_path, how):
+    """Stopped after its commit, an import said "what was not committed is rolled back" (on
+    SIGTERM) or nothing (on Ctrl-C), though the register held every record: a script took a
+    saved import for a failed one."""
+    path = tmp_path / "one.yaml"
+    path.write_text("ropa: 1\nsources:\n  - key: s1\n    name: Sign-up form\n")
+    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", SLOW_AFTER_IMPORT, "import", str(path)],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not Database.open(db_url).info()["counts"]["sources"] and time.monotonic() < deadline:
+            time.sleep(0.05)
+        os.kill(process.pid, how)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    said = "interrupted (Ctrl-C)" if how == signal.SIGINT else "terminated (SIGTERM)"
+    assert process.returncode == 128 + how
+    assert err.decode() == (
+        f"error: {said} after the changes were saved: the register holds them (`ropa "
+        "history` lists them); the rest of the command did not run\n"
+    )
+    assert Database.open(db_url).info()["counts"]["sources"] == 1

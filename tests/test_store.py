@@ -185,3 +185,22 @@ def test_names_swapped_chained_or_freed_in_one_import_are_written_in_any_order(r
         replace=True,  # a, b, c deleted: "A" is free for e
     )
     assert {p["key"]: p["name"] for p in registry.list("purpose")} == {"e": "A", "f": "x"}
+
+
+def test_indexes_dropped_for_a_bulk_import_are_left_to_the_rollback_on_an_error(db):
+    """An import interrupted (Ctrl-C) while its list tables' indexes were dropped: leaving by
+    the error, the context rebuilt them on a connection already closed and printed a
+    traceback ("Exception ignored in: <generator object bulk_indexes>") over the one line.
+    The rollback brings the indexes back; nothing is rebuilt on an error."""
+    import sqlalchemy as sa
+
+    with db.engine.connect() as conn:
+        transaction = conn.begin()
+        bulk = store.bulk_indexes(conn, ACTIVITY)
+        bulk.__enter__()
+        transaction.rollback()
+    # The interrupt goes on as it came (the `with` statement raises it again): no other error.
+    assert bulk.__exit__(KeyboardInterrupt, KeyboardInterrupt(), None) is False
+    with db.engine.connect() as conn:
+        indexes = sa.inspect(conn).get_indexes("activities_purposes")
+    assert indexes, "the rollback left the list table without its indexes"

@@ -314,6 +314,9 @@ class RopaGroup(TyperGroup):
             fail(str(e))
         except BrokenPipeError:  # output piped into `head`: not an error
             raise typer.Exit(0) from None
+        except KeyboardInterrupt:
+            fail(stopped("interrupted (Ctrl-C)"))
+            raise typer.Exit(130) from None
         except OSError as e:
             fail(f"{e.filename}: {e.strerror}" if e.filename else str(e))
         except Exception as e:
@@ -398,8 +401,20 @@ class _ClosedStdout(io.TextIOBase):
         )
 
 
+def stopped(how: str) -> str:
+    """The line that ends a command stopped by a signal: whether its changes were saved."""
+    from ropa.db import saved
+
+    if saved():
+        return (
+            f"{how} after the changes were saved: the register holds them (`ropa history` "
+            "lists them); the rest of the command did not run"
+        )
+    return f"{how}; nothing was saved"
+
+
 def _terminated(signum: int, frame: Any) -> NoReturn:
-    fail("terminated (SIGTERM); what was not committed is rolled back")
+    fail(stopped("terminated (SIGTERM)"))
     raise SystemExit(128 + signum)
 
 
