@@ -198,8 +198,8 @@ def _scan_sheet(pieces: Iterable[bytes]) -> tuple[int, int, bool]:
 
 
 def _number(digits: bytes) -> int:
-    """A row number as written (any number of digits: past 12, more than any sheet holds)."""
-    return int(digits) if len(digits) <= 12 else 10**12
+    """A row number as written (past 30 digits, 10**30: Python refuses to read thousands)."""
+    return int(digits) if len(digits) <= 30 else 10**30
 
 
 def _column_number(letters: bytes) -> int:
