@@ -792,3 +792,20 @@ def test_a_signal_after_the_commit_says_the_changes_were_saved(db, db_url, tmp_p
         "history` lists them); the rest of the command did not run\n"
     )
     assert Database.open(db_url).info()["counts"]["sources"] == 1
+
+
+SIGNAL_AT_EXIT = (
+    """
+import atexit, os, signal, time
+atexit.register(lambda: (os.kill(os.getpid(), signal.SIGTERM), time.sleep(0.5)))
+"""
+    + CAPPED
+)
+
+
+def test_a_signal_once_the_command_is_done_changes_nothing_it_said(sample, db_url):
+    """A SIGTERM after the command's work and output (at exit) ended it with 143 and an
+    error line, or killed it (-15), under the report it had printed."""
+    result = run_ropa(db_url, "db", "info", script=SIGNAL_AT_EXIT)
+    assert result.returncode == 0, result.stderr
+    assert result.stderr == "" and "activities" in result.stdout

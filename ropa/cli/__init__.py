@@ -432,6 +432,10 @@ def main() -> None:
     except RopaError as e:  # raised before a command runs: --version or --help on that stdout
         fail(str(e))
         sys.exit(1)
+    except SystemExit as e:
+        if not e.code:  # done and said: a signal now would only bury the outcome under it
+            signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGTERM})
+        raise
 
 
 if __name__ == "__main__":  # pragma: no cover
