@@ -13,6 +13,7 @@ import subprocess
 import sys
 import time
 import zipfile
+from collections.abc import Callable
 from datetime import date, timedelta
 from pathlib import Path
 
@@ -696,6 +697,35 @@ record.write_record_workbook = write_record_workbook
 )
 
 
+def _signalled(
+    db_url: str, script: str, arguments: list[str], how: int, ready: Callable[[], bool], **popen
+) -> tuple[int, str]:
+    """Run ropa with `script`, send it `how` once `ready()` holds; its exit code and stderr."""
+    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", script, *arguments],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        **popen,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not ready() and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert ready(), "the command did not get there"
+        os.kill(process.pid, how)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    return process.returncode, err.decode()
+
+
+def _said(how: int) -> str:
+    return "interrupted (Ctrl-C)" if how == signal.SIGINT else "terminated (SIGTERM)"
+
+
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
 def test_a_stopped_export_leaves_no_temporary_file_and_says_nothing_was_saved(
     sample, db_url, tmp_path, how
@@ -703,27 +733,11 @@ def test_a_stopped_export_leaves_no_temporary_file_and_says_nothing_was_saved(
     """SIGTERM (a shutdown, a CI timeout, `kill`) left `.record.xlsx.XXXX.tmp` beside the
     target; it is cleaned up as after any other failure. Ctrl-C ended the command with no
     word (exit 130, stderr empty)."""
-    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", STUCK_EXPORT, "export", "xlsx", "-o", "record.xlsx"],
-        cwd=tmp_path,
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not list(tmp_path.glob(".record.xlsx.*.tmp")) and time.monotonic() < deadline:
-            time.sleep(0.05)
-        assert list(tmp_path.glob(".record.xlsx.*.tmp")), "the export did not start"
-        os.kill(process.pid, how)
-        _, err = process.communicate(timeout=30)
-    finally:
-        process.kill()
-        process.wait()
-    said = "interrupted (Ctrl-C)" if how == signal.SIGINT else "terminated (SIGTERM)"
-    assert process.returncode == 128 + how
-    assert err.decode() == f"error: {said}; nothing was saved\n"
+    arguments = ["export", "xlsx", "-o", "record.xlsx"]
+    started = lambda: bool(list(tmp_path.glob(".record.xlsx.*.tmp")))  # noqa: E731
+    code, err = _signalled(db_url, STUCK_EXPORT, arguments, how, started, cwd=tmp_path)
+    assert code == 128 + how
+    assert err == f"error: {_said(how)}; nothing was saved\n"
     assert [p.name for p in tmp_path.iterdir() if "record" in p.name] == []
 
 
@@ -749,26 +763,11 @@ def test_a_signal_after_the_commit_says_the_changes_were_saved(db, db_url, tmp_p
     saved import for a failed one."""
     path = tmp_path / "one.yaml"
     path.write_text("ropa: 1\nsources:\n  - key: s1\n    name: Sign-up form\n")
-    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", SLOW_AFTER_IMPORT, "import", str(path)],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-    )
-    try:
-        deadline = time.monotonic() + 60
-        while not Database.open(db_url).info()["counts"]["sources"] and time.monotonic() < deadline:
-            time.sleep(0.05)
-        os.kill(process.pid, how)
-        _, err = process.communicate(timeout=30)
-    finally:
-        process.kill()
-        process.wait()
-    said = "interrupted (Ctrl-C)" if how == signal.SIGINT else "terminated (SIGTERM)"
-    assert process.returncode == 128 + how
-    assert err.decode() == (
-        f"error: {said} after the changes were saved: the register holds them (`ropa "
+    saved = lambda: bool(Database.open(db_url).info()["counts"]["sources"])  # noqa: E731
+    code, err = _signalled(db_url, SLOW_AFTER_IMPORT, ["import", str(path)], how, saved)
+    assert code == 128 + how
+    assert err == (
+        f"error: {_said(how)} after the changes were saved: the register holds them (`ropa "
         "history` lists them); the rest of the command did not run\n"
     )
     assert Database.open(db_url).info()["counts"]["sources"] == 1
