@@ -129,7 +129,10 @@ def _die_with_parent(parent: int, held: Any) -> None:
     once when it is already gone (it may die between the fork and this call)."""
     import signal
 
-    signal.signal(signal.SIGTERM, signal.SIG_DFL)  # the pool's terminate() ends a worker at once
+    # SIGTERM (the pool's terminate(), or one sent to the whole process group) ends a worker
+    # by an exception, so that it lets go of the pool's queue lock on its way out: one that
+    # died by the default action while idle held it, and terminate() waited for it for good.
+    signal.signal(signal.SIGTERM, _leave)
     # Ctrl-C reaches the whole process group: the parent alone answers it (and terminates the
     # pool). A worker interrupted mid-task printed a traceback, and could die holding the
     # pool's queue lock, on which the parent then waited for good.
@@ -144,6 +147,10 @@ def _die_with_parent(parent: int, held: Any) -> None:
         pass
     if os.getppid() != parent:
         os._exit(1)
+
+
+def _leave(signum: int, frame: Any) -> None:
+    raise SystemExit(128 + signum)
 
 
 def _check_range(

@@ -741,6 +741,46 @@ def test_a_stopped_export_leaves_no_temporary_file_and_says_nothing_was_saved(
     assert [p.name for p in tmp_path.iterdir() if "record" in p.name] == []
 
 
+STUCK_EXPORT_WITH_WORKER = (
+    """
+import ropa.parallel as parallel
+parallel.PARALLEL_FINGERPRINT_FROM = 1
+parallel.os.cpu_count = lambda: 2
+"""
+    + STUCK_EXPORT
+)
+
+
+def test_sigterm_to_the_process_group_ends_an_export_with_its_worker(sample, db_url, tmp_path):
+    """systemd, `kill -TERM -PGID` or a closed session: the idle fingerprint worker died by
+    SIGTERM's default action holding the pool's queue lock, and the export, terminating the
+    pool, waited for that lock for good."""
+    arguments = ["export", "xlsx", "-o", "record.xlsx"]
+    started = lambda: bool(list(tmp_path.glob(".record.xlsx.*.tmp")))  # noqa: E731
+    group = {"cwd": tmp_path, "start_new_session": True}
+    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
+    process = subprocess.Popen(
+        [sys.executable, "-c", STUCK_EXPORT_WITH_WORKER, *arguments],
+        env=env,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        **group,
+    )
+    try:
+        deadline = time.monotonic() + 60
+        while not (started() and len(_children(process.pid)) >= 1):
+            assert time.monotonic() < deadline, "the export did not start its worker"
+            time.sleep(0.05)
+        time.sleep(0.5)  # the worker done with its fingerprint, idle
+        os.killpg(process.pid, signal.SIGTERM)
+        _, err = process.communicate(timeout=30)
+    finally:
+        process.kill()
+        process.wait()
+    assert process.returncode == 143
+    assert err.decode() == "error: terminated (SIGTERM); nothing was saved\n"
+
+
 SLOW_AFTER_IMPORT = (
     """
 import time, ropa.registry as registry
