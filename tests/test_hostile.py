@@ -171,6 +171,67 @@ def test_cell_positions_beyond_any_sheet_are_refused(db, db_url, tmp_path, rows,
     assert len(result.stderr.splitlines()) == 1
 
 
+FAR = b'<row r="1048576"><c %s t="n"><v>1</v></c></row>'
+
+
+@pytest.mark.parametrize(
+    ("rows", "limit"),
+    [
+        (FAR % b"r='XFD1048576'", "ROPA_MAX_COLUMNS"),
+        (FAR % b'r = "XFD1048576"', "ROPA_MAX_COLUMNS"),
+        (FAR % b'r="xfd1048576"', "ROPA_MAX_COLUMNS"),
+        (FAR.replace(b"<c %s", b'<c\tr="XFD1048576"'), "ROPA_MAX_COLUMNS"),
+        (FAR.replace(b"<c %s", b'<c\nr="XFD1048576"'), "ROPA_MAX_COLUMNS"),
+        (FAR % b's="0" r="XFD1048576"', "ROPA_MAX_COLUMNS"),
+        (b"<row r='5000000'><c t=\"n\"><v>1</v></c></row>", "ROPA_MAX_ROWS"),
+        (b'<row r="30000"><c r=\'ZZ30000\' t="n"><v>1</v></c></row>', "ROPA_MAX_CELLS"),
+        (b'<row r="20000"><c r="ALL20000" t="n"><v>1</v></c></row>', "ROPA_MAX_CELLS"),
+        (b'<row r="1048576"><c r="S1048576" t="n"><v>1</v></c></row>', "ROPA_MAX_CELLS"),
+        (FAR % b'r="&#88;FD1048576"', "character reference"),
+        (
+            b'<row r="1048576"><x:c xmlns:x="http://schemas.openxmlformats.org/spreadsheetml/'
+            b'2006/main" r="XFD1048576" t="n"><x:v>1</x:v></x:c></row>',
+            "ROPA_MAX_COLUMNS",
+        ),
+    ],
+    ids=[
+        "quotes",
+        "spaces",
+        "lower case",
+        "tab",
+        "newline",
+        "not first",
+        "row",
+        "area",
+        "area of 20 M cells",
+        "19 columns to the last row",
+        "entity",
+        "prefix",
+    ],
+)
+def test_positions_written_otherwise_are_read_as_the_reader_reads_them(
+    db, db_url, tmp_path, rows, limit
+):
+    """The scan matched ` r="…"` only: single quotes, white space around `=`, lower case,
+    another attribute first passed, and the reader aborted asking for 512 GB (exit 134), or
+    took 1 GB for a 5,000,000th row."""
+    path = tmp_path / "odd.xlsx"
+    _sources_workbook(path, rows)
+    result = run_ropa(db_url, "import", path, timeout=60)
+    refused(result, "odd.xlsx:sources", limit)
+
+
+def test_text_that_looks_like_a_cell_position_comes_back(initialised, tmp_path):
+    """A description holding `r="AAAA1"` (text may hold an unescaped `"`) was taken for a
+    cell of column AAAA: ropa refused its own export."""
+    text = 'Markup such as <td colspan="2" r="AAAA1"> pasted; row r="99999999" too'
+    added = initialised("category", "add", "html", "--name", "HTML", "--description", text)
+    assert added.exit_code == 0, added.stderr
+    assert initialised("export", "xlsx", "--layout", "data", "-o", "own.xlsx").exit_code == 0
+    result = initialised("import", tmp_path / "own.xlsx")
+    assert result.exit_code == 0, result.stderr
+
+
 def test_a_sheet_without_markup_for_megabytes_is_refused_in_small_memory(db, db_url, tmp_path):
     """A run with no `>` was gathered whole to cut after one: 2.2 bytes of memory a byte."""
     path = tmp_path / "run.xlsx"

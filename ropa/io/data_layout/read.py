@@ -121,9 +121,8 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
                 where = f"{name}:{sheet_name}"
                 try:
                     rows, columns, formulas = _scan_sheet(_pieces(archive, part))
-                except _NoMarkup:
-                    run = f"{SCAN_RUN_LIMIT // 2**20} MB"
-                    return Problem(where, f"is damaged: over {run} of its XML hold no `>`"), []
+                except _Damaged as e:
+                    return Problem(where, f"is damaged: {e}"), []
                 problem = _extent_problem(rows, columns, where)
                 if problem:
                     return problem, []
@@ -139,8 +138,8 @@ SCAN_PIECE = 1 << 20
 SCAN_RUN_LIMIT = 8 << 20
 
 
-class _NoMarkup(Exception):
-    """A sheet's XML ran past SCAN_RUN_LIMIT without a `>`."""
+class _Damaged(Exception):
+    """A sheet's XML is nothing a spreadsheet program writes; the message says why."""
 
 
 def _pieces(archive: Any, part: str) -> Iterator[bytes]:
@@ -155,7 +154,7 @@ def _pieces(archive: Any, part: str) -> Iterator[bytes]:
                 pending.append(chunk)
                 waiting += len(chunk)
                 if waiting > SCAN_RUN_LIMIT:
-                    raise _NoMarkup
+                    raise _Damaged(f"over {SCAN_RUN_LIMIT // 2**20} MB of its XML hold no `>`")
                 continue
             yield b"".join([*pending, chunk[:cut]])
             pending = [chunk[cut:]]
@@ -165,7 +164,19 @@ def _pieces(archive: Any, part: str) -> Iterator[bytes]:
 
 
 _DIMENSION = re.compile(rb'dimension ref="(?:[A-Z]+[0-9]+:)?([A-Z]+)([0-9]+)"')
-_ROW_NUMBER = re.compile(rb'row [^>]*?r="([0-9]+)"')
+# Positions as spreadsheet programs write them (`<row r="12" …>`, `<c r="B12" …>`, the
+# position first): searched fast. A piece that writes any otherwise (another attribute
+# first, single quotes, white space around `=`, lower case, a character reference, a
+# namespace prefix) is read tag by tag instead: the reader takes them all the same.
+_ROW_NUMBER = re.compile(rb'<row r="([0-9]+)"')
+_USUAL_CELL = re.compile(rb'<c r="(?![A-Z]{1,3}[0-9]{1,7}")')
+_USUAL_ROW = re.compile(rb'<row r="(?![0-9]{1,7}")')
+_ODD_CELL_TAG = re.compile(rb'<c(?=[\s/>])(?! r=")')
+_ODD_ROW_TAG = re.compile(rb'<row(?=[\s/>])(?! r=")')
+_PREFIXED_TAG = re.compile(rb"<[\w.-]+:(?:c|row)(?=[\s/>])")
+_POSITIONED = re.compile(rb"<(?:[\w.-]+:)?(c|row)(?=[\s/>])([^>]*)>")
+_POSITION = re.compile(rb"""(?:^|\s)r\s*=\s*(["'])(.*?)\1""", re.DOTALL)
+_CELL_REF = re.compile(rb"([A-Za-z]+)([0-9]+)")
 #: What a formula element starts with, with or without a namespace prefix: `<f>`, `<f t=…>`,
 #: `<f/>`, `<x:f …>` (its end tag may hold white space: `</f >`). Plain byte searches for
 #: the two letters are much faster over the sheet XML than a regular expression.
@@ -184,17 +195,53 @@ def _scan_sheet(pieces: Iterable[bytes]) -> tuple[int, int, bool]:
     for number, piece in enumerate(pieces):
         if number == 0 and (declared := _DIMENSION.search(piece, 0, 4096)):
             rows, columns = _number(declared[2]), max(columns, _column_number(declared[1]))
+        row_tags = piece.count(b"<row")
+        count += row_tags
+        formulas = formulas or _has_formula(piece)
+        if _unusual(piece, row_tags):
+            far_row_at, far_column = _positions(piece)
+            rows, columns = max(rows, far_row_at), max(columns, far_column)
+            continue
         rows = max(rows, max(map(_number, _ROW_NUMBER.findall(piece)), default=0))
         rows = max(rows, max(map(_number, far_row.findall(piece)), default=0))
-        count += piece.count(b"<row")
         at = 0
         while columns <= limits.COLUMNS.value and (
             beyond := _column_above(columns).search(piece, at)
         ):
             columns = _column_number(beyond[1])
             at = beyond.end()
-        formulas = formulas or _has_formula(piece)
     return max(rows, count), columns, formulas
+
+
+def _unusual(piece: bytes, row_tags: int) -> bool:
+    """Whether a piece writes a row or cell position otherwise than `r="…"` first (`row_tags`:
+    how often it holds `<row`). Counts first: the searches run on the few pieces where the
+    counts differ (the one holding `<cols>`, the one holding `<rowBreaks>`)."""
+    return (
+        (piece.count(b"<c") != piece.count(b'<c r="') and _ODD_CELL_TAG.search(piece) is not None)
+        or (row_tags != piece.count(b'<row r="') and _ODD_ROW_TAG.search(piece) is not None)
+        or ((b":c" in piece or b":row" in piece) and _PREFIXED_TAG.search(piece) is not None)
+        or _USUAL_CELL.search(piece) is not None
+        or _USUAL_ROW.search(piece) is not None
+    )
+
+
+def _positions(piece: bytes) -> tuple[int, int]:
+    """The furthest row and column the row and cell tags of a piece name, read tag by tag."""
+    rows = columns = 0
+    for tag, attributes in _POSITIONED.findall(piece):
+        found = _POSITION.search(attributes)
+        if found is None:
+            continue
+        value = found[2].strip()
+        if b"&" in value:
+            raise _Damaged("a row or cell position is written with a character reference")
+        if tag == b"row":
+            rows = max(rows, _number(value) if value.isdigit() else 0)
+        elif reference := _CELL_REF.fullmatch(value):
+            rows = max(rows, _number(reference[2]))
+            columns = max(columns, _column_number(reference[1].upper()))
+    return rows, columns
 
 
 def _number(digits: bytes) -> int:
@@ -214,7 +261,7 @@ def _column_number(letters: bytes) -> int:
 def _cell_in_row_from(digits: int) -> re.Pattern[bytes]:
     """A pattern finding a cell reference whose row number has `digits` digits or more (in
     a row past the limit, or near it); its group is the row number."""
-    return re.compile(rb' r="[A-Z]+([0-9]{%d,})"' % digits)
+    return re.compile(rb'<c r="[A-Z]+([0-9]{%d,})"' % digits)
 
 
 def _has_formula(piece: bytes) -> bool:
@@ -252,7 +299,7 @@ def _column_above(number: int) -> re.Pattern[bytes]:
         if char < "Z":
             rest = len(letters) - i - 1
             options.append(f"{letters[:i]}[{chr(ord(char) + 1)}-Z][A-Z]{{{rest}}}")
-    return re.compile(f' r="((?:{"|".join(options)}))[0-9]'.encode())
+    return re.compile(f'<c r="((?:{"|".join(options)}))[0-9]'.encode())
 
 
 def _formula_cells(path: Path, sheet_names: list[str]) -> dict[str, dict[tuple[int, int], str]]:
