@@ -29,13 +29,31 @@ BUSY_TIMEOUT_S = 60
 #: The SQL function folding case on SQLite connections (:func:`ropa.find.folded`).
 FOLD_FUNCTION = "ropa_lower"
 _WRITE_LOCK_ID = 0x524F5041  # "ROPA": the PostgreSQL advisory lock that serializes writers
-#: Whether this process has committed a write: a Ctrl-C or SIGTERM after it says so.
-_saved = False
+#: What this process has saved for good (a committed write, a backup in place), in words:
+#: a Ctrl-C or SIGTERM after it says so.
+_saved: str | None = None
+COMMITTED = "the changes were saved: the register holds them (`ropa history` lists them)"
 
 
-def saved() -> bool:
-    """Whether a write of this process has been committed."""
+def saved() -> str | None:
+    """What this process has saved for good, if anything."""
     return _saved
+
+
+@contextmanager
+def _saving(what: str) -> Iterator[None]:
+    """Ctrl-C and SIGTERM held back while a block saves something for good (in this thread);
+    one that came arrives after it, and finds `what` recorded."""
+    import signal
+
+    global _saved
+    held = {signal.SIGINT, signal.SIGTERM}
+    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
+    try:
+        yield
+        _saved = what
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def resolve_url(db: str | None = None) -> str:
@@ -194,17 +212,14 @@ class Database:
     def _write_unchecked(self) -> Iterator[Connection]:
         from sqlalchemy import text
 
-        global _saved
         with self.engine.connect() as conn:
             conn.execution_options(ropa_begin="IMMEDIATE")
             with conn.begin() as transaction:
                 if not self.is_sqlite:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _WRITE_LOCK_ID})
                 yield conn
-                # A Ctrl-C or SIGTERM waits for the commit's outcome, then finds it recorded.
-                with _signals_held():
+                with _saving(COMMITTED):  # a signal waits for the commit's outcome
                     transaction.commit()
-                    _saved = True
 
     # -- schema -------------------------------------------------------------------------
 
@@ -379,7 +394,8 @@ class Database:
                 copy.close()
                 source.close()
             try:
-                os.link(temporary, target)  # never replaces a file that appeared meanwhile
+                with _saving(f"the backup was written to {target}"):
+                    os.link(temporary, target)  # never replaces a file that appeared meanwhile
             except FileExistsError:
                 raise DatabaseError(f"{target} already exists; choose a new backup path") from None
         finally:
@@ -444,20 +460,6 @@ def _create_engine(url: str) -> Engine:
         conn.exec_driver_sql(f"BEGIN {mode}")
 
     return engine
-
-
-@contextmanager
-def _signals_held() -> Iterator[None]:
-    """Ctrl-C and SIGTERM held back (in this thread) for the block; one that came arrives
-    after it."""
-    import signal
-
-    held = {signal.SIGINT, signal.SIGTERM}
-    before = signal.pthread_sigmask(signal.SIG_BLOCK, held)
-    try:
-        yield
-    finally:
-        signal.pthread_sigmask(signal.SIG_SETMASK, before)
 
 
 def _name_taken(error: Exception) -> RopaError | None:

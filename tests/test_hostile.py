@@ -874,6 +874,36 @@ def test_a_signal_after_the_commit_says_the_changes_were_saved(db, db_url, tmp_p
     assert Database.open(db_url).info()["counts"]["sources"] == 1
 
 
+SLOW_AFTER_BACKUP = (
+    """
+import time, ropa.db as db
+copy_to = db.Database.copy_to
+def slow_copy_to(self, target):
+    written = copy_to(self, target)
+    time.sleep(600)
+    return written
+db.Database.copy_to = slow_copy_to
+"""
+    + CAPPED
+)
+
+
+@pytest.mark.skipif(bool(PG_URL), reason="`ropa db backup` copies SQLite databases")
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+def test_a_signal_after_a_backup_is_written_says_so(sample, db_url, tmp_path, how):
+    """It said "nothing was saved" with the backup in place: a retry then met "already
+    exists"."""
+    target = tmp_path / "backup.db"
+    arguments = ["db", "backup", str(target)]
+    code, err = _signalled(db_url, SLOW_AFTER_BACKUP, arguments, how, target.exists)
+    assert code == 128 + how
+    assert err == (
+        f"error: {_said(how)} after the backup was written to {target}; the rest of the "
+        "command did not run\n"
+    )
+    assert Database.open(str(target)).info()["counts"]["activities"] == 14
+
+
 SIGNAL_AT_EXIT = (
     """
 import atexit, os, signal, time

@@ -405,11 +405,9 @@ def stopped(how: str) -> str:
     """The line that ends a command stopped by a signal: whether its changes were saved."""
     from ropa.db import saved
 
-    if saved():
-        return (
-            f"{how} after the changes were saved: the register holds them (`ropa history` "
-            "lists them); the rest of the command did not run"
-        )
+    what = saved()
+    if what:
+        return f"{how} after {what}; the rest of the command did not run"
     return f"{how}; nothing was saved"
 
 
