@@ -759,10 +759,16 @@ record.write_record_workbook = write_record_workbook
 
 
 def _signalled(
-    db_url: str, script: str, arguments: list[str], how: int, ready: Callable[[], bool], **popen
+    db_url: str,
+    script: str,
+    arguments: list[str],
+    how: int,
+    ready: Callable[[], bool],
+    more_env: dict[str, str] | None = None,
+    **popen,
 ) -> tuple[int, str]:
     """Run ropa with `script`, send it `how` once `ready()` holds; its exit code and stderr."""
-    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
+    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1", **(more_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-c", script, *arguments],
         env=env,
@@ -840,6 +846,54 @@ def test_sigterm_to_the_process_group_ends_an_export_with_its_worker(sample, db_
         process.wait()
     assert process.returncode == 143
     assert err.decode() == "error: terminated (SIGTERM); nothing was saved\n"
+
+
+SLOW_RECORD_ROWS = (
+    """
+import time, ropa.io.xlsx_record as record
+rows = record.record_rows
+def slow_rows(*args, **kwargs):
+    yield from rows(*args, **kwargs)
+    time.sleep(600)
+record.record_rows = slow_rows
+"""
+    + CAPPED
+)
+
+
+SLOW_DATA_ROWS = (
+    """
+import time, ropa.io.data_layout.write as write
+rows = write.table_rows
+def slow_rows(*args, **kwargs):
+    yield from rows(*args, **kwargs)
+    time.sleep(600)
+write.table_rows = slow_rows
+"""
+    + CAPPED
+)
+
+
+@pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
+@pytest.mark.parametrize(
+    ("script", "layout"), [(SLOW_RECORD_ROWS, "record"), (SLOW_DATA_ROWS, "data")]
+)
+def test_a_stopped_workbook_leaves_no_row_files_behind(
+    sample, db_url, tmp_path, how, script, layout
+):
+    """XlsxWriter keeps each sheet's rows in a file of the temporary folder until the workbook
+    is closed: a stopped export left a dozen of them there, some MB each."""
+    scratch = tmp_path / "tmp"
+    scratch.mkdir()
+    out = tmp_path / "out"
+    out.mkdir()
+    arguments = ["export", "xlsx", "--layout", layout, "-o", "out.xlsx"]
+    started = lambda: any(scratch.rglob("*"))  # noqa: E731
+    scratch_env = {"TMPDIR": str(scratch)}
+    code, err = _signalled(db_url, script, arguments, how, started, scratch_env, cwd=out)
+    assert code == 128 + how, err
+    assert list(scratch.rglob("*")) == []
+    assert list(out.iterdir()) == []
 
 
 SLOW_AFTER_IMPORT = (

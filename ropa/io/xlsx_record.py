@@ -26,6 +26,7 @@ from ropa.io.xlsx_rows import (
     PRESERVE,
     RowStream,
     row_height,
+    scratch_folder,
     wrapped_lines,
     xml_text,
 )
@@ -182,10 +183,12 @@ def write_record_workbook(
     """Write the record workbook (with a Findings sheet when findings are given)."""
     import xlsxwriter
 
+    scratch = scratch_folder()
     book = xlsxwriter.Workbook(
         str(path),
         {
             "constant_memory": True,
+            "tmpdir": scratch.name,
             "strings_to_formulas": False,
             "strings_to_urls": False,
             "strings_to_numbers": False,
@@ -228,6 +231,7 @@ def write_record_workbook(
         report.rows[sheet.sheet.name] = sheet.row - sheet.header_row - 1
         report.cut += sheet.cut
     book.close()
+    scratch.cleanup()
     return report
 
 

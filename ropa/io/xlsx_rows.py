@@ -62,6 +62,17 @@ def row_height(lines: int) -> float:
     return min(MAX_HEIGHT, lines * LINE_HEIGHT + 3)
 
 
+def scratch_folder() -> Any:
+    """A private folder for XlsxWriter's row files (constant-memory mode), a
+    `tempfile.TemporaryDirectory`: XlsxWriter removes them only when the workbook is closed,
+    so a stopped export left a dozen in the temporary folder. The folder goes with its
+    object (`cleanup()`, else its finalizer, at exit at the latest), however the export
+    ended."""
+    import tempfile
+
+    return tempfile.TemporaryDirectory(prefix="ropa-xlsx-")
+
+
 class RowStream:
     """Appends data rows to a constant-memory worksheet, from row `first_row` (0-based) on;
     the rows above must have been written through XlsxWriter before."""

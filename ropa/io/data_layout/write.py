@@ -4,6 +4,7 @@ sheet), the empty template, and one CSV file per sheet."""
 from __future__ import annotations
 
 from collections.abc import Iterable, Iterator
+from contextlib import contextmanager
 from datetime import date
 from pathlib import Path
 from typing import Any
@@ -102,10 +103,12 @@ class _WorkbookWriter:
         the lines saying how the workbook goes back into ropa."""
         import xlsxwriter
 
-        from ropa.io.xlsx_rows import RowStream
+        from ropa.io.xlsx_rows import RowStream, scratch_folder
 
+        self.scratch = scratch_folder()
         self.book = xlsxwriter.Workbook(
-            str(path), {"constant_memory": True, "strings_to_numbers": False}
+            str(path),
+            {"constant_memory": True, "strings_to_numbers": False, "tmpdir": self.scratch.name},
         )
         self.book.set_properties(
             {"title": "Register of processing activities (data layout)", "author": "ropa"}
@@ -183,6 +186,18 @@ class _WorkbookWriter:
             if sheet.name == "parties" and record.get("kind") == "group-member":
                 self.collected[GROUP_MEMBERS].append(record["key"])
 
+    @contextmanager
+    def unless_stopped(self) -> Iterator[None]:
+        """Close the workbook when the block has written it; an error (Ctrl-C, SIGTERM)
+        leaves it unwritten, its row files removed: packaging a workbook nobody will read
+        took as long as the export."""
+        try:
+            yield
+        except BaseException:
+            self.scratch.cleanup()
+            raise
+        self.close()
+
     def close(self) -> None:
         keys = self.keys if self.keys is not None else self.collected
         sources = self._write_lists(keys)
@@ -204,6 +219,7 @@ class _WorkbookWriter:
         self._write_instructions()
         self.book.get_worksheet_by_name(self.layout[0].name).activate()
         self.book.close()
+        self.scratch.cleanup()
 
     def _write_lists(self, keys: dict[str, list[str]]) -> dict[str, str]:
         """The hidden `lists` sheet: one column per code list and per kind's keys.
@@ -314,11 +330,9 @@ def write_data_workbook(
     """The data-layout workbook of the registry document's sections; returns rows per sheet.
     The reference drop-downs offer `keys` (by sheet name), else the keys written."""
     writer = _WorkbookWriter(path, keys)
-    try:
+    with writer.unless_stopped():
         for sheet, record in table_rows(sections):
             writer.write(sheet, record)
-    finally:
-        writer.close()
     return {name: row - 1 for name, row in writer.rows.items()}
 
 
@@ -341,7 +355,7 @@ def write_pack_workbook(
 
     layout = tuple(s for s in SHEETS if s.kind is ACTIVITY)
     writer = _WorkbookWriter(path, keys, layout, extra, preface, how_to_import=())
-    try:
+    with writer.unless_stopped():
         for sheet, record in table_rows([("activities", [list(activities)])]):
             writer.write(sheet, record)
         paged = ActivityPagesSheet(writer.book, controllers)
@@ -354,8 +368,6 @@ def write_pack_workbook(
             hidden.write_string(row, 0, key)
             hidden.write_number(row, 1, version)
         hidden.hide()
-    finally:
-        writer.close()
     return {name: row - 1 for name, row in writer.rows.items()}
 
 
