@@ -848,30 +848,23 @@ def test_sigterm_to_the_process_group_ends_an_export_with_its_worker(sample, db_
     assert err.decode() == "error: terminated (SIGTERM); nothing was saved\n"
 
 
-SLOW_RECORD_ROWS = (
-    """
-import time, ropa.io.xlsx_record as record
-rows = record.record_rows
+def _stuck_after_rows(module: str, rows: str) -> str:
+    """A ropa script whose `module.rows` generator gives every row, then hangs."""
+    return (
+        f"""
+import time, {module} as writer
+rows = writer.{rows}
 def slow_rows(*args, **kwargs):
     yield from rows(*args, **kwargs)
     time.sleep(600)
-record.record_rows = slow_rows
+writer.{rows} = slow_rows
 """
-    + CAPPED
-)
+        + CAPPED
+    )
 
 
-SLOW_DATA_ROWS = (
-    """
-import time, ropa.io.data_layout.write as write
-rows = write.table_rows
-def slow_rows(*args, **kwargs):
-    yield from rows(*args, **kwargs)
-    time.sleep(600)
-write.table_rows = slow_rows
-"""
-    + CAPPED
-)
+SLOW_RECORD_ROWS = _stuck_after_rows("ropa.io.xlsx_record", "record_rows")
+SLOW_DATA_ROWS = _stuck_after_rows("ropa.io.data_layout.write", "table_rows")
 
 
 @pytest.mark.parametrize("how", [signal.SIGINT, signal.SIGTERM])
