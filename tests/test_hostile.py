@@ -765,15 +765,18 @@ def _signalled(
     how: int,
     ready: Callable[[], bool],
     more_env: dict[str, str] | None = None,
+    to_group: bool = False,
     **popen,
 ) -> tuple[int, str]:
-    """Run ropa with `script`, send it `how` once `ready()` holds; its exit code and stderr."""
+    """Run ropa with `script`, send it `how` once `ready()` holds (to its process group, a
+    session of its own, with `to_group`); its exit code and stderr."""
     env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1", **(more_env or {})}
     process = subprocess.Popen(
         [sys.executable, "-c", script, *arguments],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
+        start_new_session=to_group,
         **popen,
     )
     try:
@@ -781,7 +784,7 @@ def _signalled(
         while not ready() and time.monotonic() < deadline:
             time.sleep(0.05)
         assert ready(), "the command did not get there"
-        os.kill(process.pid, how)
+        (os.killpg if to_group else os.kill)(process.pid, how)
         _, err = process.communicate(timeout=30)
     finally:
         process.kill()
@@ -823,29 +826,19 @@ def test_sigterm_to_the_process_group_ends_an_export_with_its_worker(sample, db_
     SIGTERM's default action holding the pool's queue lock, and the export, terminating the
     pool, waited for that lock for good."""
     arguments = ["export", "xlsx", "-o", "record.xlsx"]
-    started = lambda: bool(list(tmp_path.glob(".record.xlsx.*.tmp")))  # noqa: E731
-    group = {"cwd": tmp_path, "start_new_session": True}
-    env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
-    process = subprocess.Popen(
-        [sys.executable, "-c", STUCK_EXPORT_WITH_WORKER, *arguments],
-        env=env,
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        **group,
+    idle_since: list[float] = []
+
+    def idle() -> bool:  # the export started, its worker done with the fingerprint
+        if list(tmp_path.glob(".record.xlsx.*.tmp")) and not idle_since:
+            idle_since.append(time.monotonic())
+        return bool(idle_since) and time.monotonic() - idle_since[0] > 0.5
+
+    script = STUCK_EXPORT_WITH_WORKER
+    code, err = _signalled(
+        db_url, script, arguments, signal.SIGTERM, idle, to_group=True, cwd=tmp_path
     )
-    try:
-        deadline = time.monotonic() + 60
-        while not (started() and len(_children(process.pid)) >= 1):
-            assert time.monotonic() < deadline, "the export did not start its worker"
-            time.sleep(0.05)
-        time.sleep(0.5)  # the worker done with its fingerprint, idle
-        os.killpg(process.pid, signal.SIGTERM)
-        _, err = process.communicate(timeout=30)
-    finally:
-        process.kill()
-        process.wait()
-    assert process.returncode == 143
-    assert err.decode() == "error: terminated (SIGTERM); nothing was saved\n"
+    assert code == 143
+    assert err == "error: terminated (SIGTERM); nothing was saved\n"
 
 
 def _stuck_after_rows(module: str, rows: str) -> str:
