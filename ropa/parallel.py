@@ -82,8 +82,11 @@ def _check_in_processes(
 
     db.dispose()  # no open connection may cross the fork
     jobs = [(db.url, first, last, entity, [r.id for r in rules], today) for first, last in ranges]
-    with _workers(len(jobs)) as pool:  # leaving the block by an error terminates them
+    pool = _workers(len(jobs))
+    try:
         parts = pool.map(_check_range, jobs)
+    finally:
+        _end(pool)
     ctx = checks.Context(references, today)
     found: list[Finding] = []
     for findings, recipients, controllers in parts:
@@ -95,8 +98,8 @@ def _check_in_processes(
 
 def _workers(count: int) -> Any:
     """A pool of forked workers that die with this process: each asks the kernel for SIGKILL
-    when its parent dies (SIGKILL, SIGTERM, a crash), and the pool terminates them when the
-    parent leaves its `with` block by an exception (Ctrl-C).
+    when its parent dies (SIGKILL, SIGTERM, a crash), and :func:`_end` ends them when the
+    parent is done with them, or stopped (Ctrl-C).
 
     Ctrl-C and SIGTERM are held back while the pool is made: one that interrupted it half
     made (some workers forked, its handler threads not started) left the process hanging at
@@ -117,10 +120,36 @@ def _workers(count: int) -> Any:
     try:
         signal.pthread_sigmask(signal.SIG_SETMASK, held)  # a Ctrl-C held back arrives here
     except BaseException:
-        pool.terminate()
-        pool.join()
+        _end(pool)
         raise
     return pool
+
+
+#: Seconds a pool's workers have to leave after SIGTERM before they are killed.
+TERMINATE_GRACE_S = 3
+
+
+def _end(pool: Any) -> None:
+    """Terminate a pool (SIGTERM to each worker) and wait for its workers; one still there
+    after TERMINATE_GRACE_S is killed. Under load, about one Ctrl-C in twelve that came as the
+    pool was made left a worker waiting on the queue lock terminate() holds, its SIGTERM
+    lost, and the wait for it never ended."""
+    import multiprocessing
+    import threading
+
+    ended = threading.Event()
+
+    def kill_the_rest() -> None:
+        if not ended.wait(TERMINATE_GRACE_S):
+            for child in multiprocessing.active_children():
+                child.kill()
+
+    threading.Thread(target=kill_the_rest, daemon=True).start()
+    try:
+        pool.terminate()
+        pool.join()
+    finally:
+        ended.set()
 
 
 def _die_with_parent(parent: int, held: Any) -> None:
@@ -212,8 +241,7 @@ def fingerprint_later(
 
         yield result
     finally:
-        pool.terminate()
-        pool.join()
+        _end(pool)
 
 
 def _fingerprint_job(url: str) -> tuple[str, int | None]:

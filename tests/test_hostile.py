@@ -647,11 +647,11 @@ def _children(pid: int) -> set[int]:
     return found
 
 
-def _stuck_check(db_url: str, **popen: object) -> subprocess.Popen:
+def _stuck_check(db_url: str, script: str = STUCK_CHECK, **popen: object) -> subprocess.Popen:
     """`ropa check` in a process of its own, its workers stuck in their key ranges."""
     env = {**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"}
     return subprocess.Popen(
-        [sys.executable, "-c", STUCK_CHECK, "check"],
+        [sys.executable, "-c", script, "check"],
         env=env,
         stdout=subprocess.DEVNULL,
         stderr=popen.pop("stderr", subprocess.DEVNULL),
@@ -724,6 +724,25 @@ def test_ctrl_c_before_the_workers_are_ready_ends_the_check(sample, db_url):
     finally:
         process.kill()
         process.wait()
+
+
+def test_a_worker_that_does_not_leave_on_sigterm_is_killed(sample, db_url):
+    """About one Ctrl-C in twelve that came as the pool was made left a worker waiting on
+    the queue lock terminate() held, its SIGTERM lost: the check waited for it for good.
+    Here the workers' SIGTERM handler does nothing, so the wait always meets one."""
+    script = "import ropa.parallel as parallel\nparallel._leave = lambda *a: None\n"
+    process = _stuck_check(db_url, script=script + STUCK_CHECK)
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := _children(process.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the workers in their tasks
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+    finally:
+        process.kill()
+        process.wait()
+    assert not {p for p in workers if Path(f"/proc/{p}").exists()}
 
 
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT])
