@@ -15,6 +15,7 @@ from enum import StrEnum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from ropa.db import fold_case
 from ropa.errors import BadOption, RopaError
 from ropa.io.files import replacing, write_text
 
@@ -309,7 +310,7 @@ def _entity_key(document: dict, entity: str) -> str:
     """The key of the group member that --entity names, by key or name."""
     members = [p for p in document.get("parties", []) if p.get("kind") == "group-member"]
     for party in members:
-        if entity in (party["key"],) or entity.lower() == party["name"].lower():
+        if entity == party["key"] or fold_case(entity) == fold_case(party["name"]):
             return party["key"]
     known = ", ".join(p["key"] for p in members) or "none"
     raise BadOption(f"--entity: no group member {entity!r} (group members: {known})")

@@ -409,3 +409,12 @@ def test_an_option_without_its_value_names_the_commands_help(demo):
         assert message == f"error: Option '{arguments[-1]}' requires an argument.", arguments
         program = see.removesuffix(f"{path} --help`)\n")  # ropa (root under the test runner)
         assert program != see and program.isalpha(), (arguments, see)
+
+
+def test_an_entity_named_with_a_dotted_capital_i_is_found(demo, tmp_path):
+    """The Fides and DPV exports compared --entity with a group member's name by Python's lower(),
+    not as names compare everywhere else (İ as i)."""
+    assert demo("party", "edit", "imperva-inc", "--name", "İmperva İnc").exit_code == 0
+    result = demo("export", "fides", "--entity", "imperva inc", "-o", "one.yaml")
+    assert result.exit_code == 0, result.stderr
+    assert (tmp_path / "one.yaml").stat().st_size > 0

@@ -11,7 +11,7 @@ import typer
 from ropa import words
 from ropa.cli import parse_day, state
 from ropa.cli.output import Format, FormatOption, Listing, print_table
-from ropa.errors import BadOption
+from ropa.errors import BadOption, RopaError
 
 #: The highest version a revision can hold (the column is a 32-bit integer on PostgreSQL).
 MAX_VERSION = 2**31 - 1
@@ -29,7 +29,6 @@ def parse_version(text: str) -> int:
 
 def known_kind(value: str | None) -> str | None:
     """A kind given to --kind (party or parties), as its name."""
-    from ropa.errors import RopaError
     from ropa.schema import kind_named
 
     try:

@@ -20,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from ropa.db import fold_case
 from ropa.errors import Problem, ValidationFailed
 from ropa.records import PartialDocument
 
@@ -235,9 +236,9 @@ class _Mapper:
         record = as_record(kind, {**entry, "fides_key": fides_key})
         record["key"] = key
         created = self.context.created.setdefault(kind, {})
-        names = {r["name"].lower() for r in self.known.of(kind) if r.get("name")}
-        names |= {r["name"].lower() for r in created.values()}
-        if record["name"].lower() in names:
+        names = {fold_case(r["name"]) for r in self.known.of(kind) if r.get("name")}
+        names |= {fold_case(r["name"]) for r in created.values()}
+        if fold_case(record["name"]) in names:
             record["name"] = f"{record['name']} ({fides_key})"
         parent = entry.get("parent_key")
         record.pop("parent", None)
@@ -360,14 +361,14 @@ class _Mapper:
         # One activity may come back as several declarations (one per system and data
         # use): its name, unique among activities, brings them together again.
         existing = next(
-            (r for r in self.known.of("activity") if r["name"].lower() == str(name).lower()),
+            (r for r in self.known.of("activity") if fold_case(r["name"]) == fold_case(str(name))),
             None,
         )
         earlier = next(
             (
                 k
                 for k, r in self.out["activities"].items()
-                if r["name"].lower() == str(name).lower()
+                if fold_case(r["name"]) == fold_case(str(name))
             ),
             None,
         )
@@ -471,7 +472,7 @@ class _Mapper:
 
     def party(self, name: str) -> str:
         for r in [*self.known.of("party"), *self.out["parties"].values()]:
-            if r["name"].lower() == name.lower():
+            if fold_case(r["name"]) == fold_case(name):
                 return r["key"]
         key = _key(name.lower().replace(" ", "-"))
         self.out["parties"][key] = {"key": key, "name": name, "kind": "other"}

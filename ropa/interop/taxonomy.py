@@ -7,6 +7,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING
 
+from ropa.db import fold_case
 from ropa.errors import RopaError
 
 if TYPE_CHECKING:
@@ -128,7 +129,7 @@ def plan_taxonomy(
         records = existing.get(kind, [])
         by_fides = {r["fides_key"]: r["key"] for r in records if r.get("fides_key")}
         keys = {r["key"]: r for r in records}
-        names = {r["name"].lower(): r["key"] for r in records if r.get("name")}
+        names = {fold_case(r["name"]): r["key"] for r in records if r.get("name")}
         created: list[dict] = []
         plan.matched[kind] = 0
         for entry in entries[kind]:
@@ -143,7 +144,7 @@ def plan_taxonomy(
                     f"{fides_key!r} not loaded"
                 )
                 continue
-            other = names.get(entry["name"].lower())
+            other = names.get(fold_case(entry["name"]))
             if other is not None:
                 plan.clashes.append(
                     f"{kind} {other!r} already has the name {entry['name']!r}; fideslang "

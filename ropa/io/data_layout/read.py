@@ -186,8 +186,8 @@ _AFTER_FORMULA_LEAD = frozenset(b"> /\t\n\r")
 
 def _scan_sheet(pieces: Iterable[bytes]) -> tuple[int, int, bool]:
     """The rows and columns a sheet spans (as declared, or as far as its row numbers, row
-    count and cell positions reach; columns counted up to one past the limit) and whether it
-    holds a formula."""
+    count and cell positions reach; the search for columns stops past the limit) and whether
+    it holds a formula."""
     from ropa import limits
 
     rows, count, columns, formulas = 0, 0, 1, False
@@ -289,8 +289,8 @@ def _extent_problem(rows: int, columns: int, where: str) -> Problem | None:
 
 @functools.cache
 def _column_above(number: int) -> re.Pattern[bytes]:
-    """A pattern finding a cell reference (` r="…"`) whose column is beyond `number`; its
-    group is the column's letters."""
+    """A pattern finding a cell reference written as spreadsheet programs do (`<c r="…"`)
+    whose column is beyond `number`; its group is the column's letters."""
     from xlsxwriter.utility import xl_col_to_name
 
     letters = xl_col_to_name(number - 1)
