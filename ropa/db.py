@@ -428,7 +428,12 @@ def _create_engine(url: str) -> Engine:
         )
     if not url.startswith("sqlite"):
         try:
-            return create_engine(parse_url(url), pool_pre_ping=True)
+            # No statement prepared (psycopg prepares one run five times): PostgreSQL
+            # plans a prepared statement without its values, and a look-up of hundreds of
+            # names then compares every row with each name in turn instead of hashing them.
+            return create_engine(
+                parse_url(url), pool_pre_ping=True, connect_args={"prepare_threshold": None}
+            )
         except ImportError as e:
             driver = "psycopg" if "psycopg" in (e.name or str(e)) else (e.name or "its driver")
             raise DatabaseError(

@@ -406,7 +406,7 @@ def plan_import(
         index = state_index(state)
     else:
         index = LayeredIndex(stored.index, state)
-        _prefetch(stored.index, ((kind, state[kind.name][key]) for kind, key, _ in touched), state)
+        prefetch_references(stored.index, ((kind, state[kind.name][key]) for kind, key, _ in touched), state)
         for kind in KINDS.values():
             names = [r["name"] for r in state[kind.name].values()]
             stored.index.prefetch(kind.name, names, keys=False)
@@ -456,7 +456,9 @@ def plan_import(
     return state, changes, problems
 
 
-def _prefetch(index: Index, records: Iterable[tuple[Kind, dict]], state: State) -> None:
+def prefetch_references(
+    index: Index, records: Iterable[tuple[Kind, dict]], state: State | None = None
+) -> None:
     """Look up every key or name the records refer to, a batch per kind (but the keys of
     the records `state` holds)."""
     wanted: dict[str, set[str]] = {kind.name: set() for kind in KINDS.values()}
@@ -474,7 +476,7 @@ def _prefetch(index: Index, records: Iterable[tuple[Kind, dict]], state: State) 
                     if sub.type is T.REF:
                         wanted[sub.ref].update(row[sub.name] for row in value if row.get(sub.name))
     for target, values in wanted.items():
-        values.difference_update(state[target])
+        values.difference_update(state.get(target, ()) if state else ())
         values.discard(None)
         if values:
             index.prefetch(target, [v for v in values if isinstance(v, str)])
@@ -534,7 +536,7 @@ def stored_dependents(
         if kind.name not in users:
             continue
         records = stored.records(kind, sorted(users[kind.name]))
-        _prefetch(index, ((kind, r) for r in records.values()), state)
+        prefetch_references(index, ((kind, r) for r in records.values()), state)
         for record in records.values():
             if refers_to(kind, record, targets):
                 problems += dependent_problems(kind, record, index, cause)

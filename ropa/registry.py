@@ -999,7 +999,7 @@ def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: 
     """The problems a write of `after` would give the records that refer to it (a party's
     kind changed away from group-member while it is an activity's controller, say)."""
     from ropa import store
-    from ropa.planning import dependent_problems
+    from ropa.planning import dependent_problems, prefetch_references
 
     users = store.referencing(conn, kind, [after["key"]]).get(after["key"], [])
     if not users:
@@ -1011,9 +1011,14 @@ def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: 
     by_kind: dict[str, list[str]] = {}
     for user_kind, user in users:
         by_kind.setdefault(user_kind, []).append(user)
-    for user_kind, keys in by_kind.items():
-        for record in store.read_records(conn, KINDS[user_kind], keys).values():
-            problems += dependent_problems(KINDS[user_kind], record, overlay, where)
+    records = [
+        (KINDS[user_kind], record)
+        for user_kind, keys in by_kind.items()
+        for record in store.read_records(conn, KINDS[user_kind], keys).values()
+    ]
+    prefetch_references(index, records, {kind.name: {key: after}})
+    for user_kind, record in records:
+        problems += dependent_problems(user_kind, record, overlay, where)
     return problems
 
 

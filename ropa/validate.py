@@ -661,8 +661,7 @@ def _check_party(record: dict, where: Where) -> list[Problem]:
     authority belong to group members only."""
     problems = []
     authority = record.get("supervisory_authority")
-    known = reference.supervisory_authorities()
-    if authority and authority not in known:
+    if authority and authority not in (known := reference.supervisory_authorities()):
         problems.append(
             Problem(
                 where.at("supervisory_authority"),

@@ -267,3 +267,55 @@ def test_what_the_safe_loader_refuses_a_yaml_document_still_refuses(text, messag
     with pytest.raises(ValidationFailed) as e:
         load_text(text, "yaml", "s.yaml")
     assert message in str(e.value.problems[0])
+
+
+def _varied(i: int) -> dict:
+    """An activity of its own purpose, subject, category and recipient, controlled by beta."""
+    return {
+        "key": f"u-{i:03d}",
+        "name": f"User {i:03d}",
+        "controller": "beta",
+        "purposes": [f"p-{i}"],
+        "data_subjects": [f"s-{i}"],
+        "data_categories": [f"c-{i}"],
+        "recipients": ["cloud"],
+    }
+
+
+def test_an_edit_checks_the_records_that_use_it_in_statements_independent_of_their_number(
+    registry,
+):
+    """`ropa party edit` checks every activity that uses the party: it looked up each of
+    their references alone (246 statements for a party of 21 activities at 2,000)."""
+    from ropa.registry import Edit
+
+    counts = []
+    for users in (3, 30):
+        document = {
+            "ropa": 1,
+            "parties": REFERENCES["parties"],
+            "purposes": [{"key": f"p-{i}", "name": f"P {i}"} for i in range(users)],
+            "subjects": [{"key": f"s-{i}", "name": f"S {i}"} for i in range(users)],
+            "categories": [{"key": f"c-{i}", "name": f"C {i}"} for i in range(users)],
+            "activities": [_varied(i) for i in range(users)],
+        }
+        registry.import_documents([(document, "users.yaml")], replace=True)
+        with _counted(registry) as statements:
+            registry.edit("party", "beta", Edit(set={"phone": f"+49 {users}"}))
+        counts.append(len(statements))
+    assert counts[0] == counts[1]
+    assert registry.get("party", "beta")["phone"] == "+49 30"
+
+
+def test_no_statement_is_prepared_without_its_values_on_postgresql(registry):
+    """psycopg prepares a statement run five times; PostgreSQL then plans it without its
+    values, and a look-up of 500 names compared every row with each name in turn instead of
+    hashing them: 70-115 ms a batch instead of 4 ms, 1.4 s of a 10,000-activity import."""
+    if registry.db.is_sqlite:
+        pytest.skip("PostgreSQL only: SQLite has no prepared statements")
+    names = [f"name {i}" for i in range(50)]
+    with registry.db.write() as conn:
+        for _ in range(8):
+            assert store.lookup(conn, ACTIVITY, [], names) == []
+        prepared = conn.exec_driver_sql("SELECT count(*) FROM pg_prepared_statements").scalar()
+    assert prepared == 0

@@ -88,5 +88,5 @@ def _regime(text: str) -> str:
     return code
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, only: str | None = None) -> None:
     app.command("check")(check)

@@ -11,9 +11,10 @@ from typing import Any
 import typer
 
 #: Every top-level command in the order `ropa --help` lists it: the module that defines it
-#: (its `register(app)` adds it) and the first sentence of its help, which the listing line
-#: is shortened from, as Click shortens a command's help. A test holds each summary to the
-#: loaded command's own help, so the listing cannot drift from it.
+#: (its `register(app, only=None)` adds its commands, or only the one named) and the first
+#: sentence of its help, which the listing line is shortened from, as Click shortens a
+#: command's help. A test holds each summary to the loaded command's own help, so the listing
+#: cannot drift from it.
 COMMANDS: dict[str, tuple[str, str]] = {
     "init": ("ropa.cli.dbcmd", "Create the database at the newest schema revision."),
     "import": ("ropa.cli.files", "Import records: upsert by key, all or nothing."),
@@ -114,12 +115,12 @@ class LazyCommands(MutableMapping[str, Any]):
 
 def _load(name: str) -> Any:
     """Build one command the way `app.command`/`app.add_typer` on the root app would have
-    (plain help, no rich markup), with readable metavars. Its module registers all of its
-    commands; only the one asked for is built (`ropa party edit` builds no other kind)."""
+    (plain help, no rich markup), with readable metavars. Only the one asked for is built
+    (`ropa party edit` builds no other kind's group: making each takes a few milliseconds)."""
     from typer.main import get_group
 
     holder = typer.Typer(rich_markup_mode=None, add_completion=False)
-    importlib.import_module(COMMANDS[name][0]).register(holder)
+    importlib.import_module(COMMANDS[name][0]).register(holder, only=name)
     holder.registered_commands = [c for c in holder.registered_commands if c.name == name]
     holder.registered_groups = [g for g in holder.registered_groups if g.name == name]
     command = get_group(holder).commands[name]

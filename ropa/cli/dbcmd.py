@@ -116,6 +116,6 @@ def backup(
     console(stderr=True).print(f"backed up to {target}")
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, only: str | None = None) -> None:
     app.command("init")(init)
     app.add_typer(db_app, name="db")

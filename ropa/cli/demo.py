@@ -117,5 +117,5 @@ def _refuse_a_foreign_register(registry: "Registry", documents: list) -> None:
     )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, only: str | None = None) -> None:
     app.command("demo")(demo)

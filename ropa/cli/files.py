@@ -297,7 +297,7 @@ def _default_folder() -> Path:
     return DEFAULT_OUT
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, only: str | None = None) -> None:
     app.command("import")(import_files)
     app.command("template")(template)
     app.add_typer(export_app, name="export")

@@ -51,5 +51,5 @@ def notice(
         console(stderr=True).print(f"wrote {out}")
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, only: str | None = None) -> None:
     app.command("notice")(notice)

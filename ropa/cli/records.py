@@ -401,6 +401,7 @@ def _list_command(group: typer.Typer, kind: Kind) -> None:
     group.command("list")(_command(list_records, params, doc))
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, only: str | None = None) -> None:
     for kind in KINDS.values():
-        app.add_typer(_kind_app(kind), name=kind.name)
+        if only in (None, kind.name):
+            app.add_typer(_kind_app(kind), name=kind.name)

@@ -71,5 +71,5 @@ def restore(
         )
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, only: str | None = None) -> None:
     app.command("restore")(restore)

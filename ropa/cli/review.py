@@ -251,5 +251,5 @@ def _pack_from_stdin() -> "ReturnedPack":
         return read_pack(path, "<stdin>")
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, only: str | None = None) -> None:
     app.add_typer(review_app, name="review")

@@ -52,5 +52,5 @@ def load(
         out.print("nothing changed")
 
 
-def register(app: typer.Typer) -> None:
+def register(app: typer.Typer, only: str | None = None) -> None:
     app.add_typer(taxonomy_app, name="taxonomy")
