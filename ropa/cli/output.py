@@ -313,9 +313,9 @@ def listing_chunks(kind: Kind, records: Iterable[dict], fmt: Format) -> Iterator
 
 
 def print_record(kind: Kind, record: dict, fmt: Format, used_by: list[str] | None = None) -> None:
-    from ropa.io.document import document_record, dumps
-
     if fmt in (Format.json, Format.yaml):
+        from ropa.io.document import document_record, dumps
+
         typer.echo(dumps(document_record(kind, record), fmt.value), nl=False)
         return
     if fmt is Format.csv:
