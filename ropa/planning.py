@@ -406,7 +406,9 @@ def plan_import(
         index = state_index(state)
     else:
         index = LayeredIndex(stored.index, state)
-        prefetch_references(stored.index, ((kind, state[kind.name][key]) for kind, key, _ in touched), state)
+        prefetch_references(
+            stored.index, ((kind, state[kind.name][key]) for kind, key, _ in touched), state
+        )
         for kind in KINDS.values():
             names = [r["name"] for r in state[kind.name].values()]
             stored.index.prefetch(kind.name, names, keys=False)

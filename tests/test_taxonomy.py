@@ -129,3 +129,22 @@ def test_dry_run_changes_nothing(initialised, registry):
     assert result.exit_code == 0
     assert "would create" in result.stderr
     assert registry.list("purpose") == []
+
+
+def test_two_entries_of_one_name_are_one_record_and_a_clash_whatever_their_letters():
+    """Names compare through ropa.db.fold_case, as everywhere: the entries loaded earlier in
+    the same load were lowered with Python, which spells İ as i and a combining dot."""
+    from ropa.interop.taxonomy import plan_taxonomy
+
+    entries = {
+        "subject": [
+            {"fides_key": "istanbul", "name": "İstanbul office visitors"},
+            {"fides_key": "istanbul_again", "name": "Istanbul office visitors"},
+        ]
+    }
+    plan = plan_taxonomy({"subject": []}, entries, ["subject"])
+    assert [r["key"] for r in plan.records["subject"]] == ["istanbul"]
+    assert plan.clashes == [
+        "subject 'istanbul' already has the name 'Istanbul office visitors'; fideslang "
+        "'istanbul_again' not loaded (set its fides_key to match them)"
+    ]

@@ -154,7 +154,7 @@ def plan_taxonomy(
             parent = entry.get("parent_key")
             created.append(as_record(kind, entry, by_fides.get(parent) or parent))
             by_fides[fides_key] = fides_key
-            names[entry["name"].lower()] = fides_key
+            names[fold_case(entry["name"])] = fides_key
         # A parent is set only where it is in the register or loaded with it.
         known = {r["key"] for r in records} | {r["key"] for r in created}
         for record in created:
