@@ -15,7 +15,6 @@ label, and what the register does not know is a check finding, not public text.
 from __future__ import annotations
 
 import re
-import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -154,8 +153,7 @@ def _in_sentence(name: str) -> str:
 def _reading_order(name: str) -> tuple[str, str]:
     """A name's place in a list a person reads: by its letters without accents and case (Ä
     with A, not after Z), then as written, so that the order never depends on the keys."""
-    folded = unicodedata.normalize("NFKD", name.casefold())
-    return "".join(c for c in folded if not unicodedata.combining(c)), name
+    return words.plain_letters(name), name
 
 
 def _named(records: dict, keys: Iterable[str], verb: str) -> tuple[list[Item], list[Item]]:

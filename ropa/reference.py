@@ -12,6 +12,8 @@ from functools import cache
 from pathlib import Path
 from typing import Any
 
+from ropa.words import plain_letters
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data"
 REFERENCE_DIR = DATA_DIR / "reference"
 SAMPLE_DIR = DATA_DIR / "sample"
@@ -182,10 +184,7 @@ def parse_country(text: str, allow_intl: bool = True) -> str:
 
 def _fold(text: str) -> str:
     """Lower case without accents: "Türkiye" -> "turkiye"."""
-    import unicodedata
-
-    decomposed = unicodedata.normalize("NFKD", text.casefold())
-    return "".join(c for c in decomposed if not unicodedata.combining(c)).strip()
+    return plain_letters(text).strip()
 
 
 @cache

@@ -7,6 +7,7 @@ Every message that puts a count or a name of a kind into a sentence asks here, s
 from __future__ import annotations
 
 import re
+import unicodedata
 
 #: Nouns whose plural is not the regular one.
 _IRREGULAR = {"person": "people", "criterion": "criteria", "child": "children"}
@@ -75,3 +76,16 @@ def ordinal(number: int) -> str:
         "th" if 10 <= number % 100 <= 20 else {1: "st", 2: "nd", 3: "rd"}.get(number % 10, "th")
     )
     return f"{number}{suffix}"
+
+
+#: Letters that Unicode does not decompose into a base letter and an accent.
+_OWN_LETTERS = str.maketrans(
+    {"æ": "ae", "ø": "o", "œ": "oe", "ł": "l", "đ": "d", "ð": "d", "þ": "th", "ı": "i", "ħ": "h"}
+)
+
+
+def plain_letters(text: str) -> str:
+    """Lower case without accents, each letter as its Latin base letters: "Türkiye" ->
+    "turkiye", "Ærø" -> "aero", "İletişim" -> "iletisim" (for matching, ordering and keys)."""
+    decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_OWN_LETTERS))
+    return "".join(c for c in decomposed if not unicodedata.combining(c))

@@ -222,3 +222,21 @@ def test_a_registry_document_is_not_taken_for_a_manifest():
     assert not is_manifest([{"key": "crm", "name": "CRM"}])
     assert is_manifest({"system": []})
     assert is_manifest({"fides_key": "s", "privacy_declarations": []})
+
+
+def test_a_third_party_named_in_other_letters_gets_a_readable_key(initialised, registry, tmp_path):
+    """A party made for a declaration's third_parties is keyed from its name: letters outside
+    ASCII were lost to dashes ('m-ller', 'r--s-ndergaard'), İ to an 'i' and a dash."""
+    manifest = yaml.safe_load(interop_file("fides", "sample_systems.yml").read_text())
+    manifest["system"][0]["privacy_declarations"][0]["third_parties"] = (
+        "Müller İletişim GmbH; Ærø Søndergaard"
+    )
+    path = tmp_path / "third.yml"
+    path.write_text(yaml.safe_dump(manifest))
+    result = initialised("import", str(_sample_files()[0]), str(path))
+    assert result.exit_code == 0, result.stderr
+    others = {p["key"]: p["name"] for p in registry.list("party") if p["kind"] == "other"}
+    assert others == {
+        "muller-iletisim-gmbh": "Müller İletişim GmbH",
+        "aero-sondergaard": "Ærø Søndergaard",
+    }

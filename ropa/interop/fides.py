@@ -23,6 +23,7 @@ from typing import Any
 from ropa.db import fold_case
 from ropa.errors import Problem, ValidationFailed
 from ropa.records import PartialDocument
+from ropa.words import plain_letters
 
 #: The kinds a manifest refers to by fides_key: ropa kind -> (manifest section, field of
 #: a privacy declaration).
@@ -474,7 +475,7 @@ class _Mapper:
         for r in [*self.known.of("party"), *self.out["parties"].values()]:
             if fold_case(r["name"]) == fold_case(name):
                 return r["key"]
-        key = _key(name.lower().replace(" ", "-"))
+        key = _key(plain_letters(name).replace(" ", "-"))
         self.out["parties"][key] = {"key": key, "name": name, "kind": "other"}
         return key
 
