@@ -240,3 +240,44 @@ def test_a_third_party_named_in_other_letters_gets_a_readable_key(initialised, r
         "muller-iletisim-gmbh": "Müller İletişim GmbH",
         "aero-sondergaard": "Ærø Søndergaard",
     }
+
+
+def test_third_parties_whose_names_make_one_key_stay_apart(initialised, registry, tmp_path):
+    """Two third parties whose names give the same key (no Latin letters at all; or a stored
+    party of another name holds it) were one party: the second overwrote the first, and the
+    import renamed the stored party."""
+    registry.add("party", {"key": "acme-gmbh", "name": "Acme Holding", "kind": "other"})
+    manifest = yaml.safe_load(interop_file("fides", "sample_systems.yml").read_text())
+    manifest["system"][0]["privacy_declarations"][0]["third_parties"] = (
+        "数据公司; 云服务; ACME GmbH"
+    )
+    path = tmp_path / "third.yml"
+    path.write_text(yaml.safe_dump(manifest, allow_unicode=True))
+    result = initialised("import", str(_sample_files()[0]), str(path))
+    assert result.exit_code == 0, result.stderr
+    others = {p["key"]: p["name"] for p in registry.list("party") if p["kind"] == "other"}
+    assert others == {
+        "acme-gmbh": "Acme Holding",
+        "acme-gmbh-2": "ACME GmbH",
+        "party": "数据公司",
+        "party-2": "云服务",
+    }
+    key = manifest["system"][0]["fides_key"]
+    used = {a["key"]: a["recipients"] for a in registry.list("activity")}
+    assert any(set(r) == {"party", "party-2", "acme-gmbh-2"} for r in used.values()), (key, used)
+
+
+def test_two_manifests_naming_other_third_parties_import_together(initialised, registry, tmp_path):
+    """Each manifest of an import keyed the third parties it met alone: two files naming two
+    parties without Latin letters both made a party 'party', and the import was refused."""
+    manifest = yaml.safe_load(interop_file("fides", "sample_systems.yml").read_text())
+    paths = []
+    for i, name in enumerate(["数据公司", "云服务"]):
+        one = {"system": [manifest["system"][i]]}
+        one["system"][0]["privacy_declarations"][0]["third_parties"] = name
+        paths.append(tmp_path / f"m{i}.yml")
+        paths[-1].write_text(yaml.safe_dump(one, allow_unicode=True))
+    result = initialised("import", str(_sample_files()[0]), *map(str, paths))
+    assert result.exit_code == 0, result.stderr
+    others = {p["key"]: p["name"] for p in registry.list("party") if p["kind"] == "other"}
+    assert others == {"party": "数据公司", "party-2": "云服务"}

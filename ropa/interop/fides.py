@@ -472,11 +472,20 @@ class _Mapper:
         activity["retention"] = [rule]
 
     def party(self, name: str) -> str:
-        for r in [*self.known.of("party"), *self.out["parties"].values()]:
+        created = self.context.created.setdefault("party", {})
+        for r in [*self.known.of("party"), *created.values()]:
             if fold_case(r["name"]) == fold_case(name):
                 return r["key"]
-        key = _key(plain_letters(name).replace(" ", "-"))
-        self.out["parties"][key] = {"key": key, "name": name, "kind": "other"}
+        # Keyed from its name, but never by a key another party holds (a stored one of
+        # another name, or one a manifest of this import made): that would rename or merge
+        # them.
+        base = KEY_CHARS.sub("-", plain_letters(name)).strip("-._")[:55] or "party"
+        taken = {r["key"] for r in self.known.of("party")} | set(created)
+        key, n = base, 1
+        while key in taken:
+            n += 1
+            key = f"{base}-{n}"
+        created[key] = self.out["parties"][key] = {"key": key, "name": name, "kind": "other"}
         return key
 
     def missing(self, activity: dict) -> list[str]:
