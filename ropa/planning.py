@@ -631,10 +631,12 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
     for name in sorted(set(edit.set) & set(edit.clear)):
         problems.append(Problem(f"{where}.{name}", "both set and cleared; give one"))
     for name in sorted(set(edit.add) & set(edit.remove) & set(kind.field_names)):
-        both = _both_added_and_removed(kind.field(name), edit.add[name], edit.remove[name])
+        f = kind.field(name)
+        both = _both_added_and_removed(f, edit.add[name], edit.remove[name], before[name])
         if both:
+            shown = ":".join(map(str, both[0].values())) if isinstance(both[0], dict) else both[0]
             problems.append(
-                Problem(f"{where}.{name}", f"{both[0]!r} both added and removed; give one")
+                Problem(f"{where}.{name}", f"{shown!r} both added and removed; give one")
             )
     if problems:
         raise ValidationFailed(problems)
@@ -718,12 +720,27 @@ def _describe(f: Field, row: dict) -> str:
     return ", ".join(str(v) for v in row.values() if v)
 
 
-def _both_added_and_removed(f: Field, added: list[Any], removed: list[Any]) -> list[Any]:
+def _both_added_and_removed(
+    f: Field, added: list[Any], removed: list[Any], current: list[Any]
+) -> list[Any]:
     """The items an edit both adds to and removes from a list, compared as what they mean
-    (`consent` and `Art. 6(1)(a)` are one lawful basis); a spec that does not parse is left
-    to the edit to report."""
+    (`consent` and `Art. 6(1)(a)` are one lawful basis; a transfer or retention rule added
+    is one removed when the row it names, in the `current` list, has every value it gives:
+    re-adding `US:scc:mailer` would drop the removed one's details); a spec that does not
+    parse is left to the edit to report."""
     if f.type is T.NESTED:
-        return [i for i in added if i in removed]
+        rows = []
+        for spec in removed:
+            try:
+                rows += [current[i] for i in _nested_positions(f, current, spec)]
+            except ValueError:
+                continue
+        return [
+            item
+            for item in added
+            for row in parse_nested(f, [item], "", [])
+            if any(all(r[k] == v for k, v in row.items() if v not in (None, "", [])) for r in rows)
+        ]
     try:
         gone = set(parse_field(f, list(removed)))
     except ValueError:

@@ -424,6 +424,37 @@ def test_a_large_replace_asks_first_on_a_terminal(initialised, registry, db, mon
     assert [p["key"] for p in registry.document()["purposes"]] == ["only"]
 
 
+def test_a_transfer_removed_and_added_again_in_one_edit_is_refused(initialised, registry):
+    """`--remove-transfer US:scc:payflow --add-transfer US:scc:payflow` passed (a spec and a
+    mapping never compared equal), and the transfer lost its details."""
+    cli = initialised
+    transfer = "{country: US, mechanism: scc, recipient: payflow, details: SCC 2021 module 2}"
+    _an_activity(cli, "a1", "--recipient", "payflow", "--transfer", transfer)
+    for removed in ("US:scc:payflow", "1"):
+        both = cli(
+            "activity", "edit", "a1", "--remove-transfer", removed,
+            "--add-transfer", "US:SCC:payflow",
+        )  # fmt: skip
+        assert both.exit_code == 1
+        assert both.stderr == (
+            "error: activity a1.transfers: 'US:SCC:payflow' both added and removed; give one\n"
+        )
+    assert registry.get("activity", "a1")["transfers"][0]["details"] == "SCC 2021 module 2"
+    assert len(registry.history(key="a1", kind="activity")) == 1
+    # Another transfer in its place, and a retention rule replaced, are changes.
+    other = cli(
+        "activity", "edit", "a1", "--remove-transfer", "US:scc:payflow",
+        "--add-transfer", "US:adequacy:payflow",
+        "--add-retention", "P2Y:end of contract",
+    )  # fmt: skip
+    assert other.exit_code == 0, other.stderr
+    replaced = cli("activity", "edit", "a1", "--remove-retention", "1", "--add-retention", "P5Y")
+    assert replaced.exit_code == 0, replaced.stderr
+    after = registry.get("activity", "a1")
+    assert [t["mechanism"] for t in after["transfers"]] == ["adequacy"]
+    assert [r["duration"] for r in after["retention"]] == ["P5Y"]
+
+
 @pytest.mark.skipif(bool(os.environ.get("ROPA_TEST_DATABASE_URL")), reason="PostgreSQL: --yes")
 def test_init_force_asks_first_on_a_terminal(initialised, db, monkeypatch):
     cli = initialised
