@@ -341,9 +341,10 @@ def test_removals_name_the_list_before_the_additions_of_the_same_edit(initialise
         "activity", "edit", "t", "--add-transfer", "US:scc:payflow", "--remove-transfer", "2"
     )
     assert result.exit_code == 1 and "'2' is not among the transfers" in result.stderr
-    swapped = cli("activity", "edit", "t", "--remove-transfer", "CN", "--add-transfer", "CN:scc")
+    swapped = cli("activity", "edit", "t", "--remove-transfer", "CN", "--add-transfer", "CN:bcr")
     assert swapped.exit_code == 0, swapped.stderr
-    assert [t["country"] for t in registry.get("activity", "t")["transfers"]] == ["CN"]
+    transfers = registry.get("activity", "t")["transfers"]
+    assert [(t["country"], t["mechanism"]) for t in transfers] == [("CN", "bcr")]
     for both in (
         ("--add-category", "c1", "--remove-category", "c1"),
         ("--owner", "a@example.com", "--clear", "owner"),
