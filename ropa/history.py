@@ -46,12 +46,19 @@ def start_of_day(day: date) -> datetime:
     return datetime.combine(day, time(), tzinfo=UTC)
 
 
+def moment_at(when: date | datetime) -> datetime:
+    """The instant WHEN starts: the start of a day, or a date-time (taken as UTC when it
+    names no zone), in UTC. "Since WHEN" means every revision from this instant on."""
+    if isinstance(when, datetime):
+        return (when if when.tzinfo else when.replace(tzinfo=UTC)).astimezone(UTC)
+    return start_of_day(when)
+
+
 def moment_after(when: date | datetime) -> datetime:
     """The first instant after WHEN: the end of a day, or just after a date-time (taken as
     UTC when it names no zone). "As of WHEN" means every revision before this instant."""
     if isinstance(when, datetime):
-        aware = when if when.tzinfo else when.replace(tzinfo=UTC)
-        return aware.astimezone(UTC) + timedelta(microseconds=1)
+        return moment_at(when) + timedelta(microseconds=1)
     return end_of_day(when)
 
 
@@ -169,8 +176,8 @@ def list_revisions(
     conn: Connection,
     key: str | None = None,
     kind: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
     actor: str | None = None,
 ) -> list[RevisionView]:
     """Revisions matching the filters, oldest first, each with the fields it changed."""
@@ -185,8 +192,8 @@ def iter_revisions(
     conn: Connection,
     key: str | None = None,
     kind: str | None = None,
-    since: date | None = None,
-    until: date | None = None,
+    since: date | datetime | None = None,
+    until: date | datetime | None = None,
     actor: str | None = None,
 ) -> Iterator[RevisionView]:
     """Revisions matching the filters, oldest first, each with the fields it changed, read
@@ -197,9 +204,9 @@ def iter_revisions(
     if kind:
         clauses.append(REVISIONS.c.kind == kind)
     if since:
-        clauses.append(REVISIONS.c.at >= start_of_day(since))
+        clauses.append(REVISIONS.c.at >= moment_at(since))
     if until:
-        clauses.append(REVISIONS.c.at < end_of_day(until))
+        clauses.append(REVISIONS.c.at < moment_after(until))
     if actor:
         clauses.append(REVISIONS.c.actor == actor)
     after = 0
@@ -394,8 +401,8 @@ def _stored_record(number: int, key: str, text: str) -> dict:
 class Diff:
     """What changed in the register between two moments."""
 
-    since: date
-    until: date
+    since: date | datetime
+    until: date | datetime
     added: list[dict] = field(default_factory=list)  # {kind, key, name}
     removed: list[dict] = field(default_factory=list)
     retired: list[dict] = field(default_factory=list)
@@ -416,7 +423,7 @@ class Diff:
         return not (self.added or self.removed or self.retired or self.changed)
 
 
-def diff(before: dict, after: dict, since: date, until: date) -> Diff:
+def diff(before: dict, after: dict, since: date | datetime, until: date | datetime) -> Diff:
     """Records added, removed, retired and changed (field by field) between two documents."""
     result = Diff(since, until)
     for kind in KINDS.values():

@@ -135,8 +135,8 @@ class Registry:
         self,
         key: str | None = None,
         kind: str | None = None,
-        since: date | None = None,
-        until: date | None = None,
+        since: date | datetime | None = None,
+        until: date | datetime | None = None,
         actor: str | None = None,
     ) -> list[RevisionView]:
         """Revisions matching the filters, oldest first, each with the fields it changed."""
@@ -148,8 +148,8 @@ class Registry:
         self,
         key: str | None = None,
         kind: str | None = None,
-        since: date | None = None,
-        until: date | None = None,
+        since: date | datetime | None = None,
+        until: date | datetime | None = None,
         actor: str | None = None,
     ) -> Iterator[Iterator[RevisionView]]:
         """The revisions :meth:`history` returns, read a batch at a time as they are
@@ -227,21 +227,17 @@ class Registry:
             replace_all=True,
         )
 
-    def diff(self, since: date, until: date | None = None) -> Diff:
-        """What changed from the start of `since` to the end of `until` (default: today)."""
-        from ropa.history import (
-            diff,
-            documents_changed_between,
-            end_of_day,
-            start_of_day,
-            today,
-        )
+    def diff(self, since: date | datetime, until: date | datetime | None = None) -> Diff:
+        """What changed from the start of `since` to the end of `until` (default: today): days,
+        or date-times."""
+        from ropa.history import diff, documents_changed_between, moment_after, moment_at, today
 
         until = until or today()
-        if until < since:
+        start, end = moment_at(since), moment_after(until)
+        if end <= start:
             raise RopaError(f"--until {until} is before --since {since}")
         with self.db.read() as conn:
-            before, after = documents_changed_between(conn, start_of_day(since), end_of_day(until))
+            before, after = documents_changed_between(conn, start, end)
         return diff(before, after, since, until)
 
     @contextmanager

@@ -120,6 +120,47 @@ def test_diff_lists_exactly_the_changed_fields(initialised, registry, clock):
     assert cli("diff", "--since", "2026-03-01", "--until", "2026-01-01").exit_code == 2
 
 
+def test_history_and_diff_take_a_date_time_for_since_and_until(initialised, registry, clock):
+    """SPEC §4: WHEN is an ISO date or an ISO date-time; --since and --until of history and
+    diff refused a date-time ('is not an ISO date (YYYY-MM-DD)')."""
+    cli = initialised
+    clock("2026-03-02 09:00")
+    cli("subject", "add", "early", "--name", "Early")
+    clock("2026-03-02 11:30")
+    cli("subject", "add", "late", "--name", "Late")
+    clock("2026-03-02 15:00")
+    cli("subject", "edit", "late", "--description", "afternoon")
+    keys = lambda result: [r["key"] for r in json.loads(result.stdout)]  # noqa: E731
+    since = cli("history", "--since", "2026-03-02T10:00", "-f", "json")
+    assert since.exit_code == 0, since.stderr
+    assert keys(since) == ["late", "late"]
+    until = cli("history", "--until", "2026-03-02T11:30:00Z", "-f", "json")
+    assert keys(until) == ["early", "late"]
+    both = cli("history", "--since", "2026-03-02 10:00+01:00", "--until", "2026-03-02T12:00")
+    assert both.exit_code == 0 and "subject early" in both.stdout and "late" in both.stdout
+    changes = cli(
+        "diff", "--since", "2026-03-02T10:00", "--until", "2026-03-02T12:00", "-f", "json"
+    )
+    assert changes.exit_code == 0, changes.stderr
+    assert json.loads(changes.stdout)["added"] == [
+        {"kind": "subject", "key": "late", "name": "Late"}
+    ]
+    assert json.loads(changes.stdout)["since"] == "2026-03-02T10:00:00+00:00"
+    backwards = cli("diff", "--since", "2026-03-02T12:00", "--until", "2026-03-02T10:00")
+    assert backwards.exit_code == 2
+    assert backwards.stderr == (
+        "error: --until 2026-03-02T10:00 is before --since 2026-03-02T12:00\n"
+    )
+    later_that_day = cli("diff", "--since", "2026-03-02T12:00", "--until", "2026-03-02")
+    assert later_that_day.exit_code == 0, later_that_day.stderr
+    assert (
+        json.loads(
+            cli("diff", "--since", "2026-03-02T12:00", "--until", "2026-03-02", "-f", "json").stdout
+        )["changed"][0]["key"]
+        == "late"
+    )
+
+
 def test_history_lines_and_filters(initialised, registry, clock):
     cli = initialised
     clock("2026-01-10 09:00")
@@ -156,7 +197,8 @@ def test_history_lines_and_filters(initialised, registry, clock):
     table = cli("history").stdout
     assert "3 revisions" in table and "name, description" in table
     assert cli("history", "--since", "yesterday").stderr == (
-        "error: --since: 'yesterday' is not an ISO date (YYYY-MM-DD)\n"
+        "error: --since: 'yesterday' is not an ISO date (YYYY-MM-DD) or date-time "
+        "(YYYY-MM-DDTHH:MM[:SS], UTC unless a zone is given)\n"
     )
 
 

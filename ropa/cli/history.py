@@ -3,13 +3,13 @@
 import re
 import sys
 from collections.abc import Iterator
-from datetime import date
+from datetime import date, datetime
 from typing import Annotated, Literal
 
 import typer
 
 from ropa import words
-from ropa.cli import parse_day, state
+from ropa.cli import parse_when, state
 from ropa.cli.output import Format, FormatOption, Listing, print_table
 from ropa.errors import BadOption, RopaError
 
@@ -37,19 +37,36 @@ def known_kind(value: str | None) -> str | None:
         raise typer.BadParameter(str(e)) from None
 
 
-def period(since: str | None, until: str | None) -> tuple[date | None, date | None]:
-    """--since and --until as days, for history and diff alike: --since may not be after
-    today, nor --until before --since; an --until after today is today (the log holds
-    nothing later, and the end of 9999-12-31 is past the calendar's)."""
-    from ropa.history import today
+SINCE_HELP = "From the start of this day (UTC), or from this date-time (YYYY-MM-DDTHH:MM[:SS])."
+UNTIL_HELP = "To the end of this day (UTC), or to this date-time."
 
-    first = parse_day("--since", since) if since else None
-    last = parse_day("--until", until) if until else None
-    if first is not None and first > today():
-        raise BadOption(f"--since {first} is in the future")
-    if last is not None and first is not None and last < first:
-        raise BadOption(f"--until {last} is before --since {first}")
-    return first, min(last, today()) if last is not None else None
+
+def period(
+    since: str | None, until: str | None
+) -> tuple[date | datetime | None, date | datetime | None]:
+    """--since and --until as days or date-times (in UTC), for history and diff alike:
+    --since may not be in the future, nor --until before --since; an --until day after today
+    is today (the log holds nothing later, and the end of 9999-12-31 is past the
+    calendar's)."""
+    from ropa.history import moment_after, moment_at, today, utcnow
+
+    first, last = (
+        None if text is None else _in_utc(parse_when(option, text))
+        for option, text in (("--since", since), ("--until", until))
+    )
+    if first is not None and moment_at(first) > utcnow():
+        raise BadOption(f"--since {first.isoformat()} is in the future")
+    if last is not None and not isinstance(last, datetime):
+        last = min(last, today())
+    if last is not None and first is not None and moment_after(last) <= moment_at(first):
+        raise BadOption(f"--until {until} is before --since {since}")
+    return first, last
+
+
+def _in_utc(when: date | datetime) -> date | datetime:
+    from ropa.history import moment_at
+
+    return moment_at(when) if isinstance(when, datetime) else when
 
 
 def history(
@@ -65,11 +82,9 @@ def history(
     ] = None,
     since: Annotated[
         str | None,
-        typer.Option("--since", metavar="DATE", help="From the start of this day (UTC)."),
+        typer.Option("--since", metavar="WHEN", help=SINCE_HELP),
     ] = None,
-    until: Annotated[
-        str | None, typer.Option("--until", metavar="DATE", help="To the end of this day (UTC).")
-    ] = None,
+    until: Annotated[str | None, typer.Option("--until", metavar="WHEN", help=UNTIL_HELP)] = None,
     actor: Annotated[
         str | None, typer.Option("--actor", "--by", help="Only changes by this actor.")
     ] = None,
@@ -188,14 +203,10 @@ def _show_version(key: str | None, kind: str | None, version: int, fmt: Format) 
 
 
 def diff(
-    since: Annotated[
-        str, typer.Option("--since", metavar="DATE", help="From the start of this day (UTC).")
-    ],
+    since: Annotated[str, typer.Option("--since", metavar="WHEN", help=SINCE_HELP)],
     until: Annotated[
         str | None,
-        typer.Option(
-            "--until", metavar="DATE", help="To the end of this day (UTC) (default: today)"
-        ),
+        typer.Option("--until", metavar="WHEN", help=f"{UNTIL_HELP} (default: today)"),
     ] = None,
     fmt: Annotated[
         Literal[Format.table, Format.json, Format.markdown],
