@@ -23,12 +23,12 @@ from typing import Any
 
 from ropa import reference, vocab, words
 from ropa.errors import RopaError
-from ropa.validate import BIDI_CONTROLS
 from ropa.wording import (
     RIGHTS,
     complaint_authorities,
     describe_retention,
     dpo_contact,
+    isolated,
     representative_contact,
     rights_available,
     sentence,
@@ -146,8 +146,9 @@ class _NoticeActivity:
 
 
 def _in_sentence(name: str) -> str:
-    """A name inside a sentence: "Contact details" -> "contact details"; "IP address" stays."""
-    return name[:1].lower() + name[1:] if name[1:2].islower() else name
+    """A name inside a sentence: "Contact details" -> "contact details"; "IP address" stays
+    (isolated, see :func:`ropa.wording.isolated`)."""
+    return isolated(name[:1].lower() + name[1:] if name[1:2].islower() else name)
 
 
 def _reading_order(name: str) -> tuple[str, str]:
@@ -261,7 +262,7 @@ def build_notice(
 
 
 def _names(parties: list[dict]) -> str:
-    names = [p["name"] for p in parties]
+    names = [isolated(p["name"]) for p in parties]
     return (
         names[0]
         if len(names) == 1
@@ -277,7 +278,7 @@ def _contact_line(party: dict) -> str:
         party["email"],
         party["phone"],
     ]
-    return "; ".join(p for p in parts if p)
+    return "; ".join(isolated(p) for p in parts if p)
 
 
 def _regimes(controllers: list[dict]) -> dict[str, list[dict]]:
@@ -449,7 +450,8 @@ def _retention(references: dict, activities: list[dict]) -> Section:
             )
         )
     for text, names in grouped.items():
-        section.items.append(Item(sentence(text), "; ".join(dict.fromkeys(names)) + ":"))
+        lead = "; ".join(isolated(name) for name in dict.fromkeys(names))
+        section.items.append(Item(sentence(text), lead + ":"))
     return section
 
 
@@ -469,7 +471,7 @@ def _security(references: dict, activities: list[dict]) -> Section:
             key=_reading_order,
         )
         if names:
-            section.items.append(Item(", ".join(names), kind.label + " safeguards:"))
+            section.items.append(Item(", ".join(map(isolated, names)), kind.label + " safeguards:"))
     return section
 
 
@@ -507,10 +509,10 @@ def _contact(controllers: list[dict]) -> Section:
     for party in controllers:
         line = _contact_line(party)
         section.paragraphs.append(Item(line, party["name"] + ":") if line else Item(party["name"]))
-        dpo = "; ".join(dpo_contact(party))
+        dpo = "; ".join(map(isolated, dpo_contact(party)))
         if dpo:
             section.paragraphs.append(Item(dpo, "Data protection officer:"))
-        rep = "; ".join(representative_contact(party))
+        rep = "; ".join(map(isolated, representative_contact(party)))
         if rep:
             where = (
                 "the UK (Art. 27 UK GDPR)"
@@ -570,21 +572,11 @@ def _md(text: str) -> str:
     for char in "\\`*_[]<>#|":
         text = text.replace(char, "\\" + char)
     text = _ENTITY.sub(r"\\&", text)  # "&amp;" in the register stays "&amp;", not "&"
-    return _isolated(text.replace("\n", " "))
+    return isolated(text.replace("\n", " "))
 
 
 #: An HTML character reference, which Markdown would turn into its character.
 _ENTITY = re.compile(r"&(?=#?\w+;)")
-
-
-_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
-
-
-def _isolated(text: str) -> str:
-    """Register text holding bidirectional controls, closed in an isolate (U+2068 … U+2069):
-    a right-to-left override in a name stays in the name instead of reversing the rest of the
-    line (Unicode bidi algorithm, UAX #9: the isolate's end closes what opened inside it)."""
-    return f"\u2068{text}\u2069" if _BIDI.search(text) else text
 
 
 STYLE = """
@@ -605,7 +597,7 @@ li { margin: .3rem 0; }
 
 def _html(text: str) -> str:
     """Register text safe in HTML: escaped, and its bidirectional controls isolated."""
-    return escape(_isolated(text))
+    return escape(isolated(text))
 
 
 def to_html(notice: Notice) -> str:

@@ -251,3 +251,15 @@ def test_new_fields_round_trip_through_yaml_data_layout_and_cli(initialised, sma
     record = small.get("activity", "payroll")
     assert record["legal_basis_details"] == "DPA 2018 Sch. 1 para 1"
     assert record["retention_policy_link"] == "policies/retention-v2"
+
+
+def test_an_override_in_a_name_stays_out_of_the_key_in_a_page_title(initialised, small, tmp_path):
+    """The HTML record's page heading and index are NAME (KEY): a right-to-left override in
+    the name reversed the key after it."""
+    key = small.list("activity")[0]["key"]
+    assert initialised("activity", "edit", key, "--name", "Evil \u202ename").exit_code == 0
+    assert initialised("export", "html", "-o", "r.html").exit_code == 0
+    page = (tmp_path / "r.html").read_text()
+    title = f"\u2068Evil \u202ename\u2069 ({key})"
+    assert f"<h2>{title}</h2>" in page
+    assert f">{title}</a>" in page

@@ -510,3 +510,35 @@ def test_names_are_in_the_order_a_reader_looks_them_up(initialised, registry):
 
     text, _ = _clinic(initialised, registry, recipients)
     assert text.index("Ärztekammer Nord") < text.index("bank AG") < text.index("Zeta GmbH")
+
+
+def test_an_override_in_one_name_of_a_list_does_not_reverse_the_names_after_it(
+    initialised, registry
+):
+    """The activities under a retention rule were joined and the list isolated as one text:
+    a right-to-left override in the first name reversed the names after it."""
+    evil = "Evil \u202ename"
+    activity = {
+        "status": "active",
+        "data_subjects": ["staff"],
+        "sources": ["s6", "s7"],
+        "retention": [{"duration": "P1Y"}],
+    }
+    registry.import_documents(
+        [
+            (
+                {
+                    "sources": [{"key": "s6", "name": evil}, {"key": "s7", "name": "Forms"}],
+                    "subjects": [{"key": "staff", "name": "Staff"}],
+                    "activities": [
+                        {"key": "a", "name": evil, **activity},
+                        {"key": "b", "name": "Payroll", **activity},
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+    for text in (notice_text(initialised), notice_text(initialised, "--format", "html")):
+        assert "\u2068Evil \u202ename\u2069; Payroll" in text  # the retention rule's activities
+        assert "\u2068evil \u202ename\u2069 and forms" in text.lower()  # the sources, in a sentence

@@ -23,6 +23,7 @@ from ropa.io.safe_csv import SafeWriter
 from ropa.wording import (
     describe_duration,
     dpo_contact,
+    isolated,
     lines,
     representative_contact,
 )
@@ -518,7 +519,7 @@ class ActivityPage:
 
     @property
     def title(self) -> str:
-        return f"{self.name} ({self.key})"
+        return f"{isolated(self.name)} ({self.key})"
 
 
 def page_text(value: object) -> str:
