@@ -351,6 +351,8 @@ def read_csv(
 ) -> tuple[list[Table], list[Problem]]:
     """One CSV file (or `text`, from stdin) as a table, read as it is consumed. The delimiter
     is taken from the header line: `,`, else `;` or tab (as some locales save CSV)."""
+    from ropa import limits
+
     if text is None:
         assert path is not None
         try:
@@ -367,6 +369,15 @@ def read_csv(
     if "," not in first_line:
         delimiter = ";" if ";" in first_line else "\t" if "\t" in first_line else ","
     rows = _csv_rows(path, text, name, delimiter)
+    if size >= limits.ROWS.value:
+        # More lines than the limit allows rows (a quoted cell may span lines): the rows
+        # are counted, and the file refused before any of them is parsed or held.
+        try:
+            for _ in rows:
+                pass
+        except CsvBroken as e:
+            return [], [e.problem]
+        rows = _csv_rows(path, text, name, delimiter)
     return [Table(name, Path(name).stem, rows, csv=True, size=size)], []
 
 
