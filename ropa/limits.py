@@ -48,6 +48,7 @@ COMPRESSION_RATIO = Limit("ROPA_MAX_COMPRESSION_RATIO", 100, "compression ratio 
 ROWS = Limit("ROPA_MAX_ROWS", 1_048_576, "number of rows")
 COLUMNS = Limit("ROPA_MAX_COLUMNS", 1_000, "number of columns")
 CELLS = Limit("ROPA_MAX_CELLS", 8_000_000, "sheet area (rows × columns)")
+EXPANDED = Limit("ROPA_MAX_EXPANDED_MB", 256, "text repeated by shared strings or YAML aliases", MB)
 DEPTH = Limit("ROPA_MAX_DEPTH", 32, "nesting depth")
 ALIAS_NODES = Limit("ROPA_MAX_ALIAS_NODES", 100_000, "number of values repeated by YAML aliases")
 INTEGER_DIGITS = Limit("ROPA_MAX_INTEGER_DIGITS", 30, "integer length", " digits")
@@ -60,6 +61,7 @@ ALL = (
     ROWS,
     COLUMNS,
     CELLS,
+    EXPANDED,
     DEPTH,
     ALIAS_NODES,
     INTEGER_DIGITS,

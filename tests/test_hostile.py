@@ -125,24 +125,93 @@ def test_the_workbook_scan_reads_sheets_in_pieces_and_misses_nothing(tmp_path, m
     assert read._formula_cells(near, ["parties"]) == {"parties": {(3002, 1): "1+1"}}
 
 
-def _sources_workbook(path: Path, rows: bytes) -> None:
-    """A `sources` sheet of hand-written XML: the header row, then `rows`."""
+def _sources_workbook(path: Path, rows: bytes, more: list[bytes] = ()) -> None:
+    """A `sources` sheet of hand-written XML: the header row (key, name and `more`), then
+    `rows`."""
     import xlsxwriter
 
     with xlsxwriter.Workbook(path) as book:
         book.add_worksheet("sources").write_row(0, 0, ["key", "name"])
     with zipfile.ZipFile(path) as archive:
         parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    header = [b"key", b"name", *more]
     parts["xl/worksheets/sheet1.xml"] = (
         b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxml'
-        b'formats.org/spreadsheetml/2006/main"><sheetData><row r="1"><c r="A1" t="inlineStr">'
-        b'<is><t>key</t></is></c><c r="B1" t="inlineStr"><is><t>name</t></is></c></row>'
+        b'formats.org/spreadsheetml/2006/main"><sheetData><row r="1">'
+        + b"".join(_cell(b"%c1" % (65 + i), h) for i, h in enumerate(header))
+        + b"</row>"
         + rows
         + b"</sheetData></worksheet>"
     )
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
         for name, data in parts.items():
             archive.writestr(name, data)
+
+
+def _shared_strings_workbook(path: Path, count: int, value: bytes = b"<v>0</v>") -> None:
+    """A `sources` sheet of `count` rows whose description cell is the one shared string, a
+    text of 32,000 characters (the cell's XML: `value`)."""
+    rows = b"".join(
+        b'<row r="%d">%s%s<c r="C%d" t="s">%s</c></row>'
+        % (n, _cell(b"A%d" % n, b"s%d" % n), _cell(b"B%d" % n, b"S %d" % n), n, value)
+        for n in range(2, count + 2)
+    )
+    _sources_workbook(path, rows, [b"description"])
+    with zipfile.ZipFile(path) as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    parts["xl/sharedStrings.xml"] = (
+        b'<?xml version="1.0" encoding="UTF-8"?><sst xmlns="http://schemas.openxmlformats.org/'
+        b'spreadsheetml/2006/main"><si><t>' + b"x" * 32_000 + b"</t></si></sst>"
+    )
+    parts["[Content_Types].xml"] = parts["[Content_Types].xml"].replace(
+        b"</Types>",
+        b'<Override PartName="/xl/sharedStrings.xml" ContentType="application/vnd.openxml'
+        b'formats-officedocument.spreadsheetml.sharedStrings+xml"/></Types>',
+    )
+    parts["xl/_rels/workbook.xml.rels"] = parts["xl/_rels/workbook.xml.rels"].replace(
+        b"</Relationships>",
+        b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/officeDocument/'
+        b'2006/relationships/sharedStrings" Target="sharedStrings.xml"/></Relationships>',
+    )
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [b"<v>0</v>", b"<v> 0 </v>", b'<v xml:space="preserve">0</v>', b"<v>&#48;</v>"],
+    ids=["plain", "spaced", "attribute", "reference"],
+)
+def test_a_shared_string_repeated_beyond_the_limit_is_refused_before_the_sheet_is_read(
+    initialised, registry, tmp_path, monkeypatch, value
+):
+    """Each cell that points at a shared string holds a copy of it once read: 20,000 cells
+    pointing at one 32,000-character string (a 284 KB file) took 1.3 GB, and 60,000 ended in
+    a MemoryError traceback and a panic of the reader."""
+    import python_calamine
+
+    monkeypatch.setenv("ROPA_MAX_EXPANDED_MB", "1")
+    monkeypatch.setattr(
+        python_calamine.CalamineWorkbook, "from_path", lambda path: pytest.fail("opened")
+    )
+    path = tmp_path / "shared.xlsx"
+    _shared_strings_workbook(path, 40, value)
+    result = initialised("import", path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {path}:sources: text repeated by shared strings or YAML aliases (1.2 MB) "
+        "exceeds the limit of 1 MB; set ROPA_MAX_EXPANDED_MB to raise it\n"
+    )
+
+
+def test_shared_strings_within_the_limit_are_read(initialised, registry, tmp_path, monkeypatch):
+    monkeypatch.setenv("ROPA_MAX_EXPANDED_MB", "1")
+    path = tmp_path / "shared.xlsx"
+    _shared_strings_workbook(path, 20)
+    result = initialised("import", path)
+    assert result.exit_code == 0, result.stderr
+    assert {s["description"] for s in registry.list("source")} == {"x" * 32_000}
 
 
 def _cell(ref: bytes, text: bytes = b"x") -> bytes:
@@ -312,6 +381,30 @@ def test_alias_bomb_is_refused_under_a_memory_cap(db, db_url, tmp_path):
     result = run_ropa(db_url, "import", path)
     refused(result, "laughs.yaml", "ROPA_MAX_ALIAS_NODES")
     assert time.monotonic() - started < 60
+
+
+@pytest.mark.parametrize("aliases, refused_at", [(20, None), (40, 104)])
+def test_text_repeated_by_yaml_aliases_is_held_to_a_size(
+    initialised, registry, monkeypatch, aliases, refused_at
+):
+    """The alias limit counted repeated values, not their size: 10,000 sources whose
+    description is one alias of a 32,000-character text (a 500 KB file) stored 657 MB."""
+    monkeypatch.setenv("ROPA_MAX_EXPANDED_MB", "1")
+    text = "x" * 32_000
+    sources = [f"  - key: s{i}\n    name: S {i}\n    description: *d\n" for i in range(aliases)]
+    sources[0] = sources[0].replace("*d", f"&d {text}")
+    document = "ropa: 1\nsources:\n" + "".join(sources)
+    result = initialised("import", "-", "--format", "yaml", input=document)
+    if refused_at is None:
+        assert result.exit_code == 0, result.stderr
+        assert len(registry.list("source")) == aliases
+        return
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: <stdin>:{refused_at}:18: invalid YAML: text repeated by shared strings or YAML "
+        "aliases (1.0 MB) exceeds the limit of 1 MB; set ROPA_MAX_EXPANDED_MB to raise it\n"
+    )
+    assert registry.list("source") == []
 
 
 @pytest.mark.parametrize(

@@ -528,7 +528,7 @@ def _json_records(path: Path, source: str, stamp: tuple[int, ...]) -> Iterator[A
 class _Frame:
     """A sequence or mapping being built from the parser's events."""
 
-    __slots__ = ("anchor", "count", "flow", "key", "mark", "seen", "streamed", "value")
+    __slots__ = ("anchor", "count", "flow", "key", "mark", "seen", "size", "streamed", "value")
 
     def __init__(self, value: Any, anchor: str | None, mark: Any, flow: bool = False):
         self.value = value
@@ -536,6 +536,7 @@ class _Frame:
         self.mark = mark
         self.flow = flow  # written in flow style ({…} or […])
         self.count = 1  # the values it holds, aliases counted in full
+        self.size = 0  # the characters of its scalars, aliases counted in full
         self.key: Any = _NO_KEY
         self.seen: dict[Any, int] = {}
         self.streamed = False  # its items are yielded, not kept (see _built_values)
@@ -575,11 +576,13 @@ def _built_values(loader: Any, streamed: str | None) -> Iterator[Any]:
     from ropa import limits
 
     alias_limit = limits.ALIAS_NODES.value
+    text_limit = limits.megabytes(limits.EXPANDED)
     constructors = loader.yaml_constructors
     resolve = loader.resolve
     resolved: dict[str, str] = {}  # the tags of short plain scalars, which repeat
-    anchors: dict[str, tuple[Any, int, Any]] = {}  # anchor -> (value, count, key identity)
-    expanded = 0
+    # anchor -> (value, count, key identity, size)
+    anchors: dict[str, tuple[Any, int, Any, int]] = {}
+    expanded = repeated = 0  # values and characters repeated by aliases
     stack: list[_Frame] = []
     result: Any = None
     scalar_event, alias_event = events.ScalarEvent, events.AliasEvent
@@ -615,10 +618,10 @@ def _built_values(loader: Any, streamed: str | None) -> Iterator[Any]:
             else:
                 node = yaml.ScalarNode(tag, text, event.start_mark, event.end_mark, event.style)
                 value = (constructors.get(tag) or constructors[None])(loader, node)
-            count = 1
+            count, size = 1, len(text)
             identity = (tag, text)
             if event.anchor is not None:
-                anchors[event.anchor] = (value, 1, identity)
+                anchors[event.anchor] = (value, 1, identity, size)
         elif kind is events.MappingStartEvent or kind is events.SequenceStartEvent:
             if event.tag not in _COLLECTION_TAGS:
                 raise ConstructorError(
@@ -643,18 +646,22 @@ def _built_values(loader: Any, streamed: str | None) -> Iterator[Any]:
             continue
         elif kind in ends:
             frame = stack.pop()
-            value, count = frame.value, frame.count
+            value, count, size = frame.value, frame.count, frame.size
             if frame.anchor is not None:
-                anchors[frame.anchor] = (value, count, None)
+                anchors[frame.anchor] = (value, count, None, size)
         elif kind is alias_event:
             if event.anchor not in anchors:
                 raise ComposerError(
                     None, None, f"found undefined alias {event.anchor!r}", event.start_mark
                 )
-            value, count, identity = anchors[event.anchor]
+            value, count, identity, size = anchors[event.anchor]
             expanded += count
+            repeated += size
             if expanded > alias_limit:
                 raise ConstructorError(None, None, limits.ALIAS_NODES.refusal(), event.start_mark)
+            if repeated > text_limit:
+                found = f"{repeated / 2**20:,.1f} MB"
+                raise ConstructorError(None, None, limits.EXPANDED.refusal(found), event.start_mark)
         else:  # the document's end
             break
         if not stack:
@@ -662,6 +669,7 @@ def _built_values(loader: Any, streamed: str | None) -> Iterator[Any]:
             continue
         frame = stack[-1]
         frame.count += count
+        frame.size += size
         if frame.streamed:
             yield stack[0].value, value
         elif type(frame.value) is list:

@@ -6,7 +6,10 @@ from __future__ import annotations
 import csv
 import functools
 import io
+import itertools
 import re
+from array import array
+from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,8 +99,10 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
     part whose declared uncompressed size or compression ratio is over the limit (a zip bomb),
     or a sheet whose declared dimension or cell positions span more rows, columns or cells
     than the limits (the reader allocates the whole rectangle: one cell at XFD1048576 asks
-    for hundreds of gigabytes). And the sheets that hold a formula. Each sheet's XML is read
-    once, a piece at a time: memory does not grow with the sheet."""
+    for hundreds of gigabytes), or whose cells repeat more shared-string text than the limit
+    (the reader copies a shared string into every cell that points at it). And the sheets
+    that hold a formula. Each sheet's XML is read once, a piece at a time: memory does not
+    grow with the sheet."""
     import zipfile
 
     from ropa import limits
@@ -116,19 +121,85 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
                 return Problem(name, limits.COMPRESSION_RATIO.refusal(found)), []
         with_formulas = []
         members = set(archive.namelist())
+        try:
+            shared = _shared_string_sizes(archive, members)
+        except _Damaged as e:
+            return Problem(name, f"is damaged: {e}"), []
         for sheet_name, part in _sheet_parts(archive).items():
             if part in members:
                 where = f"{name}:{sheet_name}"
                 try:
-                    rows, columns, formulas = _scan_sheet(_pieces(archive, part))
+                    rows, columns, formulas, repeated = _scan_sheet(_pieces(archive, part), shared)
                 except _Damaged as e:
                     return Problem(where, f"is damaged: {e}"), []
                 problem = _extent_problem(rows, columns, where)
                 if problem:
                     return problem, []
+                if repeated > limits.megabytes(limits.EXPANDED):
+                    found = f"{repeated / 2**20:,.1f} MB"
+                    return Problem(where, limits.EXPANDED.refusal(found)), []
                 if formulas:
                     with_formulas.append(sheet_name)
     return None, with_formulas
+
+
+#: The start of a shared string (`<si>`, any prefix) and of a cell's value (`<v>`): its
+#: text, and `<!` when a CDATA section or comment follows in place of text.
+_SHARED_ITEM = re.compile(rb"<(?:[\w.-]+:)?si(?=[\s/>])")
+_VALUE = re.compile(rb"<(?:[\w.-]+:)?v(?=[\s>])[^>]*>([^<]*)(<!)?")
+_PLAIN_VALUE = re.compile(rb"<v>([0-9]{1,11})</v>")
+
+
+def _shared_string_sizes(archive: Any, members: set[str]) -> array | None:
+    """The size of each shared string of a workbook, by its index: the bytes of its XML (at
+    least its text's), read a piece at a time; None when the workbook has none. Both the
+    part the workbook's relationships name and xl/sharedStrings.xml count (the larger)."""
+    from xml.etree import ElementTree as ET
+
+    rels = ET.fromstring(archive.read("xl/_rels/workbook.xml.rels"))
+    parts = {"xl/sharedStrings.xml"}
+    for r in rels:
+        if r.get("Type", "").endswith("/sharedStrings"):
+            target = r.get("Target", "")
+            parts.add(target.lstrip("/") if target.startswith("/") else "xl/" + target)
+    found = []
+    for part in sorted(parts & members):
+        starts, offset = array("q"), 0
+        for piece in _pieces(archive, part):
+            starts.extend(offset + m.start() for m in _SHARED_ITEM.finditer(piece))
+            offset += len(piece)
+        starts.append(offset)
+        found.append(array("q", (b - a for a, b in itertools.pairwise(starts))))
+    if not found:
+        return None
+    sizes = max(found, key=len)
+    for other in found:
+        for i, size in enumerate(other):
+            sizes[i] = max(sizes[i], size)
+    return sizes
+
+
+def _shared_text(piece: bytes, sizes: array, largest: int) -> int:
+    """The bytes of shared strings a piece of a sheet's cells hold, each string counted at
+    every cell that points at it (a reader copies it into each). Every value that reads as
+    an index counts, whatever its cell's type; a value written with a character reference,
+    CDATA or a comment counts as the largest string."""
+    count = len(sizes)
+    plain = _PLAIN_VALUE.findall(piece)
+    # The usual sheet: every value a plain index (the last one's may start the next piece).
+    if piece.count(b"<v") == len(plain) + piece.endswith(b"<v>") and b":v" not in piece:
+        found = Counter(plain)
+        return sum(
+            sizes[i] * n for i, n in zip(map(int, found), found.values(), strict=True) if i < count
+        )
+    total = 0
+    for m in _VALUE.finditer(piece):
+        text = m[1].strip()
+        if m[2] or b"&" in text:
+            total += largest
+        elif text.isdigit() and len(text) < 12 and (index := int(text)) < count:
+            total += sizes[index]
+    return total
 
 
 #: Sheet XML is scanned a piece of about this many bytes at a time.
@@ -184,15 +255,18 @@ _FORMULA_LEADS = (b"<f", b":f")
 _AFTER_FORMULA_LEAD = frozenset(b"> /\t\n\r")
 
 
-def _scan_sheet(pieces: Iterable[bytes]) -> tuple[int, int, bool]:
+def _scan_sheet(pieces: Iterable[bytes], shared: array | None = None) -> tuple[int, int, bool, int]:
     """The rows and columns a sheet spans (as declared, or as far as its row numbers, row
-    count and cell positions reach; the search for columns stops past the limit) and whether
-    it holds a formula."""
+    count and cell positions reach; the search for columns stops past the limit), whether
+    it holds a formula, and the bytes of the `shared` strings its cells repeat."""
     from ropa import limits
 
-    rows, count, columns, formulas = 0, 0, 1, False
+    rows, count, columns, formulas, repeated = 0, 0, 1, False, 0
     far_row = _cell_in_row_from(len(str(limits.ROWS.value)))
+    largest = max(shared, default=0) if shared else 0
     for number, piece in enumerate(pieces):
+        if shared:
+            repeated += _shared_text(piece, shared, largest)
         if number == 0 and (declared := _DIMENSION.search(piece, 0, 4096)):
             rows, columns = _number(declared[2]), max(columns, _column_number(declared[1]))
         row_tags = piece.count(b"<row")
@@ -210,7 +284,7 @@ def _scan_sheet(pieces: Iterable[bytes]) -> tuple[int, int, bool]:
         ):
             columns = _column_number(beyond[1])
             at = beyond.end()
-    return max(rows, count), columns, formulas
+    return max(rows, count), columns, formulas, repeated
 
 
 def _unusual(piece: bytes, row_tags: int) -> bool:
