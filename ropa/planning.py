@@ -602,11 +602,12 @@ def name_clash(index: Index, kind: Kind, record: dict, where: str) -> list[Probl
     """The problem of a record taking a name another record of its kind has, if it does."""
     other = index.key_for_name(kind.name, record["name"] or "")
     if other and other != record["key"]:
+        taken = index.name(kind.name, other) or record["name"]  # as the other has it
         return [
             Problem(
                 as_where(where).at("name"),
-                f"{kind.label} {other!r} already has the name "
-                f"{record['name']!r}; names are unique within their kind",
+                f"{kind.label} {other!r} already has the name {taken!r}; names are unique "
+                "within their kind",
             )
         ]
     return []

@@ -345,7 +345,7 @@ def test_a_dotted_capital_i_compares_as_i_on_both_backends(demo, first, second):
     refused = demo("source", "add", "i2", "--name", second)
     assert refused.exit_code == 1
     assert refused.stderr == (
-        f"error: source i2.name: source 'i1' already has the name {second!r}; names are "
+        f"error: source i2.name: source 'i1' already has the name {first!r}; names are "
         "unique within their kind\n"
     )
     for given in (second, first.upper(), second[:3]):
