@@ -145,6 +145,6 @@ def test_two_entries_of_one_name_are_one_record_and_a_clash_whatever_their_lette
     plan = plan_taxonomy({"subject": []}, entries, ["subject"])
     assert [r["key"] for r in plan.records["subject"]] == ["istanbul"]
     assert plan.clashes == [
-        "subject 'istanbul' already has the name 'Istanbul office visitors'; fideslang "
+        "subject 'istanbul' already has the name 'İstanbul office visitors'; fideslang "
         "'istanbul_again' not loaded (set its fides_key to match them)"
     ]

@@ -129,7 +129,7 @@ def plan_taxonomy(
         records = existing.get(kind, [])
         by_fides = {r["fides_key"]: r["key"] for r in records if r.get("fides_key")}
         keys = {r["key"]: r for r in records}
-        names = {fold_case(r["name"]): r["key"] for r in records if r.get("name")}
+        names = {fold_case(r["name"]): (r["key"], r["name"]) for r in records if r.get("name")}
         created: list[dict] = []
         plan.matched[kind] = 0
         for entry in entries[kind]:
@@ -144,17 +144,16 @@ def plan_taxonomy(
                     f"{fides_key!r} not loaded"
                 )
                 continue
-            other = names.get(fold_case(entry["name"]))
-            if other is not None:
+            if (other := names.get(fold_case(entry["name"]))) is not None:
                 plan.clashes.append(
-                    f"{kind} {other!r} already has the name {entry['name']!r}; fideslang "
+                    f"{kind} {other[0]!r} already has the name {other[1]!r}; fideslang "
                     f"{fides_key!r} not loaded (set its fides_key to match them)"
                 )
                 continue
             parent = entry.get("parent_key")
             created.append(as_record(kind, entry, by_fides.get(parent) or parent))
             by_fides[fides_key] = fides_key
-            names[fold_case(entry["name"])] = fides_key
+            names[fold_case(entry["name"])] = (fides_key, entry["name"])
         # A parent is set only where it is in the register or loaded with it.
         known = {r["key"] for r in records} | {r["key"] for r in created}
         for record in created:
