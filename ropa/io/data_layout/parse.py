@@ -10,7 +10,7 @@ from datetime import date, datetime, timedelta
 from typing import Any
 
 from ropa.errors import Problem
-from ropa.io.data_layout.read import CsvBroken, Table
+from ropa.io.data_layout.read import CellError, CsvBroken, Table
 from ropa.io.data_layout.sheets import BY_NAME, SHEETS, Sheet, sheet_for_kind
 from ropa.io.safe_csv import unescape as unescape_csv
 from ropa.schema import KINDS, Field, T
@@ -397,7 +397,14 @@ def _empty(f: Field) -> Any:
 
 
 def _formula_value(formula: str, stored: Any, where: str, out: ParsedTables) -> Any:
-    """A formula cell counts as the value the file stores for it; it is never evaluated."""
+    """A formula cell counts as the value the file stores for it; it is never evaluated. A
+    cell holding a spreadsheet error is a problem (not an empty cell)."""
+    if isinstance(formula, CellError):
+        error = f" {formula}" if formula else ""
+        out.problems.append(
+            Problem(where, f"holds the spreadsheet error{error}; type the value, or clear the cell")
+        )
+        return None
     if stored in ("", None):
         out.problems.append(
             Problem(where, f"holds the formula ={formula} with no stored value; type the value")

@@ -19,6 +19,11 @@ from ropa.errors import Problem
 from ropa.io.data_layout.sheets import INSTRUCTIONS, LISTS, PACK_VERSIONS
 
 
+class CellError(str):
+    """What a cell holding a spreadsheet error shows (#REF!, #N/A): the reader gives such a
+    cell as empty, which an import would take as a blank."""
+
+
 @dataclass
 class Table:
     """The rows of one sheet or CSV file as read, the header row first: cells as the reader
@@ -28,7 +33,8 @@ class Table:
     name: str  # the sheet name, or the CSV file's stem
     rows: Iterable[tuple[int, list[Any]]]  # (row number as the user sees it, cells)
     csv: bool = False  # CSV: the kind comes from the header; a leading ' may escape a formula
-    formulas: dict[tuple[int, int], str] = field(default_factory=dict)  # (row, col) -> formula
+    # (row, col) -> the formula of a formula cell, or the error an error cell shows
+    formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     size: int | None = None  # rows, when the reader knows before reading them
     headers: list[Any] = field(default_factory=list)  # set when the first row is read
 
@@ -49,12 +55,12 @@ def read_workbook(path: Path, name: str, pack: bool = False) -> tuple[list[Table
     from python_calamine import CalamineWorkbook
 
     try:
-        too_big, with_formulas = _scan_workbook(path, name)
+        too_big, marked = _scan_workbook(path, name)
         if too_big:
             return [], [too_big]
         book = CalamineWorkbook.from_path(str(path))
         sheet_names = book.sheet_names
-        formulas = _formula_cells(path, with_formulas)
+        formulas = _formula_cells(path, marked)
     except Exception as e:  # calamine, zipfile and XML errors all mean a damaged file
         return [], [Problem(name, f"cannot read the workbook ({type(e).__name__}: {e})")]
     if {"Cover", "Controller record", "Processor record"} & set(sheet_names):
@@ -101,8 +107,8 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
     than the limits (the reader allocates the whole rectangle: one cell at XFD1048576 asks
     for hundreds of gigabytes), or whose cells repeat more shared-string text than the limit
     (the reader copies a shared string into every cell that points at it). And the sheets
-    that hold a formula. Each sheet's XML is read once, a piece at a time: memory does not
-    grow with the sheet."""
+    that hold a formula or an error cell. Each sheet's XML is read once, a piece at a time:
+    memory does not grow with the sheet."""
     import zipfile
 
     from ropa import limits
@@ -119,7 +125,7 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
             ):
                 found = f"{info.filename}: {ratio:,.0f} to 1"
                 return Problem(name, limits.COMPRESSION_RATIO.refusal(found)), []
-        with_formulas = []
+        with_marks = []  # the sheets holding a formula or an error cell
         members = set(archive.namelist())
         try:
             shared = _shared_string_sizes(archive, members)
@@ -129,7 +135,7 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
             if part in members:
                 where = f"{name}:{sheet_name}"
                 try:
-                    rows, columns, formulas, repeated = _scan_sheet(_pieces(archive, part), shared)
+                    rows, columns, marked, repeated = _scan_sheet(_pieces(archive, part), shared)
                 except _Damaged as e:
                     return Problem(where, f"is damaged: {e}"), []
                 problem = _extent_problem(rows, columns, where)
@@ -138,9 +144,9 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
                 if repeated > limits.megabytes(limits.EXPANDED):
                     found = f"{repeated / 2**20:,.1f} MB"
                     return Problem(where, limits.EXPANDED.refusal(found)), []
-                if formulas:
-                    with_formulas.append(sheet_name)
-    return None, with_formulas
+                if marked:
+                    with_marks.append(sheet_name)
+    return None, with_marks
 
 
 #: The start of a shared string (`<si>`, any prefix) and of a cell's value (`<v>`): its
@@ -258,7 +264,8 @@ _AFTER_FORMULA_LEAD = frozenset(b"> /\t\n\r")
 def _scan_sheet(pieces: Iterable[bytes], shared: array | None = None) -> tuple[int, int, bool, int]:
     """The rows and columns a sheet spans (as declared, or as far as its row numbers, row
     count and cell positions reach; the search for columns stops past the limit), whether
-    it holds a formula, and the bytes of the `shared` strings its cells repeat."""
+    it holds a formula or an error cell, and the bytes of the `shared` strings its cells
+    repeat."""
     from ropa import limits
 
     rows, count, columns, formulas, repeated = 0, 0, 1, False, 0
@@ -271,7 +278,7 @@ def _scan_sheet(pieces: Iterable[bytes], shared: array | None = None) -> tuple[i
             rows, columns = _number(declared[2]), max(columns, _column_number(declared[1]))
         row_tags = piece.count(b"<row")
         count += row_tags
-        formulas = formulas or _has_formula(piece)
+        formulas = formulas or _has_formula(piece) or _has_error(piece)
         if _unusual(piece, row_tags):
             far_row_at, far_column = _positions(piece)
             rows, columns = max(rows, far_row_at), max(columns, far_column)
@@ -348,6 +355,15 @@ def _has_formula(piece: bytes) -> bool:
     return False
 
 
+#: A cell's type `e`: it holds a spreadsheet error.
+_ERROR_TYPE = re.compile(rb"""\st\s*=\s*(["'])e\1""")
+
+
+def _has_error(piece: bytes) -> bool:
+    """Whether a piece of a sheet holds an error cell (t="e", however spaced and quoted)."""
+    return (b'"e"' in piece or b"'e'" in piece) and _ERROR_TYPE.search(piece) is not None
+
+
 def _extent_problem(rows: int, columns: int, where: str) -> Problem | None:
     from ropa import limits
 
@@ -377,8 +393,8 @@ def _column_above(number: int) -> re.Pattern[bytes]:
 
 
 def _formula_cells(path: Path, sheet_names: list[str]) -> dict[str, dict[tuple[int, int], str]]:
-    """The formulas of each of the sheets named (those the scan found a formula in) by (row,
-    column) number, 1-based."""
+    """The formulas and errors (:class:`CellError`) of each of the sheets named (those the
+    scan found a formula or an error cell in) by (row, column) number, 1-based."""
     import zipfile
     from xml.etree import ElementTree as ET
 
@@ -395,8 +411,11 @@ def _formula_cells(path: Path, sheet_names: list[str]) -> dict[str, dict[tuple[i
                 for _, element in ET.iterparse(f):
                     if element.tag.endswith("}c") or element.tag == "c":
                         formula = next((e for e in element if e.tag.endswith("f")), None)
-                        if formula is not None:
-                            row, col = xl_cell_to_rowcol(element.get("r", "A1"))
+                        row, col = xl_cell_to_rowcol(element.get("r", "A1"))
+                        if element.get("t") == "e":
+                            shown = next((e.text for e in element if e.tag.endswith("v")), "")
+                            cells[(row + 1, col + 1)] = CellError(shown or "")
+                        elif formula is not None:
                             cells[(row + 1, col + 1)] = formula.text or ""
                         element.clear()
             found[sheet_name] = cells
