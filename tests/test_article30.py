@@ -141,6 +141,8 @@ def test_cover_sheet(initialised, sample):
     cover = dict(rows(workbook(initialised)["Cover"], 3))
     assert cover["Controller"].startswith("Imperva, Inc.\nAttn: Privacy Office")
     assert cover["Email"] == "privacy@imperva.com"
+    # Said as in every format (the PDF showed "—", the workbook and page an empty cell).
+    assert cover["Phone"] == "Not recorded"
     assert cover["Data protection officer"] == "None recorded"
     assert cover["Number of activities"] == "14"
     assert cover["Scope"] == "All group members; controller and processor activities"

@@ -18,7 +18,7 @@ from typing import Any, NamedTuple
 
 from ropa import reference, vocab
 from ropa.checks import next_review
-from ropa.io.record_cells import RecordBuilder
+from ropa.io.record_cells import NOT_RECORDED, RecordBuilder
 from ropa.io.safe_csv import SafeWriter
 from ropa.wording import (
     describe_duration,
@@ -502,9 +502,6 @@ def record_rows(
             head = [cell(builder, activity) for cell in lead]
             for item in items(builder, activity):
                 yield sheet, head + [cell(builder, item) for cell in rest]
-
-
-NOT_RECORDED = "Not recorded"
 
 
 @dataclass(frozen=True)

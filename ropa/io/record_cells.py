@@ -22,6 +22,9 @@ from ropa.wording import (
     rights_available,
 )
 
+#: What the record shows for a fact the register does not hold.
+NOT_RECORDED = "Not recorded"
+
 
 @dataclass
 class RecordScope:
@@ -161,8 +164,8 @@ class Cover:
         for party in self.controllers:
             label = "Controller" if len(self.controllers) == 1 else f"Controller: {party['name']}"
             out.append((label, lines([party["name"], party["address"]])))
-            out.append(("Email", party["email"] or ""))
-            out.append(("Phone", party["phone"] or ""))
+            out.append(("Email", party["email"] or NOT_RECORDED))
+            out.append(("Phone", party["phone"] or NOT_RECORDED))
             out.append(("Data protection officer", lines(dpo_contact(party)) or "None recorded"))
             out.append(
                 (
