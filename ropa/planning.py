@@ -418,7 +418,8 @@ def plan_import(
         records = state[kind.name]
         if stored is not None:
             records = _sharing_names(kind, records, current[kind.name], stored)
-        problems += _duplicate_names(kind, records, source)
+        places = {key: where for k, key, where in touched if k is kind}
+        problems += _duplicate_names(kind, records, source, places)
 
     deleted = {
         kind.name: set(current[kind.name]) - set(state[kind.name]) if stored is None else set()
@@ -432,11 +433,14 @@ def plan_import(
             (kind.name, key) for kind, key, _ in touched if current[kind.name].get(key) is not None
         }
         if changed:
-            done = {(kind.name, key) for kind, key, _ in touched}
+            done = {(kind.name, key): where for kind, key, where in touched}
             for kind in KINDS.values():
                 for key, record in state[kind.name].items():
-                    if (kind.name, key) not in done and refers_to(kind, record, changed):
-                        problems += dependent_problems(kind, record, index, source)
+                    if (kind.name, key) not in done and (
+                        target := refers_to(kind, record, changed)
+                    ):
+                        cause = done.get(target, source)  # the change's place; a deletion: the file
+                        problems += dependent_problems(kind, record, index, cause)
     elif stored.dependents:
         problems += stored_dependents(current, state, touched, stored, index, source)
 
@@ -534,34 +538,36 @@ def stored_dependents(
             if user not in state[user_kind]:
                 users.setdefault(user_kind, set()).add(user)
     targets = {(kind_name, key) for kind_name, keys in changed.items() for key in keys}
+    places = {(kind.name, key): where for kind, key, where in touched}
     for kind in KINDS.values():
         if kind.name not in users:
             continue
         records = stored.records(kind, sorted(users[kind.name]))
         prefetch_references(index, ((kind, r) for r in records.values()), state)
         for record in records.values():
-            if refers_to(kind, record, targets):
-                problems += dependent_problems(kind, record, index, cause)
+            if target := refers_to(kind, record, targets):
+                problems += dependent_problems(kind, record, index, places.get(target, cause))
     return problems
 
 
-def refers_to(kind: Kind, record: dict, targets: set[tuple[str, str]]) -> bool:
-    """Whether a record refers to any of the (kind, key) targets."""
+def refers_to(kind: Kind, record: dict, targets: set[tuple[str, str]]) -> tuple[str, str] | None:
+    """The first of the (kind, key) targets a record refers to; None when it refers to none."""
     for f in kind.reference_fields:
         value = record[f.name]
         if f.type is T.REF:
             if value and (f.ref, value) in targets:
-                return True
+                return (f.ref, value)
         elif f.type is T.REFS:
-            if any((f.ref, v) in targets for v in value):
-                return True
+            if found := next(((f.ref, v) for v in value if (f.ref, v) in targets), None):
+                return found
         else:
             for sub in f.nested:
-                if sub.type is T.REF and any(
-                    (sub.ref, row.get(sub.name)) in targets for row in value
-                ):
-                    return True
-    return False
+                if sub.type is not T.REF:
+                    continue
+                for row in value:
+                    if (sub.ref, row.get(sub.name)) in targets:
+                        return (sub.ref, row[sub.name])
+    return None
 
 
 def dependent_problems(kind: Kind, record: dict, index: Index, cause: str) -> list[Problem]:
@@ -579,20 +585,29 @@ def dependent_problems(kind: Kind, record: dict, index: Index, cause: str) -> li
     ]
 
 
-def _duplicate_names(kind: Kind, records: dict[str, dict], source: str) -> list[Problem]:
+def _duplicate_names(
+    kind: Kind, records: dict[str, dict], source: str, places: Mapping[str, Any] = {}
+) -> list[Problem]:
+    """The names several records of a kind share, each a problem placed at the name of the
+    last record of the file that takes it (`places`: key -> where, in file order)."""
     by_name: dict[str, list[str]] = {}
     for key, record in records.items():
         if record.get("name"):
             by_name.setdefault(fold_case(record["name"]), []).append(key)
-    return [
-        Problem(
-            f"{source}:{kind.section}",
-            f"{len(keys)} {kind.section} share the name {records[keys[0]]['name']!r}: "
-            f"{', '.join(sorted(keys))}; names are unique within their kind",
+    order = {key: i for i, key in enumerate(places)}
+    problems = []
+    for keys in by_name.values():
+        if len(keys) < 2:
+            continue
+        last = max((k for k in keys if k in order), key=order.__getitem__, default=None)
+        problems.append(
+            Problem(
+                as_where(places[last]).at("name") if last else f"{source}:{kind.section}",
+                f"{len(keys)} {kind.section} share the name {records[keys[0]]['name']!r}: "
+                f"{', '.join(sorted(keys))}; names are unique within their kind",
+            )
         )
-        for keys in by_name.values()
-        if len(keys) > 1
-    ]
+    return problems
 
 
 # -- edits -------------------------------------------------------------------------------

@@ -38,6 +38,7 @@ from ropa.validate import (
     LayeredIndex,
     LookupIndex,
     Where,
+    as_where,
     check_record,
     closest,
     parse_record,
@@ -714,7 +715,9 @@ class Registry:
                 for name, key in named.items():  # a name of an earlier batch's: a clash
                     if names.get(name, key) != key:
                         record = done[ACTIVITY.name][key]
-                        later.append(_shared_name(source, record["name"], [names[name], key]))
+                        where = next((w for w, r in batch if r["key"] == key), None)
+                        at = as_where(where).at("name") if where else f"{source}:activities"
+                        later.append(_shared_name(at, record["name"], [names[name], key]))
                 names.update(named)
                 write(conn, changes)
                 if len(names) >= store.BULK_FROM and not bulked:
@@ -961,10 +964,11 @@ def _changed_since(later: list[Any]) -> tuple[str, str]:
     return verb, f"{actors}{', the last' if len(later) > 1 else ''} {when}"
 
 
-def _shared_name(source: str, name: str, keys: list[str]) -> Problem:
-    """Activities of two batches sharing a name (as planning words it within one batch)."""
+def _shared_name(where: str, name: str, keys: list[str]) -> Problem:
+    """Activities of two batches sharing a name (as planning words it within one batch),
+    placed at the name of the later one."""
     return Problem(
-        f"{source}:{ACTIVITY.section}",
+        where,
         f"{len(keys)} {ACTIVITY.section} share the name {name!r}: {', '.join(sorted(keys))}; "
         "names are unique within their kind",
     )

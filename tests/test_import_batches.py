@@ -193,6 +193,8 @@ def test_a_key_or_name_repeated_in_another_batch_is_refused(registry, tmp_path):
         "2 activities share the name 'Bulk activity 004': bulk-004, bulk-027; names are "
         "unique within their kind"
     ) in messages
+    (shared,) = [p for p in failed.value.problems if p.message.startswith("2 activities")]
+    assert str(shared.where).endswith("activities.csv:activities:29:name")  # bulk-027's row
     assert _count(registry) == 0
 
 
@@ -331,6 +333,7 @@ def test_a_name_repeated_within_one_batch_is_reported_once(registry, tmp_path):
         "2 activities share the name 'Bulk activity 002': bulk-002, bulk-003; names are "
         "unique within their kind"
     ]
+    assert str(failed.value.problems[0].where).endswith("activities.csv:activities:5:name")
 
 
 def test_names_swapped_across_batches_of_a_document_read_whole_are_written(registry, tmp_path):

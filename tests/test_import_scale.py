@@ -181,7 +181,8 @@ def test_a_name_another_stored_record_has_is_refused_without_reading_the_registe
     with pytest.raises(ValidationFailed) as e:
         registry.import_documents([(_one("new-1", name="ACTIVITY 01234"), "one.yaml")])
     assert [str(p) for p in e.value.problems] == [
-        "one.yaml:activities: 2 activities share the name 'Activity 01234': a-01234, new-1; "
+        "one.yaml:activities[0].name: 2 activities share the name 'Activity 01234': a-01234, "
+        "new-1; "
         "names are unique within their kind"
     ]
 
@@ -206,8 +207,9 @@ def test_a_change_that_would_break_stored_records_names_them(registry):
     problems = [str(p) for p in e.value.problems]
     assert len(problems) == 10
     assert problems[0] == (
-        "p.yaml: would make activity 'a-00000' invalid: controller: 'beta' is an other party, "
-        "not a group-member party; the controller must be a legal entity of the group"
+        "p.yaml:parties[0]: would make activity 'a-00000' invalid: controller: 'beta' is an "
+        "other party, not a group-member party; the controller must be a legal entity of the "
+        "group"
     )
     assert KINDS["party"] and registry.get("party", "beta")["kind"] == "group-member"
 

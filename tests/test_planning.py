@@ -48,7 +48,9 @@ def test_names_are_unique_within_a_kind():
     )
     _, _, problems = plan_import(EMPTY, incoming, False, "d")
     assert [str(p) for p in problems] == [
-        "d:parties: 2 parties share the name 'Acme': a, b; names are unique within their kind"
+        # placed at the record that takes the name second, as every problem of a file is
+        "d:parties[1].name: 2 parties share the name 'Acme': a, b; names are unique within "
+        "their kind"
     ]
 
 
