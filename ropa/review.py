@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from ropa.errors import Problem, RopaError
 from ropa.io.data_layout.sheets import PACK_VERSIONS
+from ropa.io.xlsx_pages import SHEET as PAGES_SHEET
 from ropa.validate import NOT_ONE_LINE
 
 if TYPE_CHECKING:
@@ -311,6 +312,10 @@ class ReturnedPack:
     problems: list[Problem] = field(default_factory=list)
 
 
+#: The sheets a returned pack may hold (besides the instructions and lists).
+PACK_SHEETS = ("activities", "transfers", "retention", PACK_VERSIONS, PAGES_SHEET.lower())
+
+
 def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
     """Read a returned pack (an xlsx workbook written by :func:`write_packs`)."""
     from ropa.io.data_layout import Table, read_workbook
@@ -321,6 +326,15 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
     if problems:
         return pack
     by_name = {t.name.strip().lower(): t for t in tables}
+    for table in tables:
+        if table.name.strip().lower() not in PACK_SHEETS:
+            pack.problems.append(
+                Problem(
+                    f"{name}:{table.name}",
+                    f"is not a sheet of a review pack ({', '.join(PACK_SHEETS)}); name it "
+                    "back, or delete it",
+                )
+            )
     activities = by_name.get("activities")
     versions_table = by_name.get(PACK_VERSIONS)
     if activities is None or versions_table is None:
@@ -347,6 +361,7 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
     kept = [i for i in range(len(headers)) if i not in review_columns]
     data_rows: list[tuple[int, list[Any]]] = [(first[0], [headers[i] for i in kept])]
     changed: set[str] = set()
+    listed: dict[str, int] = {}  # key -> the first row that has it
 
     def text(cells: list[Any], column: str) -> str | None:
         i = at.get(column)
@@ -392,6 +407,16 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
                     Problem(f"{name}:activities:{number}:key", "every row needs a key")
                 )
             continue
+        if key in listed:  # a key typed over another row's: never applied to that activity
+            pack.problems.append(
+                Problem(
+                    f"{name}:activities:{number}:key",
+                    f"{key!r} is on rows {listed[key]} and {number}; a pack lists each activity "
+                    "once (a key cannot change)",
+                )
+            )
+            continue
+        listed[key] = number
         review = (text(cells, REVIEW) or "").lower()
         where = f"{name}:activities:{number}"
         if not review:
@@ -419,7 +444,9 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
     for nested in ("transfers", "retention"):
         table = by_name.get(nested)
         if table is not None and changed:
-            pack.tables.append(_rows_of(table, changed))
+            rows, strangers = _rows_of(table, changed, set(versions))
+            pack.tables.append(rows)
+            pack.problems += strangers
     return pack
 
 
@@ -438,22 +465,31 @@ def _versions(table: Table) -> dict[str, int]:
     return versions
 
 
-def _rows_of(table: Table, keys: set[str]) -> Table:
-    """The rows of a transfers or retention sheet that belong to `keys` (and its header)."""
+def _rows_of(table: Table, keys: set[str], ours: set[str]) -> tuple[Table, list[Problem]]:
+    """The rows of a transfers or retention sheet that belong to `keys` (and its header),
+    and a problem for each row naming an activity that is not one of the pack's (`ours`):
+    left out, a mistyped row would leave its activity without it."""
     from ropa.io.data_layout import Table
 
     rows = iter(table.rows)
     first = next(rows, None)
     if first is None:
-        return Table(table.source, table.name, [], formulas=table.formulas)
+        return Table(table.source, table.name, [], formulas=table.formulas), []
     normal = [str(h or "").strip().lower() for h in first[1]]
     at = normal.index("activity") if "activity" in normal else 0
-    kept = [first] + [
-        (number, cells)
-        for number, cells in rows
-        if at < len(cells) and str(cells[at] or "").strip() in keys
-    ]
-    return Table(table.source, table.name, kept, formulas=table.formulas)
+    kept, problems = [first], []
+    for number, cells in rows:
+        activity = str(cells[at] or "").strip() if at < len(cells) else ""
+        if activity in keys:
+            kept.append((number, cells))
+        elif activity not in ours and any(c not in (None, "") for c in cells):
+            problems.append(
+                Problem(
+                    f"{table.source}:{table.name}:{number}:{normal[at] or 'activity'}",
+                    f"{activity!r} is not an activity of this pack ({', '.join(sorted(ours))})",
+                )
+            )
+    return Table(table.source, table.name, kept, formulas=table.formulas), problems
 
 
 @dataclass

@@ -495,3 +495,59 @@ def test_a_pack_file_named_for_another_format_is_refused(register, cli):
     assert result.exit_code == 1
     assert "r.csv is named for csv but would hold xlsx" in result.stderr
     assert not Path("r.csv").exists()
+
+
+@pytest.mark.parametrize("typed", ["a2x", "A2 "])
+def test_a_transfer_row_naming_another_activity_is_refused_not_dropped(register, cli, typed):
+    """A transfers row of a changed activity whose activity cell was mistyped was dropped:
+    the changed activity had no rows left, and the import removed its transfer, exit 0."""
+    import openpyxl
+
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a2": {"review": "changed"}})
+    book = openpyxl.load_workbook("back.xlsx")
+    book["transfers"]["A2"] = typed
+    book.save("back.xlsx")
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: back.xlsx:transfers:2:activity: {typed.strip()!r} is not an activity of this "
+        "pack (a1, a2, a3)"
+    )
+    assert register.get("activity", "a2")["transfers"][0]["recipient"] == "mailer"
+
+
+def test_a_sheet_the_pack_does_not_know_is_refused(register, cli):
+    """A transfers sheet renamed (Excel's 'Transfers (2)' copy) was ignored: its rows were
+    lost without a word."""
+    import openpyxl
+
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a2": {"review": "changed"}})
+    book = openpyxl.load_workbook("back.xlsx")
+    book["transfers"].title = "Transfers (2)"
+    book.save("back.xlsx")
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: back.xlsx:Transfers (2): is not a sheet of a review pack (activities, "
+        "transfers, retention"
+    )
+    assert register.get("activity", "a2")["transfers"][0]["recipient"] == "mailer"
+
+
+def test_a_key_on_two_rows_of_a_pack_is_refused_even_when_one_is_not_reviewed(register, cli):
+    """A reviewed row whose key was changed to another activity of the pack (left without a
+    review) was applied to that activity: its fields were overwritten with the row's."""
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    before = register.get("activity", "a3")
+    _answer(
+        Path("a.xlsx"),
+        Path("back.xlsx"),
+        {"a1": {"review": "changed", "key": "a3", "name": "Renamed", "description": "Other"}},
+    )
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 1
+    assert "error: back.xlsx:activities:" in result.stderr
+    assert "'a3' is on rows 2 and 4; a pack lists each activity once" in result.stderr
+    assert register.get("activity", "a3") == before
