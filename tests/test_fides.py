@@ -278,3 +278,123 @@ def test_two_manifests_naming_other_third_parties_import_together(initialised, r
     assert result.exit_code == 0, result.stderr
     others = {p["key"]: p["name"] for p in registry.list("party") if p["kind"] == "other"}
     assert others == {"party": "数据公司", "party-2": "云服务"}
+
+
+def _crm(*declarations: dict, fides_key: str = "crm", name: str = "CRM") -> dict:
+    return {
+        "fides_key": fides_key,
+        "name": name,
+        "system_type": "Service",
+        "privacy_declarations": list(declarations),
+    }
+
+
+def _declaration(name: str, category: str, subject: str, basis: str) -> dict:
+    return {
+        "name": name,
+        "data_use": "marketing.advertising",
+        "data_categories": [category],
+        "data_subjects": [subject],
+        "legal_basis_for_processing": basis,
+    }
+
+
+def test_declarations_of_one_system_and_data_use_stay_apart(initialised, registry, tmp_path):
+    """Two declarations of one system and data use, named apart, were one activity: the
+    second's name, both bases, both subjects (the first's name lost)."""
+    path = tmp_path / "dup.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "system": [
+                    _crm(
+                        _declaration("Newsletter", "user.contact.email", "customer", "Consent"),
+                        _declaration(
+                            "Retargeting ads",
+                            "user.device.cookie_id",
+                            "prospect",
+                            "Legitimate interests",
+                        ),
+                    )
+                ]
+            }
+        )
+    )
+    result = initialised("import", str(_sample_files()[0]), str(path))
+    assert result.exit_code == 0, result.stderr
+    made = {a["name"]: a for a in registry.list("activity")}
+    assert sorted(made) == ["Newsletter", "Retargeting ads"]
+    assert made["Newsletter"]["lawful_bases"] == ["consent"]
+    assert made["Retargeting ads"]["lawful_bases"] == ["legitimate-interests"]
+    again = initialised("import", str(_sample_files()[0]), str(path))
+    assert again.exit_code == 0 and "changed 0 records" in again.stderr
+
+
+def test_the_sample_register_goes_to_fides_and_back_with_every_activity(sample, cli, tmp_path):
+    """Activities of one system and purpose came back as one: 13 of the sample's 14."""
+    names = sorted(a["name"] for a in sample.list("activity") if a["status"] != "retired")
+    assert cli("export", "fides", "-o", "f.yml").exit_code == 0
+    cli("init", "--force", "--yes")
+    result = cli("import", "f.yml")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(a["name"] for a in sample.list("activity")) == names
+
+
+def test_two_fides_keys_that_make_one_ropa_key_are_refused(initialised, registry, tmp_path):
+    """`sys<1>` and `sys-1` are both fides_keys and both ropa key `sys-1`: the second system
+    overwrote the first, exit 0."""
+    use = _declaration("Ads", "user.contact.email", "customer", "Consent")
+    path = tmp_path / "two.yml"
+    path.write_text(
+        yaml.safe_dump(
+            {
+                "system": [
+                    _crm(use, fides_key="sys<1>", name="Odd system"),
+                    _crm(use | {"name": "Other ads"}, fides_key="sys-1", name="Other system"),
+                ]
+            }
+        )
+    )
+    result = initialised("import", str(_sample_files()[0]), str(path))
+    assert result.exit_code == 1
+    assert (
+        f"error: {path}:system sys-1: fides_keys 'sys<1>' and 'sys-1' both make the ropa key "
+        "'sys-1'; change one of them"
+    ) in result.stderr
+    assert registry.list("system") == []
+
+
+def test_a_system_of_two_controllers_goes_to_fides_as_one_system_each(
+    initialised, registry, tmp_path
+):
+    """Fides gives a system one organization: a system two group members' activities use
+    went out under the first only, and came back with that one as both controllers."""
+    base = {"purposes": ["payroll"], "systems": ["hrs"], "lawful_bases": ["legal-obligation"]}
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {"key": "acme-de", "name": "Acme DE", "kind": "group-member"},
+                        {"key": "acme-uk", "name": "Acme UK", "kind": "group-member"},
+                    ],
+                    "purposes": [{"key": "payroll", "name": "Payroll"}],
+                    "systems": [{"key": "hrs", "name": "HR system"}],
+                    "activities": [
+                        {"key": "de-pay", "name": "DE payroll", "controller": "acme-de", **base},
+                        {"key": "uk-pay", "name": "UK payroll", "controller": "acme-uk", **base},
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+    result = initialised("export", "fides", "-o", "f.yml")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "system hrs: used by activities of 2 group members; Fides gives a system one "
+        "organization: written as hrs (acme-de) and hrs-acme-uk (acme-uk)"
+    ) in result.stderr
+    manifest = yaml.safe_load((tmp_path / "f.yml").read_text())
+    owners = {s["fides_key"]: s["organization_fides_key"] for s in manifest["system"]}
+    assert owners == {"hrs": "acme-de", "hrs-acme-uk": "acme-uk"}

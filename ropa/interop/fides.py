@@ -118,6 +118,7 @@ class FidesImport:
     #: What the manifests met so far resolved or created: the files of one import go
     #: together (a category two files name is created once).
     organizations: set[str] = field(default_factory=set)
+    systems: dict[str, str] = field(default_factory=dict)  # ropa key -> the fides_key
     resolved: dict[tuple[str, str], str] = field(default_factory=dict)
     created: dict[str, dict[str, dict]] = field(default_factory=dict)
     _known: Known | None = None
@@ -304,6 +305,16 @@ class _Mapper:
     def system(self, system: Mapping, organizations: list[Mapping]) -> None:
         key = _key(str(system["fides_key"]))
         where = f"system {system['fides_key']}"
+        other = self.context.systems.setdefault(key, str(system["fides_key"]))
+        if other != system["fides_key"]:
+            self.problems.append(
+                Problem(
+                    f"{self.source}:{where}",
+                    f"fides_keys {other!r} and {system['fides_key']!r} both make the ropa key "
+                    f"{key!r}; change one of them",
+                )
+            )
+            return
         record: dict[str, Any] = {"key": key, "name": system.get("name") or key}
         if system.get("description"):
             record["description"] = system["description"]
@@ -373,7 +384,7 @@ class _Mapper:
             ),
             None,
         )
-        key = existing["key"] if existing else earlier or _key(f"{system_key}.{use}")
+        key = existing["key"] if existing else earlier or self._new_activity_key(system_key, use)
         activity: dict[str, Any] = self.out["activities"].setdefault(key, {"key": key})
         activity["name"] = name
         for name_, value in declaration.items():
@@ -470,6 +481,20 @@ class _Mapper:
         else:
             rule = {"criteria": period}
         activity["retention"] = [rule]
+
+    def _new_activity_key(self, system_key: str, use: str) -> str:
+        """SYSTEM.USE, or SYSTEM.USE-2… when another activity of the register or of this
+        import holds it: declarations of one system and data use named apart are activities
+        apart (one key would make them one)."""
+        created = self.context.created.setdefault("activity", {})
+        base = _key(f"{system_key}.{use}")
+        taken = {r["key"] for r in self.known.of("activity")} | set(created)
+        key, n = base, 1
+        while key in taken:
+            n += 1
+            key = _key(f"{base}-{n}")
+        created[key] = {"key": key}
+        return key
 
     def party(self, name: str) -> str:
         created = self.context.created.setdefault("party", {})

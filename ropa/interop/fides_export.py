@@ -6,6 +6,7 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any
 
+from ropa import words
 from ropa.errors import Problem, ValidationFailed
 from ropa.interop.fides import ART9_CONDITION, NO_SYSTEM, SECTION, TAXONOMY
 
@@ -53,15 +54,34 @@ def fides_manifest(document: Mapping, entity: str | None = None) -> tuple[dict, 
         return entry["fides_key"]
 
     systems: dict[str, dict] = {}
+    # Fides gives a system one organization: a system the activities of several group
+    # members use goes out once per member (ropa key -> controller -> fides_key).
+    owners: dict[str, dict[str | None, str]] = {}
     for activity in sorted(activities, key=lambda a: a["key"]):
         for system_key in activity.get("systems") or [None]:
-            system = systems.get(system_key or activity["key"])
-            if system is None:
+            ident, controller = system_key or activity["key"], activity.get("controller")
+            by_controller = owners.setdefault(ident, {})
+            out_key = by_controller.get(controller) or (
+                next(iter(by_controller.values())) if controller is None and by_controller else None
+            )
+            if out_key is None:
+                out_key = f"{ident}-{controller}" if by_controller else ident
+                by_controller[controller] = out_key
                 system = _system_out(
                     activity, by["systems"].get(system_key) if system_key else None
                 )
-                systems[system["fides_key"]] = system
-            _declare(system, activity, fides_key, by["parties"], warnings)
+                if out_key != ident:
+                    member = by["parties"].get(controller, {}).get("name", controller)
+                    system.update(fides_key=out_key, name=f"{system['name']} ({member})")
+                systems[out_key] = system
+            _declare(systems[out_key], activity, fides_key, by["parties"], warnings)
+    for ident, by_controller in owners.items():
+        if len(by_controller) > 1:
+            written = [f"{key} ({member})" for member, key in by_controller.items()]
+            warnings.append(
+                f"system {ident}: used by activities of {len(by_controller)} group members; "
+                f"Fides gives a system one organization: written as {words.join(written)}"
+            )
     members = sorted({a["controller"] for a in activities if a.get("controller")})
     manifest: dict[str, Any] = {
         "organization": [_organization_out(by["parties"][k]) for k in members if k in by["parties"]]
