@@ -18,6 +18,7 @@ import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
+from functools import partial
 from html import escape
 from typing import Any
 
@@ -95,6 +96,9 @@ NOTICE_FIELDS = (
     "role",
     "controller",
     "lawful_bases",
+    "legitimate_interests",
+    "art9_conditions",
+    "joint_controllers",
     "automated_decisions",
     "purposes",
     "data_subjects",
@@ -121,7 +125,12 @@ def notice_activities(activities: Iterable[dict]) -> list[Any]:
             if value and isinstance(value[0], dict):  # transfers, retention rules
                 return tuple(shared.setdefault(tuple(r.items()), r) for r in value)
             return same(tuple(same(v) for v in value))
-        if isinstance(value, str) and name not in ("key", "name", "description"):
+        if isinstance(value, str) and name not in (
+            "key",
+            "name",
+            "description",
+            "legitimate_interests",
+        ):
             return same(value)
         return value
 
@@ -237,14 +246,16 @@ def build_notice(
         sections.append(
             Section(
                 "Other reasons for using your information",
-                paragraphs=PerActivity(general, _general_paragraph),
+                paragraphs=PerActivity(general, partial(_general_paragraph, references["party"])),
             )
         )
 
     sections.append(_sharing(references, activities))
     sections.append(_transfers(references, activities))
     sections.append(_retention(references, activities))
-    sections.append(_security(references, activities))
+    security = _security(references, activities)
+    if security is not None:
+        sections.append(security)
     sections.append(_rights(references, activities, controllers))
     sections.append(
         Section(
@@ -317,35 +328,53 @@ def _subject_section(references: dict, subject: dict, activities: list[dict]) ->
     described, rest = _named(references["source"], sources, "collect it")
     if rest and not described:
         bare = [_in_sentence(_name(references["source"], k)) for k in sources]
-        rest = [Item(f"We collect your information {words.join(bare)}.")]
+        rest = [Item(f"We collect your information from {words.join(bare)}.")]
     how = Section("How we collect your information", level=4, paragraphs=described + rest)
     described, rest = _named(references["category"], categories, "collect")
     what = Section("What information we collect", level=4, paragraphs=described + rest)
-    use = Section("How we use your information", level=4, paragraphs=PerActivity(activities, _use))
+    use = Section(
+        "How we use your information",
+        level=4,
+        paragraphs=PerActivity(activities, partial(_use, references["party"])),
+    )
     section.sections = [s for s in (how, what, use) if s.paragraphs]
     return section
 
 
-def _use(activity: Any) -> list[Item]:
-    """How one activity uses the information: its description and lawful basis."""
-    basis = _basis_words(activity["lawful_bases"])
+def _use(parties: dict, activity: Any) -> list[Item]:
+    """How one activity uses the information: its description and what it rests on."""
+    grounds = _grounds(parties, activity)
     if activity["description"]:
-        lawful = [Item(basis, "Lawful Basis:")] if basis else []
-        return [Item(activity["description"], activity["name"] + ":"), *lawful]
-    if basis:
-        return [Item(f"Lawful Basis: {basis}.", activity["name"] + ":")]
+        return [Item(activity["description"], activity["name"] + ":"), *grounds]
+    if grounds:
+        first, *rest = grounds
+        return [Item(f"{first.lead} {sentence(first.text)}", activity["name"] + ":"), *rest]
     return [Item(sentence(activity["name"]))]
 
 
-def _general_paragraph(activity: Any) -> list[Item]:
+def _general_paragraph(parties: dict, activity: Any) -> list[Item]:
     """An activity concerning every data subject, said once after the subjects' sections."""
-    basis = (
-        f"Lawful Basis: {_basis_words(activity['lawful_bases'])}."
-        if activity["lawful_bases"]
-        else ""
-    )
-    text = " ".join(filter(None, [sentence(activity["description"] or ""), basis]))
+    grounds = [f"{g.lead} {sentence(g.text)}" for g in _grounds(parties, activity)]
+    text = " ".join(filter(None, [sentence(activity["description"] or ""), *grounds]))
     return [Item(text, activity["name"] + ".")]
+
+
+def _grounds(parties: dict, activity: Any) -> list[Item]:
+    """What an activity rests on, as the notice must say it: its lawful basis, the
+    legitimate interests pursued (Art. 13(1)(d)), the condition that allows its special
+    category data (Art. 9(2)) and the joint controllers it shares it with (Art. 26(2))."""
+    items = []
+    if activity["lawful_bases"]:
+        items.append(Item(_basis_words(activity["lawful_bases"]), "Lawful Basis:"))
+    if "legitimate-interests" in activity["lawful_bases"] and activity["legitimate_interests"]:
+        items.append(Item(sentence(activity["legitimate_interests"]), "Legitimate interests:"))
+    if activity["art9_conditions"]:
+        labels = ", ".join(vocab.ART9_CONDITIONS.get(c).label for c in activity["art9_conditions"])
+        items.append(Item(sentence(labels), "Special category data:"))
+    if activity["joint_controllers"]:
+        names = ", ".join(isolated(_name(parties, k)) for k in activity["joint_controllers"])
+        items.append(Item(sentence(names), "Joint controllers:"))
+    return items
 
 
 def _regime_of(references: dict, activity: dict) -> str:
@@ -455,16 +484,18 @@ def _retention(references: dict, activities: list[dict]) -> Section:
     return section
 
 
-def _security(references: dict, activities: list[dict]) -> Section:
+def _security(references: dict, activities: list[dict]) -> Section | None:
+    """The safeguards the activities record; None when they record none (the notice does
+    not claim what the register does not hold: check R07 asks for the measures)."""
     measures = references["measure"]
     used = {m for a in activities for m in a["measures"] if m in measures}
+    if not used:
+        return None
     lead = (
         "We maintain technical and organisational safeguards designed to protect "
-        "your personal information"
+        "your personal information, including:"
     )
-    section = Section(
-        "Security of your information", paragraphs=[Item(lead + (", including:" if used else "."))]
-    )
+    section = Section("Security of your information", paragraphs=[Item(lead)])
     for kind in vocab.MEASURE_KINDS:
         names = sorted(
             (measures[m]["name"] for m in used if measures[m]["kind"] == kind.code),
@@ -509,9 +540,11 @@ def _contact(controllers: list[dict]) -> Section:
     for party in controllers:
         line = _contact_line(party)
         section.paragraphs.append(Item(line, party["name"] + ":") if line else Item(party["name"]))
+        # Whose, where several controllers are listed one after the other.
+        of = f" of {isolated(party['name'])}" if len(controllers) > 1 else ""
         dpo = "; ".join(map(isolated, dpo_contact(party)))
         if dpo:
-            section.paragraphs.append(Item(dpo, "Data protection officer:"))
+            section.paragraphs.append(Item(dpo, f"Data protection officer{of}:"))
         rep = "; ".join(map(isolated, representative_contact(party)))
         if rep:
             where = (
@@ -519,7 +552,9 @@ def _contact(controllers: list[dict]) -> Section:
                 if reference.effective_regime(party) == reference.UK_GDPR
                 else "the EU (Art. 27)"
             )
-            section.paragraphs.append(Item(rep.replace("\n", ", "), f"Representative in {where}:"))
+            section.paragraphs.append(
+                Item(rep.replace("\n", ", "), f"Representative{of} in {where}:")
+            )
     return section
 
 

@@ -542,3 +542,81 @@ def test_an_override_in_one_name_of_a_list_does_not_reverse_the_names_after_it(
     for text in (notice_text(initialised), notice_text(initialised, "--format", "html")):
         assert "\u2068Evil \u202ename\u2069; Payroll" in text  # the retention rule's activities
         assert "\u2068evil \u202ename\u2069 and forms" in text.lower()  # the sources, in a sentence
+
+
+def _two_members_register(registry, **payroll) -> None:
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {"key": "acme-de", "name": "Acme GmbH", "kind": "group-member"},
+                        {
+                            "key": "acme-uk",
+                            "name": "Acme Ltd",
+                            "kind": "group-member",
+                            "dpo_name": "Dee Pio",
+                        },
+                        {"key": "partnerco", "name": "Partner Co SA", "kind": "other"},
+                    ],
+                    "subjects": [{"key": "staff", "name": "Staff"}],
+                    "sources": [
+                        {"key": "hr", "name": "HR system"},
+                        {"key": "agencies", "name": "Recruitment agencies"},
+                    ],
+                    "categories": [{"key": "health", "name": "Health data", "special": "art9"}],
+                    "purposes": [{"key": "pay", "name": "Pay"}],
+                    "activities": [
+                        {
+                            "key": "fraud",
+                            "name": "Fraud checks",
+                            "status": "active",
+                            "controller": "acme-de",
+                            "purposes": ["pay"],
+                            "data_subjects": ["staff"],
+                            "sources": ["hr", "agencies"],
+                            "lawful_bases": ["legitimate-interests"],
+                            "legitimate_interests": "Preventing fraud against the group.",
+                        },
+                        {
+                            "key": "payroll",
+                            "name": "Payroll",
+                            "status": "active",
+                            "controller": "acme-uk",
+                            "purposes": ["pay"],
+                            "data_subjects": ["staff"],
+                            "data_categories": ["health"],
+                            "lawful_bases": ["legal-obligation"],
+                            "art9_conditions": ["employment-social-security"],
+                            **payroll,
+                        },
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+
+
+def test_the_notice_says_the_interests_conditions_and_joint_controllers_it_rests_on(
+    initialised, registry
+):
+    """Art. 13(1)(d) asks for the legitimate interests pursued, Art. 9(2) for the condition
+    that allows special-category data, Art. 26(2) for who the joint controllers are: the
+    register held them, the notice said none of them."""
+    _two_members_register(registry, role="joint-controller", joint_controllers=["partnerco"])
+    text = notice_text(initialised)
+    assert "**Legitimate interests:** Preventing fraud against the group." in text
+    assert "**Special category data:** Employment and social security law." in text
+    assert "**Joint controllers:** Partner Co SA." in text
+
+
+def test_the_notice_speaks_of_sources_and_safeguards_the_register_holds(initialised, registry):
+    """'We collect your information HR system, …' missed its 'from'; with no measures, the
+    notice still said the group maintained safeguards; with two controllers, a DPO was not
+    said to be whose."""
+    _two_members_register(registry)
+    text = notice_text(initialised)
+    assert "We collect your information from HR system and recruitment agencies." in text
+    assert "Security of your information" not in text
+    assert "**Data protection officer of Acme Ltd:** Dee Pio" in text
