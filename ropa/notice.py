@@ -486,7 +486,7 @@ def _retention(references: dict, activities: list[dict]) -> Section:
 
 def _security(references: dict, activities: list[dict]) -> Section | None:
     """The safeguards the activities record; None when they record none (the notice does
-    not claim what the register does not hold: check R07 asks for the measures)."""
+    not claim what the register does not hold: check R12 asks for the measures)."""
     measures = references["measure"]
     used = {m for a in activities for m in a["measures"] if m in measures}
     if not used:
