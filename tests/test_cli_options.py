@@ -328,6 +328,17 @@ def test_unicode_line_separators_are_not_one_line(initialised, separator):
     assert initialised("purpose", "add", "p", "--name", "P", "-m", f"a{separator}b").exit_code == 2
 
 
+def test_a_message_or_actor_longer_than_a_field_holds_is_refused(initialised, registry):
+    """-m took 100,000 characters into the history, where every field holds 32,767."""
+    long = "x" * 32_768
+    result = initialised("purpose", "add", "p", "--name", "P", "-m", long)
+    assert result.exit_code == 2
+    assert "--message is 32,768 characters long; at most 32,767" in result.stderr
+    assert initialised("--actor", long, "db", "info").exit_code == 2
+    assert registry.list("purpose") == []
+    assert initialised("purpose", "add", "p", "--name", "P", "-m", long[1:]).exit_code == 0
+
+
 @pytest.mark.parametrize(
     ("first", "second"),
     [

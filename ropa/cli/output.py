@@ -20,7 +20,7 @@ import typer
 
 from ropa.cli import parse_when
 from ropa.schema import Kind, T
-from ropa.validate import BIDI_CONTROLS, NOT_ONE_LINE
+from ropa.validate import BIDI_CONTROLS, MAX_TEXT, NOT_ONE_LINE
 
 
 class Format(StrEnum):
@@ -163,7 +163,7 @@ _WIDEST = 40
 def refuse_control_characters(option: str) -> Callable[[str | None], str | None]:
     """An option callback refusing text with control characters, line feeds included (the
     value is one line of the history, stored for good and replayed to every terminal that
-    shows it: a second line would read as part of the record)."""
+    shows it: a second line would read as part of the record), or longer than a field."""
 
     def check(value: str | None) -> str | None:
         if value is not None and NOT_ONE_LINE.search(value):
@@ -171,6 +171,10 @@ def refuse_control_characters(option: str) -> Callable[[str | None], str | None]
             raise typer.BadParameter(
                 f"{option} must be one line and must not contain control characters "
                 f"(found '{shown}')"
+            )
+        if value is not None and len(value) > MAX_TEXT:
+            raise typer.BadParameter(
+                f"{option} is {len(value):,} characters long; at most {MAX_TEXT:,}"
             )
         return value
 
