@@ -129,6 +129,12 @@ def test_review_packs_per_owner_hold_the_data_layout_pages_and_versions(register
     Path("file.xlsx").write_bytes(b"")
     refused = cli("review", "pack", "--per-owner", "-o", "file.xlsx")
     assert refused.stderr == "error: file.xlsx is a file; --per-owner needs a folder (-o DIR)\n"
+    Path("dangling").symlink_to("nowhere/x")  # a link to nothing: was "File exists"
+    dangling = cli("review", "pack", "--per-owner", "-o", "dangling")
+    assert dangling.stderr == (
+        "error: dangling is a symlink to nothing (nowhere/x); --per-owner needs a folder "
+        "(-o DIR)\n"
+    )
     result = cli("review", "pack", "--per-owner", "-o", "packs")  # the folder is made
     assert result.exit_code == 0, result.stderr
     names = sorted(p.name for p in Path("packs").iterdir())

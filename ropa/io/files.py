@@ -41,6 +41,11 @@ def output_folder(path: Path, what: str) -> Path:
         raise RopaError(f"{what} writes a folder of files, not to {STDOUT}; give a folder (-o DIR)")
     if path.exists() and not path.is_dir():
         raise RopaError(f"{path} is a file; {what} needs a folder (-o DIR)")
+    if path.is_symlink() and not path.exists():
+        target = os.readlink(path)
+        raise RopaError(
+            f"{path} is a symlink to nothing ({target}); {what} needs a folder (-o DIR)"
+        )
     if not path.parent.is_dir():
         raise RopaError(f"folder {path.parent} does not exist")
     path.mkdir(exist_ok=True)
