@@ -107,3 +107,60 @@ def test_as_of_exports_the_register_as_it_stood(sample, cli):
     result = cli("export", "jsonld", "--as-of", "2000-01-01", "-o", "-")
     assert result.exit_code == 0, result.stderr
     assert json.loads(result.stdout)["@graph"] == []
+
+
+def test_a_uk_gdpr_controllers_activity_cites_no_eu_gdpr_article(registry, cli):
+    """An IDTA went out as eu-gdpr:A46-2-d and the UK's own bases as the EU GDPR's articles:
+    DPV 2.2 has terms for the EU GDPR only, so a UK GDPR activity takes DPV's general terms,
+    its Art. 9 conditions and transfer safeguards titled as the UK GDPR cites them."""
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {
+                            "key": "acme-uk",
+                            "name": "Acme Ltd",
+                            "kind": "group-member",
+                            "country": "GB",
+                        },
+                        {"key": "mailer", "name": "Mailer Inc", "kind": "service-provider"},
+                    ],
+                    "categories": [{"key": "health", "name": "Health", "special": "art9"}],
+                    "purposes": [{"key": "care", "name": "Care"}],
+                    "activities": [
+                        {
+                            "key": "uk",
+                            "name": "UK care",
+                            "controller": "acme-uk",
+                            "purposes": ["care"],
+                            "data_categories": ["health"],
+                            "lawful_bases": ["consent", "legitimate-interests"],
+                            "legitimate_interests": "Care.",
+                            "art9_conditions": ["explicit-consent"],
+                            "recipients": ["mailer"],
+                            "transfers": [
+                                {"country": "IN", "mechanism": "idta", "recipient": "mailer"}
+                            ],
+                        }
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+    text = cli("export", "jsonld", "-o", "-").stdout
+    assert "eu-gdpr:" not in text
+    graph = _graph(text)
+    assert _dpv_terms(graph) - defined_terms() == set()
+    node = rdflib.URIRef("urn:ropa:activity/uk")
+    bases = set(graph.objects(node, DPV.hasLegalBasis))
+    assert {DPV.Consent, DPV.LegitimateInterest} <= bases
+    (condition,) = bases - {DPV.Consent, DPV.LegitimateInterest}
+    assert str(graph.value(condition, DCT.title)) == "Explicit consent, Art. 9(2)(a) UK GDPR"
+    (transfer,) = graph.objects(node, DPV.hasProcess)
+    safeguard = graph.value(transfer, DPV.hasLegalBasis)
+    assert (safeguard, rdflib.RDF.type, DPV.DataTransferLegalBasis) in graph
+    assert str(graph.value(safeguard, DCT.title)) == (
+        "International Data Transfer Agreement, Art. 46(2)(d) UK GDPR"
+    )

@@ -132,8 +132,7 @@ def test_review_packs_per_owner_hold_the_data_layout_pages_and_versions(register
     Path("dangling").symlink_to("nowhere/x")  # a link to nothing: was "File exists"
     dangling = cli("review", "pack", "--per-owner", "-o", "dangling")
     assert dangling.stderr == (
-        "error: dangling is a symlink to nothing (nowhere/x); --per-owner needs a folder "
-        "(-o DIR)\n"
+        "error: dangling is a symlink to nothing (nowhere/x); --per-owner needs a folder (-o DIR)\n"
     )
     result = cli("review", "pack", "--per-owner", "-o", "packs")  # the folder is made
     assert result.exit_code == 0, result.stderr

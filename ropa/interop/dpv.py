@@ -1,10 +1,11 @@
 """The register as JSON-LD in W3C Data Privacy Vocabulary (DPV 2.2) terms.
 
 Each activity is a `dpv:Process` with its purposes, personal data, data subjects, legal
-bases (`eu-gdpr:` terms, from the IRIs in :mod:`ropa.vocab`), controllers or processors,
-recipients, sources, storage conditions (the retention rules), third-country transfers with
-their safeguards, and technical and organisational measures. The `@context` is inline, so
-the file parses offline; the records of the register are nodes under `urn:ropa:`.
+bases (`eu-gdpr:` terms, from the IRIs in :mod:`ropa.vocab`; DPV's general terms under the
+UK GDPR), controllers or processors, recipients, sources, storage conditions (the retention
+rules), third-country transfers with their safeguards, and technical and organisational
+measures. The `@context` is inline, so the file parses offline; the records of the register
+are nodes under `urn:ropa:`.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ import json
 from collections.abc import Mapping
 from typing import Any
 
-from ropa import vocab
+from ropa import reference, vocab
 
 #: The inline context: DPV's namespaces, Dublin Core for titles, and ropa's own nodes.
 CONTEXT = {
@@ -72,7 +73,10 @@ def dpv_jsonld(document: Mapping, entity: str | None = None) -> str:
         and (entity is None or entity in (a.get("controller"), *(a.get("joint_controllers") or [])))
     ]
     used: dict[str, set[str]] = {kind: set() for kind in SECTIONS}
-    graph = [_process(a, used) for a in sorted(activities, key=lambda a: a["key"])]
+    graph = [
+        _process(a, used, reference.effective_regime(by["parties"].get(a.get("controller"))))
+        for a in sorted(activities, key=lambda a: a["key"])
+    ]
     for kind, keys in used.items():
         for key in sorted(keys):
             record = by[SECTIONS[kind]].get(key)
@@ -86,7 +90,30 @@ def _ref(kind: str, key: str, used: dict[str, set[str]]) -> dict:
     return {"@id": node_id(kind, key)}
 
 
-def _process(activity: Mapping, used: dict[str, set[str]]) -> dict:
+#: DPV's terms for the lawful bases in no law's articles. DPV 2.2 has terms for the EU
+#: GDPR's articles only: an activity under the UK GDPR takes these, and its Art. 9
+#: conditions and transfer safeguards are titled as the UK GDPR cites them.
+GENERAL_BASES = {
+    "consent": "dpv:Consent",
+    "contract": "dpv:Contract",
+    "legal-obligation": "dpv:LegalObligation",
+    "vital-interests": "dpv:VitalInterest",
+    "public-task": "dpv:PublicInterest",
+    "legitimate-interests": "dpv:LegitimateInterest",
+}
+
+
+def _basis(code: vocab.Code, regime: str, kind: str = "dpv:LegalBasis") -> dict:
+    """A legal basis: the EU GDPR article's DPV term, or under another law a node of `kind`
+    titled with that law's article."""
+    if regime == reference.EU_GDPR:
+        return {"@id": compact(code.iri)}
+    if code.code in GENERAL_BASES and kind == "dpv:LegalBasis":
+        return {"@id": GENERAL_BASES[code.code]}
+    return {"@type": kind, "dct:title": code.title_in(regime)}
+
+
+def _process(activity: Mapping, used: dict[str, set[str]], regime: str) -> dict:
     key = activity["key"]
     node: dict[str, Any] = {
         "@id": node_id("activity", key),
@@ -99,10 +126,10 @@ def _process(activity: Mapping, used: dict[str, set[str]]) -> dict:
     for name, (prop, kind) in LINKS.items():
         if activity.get(name):
             node[prop] = [_ref(kind, k, used) for k in activity[name]]
-    bases = [vocab.LAWFUL_BASES.get(c).iri for c in activity.get("lawful_bases") or []]
-    bases += [vocab.ART9_CONDITIONS.get(c).iri for c in activity.get("art9_conditions") or []]
+    bases = [vocab.LAWFUL_BASES.get(c) for c in activity.get("lawful_bases") or []]
+    bases += [vocab.ART9_CONDITIONS.get(c) for c in activity.get("art9_conditions") or []]
     if bases:
-        node["dpv:hasLegalBasis"] = [{"@id": compact(iri)} for iri in bases]
+        node["dpv:hasLegalBasis"] = [_basis(code, regime) for code in bases]
     controllers = [activity["controller"]] if activity.get("controller") else []
     if activity.get("role") == "processor":
         if controllers:
@@ -118,7 +145,7 @@ def _process(activity: Mapping, used: dict[str, set[str]]) -> dict:
     if storage:
         node["dpv:hasStorageCondition"] = storage
     transfers = [
-        _transfer(key, i, transfer, used)
+        _transfer(key, i, transfer, used, regime)
         for i, transfer in enumerate(activity.get("transfers") or [])
     ]
     if transfers:
@@ -159,7 +186,9 @@ def _storage(activity: str, i: int, rule: Mapping, used: dict[str, set[str]]) ->
     return node
 
 
-def _transfer(activity: str, i: int, transfer: Mapping, used: dict[str, set[str]]) -> dict:
+def _transfer(
+    activity: str, i: int, transfer: Mapping, used: dict[str, set[str]], regime: str
+) -> dict:
     country = transfer.get("country") or ""
     node: dict[str, Any] = {
         "@id": f"{node_id('activity', activity)}/transfer/{i + 1}",
@@ -174,8 +203,8 @@ def _transfer(activity: str, i: int, transfer: Mapping, used: dict[str, set[str]
     if transfer.get("recipient"):
         node["dpv:hasRecipient"] = _ref("party", transfer["recipient"], used)
     if transfer.get("mechanism"):
-        iri = vocab.TRANSFER_MECHANISMS.get(transfer["mechanism"]).iri
-        node["dpv:hasLegalBasis"] = {"@id": compact(iri)}
+        code = vocab.TRANSFER_MECHANISMS.get(transfer["mechanism"])
+        node["dpv:hasLegalBasis"] = _basis(code, regime, "dpv:DataTransferLegalBasis")
     safeguard = {
         k: transfer[k] for k in ("details", "document_link", "tia_link") if transfer.get(k)
     }
