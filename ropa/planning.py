@@ -736,14 +736,23 @@ def _describe(f: Field, row: dict) -> str:
     return ", ".join(str(v) for v in row.values() if v)
 
 
+#: The fields of a transfer or retention rule its spec on the command line says
+#: (COUNTRY:MECHANISM[:RECIPIENT], DURATION[:TRIGGER]).
+NESTED_SPEC_FIELDS = {
+    "transfers": ("country", "mechanism", "recipient"),
+    "retention": ("duration", "trigger"),
+}
+
+
 def _both_added_and_removed(
     f: Field, added: list[Any], removed: list[Any], current: list[Any]
 ) -> list[Any]:
     """The items an edit both adds to and removes from a list, compared as what they mean
     (`consent` and `Art. 6(1)(a)` are one lawful basis; a transfer or retention rule added
-    is one removed when the row it names, in the `current` list, has every value it gives:
-    re-adding `US:scc:mailer` would drop the removed one's details); a spec that does not
-    parse is left to the edit to report."""
+    is one removed when it equals a removed row, in the `current` list, in every field its
+    spec says, given or left empty, and every other field it gives: re-adding
+    `US:scc:mailer` would drop the removed one's details, `US:scc` is another transfer); a
+    spec that does not parse is left to the edit to report."""
     if f.type is T.NESTED:
         rows = []
         for spec in removed:
@@ -751,12 +760,13 @@ def _both_added_and_removed(
                 rows += [current[i] for i in _nested_positions(f, current, spec)]
             except ValueError:
                 continue
-        return [
-            item
-            for item in added
-            for row in parse_nested(f, [item], "", [])
-            if any(all(r[k] == v for k, v in row.items() if v not in (None, "", [])) for r in rows)
-        ]
+        same = []
+        for item in added:
+            said = {*NESTED_SPEC_FIELDS.get(f.name, ()), *(item if isinstance(item, dict) else ())}
+            for row in parse_nested(f, [item], "", []):
+                if any(all((r.get(k) or "") == (row.get(k) or "") for k in said) for r in rows):
+                    same.append(item)
+        return same
     try:
         gone = set(parse_field(f, list(removed)))
     except ValueError:

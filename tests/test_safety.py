@@ -454,6 +454,17 @@ def test_a_transfer_removed_and_added_again_in_one_edit_is_refused(initialised, 
     after = registry.get("activity", "a1")
     assert [t["mechanism"] for t in after["transfers"]] == ["adequacy"]
     assert [r["duration"] for r in after["retention"]] == ["P5Y"]
+    # A shorter spec is another item: the rule without its trigger, the transfer without
+    # its recipient (refused as the same item for a while).
+    cli("activity", "edit", "a1", "--retention", "P2Y:end of contract")
+    shorter = cli(
+        "activity", "edit", "a1", "--remove-retention", "1", "--add-retention", "P2Y",
+        "--remove-transfer", "1", "--add-transfer", "US:adequacy",
+    )  # fmt: skip
+    assert shorter.exit_code == 0, shorter.stderr
+    after = registry.get("activity", "a1")
+    assert [(r["duration"], r["trigger"]) for r in after["retention"]] == [("P2Y", None)]
+    assert [t["recipient"] for t in after["transfers"]] == [None]
 
 
 @pytest.mark.skipif(bool(os.environ.get("ROPA_TEST_DATABASE_URL")), reason="PostgreSQL: --yes")
