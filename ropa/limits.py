@@ -73,3 +73,10 @@ RATIO_FLOOR_BYTES = 1 << 20
 def megabytes(limit: Limit) -> int:
     """A size limit in bytes."""
     return limit.value * 1024 * 1024
+
+
+def shown_mb(size: int, limit: Limit) -> str:
+    """A size over a size limit in megabytes, to a tenth, or finer where a tenth would not
+    show it over ("256.004 MB", not "256.0 MB")."""
+    mb = size / 2**20
+    return f"{mb:,.1f} MB" if round(mb, 1) > limit.value else f"{mb:,.4f}".rstrip("0") + " MB"

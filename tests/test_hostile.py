@@ -200,8 +200,29 @@ def test_a_shared_string_repeated_beyond_the_limit_is_refused_before_the_sheet_i
     result = initialised("import", path)
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: {path}:sources: text repeated by shared strings or YAML aliases (1.2 MB) "
-        "exceeds the limit of 1 MB; set ROPA_MAX_EXPANDED_MB to raise it\n"
+        f"error: {path}:sources: text repeated by shared strings or YAML aliases "
+        "(1.2 MB) exceeds the limit of 1 MB; set ROPA_MAX_EXPANDED_MB to raise it\n"
+    )
+
+
+def test_shared_strings_are_counted_over_the_whole_workbook(initialised, tmp_path, monkeypatch):
+    """The limit was held per sheet: four sheets each just under it (a 600 KB file) took
+    1.34 GB, and the reader holds every sheet's copies until the import ends."""
+    import xlsxwriter
+
+    monkeypatch.setenv("ROPA_MAX_EXPANDED_MB", "1")
+    path = tmp_path / "split.xlsx"
+    with xlsxwriter.Workbook(path) as book:  # shared strings: XlsxWriter's default
+        for kind in ("sources", "measures"):
+            sheet = book.add_worksheet(kind)
+            sheet.write_row(0, 0, ["key", "name", "description"])
+            for i in range(20):
+                sheet.write_row(i + 1, 0, [f"{kind}-{i}", f"{kind} {i}", "y" * 32_000])
+    result = initialised("import", path)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {path}:measures: text repeated by shared strings or YAML aliases "
+        "(1.2 MB) exceeds the limit of 1 MB; set ROPA_MAX_EXPANDED_MB to raise it\n"
     )
 
 
@@ -401,8 +422,8 @@ def test_text_repeated_by_yaml_aliases_is_held_to_a_size(
         return
     assert result.exit_code == 1
     assert result.stderr == (
-        f"error: <stdin>:{refused_at}:18: invalid YAML: text repeated by shared strings or YAML "
-        "aliases (1.0 MB) exceeds the limit of 1 MB; set ROPA_MAX_EXPANDED_MB to raise it\n"
+        f"error: <stdin>:{refused_at}:18: text repeated by shared strings or YAML aliases "
+        "(1.0071 MB) exceeds the limit of 1 MB; set ROPA_MAX_EXPANDED_MB to raise it\n"
     )
     assert registry.list("source") == []
 

@@ -270,7 +270,8 @@ def _yaml_problems(source: str) -> Iterator[None]:
         mark = getattr(e, "problem_mark", None)
         where = f"{source}:{mark.line + 1}:{mark.column + 1}" if mark else source
         problem = getattr(e, "problem", None) or str(e)
-        raise ValidationFailed([Problem(where, f"invalid YAML: {problem}")]) from None
+        said = problem if getattr(e, "over_limit", False) else f"invalid YAML: {problem}"
+        raise ValidationFailed([Problem(where, said)]) from None
     except RecursionError:
         from ropa import limits
 
@@ -657,11 +658,15 @@ def _built_values(loader: Any, streamed: str | None) -> Iterator[Any]:
             value, count, identity, size = anchors[event.anchor]
             expanded += count
             repeated += size
-            if expanded > alias_limit:
-                raise ConstructorError(None, None, limits.ALIAS_NODES.refusal(), event.start_mark)
-            if repeated > text_limit:
-                found = f"{repeated / 2**20:,.1f} MB"
-                raise ConstructorError(None, None, limits.EXPANDED.refusal(found), event.start_mark)
+            if expanded > alias_limit or repeated > text_limit:
+                refusal = (
+                    limits.ALIAS_NODES.refusal()
+                    if expanded > alias_limit
+                    else limits.EXPANDED.refusal(limits.shown_mb(repeated, limits.EXPANDED))
+                )
+                error = ConstructorError(None, None, refusal, event.start_mark)
+                error.over_limit = True  # valid YAML, beyond a limit: no "invalid YAML"
+                raise error
         else:  # the document's end
             break
         if not stack:

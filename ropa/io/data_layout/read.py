@@ -131,19 +131,22 @@ def _scan_workbook(path: Path, name: str) -> tuple[Problem | None, list[str]]:
             shared = _shared_string_sizes(archive, members)
         except _Damaged as e:
             return Problem(name, f"is damaged: {e}"), []
+        repeated = 0  # over the whole workbook: the reader holds every sheet's copies
         for sheet_name, part in _sheet_parts(archive).items():
             if part in members:
                 where = f"{name}:{sheet_name}"
                 try:
-                    rows, columns, marked, repeated = _scan_sheet(_pieces(archive, part), shared)
+                    rows, columns, marked, copies = _scan_sheet(_pieces(archive, part), shared)
                 except _Damaged as e:
                     return Problem(where, f"is damaged: {e}"), []
                 problem = _extent_problem(rows, columns, where)
                 if problem:
                     return problem, []
+                repeated += copies
                 if repeated > limits.megabytes(limits.EXPANDED):
-                    found = f"{repeated / 2**20:,.1f} MB"
-                    return Problem(where, limits.EXPANDED.refusal(found)), []
+                    return Problem(
+                        where, limits.EXPANDED.refusal(limits.shown_mb(repeated, limits.EXPANDED))
+                    ), []
                 if marked:
                     with_marks.append(sheet_name)
     return None, with_marks
