@@ -160,15 +160,38 @@ def _in_sentence(name: str) -> str:
     return isolated(name[:1].lower() + name[1:] if name[1:2].islower() else name)
 
 
+#: The words a source's name may start with that already say where from ("From you or
+#: your employer", "When you use our websites"): no "from" goes before them.
+_SAYS_WHERE = frozenset(("from", "when", "through", "via", "by", "at", "in", "during", "while"))
+
+
+def _from(names: list[str]) -> str:
+    """Sources' names as where information comes from: "from HR system and agencies", or
+    with names that say it themselves, "from HR system and when you use our websites"."""
+
+    def says_where(name: str) -> bool:
+        return name.lstrip("\u2068").split(" ", 1)[0].lower() in _SAYS_WHERE
+
+    if not any(map(says_where, names)):
+        return "from " + words.join(names)
+    return words.join([name if says_where(name) else f"from {name}" for name in names])
+
+
 def _reading_order(name: str) -> tuple[str, str]:
     """A name's place in a list a person reads: by its letters without accents and case (Ä
     with A, not after Z), then as written, so that the order never depends on the keys."""
     return words.plain_letters(name), name
 
 
-def _named(records: dict, keys: Iterable[str], verb: str) -> tuple[list[Item], list[Item]]:
+def _named(
+    records: dict,
+    keys: Iterable[str],
+    verb: str,
+    joined: Callable[[list[str]], str] = words.join,
+) -> tuple[list[Item], list[Item]]:
     """Items for the described records (name as lead, description as text) and a sentence
-    naming the others: ("We collect contact details and photos.")."""
+    naming the others, put together by `joined`: ("We collect contact details and
+    photos.")."""
     described, bare = [], []
     for key in keys:
         record = records.get(key)
@@ -179,7 +202,7 @@ def _named(records: dict, keys: Iterable[str], verb: str) -> tuple[list[Item], l
     rest = []
     if bare:
         also = " also" if described else ""
-        rest.append(Item(f"We{also} {verb} {words.join(bare)}."))
+        rest.append(Item(f"We{also} {verb} {joined(bare)}."))
     return described, rest
 
 
@@ -213,8 +236,9 @@ def build_notice(
             paragraphs=[
                 Item(
                     f"This notice explains how {who} (“we”) collect and use personal "
-                    "information, with whom we share it, how long we keep it, how we protect "
-                    "it, and the rights you have."
+                    "information, with whom we share it, how long we keep it, "
+                    + ("how we protect it, " if _measures_used(references, activities) else "")
+                    + "and the rights you have."
                 )
             ]
             + [Item(_contact_line(p), p["name"] + ":") for p in controllers if _contact_line(p)]
@@ -325,10 +349,10 @@ def _subject_section(references: dict, subject: dict, activities: list[dict]) ->
         {c for a in activities for c in a["data_categories"]},
         key=lambda k: _reading_order(_name(references["category"], k)),
     )
-    described, rest = _named(references["source"], sources, "collect it")
+    described, rest = _named(references["source"], sources, "collect it", _from)
     if rest and not described:
         bare = [_in_sentence(_name(references["source"], k)) for k in sources]
-        rest = [Item(f"We collect your information from {words.join(bare)}.")]
+        rest = [Item(f"We collect your information {_from(bare)}.")]
     how = Section("How we collect your information", level=4, paragraphs=described + rest)
     described, rest = _named(references["category"], categories, "collect")
     what = Section("What information we collect", level=4, paragraphs=described + rest)
@@ -484,11 +508,16 @@ def _retention(references: dict, activities: list[dict]) -> Section:
     return section
 
 
+def _measures_used(references: dict, activities: list[dict]) -> set[str]:
+    measures = references["measure"]
+    return {m for a in activities for m in a["measures"] if m in measures}
+
+
 def _security(references: dict, activities: list[dict]) -> Section | None:
     """The safeguards the activities record; None when they record none (the notice does
     not claim what the register does not hold: check R12 asks for the measures)."""
     measures = references["measure"]
-    used = {m for a in activities for m in a["measures"] if m in measures}
+    used = _measures_used(references, activities)
     if not used:
         return None
     lead = (

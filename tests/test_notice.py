@@ -612,6 +612,8 @@ def test_the_notice_says_the_interests_conditions_and_joint_controllers_it_rests
 
 
 def test_the_notice_speaks_of_sources_and_safeguards_the_register_holds(initialised, registry):
+    from ropa.registry import Edit
+
     """'We collect your information HR system, …' missed its 'from'; with no measures, the
     notice still said the group maintained safeguards; with two controllers, a DPO was not
     said to be whose."""
@@ -619,4 +621,8 @@ def test_the_notice_speaks_of_sources_and_safeguards_the_register_holds(initiali
     text = notice_text(initialised)
     assert "We collect your information from HR system and recruitment agencies." in text
     assert "Security of your information" not in text
+    assert "how long we keep it, and the rights you have." in text  # not "how we protect it"
+    # Beside a described source, the others are still where it comes from.
+    registry.edit("source", "hr", Edit(set={"description": "Our payroll records."}))
+    assert "We also collect it from recruitment agencies." in notice_text(initialised)
     assert "**Data protection officer of Acme Ltd:** Dee Pio" in text
