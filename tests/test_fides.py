@@ -9,6 +9,7 @@ import yaml
 from fideslang import DEFAULT_TAXONOMY
 from fideslang.models import Taxonomy
 
+from ropa.registry import Edit
 from tests.interop_files import interop_file
 
 
@@ -398,3 +399,18 @@ def test_a_system_of_two_controllers_goes_to_fides_as_one_system_each(
     manifest = yaml.safe_load((tmp_path / "f.yml").read_text())
     owners = {s["fides_key"]: s["organization_fides_key"] for s in manifest["system"]}
     assert owners == {"hrs": "acme-de", "hrs-acme-uk": "acme-uk"}
+    # A recipient's name with ';' cannot go through third_parties whole: said.
+    registry.add("party", {"key": "law", "name": "Smith; Jones LLP", "kind": "other"})
+    registry.edit("activity", "de-pay", Edit(add={"recipients": ["law"]}))
+    result = initialised("export", "fides", "-o", "g.yml")
+    assert (
+        "activity de-pay: recipient 'Smith; Jones LLP' holds ';', which parts the names in "
+        "Fides' third_parties: a Fides import reads it as several parties"
+    ) in result.stderr
+    registry.edit("activity", "de-pay", Edit(remove={"recipients": ["law"]}))
+    # Both are system hrs again on the way back (they made a system hrs-acme-uk).
+    before = registry.document()
+    again = initialised("import", "f.yml")
+    assert again.exit_code == 0, again.stderr
+    assert "changed 0 records" in again.stderr
+    assert registry.document() == before

@@ -76,6 +76,10 @@ DECLARATION_FIELDS = {
 
 #: The system_type of the system ropa writes for an activity that has none recorded: it
 #: holds the activity's declarations and is no system of the register.
+#: A Fides system's `meta` key naming the ropa system it is part of: ropa writes a system
+#: the activities of several group members use once per member (Fides gives a system one
+#: organization), and reads them back as that one system.
+ROPA_SYSTEM = "ropa_system"
 NO_SYSTEM = "Processing activity"
 
 KEY_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -303,8 +307,13 @@ class _Mapper:
         self.context.organizations.add(key)
 
     def system(self, system: Mapping, organizations: list[Mapping]) -> None:
-        key = _key(str(system["fides_key"]))
         where = f"system {system['fides_key']}"
+        meta = system.get("meta")
+        part_of = meta.get(ROPA_SYSTEM) if isinstance(meta, Mapping) else None
+        if part_of:  # ropa wrote one system as several, one per group member
+            self._declarations(system, _key(str(part_of)), organizations, where)
+            return
+        key = _key(str(system["fides_key"]))
         other = self.context.systems.setdefault(key, str(system["fides_key"]))
         if other != system["fides_key"]:
             self.problems.append(
@@ -334,6 +343,12 @@ class _Mapper:
                 f"basis for transfers: {bases}); record them (`ropa activity edit KEY "
                 "--transfer COUNTRY:MECHANISM`)",
             )
+        self._declarations(system, key, organizations, where)
+
+    def _declarations(
+        self, system: Mapping, key: str, organizations: list[Mapping], where: str
+    ) -> None:
+        """The system's privacy declarations as activities of system `key`."""
         controller = self.controller(system, organizations)
         declarations = system.get("privacy_declarations") or []
         for i, declaration in enumerate(declarations):

@@ -8,7 +8,7 @@ from typing import Any
 
 from ropa import words
 from ropa.errors import Problem, ValidationFailed
-from ropa.interop.fides import ART9_CONDITION, NO_SYSTEM, SECTION, TAXONOMY
+from ropa.interop.fides import ART9_CONDITION, NO_SYSTEM, ROPA_SYSTEM, SECTION, TAXONOMY
 
 LAWFUL_BASIS_OUT = {
     "consent": "Consent",
@@ -73,6 +73,7 @@ def fides_manifest(document: Mapping, entity: str | None = None) -> tuple[dict, 
                 if out_key != ident:
                     member = by["parties"].get(controller, {}).get("name", controller)
                     system.update(fides_key=out_key, name=f"{system['name']} ({member})")
+                    system["meta"] = {ROPA_SYSTEM: ident}  # one system again on import
                 systems[out_key] = system
             _declare(systems[out_key], activity, fides_key, by["parties"], warnings)
     for ident, by_controller in owners.items():
@@ -170,6 +171,11 @@ def _declare(
         if recipients:
             declaration["data_shared_with_third_parties"] = True
             declaration["third_parties"] = "; ".join(recipients)
+            for name in (r for r in recipients if ";" in r):
+                warnings.append(
+                    f"{where}: recipient {name!r} holds ';', which parts the names in Fides' "
+                    "third_parties: a Fides import reads it as several parties"
+                )
         if activity.get("dpia_link"):
             declaration["impact_assessment_location"] = activity["dpia_link"]
         system["privacy_declarations"].append(declaration)
