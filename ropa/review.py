@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ropa.errors import Problem, RopaError
+from ropa.io.data_layout.read import CellError
 from ropa.io.data_layout.sheets import PACK_VERSIONS
 from ropa.io.xlsx_pages import SHEET as PAGES_SHEET
 from ropa.validate import NOT_ONE_LINE
@@ -370,16 +371,21 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
         return value or None
 
     def formulas(number: int) -> list[Problem]:
-        """A review column is taken as typed: a formula there is refused, not evaluated."""
-        return [
-            Problem(
-                f"{name}:activities:{number}:{column}",
-                f"holds the formula ={activities.formulas[(number, at[column] + 1)]}; "
-                "type the value",
-            )
-            for column in (REVIEW, REVIEWER, COMMENT)
-            if column in at and (number, at[column] + 1) in activities.formulas
-        ]
+        """A review column is taken as typed: a formula there is refused, not evaluated, and
+        so is a spreadsheet error."""
+        found = []
+        for column in (REVIEW, REVIEWER, COMMENT):
+            mark = activities.formulas.get((number, at[column] + 1)) if column in at else None
+            if mark is not None:
+                what = (
+                    f"the spreadsheet error {mark}"
+                    if isinstance(mark, CellError)
+                    else f"the formula ={mark}"
+                )
+                found.append(
+                    Problem(f"{name}:activities:{number}:{column}", f"holds {what}; type the value")
+                )
+        return found
 
     def multiline(number: int, cells: list[Any]) -> list[Problem]:
         """The reviewer and comment become the actor and message of the history: one line."""

@@ -357,6 +357,20 @@ def test_a_cell_holding_a_spreadsheet_error_is_a_problem_not_an_empty_cell(
         "value, or clear the cell\n"
     )
     assert registry.get("source", "s1")["description"] == "keep me"
+    # In the header row, the column's cells would be ignored (only a warning said so).
+    xml = parts[sheet].decode()
+    start = xml.index('<c r="C1"')
+    end = xml.index("</c>", start) + len("</c>")
+    parts[sheet] = (xml[:start] + '<c r="C1" t="e"><v>#NAME?</v></c>' + xml[end:]).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+    header = cli("import", path, "--blank", blank)
+    assert header.exit_code == 1
+    assert (
+        f"error: {path}:sources:1:3: the header cell holds the spreadsheet error #NAME?; type "
+        "the column's name"
+    ) in header.stderr
 
 
 # -- CSV ----------------------------------------------------------------------------------

@@ -556,3 +556,24 @@ def test_a_key_on_two_rows_of_a_pack_is_refused_even_when_one_is_not_reviewed(re
     assert "error: back.xlsx:activities:" in result.stderr
     assert "'a3' is on rows 2 and 4; a pack lists each activity once" in result.stderr
     assert register.get("activity", "a3") == before
+
+
+def test_an_error_in_a_review_column_is_called_an_error(register, cli):
+    """An error cell in the review column was reported as 'holds the formula =#REF!'."""
+    import re
+    import zipfile
+
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a1": {"review": "PLACEHOLDER"}})
+    with zipfile.ZipFile("back.xlsx") as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    cell = re.compile(rb'<c r="([A-Z]+[0-9]+)"[^>]*>(?:(?!</c>).)*?PLACEHOLDER.*?</c>', re.S)
+    for part, data in parts.items():
+        if part.startswith("xl/worksheets/") and b"PLACEHOLDER" in data:
+            parts[part] = cell.sub(rb'<c r="\1" t="e"><v>#REF!</v></c>', data)
+    with zipfile.ZipFile("back.xlsx", "w", zipfile.ZIP_DEFLATED) as archive:
+        for part, data in parts.items():
+            archive.writestr(part, data)
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 1
+    assert "activities:2:review: holds the spreadsheet error #REF!; type the value" in result.stderr

@@ -152,6 +152,15 @@ def parse_tables(
             recognised[table.source] = True  # its one problem is said: not "no data sheet"
             continue
         table.headers, table.rows = (list(first[1]) if first else []), rows
+        if first:  # a column name showing a spreadsheet error: its cells would be lost
+            out.problems += [
+                Problem(
+                    f"{table.source}:{table.name}:{row}:{col}",
+                    f"the header cell holds the spreadsheet error {mark}; type the column's name",
+                )
+                for (row, col), mark in sorted(table.formulas.items())
+                if row == first[0] and isinstance(mark, CellError)
+            ]
         sheet, why = detect_sheet(table, kind)
         if sheet is None:
             if table.csv:
