@@ -313,8 +313,9 @@ class ReturnedPack:
     problems: list[Problem] = field(default_factory=list)
 
 
-#: The sheets a returned pack may hold (besides the instructions and lists).
-PACK_SHEETS = ("activities", "transfers", "retention", PACK_VERSIONS, PAGES_SHEET.lower())
+#: The sheets a returned pack may hold (besides the instructions and lists, which the
+#: reader leaves out), as a pack names them.
+PACK_SHEETS = ("activities", "transfers", "retention", PACK_VERSIONS, PAGES_SHEET)
 
 
 def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
@@ -327,13 +328,14 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
     if problems:
         return pack
     by_name = {t.name.strip().lower(): t for t in tables}
+    known = {s.lower() for s in PACK_SHEETS}
     for table in tables:
-        if table.name.strip().lower() not in PACK_SHEETS:
+        if table.name.strip().lower() not in known:
             pack.problems.append(
                 Problem(
                     f"{name}:{table.name}",
-                    f"is not a sheet of a review pack ({', '.join(PACK_SHEETS)}); name it "
-                    "back, or delete it",
+                    f"is not a sheet of a review pack ({', '.join(PACK_SHEETS)}, instructions, "
+                    "lists); name it back, or delete it",
                 )
             )
     activities = by_name.get("activities")
