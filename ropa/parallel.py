@@ -130,26 +130,31 @@ TERMINATE_GRACE_S = 3
 
 
 def _end(pool: Any) -> None:
-    """Terminate a pool (SIGTERM to each worker) and wait for its workers; one still there
-    after TERMINATE_GRACE_S is killed. Under load, about one Ctrl-C in twelve that came as the
-    pool was made left a worker waiting on the queue lock terminate() holds, its SIGTERM
-    lost, and the wait for it never ended."""
+    """Terminate a pool (SIGTERM to each worker) and wait for its workers; those still there
+    after TERMINATE_GRACE_S are killed, and after as long again the pool is left to the
+    process's exit. Under load, about one Ctrl-C in twelve that came as the pool was made
+    left a worker waiting on the queue lock terminate() holds, its SIGTERM lost, and the
+    wait for it never ended; and terminate() takes that lock before it stops the workers,
+    so a worker killed while holding it kept terminate() from returning at all. The pool is
+    terminated by a thread of its own: the command never waits on it for good."""
     import multiprocessing
     import threading
 
     ended = threading.Event()
 
-    def kill_the_rest() -> None:
-        if not ended.wait(TERMINATE_GRACE_S):
-            for child in multiprocessing.active_children():
-                child.kill()
+    def terminate() -> None:
+        try:
+            pool.terminate()
+            pool.join()
+        finally:
+            ended.set()
 
-    threading.Thread(target=kill_the_rest, daemon=True).start()
-    try:
-        pool.terminate()
-        pool.join()
-    finally:
-        ended.set()
+    threading.Thread(target=terminate, daemon=True).start()
+    if ended.wait(TERMINATE_GRACE_S):
+        return
+    for child in multiprocessing.active_children():
+        child.kill()
+    ended.wait(TERMINATE_GRACE_S)
 
 
 def _die_with_parent(parent: int, held: Any) -> None:

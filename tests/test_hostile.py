@@ -887,6 +887,31 @@ def test_a_worker_that_does_not_leave_on_sigterm_is_killed(sample, db_url):
     assert not {p for p in workers if Path(f"/proc/{p}").exists()}
 
 
+def test_a_pool_whose_terminate_never_returns_does_not_keep_the_check_from_ending(
+    sample, db_url
+):
+    """terminate() takes the pool's queue lock before it stops the workers; a worker killed
+    while holding it (the grace period over) left it taken for good, and the check hung at
+    exit (CI, under load). Here terminate() never gets that lock: the check still ends, its
+    workers killed."""
+    script = (
+        "import threading, multiprocessing.pool as mp\n"
+        "mp.Pool._help_stuff_finish = staticmethod(lambda *a: threading.Event().wait())\n"
+    )
+    process = _stuck_check(db_url, script=script + STUCK_CHECK)
+    try:
+        deadline = time.monotonic() + 60
+        while len(workers := _children(process.pid)) < 4 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        time.sleep(0.3)  # the workers in their tasks
+        os.kill(process.pid, signal.SIGINT)
+        assert process.wait(timeout=30) == 130
+    finally:
+        process.kill()
+        process.wait()
+    assert not {p for p in workers if Path(f"/proc/{p}").exists()}
+
+
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGKILL, signal.SIGINT])
 def test_killing_a_parallel_check_leaves_no_worker_behind(sample, db_url, how):
     process = _stuck_check(db_url)
