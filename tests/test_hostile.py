@@ -887,9 +887,7 @@ def test_a_worker_that_does_not_leave_on_sigterm_is_killed(sample, db_url):
     assert not {p for p in workers if Path(f"/proc/{p}").exists()}
 
 
-def test_a_pool_whose_terminate_never_returns_does_not_keep_the_check_from_ending(
-    sample, db_url
-):
+def test_a_pool_whose_terminate_never_returns_does_not_keep_the_check_from_ending(sample, db_url):
     """terminate() takes the pool's queue lock before it stops the workers; a worker killed
     while holding it (the grace period over) left it taken for good, and the check hung at
     exit (CI, under load). Here terminate() never gets that lock: the check still ends, its

@@ -85,10 +85,11 @@ def parse_day(option: str, text: str) -> date:
 
 
 #: The date-times an option takes: YYYY-MM-DDTHH:MM[:SS[.ffffff]] (a space may stand for
-#: the T, as `ropa history` prints them), then Z or ±HH:MM, or no zone (UTC); ASCII digits.
+#: the T, as `ropa history` prints them), then Z or ±HH:MM (or ±HHMM, ±HH), or no zone
+#: (UTC); ASCII digits.
 _DATE_TIME = re.compile(
     r"^[0-9]{4}-[0-9]{2}-[0-9]{2}[T ][0-9]{2}:[0-9]{2}(:[0-9]{2}(\.[0-9]{1,6})?)?"
-    r"(Z|[+-][0-9]{2}:[0-9]{2})?$"
+    r"(Z|[+-][0-9]{2}(:?[0-9]{2})?)?$"
 )
 
 
