@@ -328,28 +328,33 @@ def test_formula_cells_are_never_evaluated(initialised, registry, tmp_path):
     assert registry.get("purpose", "p1")["name"] == "Payroll"
 
 
+def _cell_written(path: Path, ref: str, xml: str) -> None:
+    """The cell `ref` of the workbook's sheet rewritten as `xml`."""
+    import zipfile
+
+    with zipfile.ZipFile(path) as archive:
+        parts = {i.filename: archive.read(i) for i in archive.infolist()}
+    sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
+    text = parts[sheet].decode()
+    start = text.index(f'<c r="{ref}"')
+    end = text.index("</c>", start) + len("</c>")
+    parts[sheet] = (text[:start] + xml + text[end:]).encode()
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
+        for name, data in parts.items():
+            archive.writestr(name, data)
+
+
 @pytest.mark.parametrize("blank", ["keep", "clear"])
 def test_a_cell_holding_a_spreadsheet_error_is_a_problem_not_an_empty_cell(
     initialised, registry, tmp_path, blank
 ):
     """The reader gives an error cell (#REF!, #N/A) as empty: it kept the stored value
     silently, and with --blank clear it cleared it."""
-    import zipfile
-
     cli = initialised
     cli("source", "add", "s1", "--name", "S1", "--description", "keep me")
     path = tmp_path / "errors.xlsx"
     workbook(path, {"sources": [["key", "name", "description"], ["s1", "S1", "x"]]})
-    with zipfile.ZipFile(path) as archive:
-        parts = {i.filename: archive.read(i) for i in archive.infolist()}
-    sheet = next(n for n in parts if n.startswith("xl/worksheets/"))
-    xml = parts[sheet].decode()
-    start = xml.index('<c r="C2"')
-    end = xml.index("</c>", start) + len("</c>")
-    parts[sheet] = (xml[:start] + "<c r='C2' t = 'e'><v>#REF!</v></c>" + xml[end:]).encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
+    _cell_written(path, "C2", "<c r='C2' t = 'e'><v>#REF!</v></c>")
     result = cli("import", path, "--blank", blank)
     assert result.exit_code == 1
     assert result.stderr == (
@@ -358,13 +363,7 @@ def test_a_cell_holding_a_spreadsheet_error_is_a_problem_not_an_empty_cell(
     )
     assert registry.get("source", "s1")["description"] == "keep me"
     # In the header row, the column's cells would be ignored (only a warning said so).
-    xml = parts[sheet].decode()
-    start = xml.index('<c r="C1"')
-    end = xml.index("</c>", start) + len("</c>")
-    parts[sheet] = (xml[:start] + '<c r="C1" t="e"><v>#NAME?</v></c>' + xml[end:]).encode()
-    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as archive:
-        for name, data in parts.items():
-            archive.writestr(name, data)
+    _cell_written(path, "C1", '<c r="C1" t="e"><v>#NAME?</v></c>')
     header = cli("import", path, "--blank", blank)
     assert header.exit_code == 1
     assert (

@@ -873,18 +873,7 @@ def test_a_worker_that_does_not_leave_on_sigterm_is_killed(sample, db_url):
     the queue lock terminate() held, its SIGTERM lost: the check waited for it for good.
     Here the workers' SIGTERM handler does nothing, so the wait always meets one."""
     script = "import ropa.parallel as parallel\nparallel._leave = lambda *a: None\n"
-    process = _stuck_check(db_url, script=script + STUCK_CHECK)
-    try:
-        deadline = time.monotonic() + 60
-        while len(workers := _children(process.pid)) < 4 and time.monotonic() < deadline:
-            time.sleep(0.05)
-        time.sleep(0.3)  # the workers in their tasks
-        os.kill(process.pid, signal.SIGINT)
-        assert process.wait(timeout=30) == 130
-    finally:
-        process.kill()
-        process.wait()
-    assert not {p for p in workers if Path(f"/proc/{p}").exists()}
+    _ctrl_c_ends_the_check_and_its_workers(db_url, script)
 
 
 def test_a_pool_whose_terminate_never_returns_does_not_keep_the_check_from_ending(sample, db_url):
@@ -896,6 +885,12 @@ def test_a_pool_whose_terminate_never_returns_does_not_keep_the_check_from_endin
         "import threading, multiprocessing.pool as mp\n"
         "mp.Pool._help_stuff_finish = staticmethod(lambda *a: threading.Event().wait())\n"
     )
+    _ctrl_c_ends_the_check_and_its_workers(db_url, script)
+
+
+def _ctrl_c_ends_the_check_and_its_workers(db_url: str, script: str) -> None:
+    """Ctrl-C to a stuck check run with `script` first, its four workers at work: it ends
+    (exit 130) and leaves no worker behind."""
     process = _stuck_check(db_url, script=script + STUCK_CHECK)
     try:
         deadline = time.monotonic() + 60
