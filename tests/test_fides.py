@@ -408,6 +408,18 @@ def test_a_system_of_two_controllers_goes_to_fides_as_one_system_each(
         "Fides' third_parties: a Fides import reads it as several parties"
     ) in result.stderr
     registry.edit("activity", "de-pay", Edit(remove={"recipients": ["law"]}))
+    # meta.ropa_system joins only the systems ropa wrote for one: another system it names is
+    # refused (it was merged into that one, silently).
+    hand = yaml.safe_load((tmp_path / "f.yml").read_text())
+    other = dict(next(s for s in hand["system"] if s["fides_key"] == "hrs"))
+    hand["system"].append(other | {"fides_key": "payroll-box", "meta": {"ropa_system": "hrs"}})
+    (tmp_path / "hand.yml").write_text(yaml.safe_dump(hand))
+    refused = initialised("import", "hand.yml", "--dry-run")
+    assert refused.exit_code == 1
+    assert (
+        "error: hand.yml:system payroll-box: meta.ropa_system 'hrs' joins only the systems "
+        "ropa writes for one system's group members (hrs-MEMBER)"
+    ) in refused.stderr
     # Both are system hrs again on the way back (they made a system hrs-acme-uk).
     before = registry.document()
     again = initialised("import", "f.yml")

@@ -311,6 +311,16 @@ class _Mapper:
         meta = system.get("meta")
         part_of = meta.get(ROPA_SYSTEM) if isinstance(meta, Mapping) else None
         if part_of:  # ropa wrote one system as several, one per group member
+            member = str(system.get("organization_fides_key") or "")
+            if system["fides_key"] != f"{part_of}-{member}":
+                self.problems.append(
+                    Problem(
+                        f"{self.source}:{where}",
+                        f"meta.{ROPA_SYSTEM} {part_of!r} joins only the systems ropa writes "
+                        f"for one system's group members ({part_of}-MEMBER)",
+                    )
+                )
+                return
             self._declarations(system, _key(str(part_of)), organizations, where)
             return
         key = _key(str(system["fides_key"]))
