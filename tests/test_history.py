@@ -138,6 +138,8 @@ def test_history_and_diff_take_a_date_time_for_since_and_until(initialised, regi
     assert keys(until) == ["early", "late"]
     both = cli("history", "--since", "2026-03-02 10:00+01:00", "--until", "2026-03-02T12:00")
     assert both.exit_code == 0 and "subject early" in both.stdout and "late" in both.stdout
+    for wrong in ("+0160", "+01:60", "-0099", "+2400"):  # not an offset: refused, not shifted
+        assert cli("history", "--since", f"2026-03-02T10:00{wrong}").exit_code == 2
     for zone in ("+0100", "+01"):  # ISO 8601's other spellings of the offset
         same = cli("history", "--since", f"2026-03-02T10:00{zone}", "--until", "2026-03-02T12:00")
         assert same.stdout == both.stdout
