@@ -15,6 +15,7 @@ label, and what the register does not know is a check finding, not public text.
 from __future__ import annotations
 
 import re
+import unicodedata
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import date
@@ -155,14 +156,17 @@ class _NoticeActivity:
 
 
 def _in_sentence(name: str) -> str:
-    """A name inside a sentence: "Contact details" -> "contact details"; "IP address" stays
-    (isolated, see :func:`ropa.wording.isolated`)."""
-    return isolated(name[:1].lower() + name[1:] if name[1:2].islower() else name)
+    """A name inside a sentence: "Contact details" -> "contact details"; "IP address" and a
+    proper name ("Via Rail Canada": another word capitalised) stay (isolated, see
+    :func:`ropa.wording.isolated`)."""
+    common = name[1:2].islower() and not any(w[:1].isupper() for w in name.split()[1:])
+    return isolated(name[:1].lower() + name[1:] if common else name)
 
 
 #: The words a source's name may start with that already say where from ("From you or
-#: your employer", "When you use our websites"): no "from" goes before them.
-_SAYS_WHERE = frozenset(("from", "when", "through", "via", "by", "at", "in", "during", "while"))
+#: your employer", "When you use our websites"): no "from" goes before them. Words that
+#: also begin names ("Via Rail", "In Touch") are not among them.
+_SAYS_WHERE = frozenset(("from", "when", "while", "during"))
 
 
 def _from(names: list[str]) -> str:
@@ -170,7 +174,8 @@ def _from(names: list[str]) -> str:
     with names that say it themselves, "from HR system and when you use our websites"."""
 
     def says_where(name: str) -> bool:
-        return name.lstrip("\u2068").split(" ", 1)[0].lower() in _SAYS_WHERE
+        shown = "".join(c for c in name if unicodedata.category(c) != "Cf")  # bidi marks
+        return shown.split(" ", 1)[0].lower() in _SAYS_WHERE
 
     if not any(map(says_where, names)):
         return "from " + words.join(names)
@@ -236,7 +241,8 @@ def build_notice(
             paragraphs=[
                 Item(
                     f"This notice explains how {who} (“we”) collect and use personal "
-                    "information, with whom we share it, how long we keep it, "
+                    "information, with whom we share it, "
+                    + ("how long we keep it, " if any(a["retention"] for a in activities) else "")
                     + ("how we protect it, " if _measures_used(references, activities) else "")
                     + "and the rights you have."
                 )
@@ -276,7 +282,9 @@ def build_notice(
 
     sections.append(_sharing(references, activities))
     sections.append(_transfers(references, activities))
-    sections.append(_retention(references, activities))
+    retention = _retention(references, activities)
+    if retention is not None:
+        sections.append(retention)
     security = _security(references, activities)
     if security is not None:
         sections.append(security)
@@ -487,7 +495,9 @@ def _transfers(references: dict, activities: list[dict]) -> Section:
     return section
 
 
-def _retention(references: dict, activities: list[dict]) -> Section:
+def _retention(references: dict, activities: list[dict]) -> Section | None:
+    """The retention rules the activities record; None when they record none (check R11
+    reports it: the notice does not promise what the register does not say)."""
     section = Section("Data retention")
     grouped: dict[str, list[str]] = {}
     categories = references["category"]
@@ -496,12 +506,7 @@ def _retention(references: dict, activities: list[dict]) -> Section:
             category = _name(categories, rule["data_category"]) if rule["data_category"] else None
             grouped.setdefault(describe_retention(rule, category), []).append(a["name"])
     if not grouped:
-        section.paragraphs.append(
-            Item(
-                "We keep your information only as long as we need it "
-                "for the purposes described above."
-            )
-        )
+        return None
     for text, names in grouped.items():
         lead = "; ".join(isolated(name) for name in dict.fromkeys(names))
         section.items.append(Item(sentence(text), lead + ":"))

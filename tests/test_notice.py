@@ -621,8 +621,13 @@ def test_the_notice_speaks_of_sources_and_safeguards_the_register_holds(initiali
     text = notice_text(initialised)
     assert "We collect your information from HR system and recruitment agencies." in text
     assert "Security of your information" not in text
-    assert "how long we keep it, and the rights you have." in text  # not "how we protect it"
+    # Nor how long the information is kept: no activity records a retention rule.
+    assert "with whom we share it, and the rights you have." in text
+    assert "Data retention" not in text
     # Beside a described source, the others are still where it comes from.
     registry.edit("source", "hr", Edit(set={"description": "Our payroll records."}))
     assert "We also collect it from recruitment agencies." in notice_text(initialised)
+    # A proper name keeps its capitals, and a first word like "Via" is not "via" the place.
+    registry.edit("source", "agencies", Edit(set={"name": "Via Rail Canada"}))
+    assert "We also collect it from Via Rail Canada." in notice_text(initialised)
     assert "**Data protection officer of Acme Ltd:** Dee Pio" in text
