@@ -227,9 +227,12 @@ def test_shared_strings_are_counted_over_the_whole_workbook(initialised, tmp_pat
 
 
 def test_shared_strings_within_the_limit_are_read(initialised, registry, tmp_path, monkeypatch):
-    monkeypatch.setenv("ROPA_MAX_EXPANDED_MB", "1")
     path = tmp_path / "shared.xlsx"
     _shared_strings_workbook(path, 20)
+    monkeypatch.setenv("ROPA_MAX_EXPANDED_MB", "0.5")  # said as it is, not a damaged workbook
+    wrong = initialised("import", path)
+    assert wrong.stderr == "error: ROPA_MAX_EXPANDED_MB='0.5' is not a whole number\n"
+    monkeypatch.setenv("ROPA_MAX_EXPANDED_MB", "1")
     result = initialised("import", path)
     assert result.exit_code == 0, result.stderr
     assert {s["description"] for s in registry.list("source")} == {"x" * 32_000}

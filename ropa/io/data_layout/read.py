@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from ropa.errors import Problem
+from ropa.errors import Problem, RopaError
 from ropa.io.data_layout.sheets import INSTRUCTIONS, LISTS, PACK_VERSIONS
 
 
@@ -61,6 +61,8 @@ def read_workbook(path: Path, name: str, pack: bool = False) -> tuple[list[Table
         book = CalamineWorkbook.from_path(str(path))
         sheet_names = book.sheet_names
         formulas = _formula_cells(path, marked)
+    except RopaError:  # a limit set wrong in the environment: said as it is
+        raise
     except Exception as e:  # calamine, zipfile and XML errors all mean a damaged file
         return [], [Problem(name, f"cannot read the workbook ({type(e).__name__}: {e})")]
     if {"Cover", "Controller record", "Processor record"} & set(sheet_names):
