@@ -651,8 +651,13 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
         both = _both_added_and_removed(f, edit.add[name], edit.remove[name], before[name])
         if both:
             shown = ":".join(map(str, both[0].values())) if isinstance(both[0], dict) else both[0]
+            more = (
+                " (to change its other fields, add it as a mapping that gives them)"
+                if f.type is T.NESTED
+                else ""
+            )
             problems.append(
-                Problem(f"{where}.{name}", f"{shown!r} both added and removed; give one")
+                Problem(f"{where}.{name}", f"{shown!r} both added and removed; give one{more}")
             )
     if problems:
         raise ValidationFailed(problems)

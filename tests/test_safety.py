@@ -438,7 +438,8 @@ def test_a_transfer_removed_and_added_again_in_one_edit_is_refused(initialised, 
         )  # fmt: skip
         assert both.exit_code == 1
         assert both.stderr == (
-            "error: activity a1.transfers: 'US:SCC:payflow' both added and removed; give one\n"
+            "error: activity a1.transfers: 'US:SCC:payflow' both added and removed; give one "
+            "(to change its other fields, add it as a mapping that gives them)\n"
         )
     assert registry.get("activity", "a1")["transfers"][0]["details"] == "SCC 2021 module 2"
     assert len(registry.history(key="a1", kind="activity")) == 1
