@@ -80,6 +80,14 @@ DECLARATION_FIELDS = {
 #: the activities of several group members use once per member (Fides gives a system one
 #: organization), and reads them back as that one system.
 ROPA_SYSTEM = "ropa_system"
+
+
+def member_system_key(system: str, member: str) -> str:
+    """The fides_key of the system ropa writes for a group member's use of `system` (the
+    first member's keeps the system's own key)."""
+    return f"{system}-{member}"
+
+
 NO_SYSTEM = "Processing activity"
 
 KEY_CHARS = re.compile(r"[^A-Za-z0-9._-]+")
@@ -312,7 +320,7 @@ class _Mapper:
         part_of = meta.get(ROPA_SYSTEM) if isinstance(meta, Mapping) else None
         if part_of:  # ropa wrote one system as several, one per group member
             member = str(system.get("organization_fides_key") or "")
-            if system["fides_key"] != f"{part_of}-{member}":
+            if system["fides_key"] != member_system_key(str(part_of), member):
                 self.problems.append(
                     Problem(
                         f"{self.source}:{where}",
@@ -511,14 +519,19 @@ class _Mapper:
         """SYSTEM.USE, or SYSTEM.USE-2… when another activity of the register or of this
         import holds it: declarations of one system and data use named apart are activities
         apart (one key would make them one)."""
-        created = self.context.created.setdefault("activity", {})
-        base = _key(f"{system_key}.{use}")
-        taken = {r["key"] for r in self.known.of("activity")} | set(created)
+        key = self._unused("activity", _key(f"{system_key}.{use}"))
+        self.context.created["activity"][key] = {"key": key}
+        return key
+
+    def _unused(self, kind: str, base: str) -> str:
+        """`base`, or `base-2`, `base-3`… : the first key of `kind` that neither the register
+        nor this import holds."""
+        taken = {r["key"] for r in self.known.of(kind)}
+        taken |= set(self.context.created.setdefault(kind, {}))
         key, n = base, 1
         while key in taken:
             n += 1
             key = _key(f"{base}-{n}")
-        created[key] = {"key": key}
         return key
 
     def party(self, name: str) -> str:
@@ -529,12 +542,7 @@ class _Mapper:
         # Keyed from its name, but never by a key another party holds (a stored one of
         # another name, or one a manifest of this import made): that would rename or merge
         # them.
-        base = KEY_CHARS.sub("-", plain_letters(name)).strip("-._")[:55] or "party"
-        taken = {r["key"] for r in self.known.of("party")} | set(created)
-        key, n = base, 1
-        while key in taken:
-            n += 1
-            key = f"{base}-{n}"
+        key = self._unused("party", _key(plain_letters(name), fallback="party"))
         created[key] = self.out["parties"][key] = {"key": key, "name": name, "kind": "other"}
         return key
 
@@ -595,9 +603,10 @@ def _flows(item: Mapping) -> list[str]:
     return flows
 
 
-def _key(text: str) -> str:
-    """A ropa key from a fides_key (or any text): allowed characters, at most 64 long."""
-    key = KEY_CHARS.sub("-", text).strip("-._") or "fides"
+def _key(text: str, fallback: str = "fides") -> str:
+    """A ropa key from a fides_key (or any text): allowed characters, at most 64 long;
+    `fallback` when none of them is left."""
+    key = KEY_CHARS.sub("-", text).strip("-._") or fallback
     if len(key) > 64:
         key = key[:55].rstrip("-._") + "-" + hashlib.sha1(text.encode()).hexdigest()[:8]
     return key

@@ -8,7 +8,14 @@ from typing import Any
 
 from ropa import words
 from ropa.errors import Problem, ValidationFailed
-from ropa.interop.fides import ART9_CONDITION, NO_SYSTEM, ROPA_SYSTEM, SECTION, TAXONOMY
+from ropa.interop.fides import (
+    ART9_CONDITION,
+    NO_SYSTEM,
+    ROPA_SYSTEM,
+    SECTION,
+    TAXONOMY,
+    member_system_key,
+)
 
 LAWFUL_BASIS_OUT = {
     "consent": "Consent",
@@ -65,7 +72,7 @@ def fides_manifest(document: Mapping, entity: str | None = None) -> tuple[dict, 
                 next(iter(by_controller.values())) if controller is None and by_controller else None
             )
             if out_key is None:
-                out_key = f"{ident}-{controller}" if by_controller else ident
+                out_key = member_system_key(ident, str(controller)) if by_controller else ident
                 by_controller[controller] = out_key
                 system = _system_out(
                     activity, by["systems"].get(system_key) if system_key else None
