@@ -235,6 +235,10 @@ def build_notice(
     if entity and entity in parties and parties[entity] not in controllers:
         controllers.insert(0, parties[entity])
     who = _names(controllers) or "we"
+    # The opening names what the notice goes on to say: no retention or security section
+    # (the register records none), no promise of one.
+    retention = _retention(references, activities)
+    security = _security(references, activities)
     sections = [
         Section(
             "Who we are",
@@ -242,8 +246,8 @@ def build_notice(
                 Item(
                     f"This notice explains how {who} (“we”) collect and use personal "
                     "information, with whom we share it, "
-                    + ("how long we keep it, " if any(a["retention"] for a in activities) else "")
-                    + ("how we protect it, " if _measures_used(references, activities) else "")
+                    + ("how long we keep it, " if retention else "")
+                    + ("how we protect it, " if security else "")
                     + "and the rights you have."
                 )
             ]
@@ -282,12 +286,7 @@ def build_notice(
 
     sections.append(_sharing(references, activities))
     sections.append(_transfers(references, activities))
-    retention = _retention(references, activities)
-    if retention is not None:
-        sections.append(retention)
-    security = _security(references, activities)
-    if security is not None:
-        sections.append(security)
+    sections += [s for s in (retention, security) if s is not None]
     sections.append(_rights(references, activities, controllers))
     sections.append(
         Section(
@@ -513,16 +512,11 @@ def _retention(references: dict, activities: list[dict]) -> Section | None:
     return section
 
 
-def _measures_used(references: dict, activities: list[dict]) -> set[str]:
-    measures = references["measure"]
-    return {m for a in activities for m in a["measures"] if m in measures}
-
-
 def _security(references: dict, activities: list[dict]) -> Section | None:
     """The safeguards the activities record; None when they record none (the notice does
     not claim what the register does not hold: check R12 asks for the measures)."""
     measures = references["measure"]
-    used = _measures_used(references, activities)
+    used = {m for a in activities for m in a["measures"] if m in measures}
     if not used:
         return None
     lead = (

@@ -586,7 +586,7 @@ def dependent_problems(kind: Kind, record: dict, index: Index, cause: str) -> li
 
 
 def _duplicate_names(
-    kind: Kind, records: dict[str, dict], source: str, places: Mapping[str, Any] = {}
+    kind: Kind, records: dict[str, dict], source: str, places: Mapping[str, Any]
 ) -> list[Problem]:
     """The names several records of a kind share, each a problem placed at the name of the
     last record of the file that takes it (`places`: key -> where, in file order)."""
