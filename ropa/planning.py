@@ -28,6 +28,7 @@ from ropa.validate import (
     parse_field,
     parse_nested,
     parse_record,
+    read_by_rules,
 )
 
 #: Records by kind name, then by key: the whole register, or a part of it.
@@ -527,8 +528,7 @@ def stored_dependents(
     for kind, key, _ in touched:
         before = current[kind.name].get(key)
         after = state[kind.name][key]  # type: ignore[index]
-        fields = Index.ATTRIBUTES.get(kind.name, ())
-        if before is not None and any(before[f] != after[f] for f in fields):
+        if before is not None and read_by_rules(kind, before, after):
             changed.setdefault(kind.name, []).append(key)
     if not changed:
         return problems

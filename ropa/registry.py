@@ -42,6 +42,7 @@ from ropa.validate import (
     check_record,
     closest,
     parse_record,
+    read_by_rules,
 )
 
 if TYPE_CHECKING:
@@ -204,7 +205,7 @@ class Registry:
             after = k.new_record() | parsed
             index = _index(conn)
             problems = check_record(k, after, index, where) + name_clash(index, k, after, where)
-            if before is not None:
+            if before is not None and read_by_rules(k, before, after):
                 problems += _dependents(conn, k, after, index, where)
             if problems:
                 raise ValidationFailed(problems)
@@ -403,9 +404,10 @@ class Registry:
             change = store.Change(k, key, action, before, after)
             if not change.changed_fields:
                 return None
-            problems = _dependents(conn, k, after, index, where)
-            if problems:
-                raise ValidationFailed(problems)
+            if read_by_rules(k, before, after):
+                problems = _dependents(conn, k, after, index, where)
+                if problems:
+                    raise ValidationFailed(problems)
             self._write(conn, [change], message)
         return change
 

@@ -562,6 +562,13 @@ class LookupIndex(Index):
         return {k: e[0] for k, e in self._found.get(kind, {}).items() if e is not None}
 
 
+def read_by_rules(kind: Kind, before: Mapping[str, Any], after: Mapping[str, Any]) -> bool:
+    """Whether a record's change can make the records that refer to it invalid: the
+    write-time rules read of another record its key and its :attr:`Index.ATTRIBUTES` only (a
+    party's kind, a category's parent; a party's phone is read by none)."""
+    return any(before[f] != after[f] for f in Index.ATTRIBUTES.get(kind.name, ()))
+
+
 class LayeredIndex(Index):
     """An index of the register after a write: the records it writes (`records`, by kind
     and key, every field) over an index of the stored register (`base`)."""

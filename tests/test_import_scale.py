@@ -309,6 +309,29 @@ def test_an_edit_checks_the_records_that_use_it_in_statements_independent_of_the
     assert registry.get("party", "beta")["phone"] == "+49 30"
 
 
+def test_an_edit_of_a_field_no_rule_reads_leaves_the_records_that_use_it_unread(registry):
+    """A party's phone is read by no write-time rule of the records that use it: `ropa party
+    edit vendor-1 --phone …` re-checked its 1,050 activities at 100,000 (0.5 s against 0.3 s
+    at 2,000). A change of its kind still checks them."""
+    from ropa.registry import Edit
+
+    document = {
+        "ropa": 1,
+        "parties": REFERENCES["parties"],
+        "purposes": [{"key": f"p-{i}", "name": f"P {i}"} for i in range(30)],
+        "subjects": [{"key": f"s-{i}", "name": f"S {i}"} for i in range(30)],
+        "categories": [{"key": f"c-{i}", "name": f"C {i}"} for i in range(30)],
+        "activities": [_varied(i) for i in range(30)],
+    }
+    registry.import_documents([(document, "users.yaml")], replace=True)
+    with _counted(registry) as statements:
+        registry.edit("party", "beta", Edit(set={"phone": "+49 1"}))
+    assert [s for s in statements if re.search(r"\bactivities", s)] == []
+    assert registry.get("party", "beta")["phone"] == "+49 1"
+    with pytest.raises(ValidationFailed, match="would make activity 'u-000' invalid"):
+        registry.edit("party", "beta", Edit(set={"kind": "service-provider"}))
+
+
 def test_no_statement_is_prepared_without_its_values_on_postgresql(registry):
     """psycopg prepares a statement run five times; PostgreSQL then plans it without its
     values, and a look-up of 500 names compared every row with each name in turn instead of
