@@ -24,6 +24,7 @@ from ropa.planning import (
     Edit,
     ImportReport,
     Incoming,
+    State,
     Stored,
     apply_edit,
     merge_records,
@@ -50,11 +51,11 @@ if TYPE_CHECKING:
 
     from ropa.checks import Finding
     from ropa.history import Diff, RevisionView
-    from ropa.io.data_layout import Table
+    from ropa.io.data_layout import ParsedTables, Table
     from ropa.io.record_cells import Cover, RecordBuilder, RecordScope
     from ropa.notice import Notice
     from ropa.records import Change
-    from ropa.review import ReturnedPack, ReviewOutcome
+    from ropa.review import ReturnedPack, ReviewOutcome, ReviewRow
     from ropa.store import Filter
 
 # Edit and ImportReport are part of the Registry's interface: its callers import them here.
@@ -780,7 +781,8 @@ class Registry:
     ) -> ReviewOutcome:
         """Apply returned review packs in one transaction: `confirmed` rows set
         `last_reviewed` to `today` and nothing else, `changed` rows apply their edited cells
-        (empty cells keep values) and set `last_reviewed`, `retire` rows retire the activity.
+        (empty cells keep values) and set `last_reviewed`, `retire` rows retire the activity;
+        a `confirmed` or `retire` row that differs from the register is refused.
         Each revision records the row's reviewer (else the registry's actor) and comment.
         A row whose activity changed since its pack was made is refused, with who changed it
         and when, and nothing is written; with `skip_stale` the other rows are applied."""
@@ -808,16 +810,20 @@ class Registry:
                 rows[row.key] = row
         outcome = ReviewOutcome(not_reviewed=sum(p.not_reviewed for p in packs))
         incoming: dict[str, list] = {k: [] for k in KINDS}
+        returned = []  # the rows not marked changed, as returned: any edit there is refused
         for where, values in parsed.records[ACTIVITY.name]:
             row = rows.get(values["key"])
             if row is None:
                 continue
-            if row.review == CONFIRMED:
-                values = {"key": row.key, "last_reviewed": today}
-            elif row.review == CHANGED:
+            if row.review == CHANGED:
                 values["last_reviewed"] = today
             else:
-                values = {"key": row.key, "status": "retired"}
+                returned.append((where, values))
+                values = (
+                    {"key": row.key, "last_reviewed": today}
+                    if row.review == CONFIRMED
+                    else {"key": row.key, "status": "retired"}
+                )
             incoming[ACTIVITY.name].append((where, values))
         source = ", ".join(p.source for p in packs)
         report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
@@ -864,7 +870,9 @@ class Registry:
                 for w, v in incoming[ACTIVITY.name]
                 if v["key"] not in stale and v["key"] in activities
             ]
-            parsed.nested = [n for n in parsed.nested if n.activity not in stale]
+            returned = [(w, v) for w, v in returned if v["key"] in activities.keys() - stale]
+            nested = [n for n in parsed.nested if n.activity not in stale]
+            parsed.nested = [n for n in nested if rows[n.activity].review == CHANGED]
             for _, values in incoming[ACTIVITY.name]:
                 if rows[values["key"]].review == CHANGED:
                     # The pack held all of the activity's transfers and retention rules: a
@@ -876,6 +884,9 @@ class Registry:
                 _index(conn),
                 lambda k, keys: [u for us in store.referencing(conn, k, keys).values() for u in us],
                 lambda k, keys: store.read_records(conn, k, keys),
+            )
+            problems += _edits_not_applied(
+                dataclasses.replace(parsed, nested=nested), returned, rows, current, stored, source
             )
             _, changes, found = plan_import(current, incoming, False, source, stored)
             reported = {p.where for p in problems}
@@ -995,6 +1006,42 @@ def _index(conn: Connection) -> LookupIndex:
         lambda kind: store.read_names(conn, KINDS[kind]),
         lambda kind, column: store.read_column(conn, KINDS[kind], column),
     )
+
+
+def _edits_not_applied(
+    parsed: ParsedTables,
+    returned: list[tuple[Where, dict]],
+    rows: Mapping[str, ReviewRow],
+    current: State,
+    stored: Stored,
+    source: str,
+) -> list[Problem]:
+    """A problem for each row reviewed `confirmed` or `retire` whose cells, or transfers and
+    retention rows, differ from the register: those reviews apply no edit, and an owner's
+    correction dropped so would be lost while the activity counted as reviewed."""
+    from ropa.io.data_layout import attach_nested
+
+    records = [
+        (where, values | {n: [] for n in parsed.nested_sheets}) for where, values in returned
+    ]
+    attach_nested(parsed, records, {})
+    incoming = {k: [] for k in KINDS} | {ACTIVITY.name: records}
+    _, changes, _ = plan_import(current, incoming, False, source, stored)
+    problems = []
+    for change in changes:
+        fields = change.changed_fields
+        if fields:
+            one = len(fields) == 1
+            problems.append(
+                Problem(
+                    rows[change.key].where,
+                    f"the row's {', '.join(fields)} {'differs' if one else 'differ'} from the "
+                    f"register, and {rows[change.key].review!r} applies no edit; write 'changed' "
+                    f"to apply {'it' if one else 'them'}, or undo the "
+                    f"{'edit' if one else 'edits'}",
+                )
+            )
+    return problems
 
 
 def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: str) -> list:

@@ -5,8 +5,9 @@ A pack is a workbook per owner: their activities in the data layout (the templat
 drop-downs and instructions) with three more columns — `review` (confirmed, changed,
 retire), `reviewer`, `comment` — the activities' printable pages, and a hidden sheet of each
 activity's version when the pack was made. :func:`read_pack` reads a returned pack into
-review rows and the data tables of its `changed` rows; :meth:`ropa.registry.Registry.
-apply_review` applies them in one transaction.
+review rows and the data tables of its reviewed rows; :meth:`ropa.registry.Registry.
+apply_review` applies the `changed` ones, refuses another that differs from the register, in
+one transaction.
 """
 
 from __future__ import annotations
@@ -45,7 +46,7 @@ EXTRA_COLUMNS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
         REVIEW,
         "Your review of the row: confirmed (still true as it is), changed (the cells you "
         "edited are applied; empty cells keep their value) or retire (the activity has "
-        "stopped); leave empty if you have not reviewed it",
+        "stopped); a row you edited must say changed; leave empty if you have not reviewed it",
         REVIEW_VALUES,
     ),
     (REVIEWER, "Who reviewed the row (recorded in the history)", ()),
@@ -302,9 +303,9 @@ class ReviewRow:
 
 @dataclass
 class ReturnedPack:
-    """What a returned pack holds: its reviewed rows, the data tables of its `changed`
-    rows (the activities sheet without the review columns; the transfers and retention
-    rows of those activities), the rows left without a review, and problems."""
+    """What a returned pack holds: its reviewed rows, the data tables of those rows (the
+    activities sheet without the review columns; the transfers and retention rows of those
+    activities), the rows left without a review, and problems."""
 
     source: str
     rows: list[ReviewRow] = field(default_factory=list)
@@ -363,7 +364,7 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
     review_columns = {at[c] for c in (REVIEW, REVIEWER, COMMENT) if c in at}
     kept = [i for i in range(len(headers)) if i not in review_columns]
     data_rows: list[tuple[int, list[Any]]] = [(first[0], [headers[i] for i in kept])]
-    changed: set[str] = set()
+    reviewed: set[str] = set()
     listed: dict[str, int] = {}  # key -> the first row that has it
 
     def text(cells: list[Any], column: str) -> str | None:
@@ -443,16 +444,15 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
                 key, review, text(cells, REVIEWER), text(cells, COMMENT), where, versions.get(key)
             )
         )
-        if review == CHANGED:
-            changed.add(key)
-            data_rows.append((number, [cells[i] if i < len(cells) else None for i in kept]))
-        else:  # only the key: the row's other cells are not applied
-            data_rows.append((number, [key if i == at["key"] else None for i in kept]))
+        # Every reviewed row is read whole: a changed row's cells are applied, and another's
+        # are compared with the register (an edit it would not apply is refused).
+        reviewed.add(key)
+        data_rows.append((number, [cells[i] if i < len(cells) else None for i in kept]))
     pack.tables.append(Table(name, activities.name, data_rows, formulas=activities.formulas))
     for nested in ("transfers", "retention"):
         table = by_name.get(nested)
-        if table is not None and changed:
-            rows, strangers = _rows_of(table, changed, set(versions))
+        if table is not None and reviewed:
+            rows, strangers = _rows_of(table, reviewed, set(versions))
             pack.tables.append(rows)
             pack.problems += strangers
     return pack

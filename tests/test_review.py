@@ -178,7 +178,6 @@ def test_a_full_review_cycle(register, cli):
                 "review": "confirmed",
                 "reviewer": "Alice A",
                 "comment": "still true",
-                "description": "ignored: confirmed rows change nothing else",
             },
             "a2": {
                 "blank_others": True,
@@ -577,3 +576,39 @@ def test_an_error_in_a_review_column_is_called_an_error(register, cli):
     result = cli("review", "import", "back.xlsx")
     assert result.exit_code == 1
     assert "activities:2:review: holds the spreadsheet error #REF!; type the value" in result.stderr
+
+
+@pytest.mark.parametrize("review", ["confirmed", "retire"])
+def test_a_row_edited_but_not_marked_changed_is_refused_not_its_edits_dropped(
+    register, cli, review
+):
+    """An owner who corrected a cell and wrote `confirmed` lost the correction: the row was
+    taken as reviewed as it stood, the edit dropped, exit 0."""
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a1": {"review": review, "description": "Fixed"}})
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        f"error: back.xlsx:activities:2: the row's description differs from the register, "
+        f"and {review!r} applies no edit; write 'changed' to apply it, or undo the edit"
+    )
+    a1 = register.get("activity", "a1")
+    assert (a1["description"], a1["last_reviewed"], a1["status"]) == (
+        "What a1 does",
+        LONG_AGO,
+        "active",
+    )
+
+
+def test_a_transfer_row_deleted_for_a_confirmed_activity_is_refused(register, cli):
+    import openpyxl
+
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(Path("a.xlsx"), Path("back.xlsx"), {"a2": {"review": "confirmed"}})
+    book = openpyxl.load_workbook("back.xlsx")
+    book["transfers"].delete_rows(2)
+    book.save("back.xlsx")
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 1
+    assert "back.xlsx:activities:3: the row's transfers differs from the register" in result.stderr
+    assert register.get("activity", "a2")["transfers"][0]["recipient"] == "mailer"
