@@ -1141,3 +1141,36 @@ def test_a_signal_once_the_command_is_done_changes_nothing_it_said(sample, db_ur
     result = run_ropa(db_url, "db", "info", script=SIGNAL_AT_EXIT)
     assert result.returncode == 0, result.stderr
     assert result.stderr == "" and "activities" in result.stdout
+
+
+SLOW_START = """
+import importlib.abc, os, signal, sys
+
+class Interrupted(importlib.abc.MetaPathFinder):
+    def find_spec(self, name, path=None, target=None):
+        if name == {module!r}:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the command line loads
+        return None
+
+sys.meta_path.insert(0, Interrupted())
+sys.argv = ["ropa", "db", "info"]
+from ropa.__main__ import run
+run()
+"""
+
+
+@pytest.mark.parametrize("module", ["typer", "ropa.cli.dbcmd", "sqlalchemy"])
+def test_ctrl_c_while_ropa_starts_ends_it_in_one_line(sample, db_url, module):
+    """A Ctrl-C in the first tenth of a second, while the command line's modules load (before
+    a command runs), printed a KeyboardInterrupt traceback."""
+    done = subprocess.run(
+        [sys.executable, "-c", SLOW_START.format(module=module)],
+        env={**os.environ, "ROPA_DB": db_url, "NO_COLOR": "1"},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+    assert (done.returncode, done.stderr) == (
+        130,
+        "error: interrupted (Ctrl-C); nothing was saved\n",
+    )

@@ -418,7 +418,7 @@ def _terminated(signum: int, frame: Any) -> NoReturn:
 
 
 def main() -> None:
-    """Console-script entry point."""
+    """The command line, once loaded (the console script is :func:`ropa.__main__.run`)."""
     import signal
 
     if sys.stdout is None:  # file descriptor 1 was closed before Python started
