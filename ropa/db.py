@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from ropa.errors import DatabaseError, RopaError
+from ropa.io.files import check_target, keep_database
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import URL, Connection, Engine
@@ -172,6 +173,8 @@ class Database:
     @property
     def engine(self) -> Engine:
         if self._engine is None:
+            if self.path is not None:
+                keep_database(self.path)
             self._engine = _create_engine(self.url)
         return self._engine
 
@@ -376,8 +379,7 @@ class Database:
             raise DatabaseError("a backup is written to a file, not standard output; give a path")
         if target.exists():
             raise DatabaseError(f"{target} already exists; choose a new backup path")
-        if not target.parent.exists():
-            raise DatabaseError(f"folder {target.parent} does not exist")
+        check_target(target)  # not the database's own -wal file, say
         # Copied into a private temporary file beside the target and moved into place when
         # complete: a backup killed half way leaves nothing at the target, and a retry works.
         import tempfile

@@ -646,6 +646,24 @@ def apply_edit(kind: Kind, before: dict, edit: Edit, index: Index, where: str) -
         problems.append(Problem(where, "a key cannot change; it is the record's identity"))
     for name in sorted(set(edit.set) & set(edit.clear)):
         problems.append(Problem(f"{where}.{name}", "both set and cleared; give one"))
+    for name in sorted((set(edit.set) | set(edit.clear)) & set(edit.remove)):
+        problems.append(
+            Problem(
+                f"{where}.{name}",
+                "both set and removed from; set the whole list, or remove items from the list "
+                "as it is",
+            )
+        )
+    for name in edit.clear:
+        f = kind.field(name) if name in kind.field_names else None
+        if f is not None and f.always_valued:
+            problems.append(
+                Problem(
+                    f"{where}.{name}",
+                    f"cannot be cleared: it always has a value ({f.default} unless set); set "
+                    "the one you mean",
+                )
+            )
     for name in sorted(set(edit.add) & set(edit.remove) & set(kind.field_names)):
         f = kind.field(name)
         both = _both_added_and_removed(f, edit.add[name], edit.remove[name], before[name])

@@ -61,6 +61,12 @@ class Field:
     def cli_name(self) -> str:
         return (self.option or self.name).replace("_", "-")
 
+    @property
+    def always_valued(self) -> bool:
+        """Whether every record has a value of the field, its default unless set (a status,
+        a role, a party's kind): it cannot be cleared, as clearing would set the default."""
+        return self.default is not None and not self.is_list and self.type is not T.BOOL
+
     def empty(self) -> Any:
         """The value a cleared field takes."""
         if self.is_list:

@@ -493,3 +493,79 @@ def test_an_edit_compares_and_orders_list_items_as_they_mean(initialised, regist
     assert registry.get("activity", "a1")["lawful_bases"] == ["consent", "contract"]
     assert cli("activity", "edit", "a1", "--description", "only this").exit_code == 0
     assert registry.history(key="a1", kind="activity")[-1].changed == ["description"]
+
+
+# -- an output never replaces the database; one edit never sets and removes a list ------
+
+
+@pytest.mark.parametrize("how", ["the file", "a symlink", "its -wal file"])
+def test_an_output_is_never_written_over_the_database(initialised, db, tmp_path, how):
+    """`ropa export csv -o data/ropa.db` (one tab-completion slip) replaced the register and
+    its history by a CSV file, exit 0."""
+    if db.path is None:
+        pytest.skip("SQLite: a PostgreSQL database is no file an output could replace")
+    cli = initialised
+    cli("purpose", "add", "p", "--name", "P")
+    target = {"the file": db.path, "a symlink": tmp_path / "link.db"}.get(how)
+    if target is None:
+        target = Path(f"{db.path}-wal")
+    if how == "a symlink":
+        target.symlink_to(db.path)
+    for output in (("export", "csv"), ("export", "yaml"), ("export", "xlsx"), ("template",)):
+        result = cli(*output, "-o", target)
+        assert result.exit_code == 1, output
+        assert result.stderr == (
+            f"error: {target} is the database ropa works on; write the output to another file\n"
+        )
+    assert db.info()["counts"]["purposes"] == 1
+
+
+@pytest.mark.parametrize(
+    "options",
+    [
+        ("--retention", "P1Y:end of campaign", "--remove-retention", "1"),
+        ("--transfer", "DE:adequacy", "--remove-transfer", "1"),
+        ("--category", "c1", "--remove-category", "c1"),
+        ("--clear", "transfers", "--remove-transfer", "1"),
+    ],
+)
+def test_a_list_set_and_removed_from_in_one_edit_is_refused(initialised, registry, options):
+    """`--retention X --remove-retention 1` removed the rule just given: the activity was
+    left with no retention at all, exit 0."""
+    cli = initialised
+    _an_activity(cli, "t", "--transfer", "CN:scc", "--retention", "P2Y:delete", "--category", "c1")
+    before = registry.get("activity", "t")
+    result = cli("activity", "edit", "t", *options)
+    assert result.exit_code == 1
+    name = {"--retention": "retention", "--transfer": "transfers", "--category": "data_categories"}
+    field = name.get(options[0], options[1])
+    assert f"activity t.{field}: both set and removed from; set the whole list" in result.stderr
+    assert registry.get("activity", "t") == before
+
+
+@pytest.mark.parametrize("field", ["status", "role", "review_interval_months"])
+def test_a_field_that_always_has_a_value_cannot_be_cleared(initialised, registry, field):
+    """`--clear status` on a draft set it to its default, active: the draft went into the
+    record and the notice, exit 0."""
+    cli = initialised
+    _an_activity(cli, "t", "--status", "draft", "--role", "processor")
+    before = registry.get("activity", "t")
+    result = cli("activity", "edit", "t", "--clear", field)
+    assert result.exit_code == 1
+    default = {"status": "active", "role": "controller", "review_interval_months": "12"}[field]
+    assert result.stderr.startswith(
+        f"error: activity t.{field}: cannot be cleared: it always has a value ({default} "
+        "unless set); set the one you mean"
+    )
+    assert registry.get("activity", "t") == before
+
+
+def test_blank_clear_keeps_a_field_that_always_has_a_value(initialised, registry, tmp_path):
+    """An empty status cell under `--blank clear` turned a draft into an active activity."""
+    cli = initialised
+    _an_activity(cli, "t", "--status", "draft", "--owner", "o@example.com")
+    path = _template_row(cli, tmp_path / "t.xlsx", key="t", name="T")
+    result = cli("import", path, "--blank", "clear")
+    assert result.exit_code == 0, result.stderr
+    t = registry.get("activity", "t")
+    assert (t["status"], t["owner"]) == ("draft", None)

@@ -12,6 +12,7 @@ from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any, NoReturn
 
 import typer
@@ -19,8 +20,9 @@ from typer._click.exceptions import NoArgsIsHelpError, UsageError
 from typer.core import TyperGroup
 
 from ropa import __version__
-from ropa.db import DB_ENVVAR, DEFAULT_PATH
+from ropa.db import DB_ENVVAR, DEFAULT_PATH, resolve_url
 from ropa.errors import BadOption, RopaError, ValidationFailed
+from ropa.io.files import keep_database
 
 if TYPE_CHECKING:
     from ropa.db import Database
@@ -138,7 +140,7 @@ def fail(message: str) -> None:
     """Print one `error:` line per problem on stderr: control characters escaped, and the
     database password (wherever the URL held it) never shown."""
     from ropa.cli.output import literal
-    from ropa.db import hide_secrets, resolve_url
+    from ropa.db import hide_secrets
 
     message = hide_secrets(message, resolve_url(_state.db_option))
     for line in message.splitlines() or [""]:
@@ -388,6 +390,9 @@ def main_options(
     if db is None and os.environ.get(DB_ENVVAR) == "":
         refuse(f"{DB_ENVVAR} is set but empty; unset it or name a database")
     _state = State(db_option=db, actor=actor or default_actor())
+    url = resolve_url(db)
+    if url.startswith("sqlite:///"):  # known before any command opens it (`ropa template`)
+        keep_database(Path(url.removeprefix("sqlite:///")))
     ctx.obj = _state
     ctx.call_on_close(_state.close)
 

@@ -12,11 +12,42 @@ from ropa.errors import RopaError
 
 #: The output name that means standard output (where an output can go there).
 STDOUT = "-"
+#: The files no output may replace: the SQLite database a command works on, and its journal
+#: files (`ropa export csv -o data/ropa.db` replaced the register and its history by a CSV).
+_DATABASE_FILES: set[Path] = set()
+
+
+def keep_database(path: Path) -> None:
+    """Never write an output over this SQLite database or its journal files."""
+    path = Path(os.path.realpath(path))
+    _DATABASE_FILES.update(
+        path.with_name(path.name + end) for end in ("", "-wal", "-shm", "-journal")
+    )
+
+
+def _is_database(path: Path, info: os.stat_result | None) -> bool:
+    """Whether `path` is (a link to) one of the database files: by its real path, or, when
+    it exists, by its inode (a hard link)."""
+    if not _DATABASE_FILES:
+        return False
+    if Path(os.path.realpath(path)) in _DATABASE_FILES:
+        return True
+    if info is None:
+        return False
+    for kept in _DATABASE_FILES:
+        try:
+            other = kept.stat()
+        except OSError:
+            continue
+        if (other.st_dev, other.st_ino) == (info.st_dev, info.st_ino):
+            return True
+    return False
 
 
 def check_target(path: Path) -> None:
-    """Refuse an output path that is not a regular file or a new name: a FIFO, a device, a
-    socket or a folder would be replaced by a regular file (or block the writer)."""
+    """Refuse an output path that is not a regular file or a new name (a FIFO, a device, a
+    socket or a folder would be replaced by a regular file, or block the writer), or that is
+    the database (:func:`keep_database`)."""
     if not str(path) or str(path) == ".":
         raise RopaError("-o/--output: no file named (an empty path)")
     if str(path) == STDOUT:
@@ -27,6 +58,8 @@ def check_target(path: Path) -> None:
         info = None
     except OSError as e:
         raise RopaError(f"{path}: {e.strerror}") from None
+    if _is_database(path, info):
+        raise RopaError(f"{path} is the database ropa works on; write the output to another file")
     if info is not None and not stat.S_ISREG(info.st_mode):
         what = "a folder" if stat.S_ISDIR(info.st_mode) else "not a regular file"
         raise RopaError(f"{path} is {what}; ropa writes only to a regular file or a new path")

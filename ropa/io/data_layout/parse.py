@@ -281,7 +281,7 @@ def _map_header(headers: list[Any], sheet: Sheet, prefix: str, out: ParsedTables
             Problem(f"{prefix}:1", f"missing the required column {sheet.key_column!r}")
         )
         return None
-    columns = [(col, f, f.name, PARSERS[f.type], _empty(f), f.is_list) for col, f in known]
+    columns = [(col, f, f.name, PARSERS[f.type], _empty(f, sheet), f.is_list) for col, f in known]
     return _Header(
         prefix, columns, set(seen), seen[sheet.key_column], unnamed, sheet.nested is not None
     )
@@ -311,8 +311,9 @@ def _parse_rows(
     prefix, columns, key_at, unnamed = header.prefix, header.columns, header.key_at, header.unnamed
     escaped = table.csv
     formulas = table.formulas
-    # Blank cells are left out of records of a kind's sheet with --blank keep; the rows of
-    # transfers and retention are whole rows, an empty cell there is empty.
+    # Blank cells are left out of records of a kind's sheet with --blank keep (and those of
+    # the fields that always have a value with --blank clear too); the rows of transfers and
+    # retention are whole rows, an empty cell there is empty.
     leave_out = out.keep_blank and not header.nested
     problems = out.problems
     warned_unnamed = False
@@ -334,7 +335,7 @@ def _parse_rows(
                 if col == key_at:
                     given = value if value != "" else None
             if value == "" or value is None:
-                if leave_out:
+                if leave_out or empty is KEPT:
                     if blank is None:
                         blank = []
                     blank.append(name)
@@ -400,8 +401,16 @@ def _keep_nested_row(
     out.nested.append(NestedRow(sheet, activity, values, where))
 
 
-def _empty(f: Field) -> Any:
-    """What an empty cell means for a field: its empty value (a key is never empty)."""
+#: What an empty cell of a field that always has a value means, even with --blank clear:
+#: the stored value stays (clearing a draft's status would have made it active).
+KEPT = object()
+
+
+def _empty(f: Field, sheet: Sheet) -> Any:
+    """What an empty cell means for a field: its empty value (a key is never empty), or
+    :data:`KEPT` for a field of a kind's sheet that always has a value."""
+    if f.always_valued and not sheet.nested:
+        return KEPT
     return None if f.type is T.KEY else parse_field(f, None)
 
 
