@@ -273,15 +273,16 @@ class Database:
         with self.engine.connect() as conn:
             return inspect(conn).has_table("alembic_version")
 
-    def init(self, force: bool = False) -> None:
-        """Create the database at the newest schema revision."""
+    def init(self, force: bool = False, backup: Path | None = None) -> None:
+        """Create the database at the newest schema revision; with `force`, empty an
+        existing one, copying it first to `backup` (SQLite) when given."""
         if self.exists():
             if not force:
                 raise DatabaseError(
                     f"a database already exists at {self.display_url}; "
                     "use `ropa db upgrade` to migrate it or `ropa init --force` to start over"
                 )
-            self._reset()
+            self._reset(backup)
             return
         if self.is_sqlite:
             self.path.unlink(missing_ok=True)  # an empty file is no database
@@ -307,10 +308,12 @@ class Database:
         with self._write_unchecked() as conn:
             command.downgrade(_alembic_config(conn), revision)
 
-    def _reset(self) -> None:
+    def _reset(self, backup: Path | None = None) -> None:
         """Empty the database and recreate the schema in one write transaction: it waits for
         a running writer, and one waiting for it finds the new, empty database (the file is
-        never unlinked under a writer)."""
+        never unlinked under a writer). The `backup` is copied inside that transaction, so
+        it holds what the reset deletes: a copy taken before, while an import still ran,
+        held neither the import's records nor did the emptied database."""
         from alembic import command
         from sqlalchemy import text
 
@@ -318,6 +321,8 @@ class Database:
 
         revision = self.current_revision()
         with self._write_unchecked() as conn:
+            if backup is not None:
+                self.copy_to(backup)  # a reader beside the write lock sees what it deletes
             if self.is_sqlite:  # checked at commit, when the tables are gone
                 conn.exec_driver_sql("PRAGMA defer_foreign_keys=ON")
             if not self.is_sqlite and revision is not None:

@@ -271,6 +271,15 @@ def test_init_force_during_an_import_leaves_a_consistent_database(initialised, d
     assert counts["revisions"] == counts["sources"]
     if importing.returncode == 0:
         assert b"changed 20000 records" in err
+    if db.path is not None and counts["sources"] == 0:
+        # The import's records are in the backup: it was taken before, while the import
+        # still ran, and held neither its records nor the emptied database's.
+        from ropa.db import Database
+
+        (backup,) = db.path.parent.glob(f"{db.path.name}.*.bak")
+        copy = Database.open(str(backup))
+        assert copy.info()["counts"]["sources"] == 20000
+        copy.dispose()
 
 
 # -- 6. transfer removal -----------------------------------------------------------------

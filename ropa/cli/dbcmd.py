@@ -29,23 +29,24 @@ def init(
 ) -> None:
     """Create the database at the newest schema revision."""
     db = state().db
-    if force and db.exists():
-        _confirm_start_over(db, yes)
-    db.init(force=force)
+    backup = _confirm_start_over(db, yes) if force and db.exists() else None
+    db.init(force=force, backup=backup)
+    if backup is not None:
+        typer.echo(f"backed up to {backup}", err=True)
     console(stderr=True).print(
         f"created database {db.display_url} (schema {db.current_revision()})"
     )
 
 
-def _confirm_start_over(db: "Database", yes: bool) -> None:
-    """Before `init --force` deletes a register: a SQLite file is copied to
-    NAME.YYYYMMDDTHHMMSS.bak beside it; PostgreSQL gets the pg_dump command to run first.
-    Asks on a terminal; without one, --yes is required (exit 2)."""
+def _confirm_start_over(db: "Database", yes: bool) -> Path | None:
+    """Before `init --force` deletes a register: the backup a SQLite file is copied to
+    (NAME.YYYYMMDDTHHMMSS.bak beside it, written by the reset); PostgreSQL gets the pg_dump
+    command to run first. Asks on a terminal; without one, --yes is required (exit 2)."""
     from ropa.cli.files import on_terminal
 
     held = db.record_count()
     if held == 0:
-        return
+        return None
     what = "records" if held is None else f"{held} records and revisions"
     if db.path is None:  # PostgreSQL: ropa cannot copy it; say how, and require --yes
         from ropa.db import mask_url
@@ -54,7 +55,7 @@ def _confirm_start_over(db: "Database", yes: bool) -> None:
         typer.echo(f"back it up first: pg_dump --dbname '{url}' --file ropa-backup.sql", err=True)
         if not yes:
             refuse(f"{db.display_url} holds {what}; `ropa init --force --yes` deletes them")
-        return
+        return None
     if not yes:
         if not on_terminal():
             refuse(
@@ -68,8 +69,10 @@ def _confirm_start_over(db: "Database", yes: bool) -> None:
     from ropa.history import utcnow
 
     stamp = utcnow().strftime("%Y%m%dT%H%M%S")
-    target = db.copy_to(db.path.with_name(f"{db.path.name}.{stamp}.bak"))
-    typer.echo(f"backed up to {target}", err=True)
+    target = db.path.with_name(f"{db.path.name}.{stamp}.bak")
+    if target.exists():
+        refuse(f"{target} already exists; run `ropa init --force` again in a second")
+    return target
 
 
 @db_app.command("upgrade")
