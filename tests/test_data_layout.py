@@ -708,3 +708,31 @@ def test_data_layout_of_a_past_day(initialised, sample):
     result = initialised("export", "xlsx", "--layout", "data", "--as-of", "2000-01-01")
     assert result.exit_code == 0, result.stderr
     assert "ropa-data.xlsx (no records)" in result.stderr
+
+
+def test_a_csv_row_with_more_cells_than_its_header_is_refused(initialised, registry, tmp_path):
+    """An unquoted comma shifted a row: the cells past the header were dropped without a
+    word, and the description was stored cut short, exit 0."""
+    cli = initialised
+    (tmp_path / "sources.csv").write_text(
+        "key,name,description\n"
+        "bank,Bank records,Statements from the bank, kept 10 years,per HGB 257\n"
+        "crm,CRM,,\n"
+    )
+    result = cli("import", "sources.csv")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: sources.csv:sources:2: 5 cells where the header has 3; a cell holding a comma "
+        "must be in double quotes"
+    )
+    assert registry.list("source") == []
+
+
+def test_a_csv_row_of_spaces_is_skipped_as_an_empty_row(initialised, registry, tmp_path):
+    """A row of spaces was refused cell by cell ("'   ' is not a whole number"); a workbook
+    skips it as an empty row."""
+    cli = initialised
+    (tmp_path / "sources.csv").write_text("key,name,description\ncrm,CRM,\n  ,   , \n")
+    result = cli("import", "sources.csv")
+    assert result.exit_code == 0, result.stderr
+    assert [s["key"] for s in registry.list("source")] == ["crm"]

@@ -207,6 +207,7 @@ class _Header:
     key_at: int  # the position of the key (or activity) column
     unnamed: list[int]  # the positions of columns with an empty header
     nested: bool  # a transfers or retention sheet: rows of a list, not records
+    width: int  # how many cells the header row has
 
 
 def _parse_table(table: Table, sheet: Sheet, out: ParsedTables) -> None:
@@ -283,7 +284,13 @@ def _map_header(headers: list[Any], sheet: Sheet, prefix: str, out: ParsedTables
         return None
     columns = [(col, f, f.name, PARSERS[f.type], _empty(f, sheet), f.is_list) for col, f in known]
     return _Header(
-        prefix, columns, set(seen), seen[sheet.key_column], unnamed, sheet.nested is not None
+        prefix,
+        columns,
+        set(seen),
+        seen[sheet.key_column],
+        unnamed,
+        sheet.nested is not None,
+        len(headers),
     )
 
 
@@ -320,6 +327,8 @@ def _parse_rows(
     for number, cells in table.rows:
         if not any(cells) and all(c == "" or c is None for c in cells):
             continue  # empty rows are skipped
+        if escaped and not "".join(cells).strip():
+            continue  # and so is a CSV row of spaces
         where = SheetRow(f"{prefix}:{number}")
         width = len(cells)
         given = cells[key_at] if key_at < width else None
@@ -350,6 +359,17 @@ def _parse_rows(
                 problems.append(Problem(where.at(name), str(e)))
                 values[name] = None
                 failed = True
+        if escaped and width > header.width and any(cells[header.width :]):
+            # An unquoted delimiter in a cell shifts the rest of its row: none of it is sure.
+            problems.append(
+                Problem(
+                    str(where),
+                    f"{width} cells where the header has {header.width}; a cell holding a "
+                    f"{_DELIMITERS[table.delimiter]} must be in "
+                    "double quotes",
+                )
+            )
+            failed = True
         if (
             unnamed
             and not warned_unnamed
@@ -400,6 +420,9 @@ def _keep_nested_row(
         values.setdefault(sub.name, None)
     out.nested.append(NestedRow(sheet, activity, values, where))
 
+
+#: A CSV file's delimiter, in words.
+_DELIMITERS = {",": "comma", ";": "semicolon", "\t": "tab"}
 
 #: What an empty cell of a field that always has a value means, even with --blank clear:
 #: the stored value stays (clearing a draft's status would have made it active).

@@ -36,6 +36,7 @@ class Table:
     # (row, col) -> the formula of a formula cell, or the error an error cell shows
     formulas: dict[tuple[int, int], str] = field(default_factory=dict)
     size: int | None = None  # rows, when the reader knows before reading them
+    delimiter: str = ","  # a CSV file's
     headers: list[Any] = field(default_factory=list)  # set when the first row is read
 
 
@@ -476,7 +477,7 @@ def read_csv(
         except CsvBroken as e:
             return [], [e.problem]
         rows = _csv_rows(path, text, name, delimiter)
-    return [Table(name, Path(name).stem, rows, csv=True, size=size)], []
+    return [Table(name, Path(name).stem, rows, csv=True, size=size, delimiter=delimiter)], []
 
 
 NOT_UTF8 = "is not UTF-8 text; save it as “CSV UTF-8”"
