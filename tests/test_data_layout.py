@@ -736,3 +736,23 @@ def test_a_csv_row_of_spaces_is_skipped_as_an_empty_row(initialised, registry, t
     result = cli("import", "sources.csv")
     assert result.exit_code == 0, result.stderr
     assert [s["key"] for s in registry.list("source")] == ["crm"]
+
+
+def test_a_template_is_not_written_over_a_filled_in_one(initialised, tmp_path):
+    """`ropa template` again, after filling in exports/ropa-template.xlsx, replaced the
+    user's rows with an empty workbook, exit 0."""
+    cli = initialised
+    assert cli("template").exit_code == 0
+    path = tmp_path / "exports" / "ropa-template.xlsx"
+    book = openpyxl.load_workbook(path)
+    book["sources"].append(["s1", "Source 1"])
+    book.save(path)
+    result = cli("template")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        f"error: {Path('exports/ropa-template.xlsx')} exists (a template being filled in?); "
+        "import it, give another -o, or --force to replace it\n"
+    )
+    assert openpyxl.load_workbook(path)["sources"]["A2"].value == "s1"
+    assert cli("template", "--force").exit_code == 0
+    assert openpyxl.load_workbook(path)["sources"]["A2"].value is None

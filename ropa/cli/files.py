@@ -12,6 +12,7 @@ import typer
 from ropa import words
 from ropa.cli import refuse, state
 from ropa.cli.output import AsOf, EntityOption, MessageOption, console, import_progress, progress
+from ropa.errors import RopaError
 from ropa.exports import FORMATS, Layout
 from ropa.find import ACTIVITY_FILTERS
 
@@ -503,10 +504,14 @@ def template(
             "-o", "--output", help="Workbook to write (default: exports/ropa-template.xlsx)"
         ),
     ] = None,
+    force: Annotated[
+        bool, typer.Option("--force", help="Replace a workbook already there (filled in?).")
+    ] = False,
 ) -> None:
     """An empty data-layout workbook to fill in and import: an instructions sheet, and
     drop-downs for every coded column and for the keys of the register's records (none
-    before `ropa init`)."""
+    before `ropa init`). A workbook already at the path is someone's work: it is replaced
+    only with --force."""
     from ropa.io.data_layout import write_template
     from ropa.io.files import replacing
 
@@ -515,6 +520,11 @@ def template(
     db = state().db
     keys = state().registry.keys() if db.exists() else None
     target = out or _default_folder() / "ropa-template.xlsx"
+    if target.exists() and not force:
+        raise RopaError(
+            f"{target} exists (a template being filled in?); import it, give another -o, or "
+            "--force to replace it"
+        )
     with replacing(target) as temporary:
         write_template(temporary, keys or {})
     note = "" if keys else f" (no database at {db.display_url}: no drop-downs of keys)"
