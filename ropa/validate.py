@@ -363,10 +363,22 @@ def parse_nested(field: Field, value: Any, where: str, problems: list[Problem]) 
             except ValueError as e:
                 problems.append(Problem(f"{at}.{sub.name}", str(e)))
                 row[sub.name] = "?"
-        if field.name == "transfers" and not row.get("country"):
-            problems.append(Problem(f"{at}.country", "a transfer needs a country"))
+        lacking = lacks(field, row)
+        if lacking:
+            problems.append(Problem(f"{at}.{lacking[0]}", lacking[1]))
         rows.append(row)
     return rows
+
+
+def lacks(field: Field, row: Mapping[str, Any]) -> tuple[str, str] | None:
+    """What a transfer or retention rule cannot be without, as (its field, the problem): a
+    transfer its country, a retention rule anything at all (an empty row replaced a stored
+    rule with nothing)."""
+    if field.name == "transfers" and not row.get("country"):
+        return "country", "a transfer needs a country"
+    if field.name == "retention" and not any(row.values()):
+        return "duration", "an empty retention rule; give its duration, trigger or criteria"
+    return None
 
 
 def parse_record(kind: Kind, raw: Mapping[str, Any], where: str) -> tuple[dict, list[Problem]]:

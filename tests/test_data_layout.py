@@ -756,3 +756,29 @@ def test_a_template_is_not_written_over_a_filled_in_one(initialised, tmp_path):
     assert openpyxl.load_workbook(path)["sources"]["A2"].value == "s1"
     assert cli("template", "--force").exit_code == 0
     assert openpyxl.load_workbook(path)["sources"]["A2"].value is None
+
+
+def test_an_empty_retention_row_is_refused_not_stored_as_a_rule(initialised, registry, tmp_path):
+    """A retention row with only its activity replaced the activity's rule (P2Y, its trigger
+    and criteria) with an empty one, exit 0."""
+    cli = initialised
+    cli("purpose", "add", "p", "--name", "P")
+    cli("party", "add", "g", "--name", "G", "--kind", "group-member", "--country", "DE")
+    added = cli(
+        "activity", "add", "m", "--name", "M", "--controller", "g", "--purpose", "p",
+        "--retention", "P2Y:end of contract",
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    (tmp_path / "retention.csv").write_text("activity,duration,trigger\nm,,\n")
+    result = cli("import", "retention.csv")
+    assert result.exit_code == 1
+    assert (
+        "\nerror: retention.csv:retention:2:duration: an empty retention rule; give its "
+        "duration, trigger or criteria\n"
+    ) in result.stderr
+    assert registry.get("activity", "m")["retention"][0]["duration"] == "P2Y"
+    document = {"ropa": 1, "activities": [{**registry.get("activity", "m"), "retention": [{}]}]}
+    (tmp_path / "m.json").write_text(json.dumps(document, default=str))
+    result = cli("import", "m.json")
+    assert result.exit_code == 1
+    assert "m.json:activities[0].retention[0].duration: an empty retention rule" in result.stderr

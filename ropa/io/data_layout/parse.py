@@ -14,7 +14,7 @@ from ropa.io.data_layout.read import CellError, CsvBroken, Table
 from ropa.io.data_layout.sheets import BY_NAME, SHEETS, Sheet, sheet_for_kind
 from ropa.io.safe_csv import unescape as unescape_csv
 from ropa.schema import KINDS, Field, T
-from ropa.validate import PARSERS, Where, closest, parse_field
+from ropa.validate import PARSERS, Where, closest, lacks, parse_field
 
 EXCEL_EPOCH = date(1899, 12, 30)
 
@@ -410,12 +410,13 @@ def _keep_nested_row(
     out: ParsedTables,
 ) -> None:
     """A transfers or retention row into `out` for :func:`attach_nested`: its activity as
-    written, every column present. A transfer without a country is a problem (unless one of
-    its cells already failed)."""
+    written, every column present. A row its field cannot be without (a transfer without a
+    country) is a problem, unless one of its cells already failed."""
     assert sheet.nested is not None
-    if sheet.nested.name == "transfers" and values.get("country") is None and not failed:
-        out.problems.append(Problem(where.at("country"), "a transfer needs a country"))
     activity = str(values.pop("activity") or given).strip()
+    lacking = None if failed else lacks(sheet.nested, values)
+    if lacking:
+        out.problems.append(Problem(where.at(lacking[0]), lacking[1]))
     for sub in sheet.nested.nested:  # a nested row has every column
         values.setdefault(sub.name, None)
     out.nested.append(NestedRow(sheet, activity, values, where))
