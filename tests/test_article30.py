@@ -363,6 +363,13 @@ def test_no_exported_cell_is_ever_a_formula(initialised, registry, tmp_path):
     cell = book["Controller record"]["B3"]
     assert cell.value == "=1+1" and cell.data_type == "s" and cell.quotePrefix
     assert book["Controller record"]["C3"].value == "@team"
+    # Every cell a spreadsheet could take for a formula once edited is quote-prefixed: the
+    # heading of an activity's page was not.
+    for sheet in book.worksheets:
+        for row in sheet.iter_rows():
+            for cell in row:
+                if isinstance(cell.value, str) and cell.value[:1] in "=+-@":
+                    assert cell.quotePrefix, f"{sheet.title}!{cell.coordinate}: {cell.value}"
 
     initialised("export", "csv", "-o", "record.csv")
     text = (tmp_path / "record.csv").read_text(encoding="utf-8-sig")

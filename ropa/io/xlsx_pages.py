@@ -62,6 +62,12 @@ class ActivityPagesSheet:
             name: RowStream.style(book.add_format(fmt))
             for name, fmt in {
                 "title": {"bold": True, "font_size": 14, "valign": "top"},
+                "title escaped": {
+                    "bold": True,
+                    "font_size": 14,
+                    "valign": "top",
+                    "quote_prefix": True,
+                },
                 "record": {"italic": True, "font_size": 10, "font_color": "#44546A"},
                 # Not wrapped, and alone on its row: the heading runs on into the value column.
                 "section": {"bold": True, "font_size": 11, "font_color": "#1F3864"},
@@ -108,9 +114,10 @@ class ActivityPagesSheet:
         self.pages += 1
         row = self.row
         number = str(row + 1)
+        title = "title escaped" if page.title[0] in FORMULA_FIRST else "title"
         rows = [
             f'<row r="{number}" ht="22" customHeight="1"><c r="A{number}'
-            f"{self._cell('title', page.title, number)}</row>"
+            f"{self._cell(title, page.title, number)}</row>"
         ]
         row += 1
         number = str(row + 1)
