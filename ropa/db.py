@@ -214,10 +214,21 @@ class Database:
     @contextmanager
     def _write_unchecked(self) -> Iterator[Connection]:
         from sqlalchemy import text
+        from sqlalchemy.exc import OperationalError
 
         with self.engine.connect() as conn:
             conn.execution_options(ropa_begin="IMMEDIATE")
-            with conn.begin() as transaction:
+            try:
+                begun = conn.begin()
+            except OperationalError as e:
+                if self.is_sqlite and "locked" in str(e.orig):  # waited BUSY_TIMEOUT_S
+                    raise DatabaseError(
+                        f"another command has been writing to {self.display_url} for "
+                        f"{BUSY_TIMEOUT_S:g} s (an import?) and still is; nothing was changed: "
+                        "run this again when it has finished"
+                    ) from None
+                raise
+            with begun as transaction:
                 if not self.is_sqlite:
                     conn.execute(text("SELECT pg_advisory_xact_lock(:id)"), {"id": _WRITE_LOCK_ID})
                 yield conn

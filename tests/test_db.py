@@ -249,3 +249,28 @@ def test_a_sqlite_url_is_read_in_any_case_and_refuses_options(tmp_path):
     assert Database.open(f"SQLITE:///{path}").path == path
     with pytest.raises(RopaError, match=r"give its path without \?options"):
         Database.open(f"sqlite:///{path}?mode=ro")
+
+
+def test_a_write_that_waits_too_long_for_another_says_so(initialised, sample, db, monkeypatch):
+    """A write waiting on a long import failed after 60 s with a raw "database is locked"."""
+    if db.path is None:
+        pytest.skip("SQLite: PostgreSQL writers wait for each other as long as it takes")
+    import ropa.db
+    from ropa.errors import DatabaseError
+    from ropa.registry import Edit, Registry
+
+    monkeypatch.setattr(ropa.db, "BUSY_TIMEOUT_S", 0.2)
+    other = sqlite3.connect(db.path, isolation_level=None)
+    other.execute("BEGIN IMMEDIATE")  # another command's write, under way
+    waiting = Database.open(str(db.path))
+    try:
+        with pytest.raises(DatabaseError) as e:
+            Registry(waiting).edit("purpose", "marketing", Edit(set={"description": "x"}))
+    finally:
+        other.execute("ROLLBACK")
+        other.close()
+        waiting.dispose()
+    assert str(e.value) == (
+        f"another command has been writing to {db.path} for 0.2 s (an import?) and still is; "
+        "nothing was changed: run this again when it has finished"
+    )
