@@ -513,13 +513,14 @@ def template(
     before `ropa init`). A workbook already at the path is someone's work: it is replaced
     only with --force."""
     from ropa.io.data_layout import write_template
-    from ropa.io.files import replacing
+    from ropa.io.files import check_target, replacing
 
     if out is not None and str(out) == "-":
         raise typer.BadParameter("a workbook is written to a file; give -o a path", param_hint="-o")
     db = state().db
     keys = state().registry.keys() if db.exists() else None
     target = out or _default_folder() / "ropa-template.xlsx"
+    check_target(target)  # the database is never written over, --force or not
     if target.exists() and not force:
         raise RopaError(
             f"{target} exists (a template being filled in?); import it, give another -o, or "
