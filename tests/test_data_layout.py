@@ -782,3 +782,26 @@ def test_an_empty_retention_row_is_refused_not_stored_as_a_rule(initialised, reg
     result = cli("import", "m.json")
     assert result.exit_code == 1
     assert "m.json:activities[0].retention[0].duration: an empty retention rule" in result.stderr
+
+
+def test_a_list_cell_longer_than_a_spreadsheet_holds_is_refused_not_written(initialised, tmp_path):
+    """600 recipients of 64-character keys made a 38,999-character cell: Excel calls such a
+    workbook damaged and cuts the cell, and a pack returned from it would drop recipients."""
+    cli = initialised
+    keys = [f"r{i:04d}" + "k" * 59 for i in range(600)]
+    document = {
+        "ropa": 1,
+        "parties": [{"key": k, "name": f"R {i}", "kind": "service-provider"} for i, k in
+                    enumerate(keys)],
+        "activities": [{"key": "a", "name": "A", "recipients": keys}],
+    }  # fmt: skip
+    (tmp_path / "d.json").write_text(json.dumps(document))
+    assert cli("import", "d.json").exit_code == 0
+    result = cli("export", "xlsx", "--layout", "data", "-o", "d.xlsx")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: activities:2:recipients: 38,999 characters, more than a spreadsheet cell holds "
+        "(32,767); the data layout as CSV holds any length (ropa export csv --layout data)\n"
+    )
+    assert not (tmp_path / "d.xlsx").exists()
+    assert cli("export", "csv", "--layout", "data", "-o", "d").exit_code == 0

@@ -9,6 +9,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from ropa.errors import RopaError
 from ropa.io.data_layout.sheets import (
     BY_NAME,
     CSV_SEPARATOR,
@@ -28,6 +29,7 @@ from ropa.io.data_layout.sheets import (
 from ropa.io.safe_csv import SafeWriter, needs_escape
 from ropa.io.xlsx_rows import row_height, wrapped_lines
 from ropa.schema import ACTIVITY, Field, T
+from ropa.validate import MAX_TEXT
 
 
 def table_rows(
@@ -177,6 +179,12 @@ class _WorkbookWriter:
             if not isinstance(value, str):
                 cells.append(stream.number(col, number, None, value))
                 continue
+            if len(value) > MAX_TEXT:  # only a list can be: a text is limited on its way in
+                raise RopaError(
+                    f"{sheet.name}:{number}:{f.name}: {len(value):,} characters, more than a "
+                    f"spreadsheet cell holds ({MAX_TEXT:,}); the data layout as CSV holds any "
+                    "length (ropa export csv --layout data)"
+                )
             cells.append(stream.text(col, number, escaped if needs_escape(value) else text, value))
             if "\n" in value or len(value) > widths[col]:
                 lines = max(lines, wrapped_lines(value, widths[col]))
