@@ -224,8 +224,18 @@ def read_documents(
         if _one_record(doc):
             problems.append(Problem(source, "one record, not a registry document: give --kind"))
             continue
+        if kind is not None:
+            given = ", ".join(str(name) for name in doc if name != "ropa")
+            problems.append(
+                Problem(
+                    source,
+                    f"--kind {kind} is for a plain list of records or one record; this is a "
+                    f"registry document with sections ({given})",
+                )
+            )
+            continue
         version = doc.get("ropa", 1)
-        if version != 1:
+        if version != 1 or isinstance(version, bool):
             problems.append(Problem(f"{source}:ropa", f"unsupported document version {version!r}"))
         for name in doc:
             if name != "ropa" and name not in sections:

@@ -449,3 +449,24 @@ def test_a_whole_number_written_otherwise_than_in_digits_is_refused_in_yaml_as_i
     assert [str(p) for p in e.value.problems] == [
         "hand.yaml:activities[0].review_interval_months: '1_2' is not a whole number"
     ]
+
+
+def test_kind_with_a_document_of_sections_is_refused_not_ignored(initialised, registry, tmp_path):
+    """`import s.yaml --kind party` imported the file's sources: section, without a word."""
+    cli = initialised
+    (tmp_path / "s.yaml").write_text("ropa: 1\nsources:\n  - key: s1\n    name: S1\n")
+    result = cli("import", "s.yaml", "--kind", "party")
+    assert result.exit_code == 1
+    assert result.stderr.startswith(
+        "error: s.yaml: --kind party is for a plain list of records or one record; this is a "
+        "registry document with sections (sources)"
+    )
+    assert registry.list("source") == []
+
+
+def test_a_document_version_must_be_the_number_1(initialised, tmp_path):
+    cli = initialised
+    (tmp_path / "v.json").write_text('{"ropa": true, "sources": []}')
+    result = cli("import", "v.json")
+    assert result.exit_code == 1
+    assert "v.json:ropa: unsupported document version True" in result.stderr
