@@ -55,10 +55,13 @@ def moment_at(when: date | datetime) -> datetime:
 
 
 def moment_after(when: date | datetime) -> datetime:
-    """The first instant after WHEN: the end of a day, or just after a date-time (taken as
-    UTC when it names no zone). "As of WHEN" means every revision before this instant."""
+    """The first instant after WHEN: the end of a day, the end of a second (a date-time
+    without a fraction of one, as history shows them), or just after a date-time with one
+    (taken as UTC when it names no zone). "As of WHEN" means every revision before this
+    instant: as of the second history shows includes the revision made 0.7 s into it."""
     if isinstance(when, datetime):
-        return moment_at(when) + timedelta(microseconds=1)
+        step = timedelta(microseconds=1) if when.microsecond else timedelta(seconds=1)
+        return moment_at(when) + step
     return end_of_day(when)
 
 

@@ -401,3 +401,20 @@ def test_the_database_refuses_to_change_a_revision(registry, db, statement):
     ):
         conn.execute(sa.text(statement))
     assert [r.actor for r in registry.history()] == ["tester"]
+
+
+def test_a_moment_given_to_the_second_covers_that_second(initialised, registry, clock):
+    """History shows a revision's time to the second; `--as-of` (or `--until`) at that second
+    left out the revision made 0.7 s into it."""
+    cli = initialised
+    clock("2026-03-02 09:00:49.700000")
+    cli("subject", "add", "s", "--name", "S")
+    shown = json.loads(cli("history", "-f", "json").stdout)[0]
+    second = "2026-03-02T09:00:49"
+    assert shown["at"].startswith(second.replace("T", " ")) or shown["at"].startswith(second)
+    as_of = json.loads(cli("export", "json", "--as-of", second, "-o", "-").stdout)
+    assert [s["key"] for s in as_of["subjects"]] == ["s"]
+    until = cli("history", "--until", second, "-f", "json")
+    assert [r["key"] for r in json.loads(until.stdout)] == ["s"]
+    before = json.loads(cli("export", "json", "--as-of", "2026-03-02T09:00:48", "-o", "-").stdout)
+    assert before.get("subjects", []) == []
