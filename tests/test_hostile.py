@@ -1147,8 +1147,11 @@ SLOW_START = """
 import importlib.abc, os, signal, sys
 
 class Interrupted(importlib.abc.MetaPathFinder):
+    pressed = False
+
     def find_spec(self, name, path=None, target=None):
-        if name == {module!r}:
+        if name == {module!r} and not self.pressed:
+            self.pressed = True
             os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C while the command line loads
         return None
 
