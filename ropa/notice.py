@@ -223,11 +223,13 @@ def build_notice(
         a for a in activities if in_notice(a) and (entity is None or a["controller"] == entity)
     ]
     if not activities:  # every sentence would be about processing the register does not hold
-        whose = f" of {parties[entity]['name']}" if entity in parties else ""
-        raise RopaError(
-            f"no active activity{whose} in which the group is controller or joint controller: "
-            "the notice would have nothing to tell"
+        which = (
+            f"no active activity has {parties[entity]['name']} as its controller (--entity "
+            "takes the activities a group member controls)"
+            if entity in parties
+            else "no active activity in which the group is controller or joint controller"
         )
+        raise RopaError(f"{which}: the notice would have nothing to tell")
     controllers = [
         parties[k]
         for k in sorted({a["controller"] for a in activities if a["controller"] in parties})

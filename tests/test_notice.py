@@ -631,3 +631,20 @@ def test_the_notice_speaks_of_sources_and_safeguards_the_register_holds(initiali
     registry.edit("source", "agencies", Edit(set={"name": "Via Rail Canada"}))
     assert "We also collect it from Via Rail Canada." in notice_text(initialised)
     assert "**Data protection officer of Acme Ltd:** Dee Pio" in text
+
+
+def test_the_notice_of_a_member_with_no_activity_of_its_own_says_what_entity_takes(
+    initialised, sample
+):
+    """The error said Acme had no activity "in which the group is controller or joint
+    controller" when Acme was a joint controller of one: --entity takes the activities a
+    group member is the controller of."""
+    cli = initialised
+    cli("party", "add", "acme-de", "--name", "Acme GmbH", "--kind", "group-member",
+        "--country", "DE", "--email", "p@acme.example")  # fmt: skip
+    result = cli("notice", "--entity", "acme-de")
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: no active activity has Acme GmbH as its controller (--entity takes the "
+        "activities a group member controls): the notice would have nothing to tell\n"
+    )
