@@ -280,7 +280,8 @@ def _kind_app(kind: Kind) -> typer.Typer:
             typer.Option(
                 "--clear",
                 metavar="FIELD",
-                help="Empty a field (e.g. --clear dpia_link); repeatable",
+                help="Empty a field (e.g. --clear dpia_link; not one that always has a value, "
+                "such as status); repeatable",
                 show_default=False,
             ),
         ],
