@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
+import pytest
 from pypdf import PdfReader
 
 from tests.test_activity_pages import DOCUMENT
@@ -80,3 +83,70 @@ def test_demo_writes_the_pdf(cli, tmp_path):
     assert "wrote out/ropa-record.pdf" in result.stdout
     reader = PdfReader(tmp_path / "out" / "ropa-record.pdf")
     assert len(reader.pages) >= 16
+
+
+def _body_text(path) -> str:
+    """The text printed inside the page frames, with every space and line break taken out:
+    no running header, page number or annex header row between the lines of a long value
+    that goes on to the next page."""
+    from ropa.io.article30 import DETAILS, PROCESSOR
+    from ropa.io.pdf import TOP
+
+    parts: list[str] = []
+
+    def frame_text(height: float) -> Callable[..., None]:
+        def keep(text: str, cm: list, tm: list, *_: object) -> None:
+            y = tm[4] * cm[1] + tm[5] * cm[3] + cm[5]
+            if TOP - 1 < y < height - TOP + 1:
+                parts.append(text)
+
+        return keep
+
+    for page in PdfReader(path).pages:
+        page.extract_text(visitor_text=frame_text(float(page.mediabox.height)))
+    body = "".join("".join(parts).split())
+    for sheet in (PROCESSOR, *DETAILS):
+        for header in sheet.headers:
+            body = body.replace("".join(header.split()), "")
+    return body
+
+
+def _numbered(count: int, sep: str = " ") -> str:
+    """A text whose every piece is numbered, so that a lost or repeated piece shows."""
+    return sep.join(f"w{i:05d}" for i in range(count))
+
+
+def _printed_whole(text: str, body: str) -> bool:
+    return "".join(text.split()) in body
+
+
+LONG_CELLS = {
+    "processor activity description": (
+        "--description",
+        "{text}",
+        "--role",
+        "processor",
+        "--processor-for",
+        "imperva-inc",
+    ),
+    "transfer details": ("--transfer", "{{country: US, mechanism: scc, details: '{text}'}}"),
+    "retention criteria": ("--retention", "{{duration: P6Y, action: delete, criteria: '{text}'}}"),
+}
+
+
+@pytest.mark.parametrize("where", LONG_CELLS)
+@pytest.mark.parametrize("words", [300, 4_681])  # 2,099 and 32,766 characters
+def test_a_landscape_table_cell_taller_than_a_page_goes_on_to_the_next_page(
+    initialised, sample, tmp_path, where, words
+):
+    text = _numbered(words)
+    args = [a.format(text=text) for a in LONG_CELLS[where]]
+    added = initialised(
+        "activity", "add", "hosting", "--name", "Hosting for clients", "--status", "active",
+        "--controller", "imperva-inc", *args,
+    )  # fmt: skip
+    assert added.exit_code == 0, added.stderr
+    result = initialised("export", "pdf", "-o", "record.pdf")
+    assert result.exit_code == 0, result.stderr
+    body = _body_text(tmp_path / "record.pdf")
+    assert _printed_whole(text, body)

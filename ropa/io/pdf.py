@@ -44,9 +44,10 @@ MARGIN = 15 * MM
 TOP = 16 * MM
 INDEX_LINE = 5 * MM
 INDEX_HEAD = 10 * MM  # the index's heading and the space under it
-CHUNK = 40  # lines of a value per table row, so that a long value can go on to the next page
+CHUNK = 40  # lines of a cell per table row, so that a long value can go on to the next page
 ANNEX_ROWS = 300  # rows per annex table (a table re-measures its rest at every page break)
 BLUE = (31 / 255, 56 / 255, 100 / 255)
+GREY = (0.55, 0.55, 0.55)  # the lines of the annex tables
 
 
 def _fonts() -> None:
@@ -77,6 +78,14 @@ def _wrap(text: str, font: str, size: float, width: float) -> str:
             line = line[cut:]
         lines.append(line)
     return "\n".join(lines)
+
+
+def _chunked(cells: list[str]) -> list[list[str]]:
+    """A table row of wrapped cells as rows of at most CHUNK lines each: a row taller than a
+    page cannot be laid out, rows of a few dozen lines go on to the next page."""
+    lines = [cell.split("\n") for cell in cells]
+    tallest = max(len(cell) for cell in lines)
+    return [["\n".join(cell[i : i + CHUNK]) for cell in lines] for i in range(0, tallest, CHUNK)]
 
 
 def _fits(text: str, font: str, size: float, width: float) -> bool:
@@ -350,9 +359,7 @@ def _fields(fields: Iterable[tuple[str, str]], heading: str | None) -> Any:
     for label, value in fields:
         starts.append(len(rows))
         label_text = _wrap(label, BOLD, BODY, label_width - 3)
-        lines = _wrap(value, FONT, BODY, value_width - 3).split("\n")
-        for i in range(0, len(lines), CHUNK):
-            rows.append([label_text if i == 0 else "", "\n".join(lines[i : i + CHUNK])])
+        rows += _chunked([label_text, _wrap(value, FONT, BODY, value_width - 3)])
     grid = (210 / 255, 218 / 255, 232 / 255)
     if heading is None and len(starts) == len(rows):
         commands.append(("LINEABOVE", (0, 0), (-1, -1), 0.5, grid))
@@ -389,22 +396,24 @@ def _annex(f: dict[str, Any], sheet: Sheet, rows: list[list], heading: str) -> I
         ("FONT", (0, 0), (-1, 0), BOLD, 7.5, 3.6 * MM),
         ("TEXTCOLOR", (0, 0), (-1, 0), (1, 1, 1)),
         ("BACKGROUND", (0, 0), (-1, 0), BLUE),
-        ("GRID", (0, 0), (-1, -1), 0.4, (0.55, 0.55, 0.55)),
+        ("BOX", (0, 0), (-1, -1), 0.4, GREY),
+        ("LINEAFTER", (0, 0), (-2, -1), 0.4, GREY),
         ("VALIGN", (0, 0), (-1, -1), "TOP"),
         ("LEFTPADDING", (0, 0), (-1, -1), 2),
         ("RIGHTPADDING", (0, 0), (-1, -1), 2),
         ("TOPPADDING", (0, 0), (-1, -1), 1),
         ("BOTTOMPADDING", (0, 0), (-1, -1), 2),
     ]
-    for start in range(0, len(rows), ANNEX_ROWS):
-        cells = [
-            [
-                _wrap("" if v is None else page_text(v), FONT, 7.5, w - 4)
-                for v, w in zip(r, widths, strict=True)
-            ]
-            for r in rows[start : start + ANNEX_ROWS]
-        ]
-        yield Table([header, *cells], colWidths=widths, repeatRows=1, style=style)
+    cells: list[list[str]] = []
+    starts: list[int] = []  # the first table row of each record row: a line above it
+    for i, row in enumerate(rows, 1):
+        starts.append(len(cells) + 1)
+        texts = ("" if v is None else page_text(v) for v in row)
+        cells += _chunked([_wrap(t, FONT, 7.5, w - 4) for t, w in zip(texts, widths, strict=True)])
+        if len(cells) >= ANNEX_ROWS or i == len(rows):
+            lines = [("LINEABOVE", (0, r), (-1, r), 0.4, GREY) for r in starts]
+            yield Table([header, *cells], colWidths=widths, repeatRows=1, style=style + lines)
+            cells, starts = [], []
 
 
 class _Story(list):
