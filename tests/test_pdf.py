@@ -150,3 +150,61 @@ def test_a_landscape_table_cell_taller_than_a_page_goes_on_to_the_next_page(
     assert result.exit_code == 0, result.stderr
     body = _body_text(tmp_path / "record.pdf")
     assert _printed_whole(text, body)
+
+
+MARK = "ж"  # in the long words of the tests only
+
+
+@pytest.fixture
+def measured(monkeypatch: pytest.MonkeyPatch) -> dict[str, int]:
+    """How many characters of the tests' long words ReportLab was asked to measure; past a
+    budget (set by the test) the measuring stops with an error, as a slow export would not."""
+    from reportlab.pdfbase import pdfmetrics
+
+    count = {"characters": 0, "budget": 10**9}
+    width = pdfmetrics.stringWidth
+
+    def counted(text: str, *args: object, **kwargs: object) -> float:
+        if MARK in text:
+            count["characters"] += len(text)
+            if count["characters"] > count["budget"]:
+                raise AssertionError(f"measured {count['characters']:,} characters")
+        return width(text, *args, **kwargs)
+
+    monkeypatch.setattr(pdfmetrics, "stringWidth", counted)
+    return count
+
+
+def test_a_word_longer_than_the_line_is_cut_measuring_each_character_a_few_times(measured):
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from ropa.io.pdf import BODY, FONT, _fonts, _wrap
+
+    _fonts()
+    word = _numbered(4_681, sep=MARK)  # 32,766 characters, no space
+    measured["budget"] = 5 * len(word)
+    lines = _wrap(word, FONT, BODY, 300).split("\n")
+    assert "".join(lines) == word
+    assert len(lines) > 100
+    assert all(stringWidth(line, FONT, BODY) <= 300 for line in lines)
+
+
+LONG_WORDS = {
+    "legitimate interests": ("--legitimate-interests", "{text}"),
+    "business function": ("--business-function", "{text}"),
+    "transfer details": ("--transfer", "{{country: US, mechanism: scc, details: '{text}'}}"),
+}
+
+
+@pytest.mark.parametrize("where", LONG_WORDS)
+def test_a_long_text_without_spaces_prints_whole_and_is_measured_a_few_times(
+    initialised, sample, tmp_path, measured, where
+):
+    text = _numbered(4_681, sep=MARK)  # 32,766 characters: a pasted blob, no space
+    args = [a.format(text=text) for a in LONG_WORDS[where]]
+    added = initialised("activity", "edit", "app-security", *args)
+    assert added.exit_code == 0, added.stderr
+    measured["budget"] = 10 * len(text)
+    result = initialised("export", "pdf", "-o", "record.pdf")
+    assert result.exit_code == 0, result.stderr
+    assert _printed_whole(text, _body_text(tmp_path / "record.pdf"))

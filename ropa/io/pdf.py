@@ -71,13 +71,30 @@ def _wrap(text: str, font: str, size: float, width: float) -> str:
         return text
     lines = []
     for line in simpleSplit(text, font, size, width) or [""]:
-        while stringWidth(line, font, size) > width:  # a word longer than the line
-            fits = (n for n in range(len(line) - 1, 0, -1) if _fits(line[:n], font, size, width))
-            cut = next(fits, 1)
-            lines.append(line[:cut])
-            line = line[cut:]
-        lines.append(line)
+        if stringWidth(line, font, size) <= width:
+            lines.append(line)
+        else:  # one word longer than the line: a URL, a key, a pasted blob
+            lines += _cut(line, font, size, width)
     return "\n".join(lines)
+
+
+def _cut(word: str, font: str, size: float, width: float) -> list[str]:
+    """A word in pieces that fit the width, as many characters on each as fit. One pass over
+    its characters, adding up their widths (each distinct character measured once): trying
+    ever shorter pieces, each measured whole, took minutes for a word of 10,000 characters."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    widths: dict[str, float] = {}
+    pieces, start, used = [], 0, 0.0
+    for i, char in enumerate(word):
+        if char not in widths:
+            widths[char] = stringWidth(char, font, size)
+        if used + widths[char] > width and i > start:
+            pieces.append(word[start:i])
+            start, used = i, 0.0
+        used += widths[char]
+    pieces.append(word[start:])
+    return pieces
 
 
 def _chunked(cells: list[str]) -> list[list[str]]:
@@ -86,12 +103,6 @@ def _chunked(cells: list[str]) -> list[list[str]]:
     lines = [cell.split("\n") for cell in cells]
     tallest = max(len(cell) for cell in lines)
     return [["\n".join(cell[i : i + CHUNK]) for cell in lines] for i in range(0, tallest, CHUNK)]
-
-
-def _fits(text: str, font: str, size: float, width: float) -> bool:
-    from reportlab.pdfbase.pdfmetrics import stringWidth
-
-    return stringWidth(text, font, size) <= width
 
 
 def _canvas_class() -> type:
