@@ -8,7 +8,9 @@ The activity pages come from the same declarations as the workbook's `Activity p
 sheet (:func:`ropa.io.article30.activity_page`); the annexes from its sheets.
 
 The story is fed to ReportLab's platypus layer as the activities stream; text is wrapped
-once (``simpleSplit``) and set as plain table cells, no per-cell paragraphs. Pages are
+once (``simpleSplit``, a word wider than its column cut into pieces) and set as plain table
+cells, no per-cell paragraphs. A cell of more than CHUNK lines goes on in the rows below it,
+in every table: ReportLab cannot lay out a row taller than the page. Pages are
 finished when the document is: the canvas keeps each page's drawing, and adds the running
 header, "Page X of Y" and the index (whose page numbers are known then) before saving.
 """
