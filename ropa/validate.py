@@ -33,6 +33,19 @@ BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
 #: What text that must be one line (an actor, a message: lines of the history) may not hold:
 #: control characters, line feeds, Unicode's line and paragraph separators, bidi controls.
 NOT_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
+#: Unicode's invisible formatting characters (category Cf: zero-width space and joiners, the
+#: soft hyphen, the byte order mark, bidi marks and controls, tags…), as of Unicode 15.1 (a
+#: test holds the list to the running Python's). In a name, where a name is unique as it
+#: looks, not one may hide: "Imperva Group\u200b Members" would be a second "Imperva Group
+#: Members".
+INVISIBLE = (
+    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
+    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
+    "\U000e0020-\U000e007f"
+)
+#: What a name may not hold: what one line may not, and invisible formatting characters.
+NOT_A_NAME = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{INVISIBLE}]")
 LIST_SEPARATORS = re.compile(r"[;\n]")
 MAX_TEXT = 32_767  # the most characters a spreadsheet cell holds
 TRUE = {"true", "yes", "y", "1", "x", "on"}
@@ -261,6 +274,8 @@ def _parse_refs(field: Field, value: Any) -> list[str]:
 
 def _parse_text(field: Field, value: Any) -> str | None:
     longest = field.max_length or MAX_TEXT
+    if field.name == "name":
+        return _parse_name(value, longest)
     if type(value) is str:  # the common case, without a call more
         text = value.strip()
         if text and "\r" not in text and len(text) <= longest and not ILLEGAL_TEXT.search(text):
@@ -269,6 +284,73 @@ def _parse_text(field: Field, value: Any) -> str | None:
     if text is not None and len(text) > longest:
         raise ValueError(
             f"is {len(text)} characters long; a {field.name} holds at most {longest} "
+            "(the rest belongs in the description)"
+        )
+    return text
+
+
+#: The names of control characters, which Unicode gives none (U+000A LINE FEED).
+_CONTROL_NAMES = {
+    "\t": "CHARACTER TABULATION",
+    "\n": "LINE FEED",
+    "\x0b": "LINE TABULATION",
+    "\x0c": "FORM FEED",
+    "\r": "CARRIAGE RETURN",
+    "\x1b": "ESCAPE",
+    "\x7f": "DELETE",
+    "\x85": "NEXT LINE",
+}
+
+
+def character(c: str) -> str:
+    """A character as a message names it: "U+200B ZERO WIDTH SPACE", "U+000A LINE FEED"."""
+    import unicodedata
+
+    name = _CONTROL_NAMES.get(c) or unicodedata.name(c, "")
+    return f"U+{ord(c):04X} {name}".rstrip()
+
+
+def _joins_letters(text: str, at: int) -> bool:
+    """Whether the zero-width (non-)joiner at `at` shapes the letters around it, where RFC 5892
+    (IDNA's CONTEXTJ rules) lets a domain name hold one: after a virama (Devanagari's half
+    forms), or a non-joiner between two Arabic-script letters (Persian's plural "کتاب‌ها").
+    There it shows, and a name without it looks different."""
+    import unicodedata
+
+    before = text[at - 1] if at else ""
+    after = text[at + 1] if at + 1 < len(text) else ""
+    if before and unicodedata.combining(before) == 9:  # a virama
+        return True
+    return (
+        text[at] == "\u200c"
+        and bool(before and after)
+        and all(unicodedata.name(c, "").startswith("ARABIC LETTER") for c in (before, after))
+    )
+
+
+def _parse_name(value: Any, longest: int) -> str | None:
+    """A name: one line of visible text, in Unicode's composed form (NFC), so that names
+    that look the same are the same name (names are unique within their kind)."""
+    text = value.strip() if isinstance(value, str) else parse_text(value)
+    if not text:
+        return None
+    for found in NOT_A_NAME.finditer(text):
+        if found.group() in "\u200c\u200d" and _joins_letters(text, found.start()):
+            continue
+        raise ValueError(
+            "must be one line without control characters or invisible formatting "
+            f"(found {character(found.group())})"
+        )
+    text = parse_text(text)
+    if text is None:
+        return None
+    if not text.isascii():
+        import unicodedata
+
+        text = unicodedata.normalize("NFC", text)
+    if len(text) > longest:
+        raise ValueError(
+            f"is {len(text)} characters long; a name holds at most {longest} "
             "(the rest belongs in the description)"
         )
     return text
@@ -464,10 +546,16 @@ class Index:
         they are asked for one by one (nothing to do when whole kinds are loaded)."""
 
     def resolve(self, kind: str, value: str) -> str:
-        """The key for a key or an exact name (ignoring case); ValueError with hints."""
+        """The key for a key or an exact name (ignoring case, composed or not); ValueError
+        with hints."""
         if self.has(kind, value):
             return value
         key = self.key_for_name(kind, value)
+        if key is None and not value.isascii():  # a name written decomposed (NFD)
+            import unicodedata
+
+            composed = unicodedata.normalize("NFC", value)
+            key = self.key_for_name(kind, composed) if composed != value else None
         if key is not None:
             return key
         from ropa.schema import KINDS

@@ -253,11 +253,21 @@ def test_new_fields_round_trip_through_yaml_data_layout_and_cli(initialised, sma
     assert record["retention_policy_link"] == "policies/retention-v2"
 
 
-def test_an_override_in_a_name_stays_out_of_the_key_in_a_page_title(initialised, small, tmp_path):
+def test_an_override_in_a_name_stays_out_of_the_key_in_a_page_title(
+    initialised, small, tmp_path, db
+):
     """The HTML record's page heading and index are NAME (KEY): a right-to-left override in
-    the name reversed the key after it."""
+    the name reversed the key after it. A name holds no override now; one an older ropa
+    stored is still isolated."""
+    import sqlalchemy as sa
+
+    from ropa.schema import ACTIVITY
+    from ropa.store import record_table
+
     key = small.list("activity")[0]["key"]
-    assert initialised("activity", "edit", key, "--name", "Evil \u202ename").exit_code == 0
+    table = record_table(ACTIVITY)
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(table).where(table.c.key == key).values(name="Evil \u202ename"))
     assert initialised("export", "html", "-o", "r.html").exit_code == 0
     page = (tmp_path / "r.html").read_text()
     title = f"\u2068Evil \u202ename\u2069 ({key})"

@@ -210,14 +210,25 @@ def test_register_text_is_escaped(initialised, registry):
     assert "R&D \\&amp; &\\#60;" in markdown  # references shown as written, not as & and <
 
 
-def test_a_right_to_left_override_stays_inside_the_text_that_holds_it(initialised, registry):
+def _store_name(db, kind: str, key: str, name: str) -> None:
+    """What an older ropa could have written: a name the register now refuses (a name holds
+    no bidirectional control), which the outputs still show isolated."""
+    import sqlalchemy as sa
+
+    from ropa.schema import KINDS
+    from ropa.store import record_table
+
+    table = record_table(KINDS[kind])
+    with db.engine.begin() as conn:
+        conn.execute(sa.update(table).where(table.c.key == key).values(name=name))
+
+
+def test_a_right_to_left_override_stays_inside_the_text_that_holds_it(initialised, registry, db):
     registry.import_documents(
         [
             (
                 {
-                    "sources": [
-                        {"key": "s6", "name": "Source R\u202eevil", "description": "From you."}
-                    ],
+                    "sources": [{"key": "s6", "name": "Source R", "description": "From you."}],
                     "subjects": [{"key": "staff", "name": "Staff"}],
                     "activities": [
                         {
@@ -233,6 +244,7 @@ def test_a_right_to_left_override_stays_inside_the_text_that_holds_it(initialise
             )
         ]
     )
+    _store_name(db, "source", "s6", "Source R\u202eevil")
     isolated = "\u2068Source R\u202eevil:\u2069"  # closed before the description begins
     assert f"**{isolated}** From you." in notice_text(initialised)
     page = notice_text(initialised, "--format", "html")
@@ -513,7 +525,7 @@ def test_names_are_in_the_order_a_reader_looks_them_up(initialised, registry):
 
 
 def test_an_override_in_one_name_of_a_list_does_not_reverse_the_names_after_it(
-    initialised, registry
+    initialised, registry, db
 ):
     """The activities under a retention rule were joined and the list isolated as one text:
     a right-to-left override in the first name reversed the names after it."""
@@ -528,10 +540,10 @@ def test_an_override_in_one_name_of_a_list_does_not_reverse_the_names_after_it(
         [
             (
                 {
-                    "sources": [{"key": "s6", "name": evil}, {"key": "s7", "name": "Forms"}],
+                    "sources": [{"key": "s6", "name": "Evil"}, {"key": "s7", "name": "Forms"}],
                     "subjects": [{"key": "staff", "name": "Staff"}],
                     "activities": [
-                        {"key": "a", "name": evil, **activity},
+                        {"key": "a", "name": "Evil", **activity},
                         {"key": "b", "name": "Payroll", **activity},
                     ],
                 },
@@ -539,6 +551,8 @@ def test_an_override_in_one_name_of_a_list_does_not_reverse_the_names_after_it(
             )
         ]
     )
+    _store_name(db, "source", "s6", evil)
+    _store_name(db, "activity", "a", evil)
     for text in (notice_text(initialised), notice_text(initialised, "--format", "html")):
         assert "\u2068Evil \u202ename\u2069; Payroll" in text  # the retention rule's activities
         assert "\u2068evil \u202ename\u2069 and forms" in text.lower()  # the sources, in a sentence

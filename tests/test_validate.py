@@ -3,6 +3,7 @@ and refuses each kind of bad value with the message a user sees."""
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 
 import pytest
@@ -241,3 +242,151 @@ def test_values_are_named_as_the_document_spells_them(parse, value, message):
     with pytest.raises(ValueError) as e:
         getattr(ropa.validate, parse)(value)
     assert str(e.value) == message
+
+
+# -- a name is one line of visible text ------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("name", "found"),
+    [
+        ("Analytics service providers\nUS National Security Agency", "U+000A LINE FEED"),
+        ("Two\r\nlines", "U+000D CARRIAGE RETURN"),
+        ("Tab\tbetween", "U+0009 CHARACTER TABULATION"),
+        ("Escape\x1b[2J", "U+001B ESCAPE"),
+        ("Next\x85line", "U+0085 NEXT LINE"),
+        ("Line\u2028separator", "U+2028 LINE SEPARATOR"),
+        ("Evil \u202ename", "U+202E RIGHT-TO-LEFT OVERRIDE"),
+    ],
+)
+def test_a_name_with_a_line_break_or_a_control_character_is_refused(name, found):
+    """One recipient printed as two in the record's Recipients cell (one item per line)."""
+    _, problems = parse_record(PARTY, {"key": "p", "name": name}, "party p")
+    assert [str(p) for p in problems] == [
+        f"party p.name: must be one line without control characters or invisible "
+        f"formatting (found {found})"
+    ]
+
+
+@pytest.mark.parametrize(
+    ("name", "found"),
+    [
+        ("Imperva Group\u200b Members", "U+200B ZERO WIDTH SPACE"),
+        ("Imperva Group\u00ad Members", "U+00AD SOFT HYPHEN"),
+        ("\ufeffImperva Group Members", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
+        ("Imperva\u200d Group", "U+200D ZERO WIDTH JOINER"),
+        ("Imperva\u200c Group", "U+200C ZERO WIDTH NON-JOINER"),
+        ("Imperva\u2060Group", "U+2060 WORD JOINER"),
+        ("Imperva\u200e Group", "U+200E LEFT-TO-RIGHT MARK"),
+        ("Imperva \u2066Group\u2069", "U+2066 LEFT-TO-RIGHT ISOLATE"),
+        ("Imperva\U000e0041", "U+E0041 TAG LATIN CAPITAL LETTER A"),
+    ],
+)
+def test_a_name_with_an_invisible_formatting_character_is_refused(name, found):
+    """Names are unique as they are folded, and an invisible character made a second
+    'Imperva Group Members' beside the first."""
+    _, problems = parse_record(PARTY, {"key": "p", "name": name}, "party p")
+    assert [p.message for p in problems] == [
+        f"must be one line without control characters or invisible formatting (found {found})"
+    ]
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "\u06a9\u062a\u0627\u0628\u200c\u0647\u0627",  # Persian: the non-joiner of a plural
+        "\u0915\u094d\u200d\u0937",  # Devanagari: a joiner after a virama (half form)
+        "\u0915\u094d\u200c\u0937",  # and a non-joiner after a virama (explicit virama)
+    ],
+)
+def test_joiners_that_change_how_a_script_is_written_are_kept_in_a_name(name):
+    """A zero-width (non-)joiner where RFC 5892 allows it in a domain name changes the
+    letters' shapes: the name looks different without it, and is spelt so."""
+    values, problems = parse_record(PARTY, {"key": "p", "name": name}, "party p")
+    assert problems == []
+    assert values["name"] == name
+
+
+def test_every_invisible_formatting_character_of_unicode_is_refused_in_a_name():
+    import sys
+    import unicodedata
+
+    refused = [
+        f"U+{ord(c):04X}"
+        for c in map(chr, range(sys.maxunicode + 1))
+        if unicodedata.category(c) == "Cf"
+        and parse_record(PARTY, {"key": "p", "name": f"a{c}b"}, "party p")[1] == []
+    ]
+    assert refused == []
+
+
+def test_a_name_is_stored_in_composed_form():
+    """'Café' typed as e + combining acute (NFD) and as é (NFC) are one name."""
+    values, problems = parse_record(PARTY, {"key": "p", "name": "Cafe\u0301 Nord"}, "party p")
+    assert problems == []
+    assert values["name"] == "Caf\u00e9 Nord"
+
+
+def test_other_text_fields_keep_their_lines_and_characters():
+    raw = {"key": "p", "name": "P", "description": "one\ntwo", "notes": "a\u200bb"}
+    values, problems = parse_record(PARTY, raw, "party p")
+    assert problems == []
+    assert (values["description"], values["notes"]) == ("one\ntwo", "a\u200bb")
+
+
+def test_a_party_renamed_to_two_lines_is_refused_and_left_as_it_was(cli):
+    assert cli("demo").exit_code == 0
+    name = "Analytics service providers\nUS National Security Agency"
+    result = cli("party", "edit", "analytics-providers", "--name", name)
+    assert result.exit_code == 1
+    assert result.stderr == (
+        "error: party analytics-providers.name: must be one line without control characters "
+        "or invisible formatting (found U+000A LINE FEED)\n"
+    )
+    shown = cli("party", "show", "analytics-providers", "--format", "json")
+    assert "National Security Agency" not in shown.stdout
+
+
+def test_a_name_with_a_line_break_is_refused_by_every_import(initialised, registry, tmp_path):
+    folder = tmp_path / "csv"
+    folder.mkdir()
+    (folder / "parties.csv").write_text('key,name,kind\np1,"Two\nlines",other\n')
+    (tmp_path / "doc.yaml").write_text(
+        'ropa: 1\nparties:\n  - {key: p1, name: "Two\\u200b lines", kind: other}\n'
+    )
+    (tmp_path / "doc.json").write_text(
+        json.dumps({"ropa": 1, "sources": [{"key": "s1", "name": "Web\nform"}]})
+    )
+    (tmp_path / "fides.yml").write_text(
+        'organization:\n  - fides_key: org\n    name: "Org\\nNational Security Agency"\n'
+    )
+    for path, at in (
+        (folder / "parties.csv", "parties.csv:parties:2:name"),
+        (tmp_path / "doc.yaml", "doc.yaml:parties[0].name"),
+        (tmp_path / "doc.json", "doc.json:sources[0].name"),
+        (tmp_path / "fides.yml", ".name"),
+    ):
+        result = initialised("import", path)
+        assert result.exit_code == 1, (path, result.stderr)
+        assert at in result.stderr and "must be one line" in result.stderr, result.stderr
+    assert registry.list("party") == [] and registry.list("source") == []
+
+
+def test_names_that_look_the_same_are_one_name(initialised):
+    assert initialised("party", "add", "a", "--name", "Imperva Group Members").exit_code == 0
+    invisible = initialised("party", "add", "b", "--name", "Imperva Group\u200b Members")
+    assert invisible.exit_code == 1 and "U+200B ZERO WIDTH SPACE" in invisible.stderr
+    assert initialised("party", "add", "c", "--name", "Caf\u00e9").exit_code == 0
+    decomposed = initialised("party", "add", "d", "--name", "Cafe\u0301")
+    assert decomposed.exit_code == 1
+    assert "party 'c' already has the name 'Café'" in decomposed.stderr
+
+
+def test_a_reference_by_a_decomposed_name_finds_the_composed_one(initialised, registry):
+    """A name is stored composed (NFC); a file that refers to it decomposed (NFD, as a Mac's
+    file names are) names the same record."""
+    assert initialised("party", "add", "cafe", "--name", "Cafe\u0301 Nord").exit_code == 0
+    assert registry.get("party", "cafe")["name"] == "Caf\u00e9 Nord"
+    result = initialised("activity", "add", "a", "--name", "A", "--recipient", "cafe\u0301 nord")
+    assert result.exit_code == 0, result.stderr
+    assert registry.get("activity", "a")["recipients"] == ["cafe"]
