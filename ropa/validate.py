@@ -26,10 +26,8 @@ DURATION_PATTERN = re.compile(
 EMAIL_PATTERN = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
 # Characters XML 1.0 cannot hold: a workbook could not be written with them.
 ILLEGAL_TEXT = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\ufffe\uffff]")
-#: Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), as a
-#: character range: register text may hold them, and wherever it is shown they can reorder
-#: what follows it.
-BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+#: Bidirectional controls: see :data:`ropa.words.BIDI_CONTROLS`.
+BIDI_CONTROLS = words.BIDI_CONTROLS
 #: What text that must be one line (an actor, a message: lines of the history) may not hold:
 #: control characters, line feeds, Unicode's line and paragraph separators, bidi controls.
 NOT_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")

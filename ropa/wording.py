@@ -11,17 +11,9 @@ import re
 from collections.abc import Iterable
 
 from ropa import reference, vocab, words
-from ropa.validate import BIDI_CONTROLS
+from ropa.words import isolated
 
-_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
-
-
-def isolated(text: str) -> str:
-    """Register text holding bidirectional controls, closed in an isolate (U+2068 … U+2069):
-    a right-to-left override in a name stays in the name instead of reversing the rest of the
-    line (Unicode bidi algorithm, UAX #9: the isolate's end closes what opened inside it).
-    Each value is isolated where it is put into a longer text: a list of names, a title."""
-    return f"\u2068{text}\u2069" if _BIDI.search(text) else text
+__all__ = ["isolated"]  # said in ropa.words, which ropa.history can import too
 
 
 _UNITS = {"Y": "year", "M": "month", "W": "week", "D": "day", "H": "hour", "S": "second"}

@@ -1,4 +1,5 @@
-"""English words for messages: the indefinite article and plurals, said once.
+"""English words for messages: the indefinite article and plurals, said once; and register
+text put into a longer text (:func:`isolated`).
 
 Every message that puts a count or a name of a kind into a sentence asks here, so "a activity",
 "1 activities" and "would change 1 records" cannot come back one message at a time.
@@ -89,3 +90,51 @@ def plain_letters(text: str) -> str:
     "turkiye", "Ærø" -> "aero", "İletişim" -> "iletisim" (for matching, ordering and keys)."""
     decomposed = unicodedata.normalize("NFKD", text.casefold().translate(_OWN_LETTERS))
     return "".join(c for c in decomposed if not unicodedata.combining(c))
+
+
+#: Bidirectional embeddings, overrides and isolates (U+202A–U+202E, U+2066–U+2069), as a
+#: character range: register text may hold them, and wherever it is shown they can reorder
+#: what follows it.
+BIDI_CONTROLS = "\u202a-\u202e\u2066-\u2069"
+_BIDI = re.compile(f"[{BIDI_CONTROLS}]")
+#: What opens an embedding or override (closed by U+202C POP DIRECTIONAL FORMATTING), and an
+#: isolate (closed by U+2069 POP DIRECTIONAL ISOLATE).
+_EMBEDDINGS = frozenset("\u202a\u202b\u202d\u202e")
+_ISOLATES = frozenset("\u2066\u2067\u2068")
+_PDF, _PDI = "\u202c", "\u2069"
+
+
+def isolated(text: str) -> str:
+    """Register text holding bidirectional controls, closed in an isolate (U+2068 … U+2069):
+    a right-to-left override in a name stays in the name instead of reversing the rest of the
+    line (Unicode bidi algorithm, UAX #9). The controls inside are paired first
+    (:func:`balanced`), so that no value can close the isolate early. Each value is isolated
+    where it is put into a longer text: a list of names, a title, a change log's line."""
+    return f"\u2068{balanced(text)}\u2069" if _BIDI.search(text) else text
+
+
+def balanced(text: str) -> str:
+    """The text with its bidirectional controls paired as UAX #9 pairs them (X6a, X7): a
+    closing control with nothing of the text to close is dropped (a U+2069 would close the
+    isolate around the text, and what follows would be reordered by the override after it),
+    and what the text opens is closed at its end, embeddings with U+202C too, for a reader
+    that knows embeddings and not isolates."""
+    kept: list[str] = []
+    opened: list[str] = []  # the controls open at this point, innermost last
+    for c in text:
+        if c in _EMBEDDINGS or c in _ISOLATES:
+            opened.append(c)
+        elif c == _PDF:
+            if not opened or opened[-1] in _ISOLATES:
+                continue  # closes no embedding of the text (and never an isolate)
+            opened.pop()
+        elif c == _PDI:
+            if not any(o in _ISOLATES for o in opened):
+                continue  # would close the isolate around the text
+            while opened[-1] not in _ISOLATES:  # an isolate's end closes what opened inside
+                opened.pop()
+                kept.append(_PDF)
+            opened.pop()
+        kept.append(c)
+    kept += [_PDI if o in _ISOLATES else _PDF for o in reversed(opened)]
+    return "".join(kept)

@@ -270,6 +270,6 @@ def test_an_override_in_a_name_stays_out_of_the_key_in_a_page_title(
         conn.execute(sa.update(table).where(table.c.key == key).values(name="Evil \u202ename"))
     assert initialised("export", "html", "-o", "r.html").exit_code == 0
     page = (tmp_path / "r.html").read_text()
-    title = f"\u2068Evil \u202ename\u2069 ({key})"
+    title = f"\u2068Evil \u202ename\u202c\u2069 ({key})"
     assert f"<h2>{title}</h2>" in page
     assert f">{title}</a>" in page

@@ -19,6 +19,8 @@ from pathlib import Path
 
 import pytest
 import sqlalchemy as sa
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from ropa.db import Database
 from tests.conftest import PG_URL
@@ -1177,3 +1179,71 @@ def test_ctrl_c_while_ropa_starts_ends_it_in_one_line(sample, db_url, module):
         130,
         "error: interrupted (Ctrl-C); nothing was saved\n",
     )
+
+
+# -- bidirectional controls stay inside the value that holds them ---------------------------
+
+#: UAX #9's openers and closers: embeddings and overrides (closed by PDF), isolates (by PDI).
+_EMBEDDING, _ISOLATE, _PDF, _PDI = (
+    "\u202a\u202b\u202d\u202e",
+    "\u2066\u2067\u2068",
+    "\u202c",
+    "\u2069",
+)
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("Evil \u202ename", "\u2068Evil \u202ename\u202c\u2069"),
+        ("a\u2069\u202eb", "\u2068a\u202eb\u202c\u2069"),  # a PDI of its own closed the isolate
+        ("a\u202c\u2069b", "\u2068ab\u2069"),  # closers with nothing to close
+        ("\u2067a\u202eb\u2069c", "\u2068\u2067a\u202eb\u202c\u2069c\u2069"),
+        ("\u2067open", "\u2068\u2067open\u2069\u2069"),  # else the wrapper's PDI closes it
+        ("\u202bx\u202cy", "\u2068\u202bx\u202cy\u2069"),
+        ("plain", "plain"),
+    ],
+)
+def test_a_value_cannot_close_its_isolate_early(value, expected):
+    from ropa.wording import isolated
+
+    assert isolated(value) == expected
+
+
+@settings(max_examples=300, deadline=None, derandomize=True)
+@given(value=st.text(alphabet="ab \u05d0" + _EMBEDDING + _ISOLATE + _PDF + _PDI, max_size=30))
+def test_an_isolated_value_is_closed_where_it_ends(value):
+    """Whatever the value holds, the text after it is outside it: the isolate opened before
+    the value closes after it, and so does every embedding and override inside it (for a
+    reader that knows no isolates)."""
+    from ropa.wording import isolated
+
+    line = f"x {isolated(value)} \u2192 y"
+    if line == f"x {value} \u2192 y":
+        return  # nothing to isolate
+    end = len(line) - len(" \u2192 y") - 1
+    assert line[2] == "\u2068" and line[end] == _PDI
+    pairs = _pairs(line, isolates=True)
+    assert pairs[0] == (2, end)
+    assert all(close is not None and close < end for _, close in pairs[1:])
+    assert all(close is not None and close < end for _, close in _pairs(line, isolates=False))
+
+
+def _pairs(line: str, isolates: bool) -> list[tuple[int, int | None]]:
+    """(opened at, closed at) of the controls of a line, in order of opening, as UAX #9 pairs
+    them (X6a, X7), or as a reader that knows embeddings and not isolates."""
+    opened: list[tuple[str, int]] = []
+    pairs: dict[int, int | None] = {}
+    for at, c in enumerate(line):
+        if c in _EMBEDDING or (isolates and c in _ISOLATE):
+            opened.append((c, at))
+            pairs[at] = None
+        elif c == _PDF and opened and (not isolates or opened[-1][0] not in _ISOLATE):
+            pairs[opened.pop()[1]] = at
+        elif isolates and c == _PDI and any(o in _ISOLATE for o, _ in opened):
+            while True:
+                o, start = opened.pop()
+                pairs[start] = at
+                if o in _ISOLATE:
+                    break
+    return sorted(pairs.items())

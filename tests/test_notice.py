@@ -245,7 +245,7 @@ def test_a_right_to_left_override_stays_inside_the_text_that_holds_it(initialise
         ]
     )
     _store_name(db, "source", "s6", "Source R\u202eevil")
-    isolated = "\u2068Source R\u202eevil:\u2069"  # closed before the description begins
+    isolated = "\u2068Source R\u202eevil:\u202c\u2069"  # closed before the description
     assert f"**{isolated}** From you." in notice_text(initialised)
     page = notice_text(initialised, "--format", "html")
     assert f"<strong>{isolated}</strong> From you." in page
@@ -554,8 +554,8 @@ def test_an_override_in_one_name_of_a_list_does_not_reverse_the_names_after_it(
     _store_name(db, "source", "s6", evil)
     _store_name(db, "activity", "a", evil)
     for text in (notice_text(initialised), notice_text(initialised, "--format", "html")):
-        assert "\u2068Evil \u202ename\u2069; Payroll" in text  # the retention rule's activities
-        assert "\u2068evil \u202ename\u2069 and forms" in text.lower()  # the sources, in a sentence
+        assert "\u2068Evil \u202ename\u202c\u2069; Payroll" in text  # a retention rule's activities
+        assert "\u2068evil \u202ename\u202c\u2069 and forms" in text.lower()  # sources, a sentence
 
 
 def _two_members_register(registry, **payroll) -> None:
