@@ -23,6 +23,7 @@ from ropa.errors import RopaError
 from ropa.models import Revision
 from ropa.records import FORMAT_VERSION, Change, document_record, is_empty, json_default
 from ropa.schema import KINDS, Kind, T
+from ropa.words import isolated
 
 REVISIONS = Revision.__table__
 
@@ -496,19 +497,20 @@ _MD_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f]")
 def md_text(value: Any) -> str:
     """Register text as literal Markdown: markup characters backslash-escaped, `<` and `&`
     as entities (no tag or link reaches the page), control characters and newlines as
-    spaces."""
-    text = _MD_CONTROL.sub(" ", "" if value is None else str(value))
+    spaces, bidirectional controls isolated (:func:`ropa.words.isolated`)."""
+    text = isolated(_MD_CONTROL.sub(" ", "" if value is None else str(value)))
     text = text.replace("&", "&amp;").replace("<", "&lt;")
     return _MD_SPECIAL.sub(r"\\\1", text)
 
 
 def md_code(value: Any) -> str:
     """A value as a Markdown code span (rendered literally, tags included), its fence longer
-    than any run of backticks inside."""
+    than any run of backticks inside, its bidirectional controls isolated: an override in an
+    old value does not reverse the "→ new value" after it."""
     if value is None:
         return "*(empty)*"
     text = json.dumps(value, ensure_ascii=False, default=json_default)
-    text = text if len(text) < 200 else text[:197] + "…"
+    text = isolated(text if len(text) < 200 else text[:197] + "…")
     fence = "`" * (max((len(run) for run in re.findall("`+", text)), default=0) + 1)
     pad = " " if text.startswith("`") or text.endswith("`") else ""
     return f"{fence}{pad}{text}{pad}{fence}"

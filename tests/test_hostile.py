@@ -1247,3 +1247,32 @@ def _pairs(line: str, isolates: bool) -> list[tuple[int, int | None]]:
                 if o in _ISOLATE:
                     break
     return sorted(pairs.items())
+
+
+def test_the_markdown_change_log_isolates_each_value():
+    """An old value with a right-to-left override reversed the "→ new" text after it."""
+    from ropa.history import Diff, diff_markdown
+
+    change = {"before": "Old \u202evalue\u2069", "after": "New"}
+    result = Diff(
+        date(2026, 1, 1),
+        date(2026, 1, 2),
+        changed=[{"kind": "party", "key": "p1", "name": "P", "fields": {"notes": change}}],
+    )
+    text = diff_markdown(result)
+    assert '- **notes**: `\u2068"Old \u202evalue"\u202c\u2069` → `"New"`' in text.splitlines()
+
+
+def test_diff_as_markdown_isolates_an_old_value_with_an_override(initialised):
+    from datetime import UTC, datetime
+
+    assert (
+        initialised("party", "add", "p1", "--name", "P", "--notes", "Old \u202evalue").exit_code
+        == 0
+    )
+    since = datetime.now(UTC).isoformat(timespec="microseconds")
+    time.sleep(0.01)
+    assert initialised("party", "edit", "p1", "--notes", "New").exit_code == 0
+    result = initialised("diff", "--since", since, "-f", "markdown")
+    assert result.exit_code == 0, result.stderr
+    assert '- **notes**: `\u2068"Old \u202evalue"\u202c\u2069` → `"New"`' in result.stdout
