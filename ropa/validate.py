@@ -249,8 +249,12 @@ def _parse_country(value: Any) -> str | None:
 
 
 def _parse_countries(value: Any) -> list[str]:
-    countries = split_list(value)
-    return sorted({reference.parse_country(_norway(v), allow_intl=False) for v in countries})
+    codes = set()
+    for item in split_list(value):
+        text = parse_text(_norway(item))  # a mapping or a list in the list is refused here
+        if text is not None:
+            codes.add(reference.parse_country(text, allow_intl=False))
+    return sorted(codes)
 
 
 def _parse_codes(field: Field, value: Any) -> list[str]:

@@ -390,3 +390,15 @@ def test_a_reference_by_a_decomposed_name_finds_the_composed_one(initialised, re
     result = initialised("activity", "add", "a", "--name", "A", "--recipient", "cafe\u0301 nord")
     assert result.exit_code == 0, result.stderr
     assert registry.get("activity", "a")["recipients"] == ["cafe"]
+
+
+@pytest.mark.parametrize(
+    ("countries", "message"),
+    [({"a": 1}, "expected text, got a mapping"), ([["DE"]], "expected text, got a list")],
+)
+def test_hosting_countries_that_are_not_text_are_a_problem_not_a_traceback(countries, message):
+    """`countries: {}` in a document stopped the import with a TypeError (found by
+    test_fuzz)."""
+    raw = {"key": "s", "name": "S", "countries": countries}
+    _, problems = parse_record(KINDS["system"], raw, "system s")
+    assert [str(p) for p in problems] == [f"system s.countries: {message}"]
