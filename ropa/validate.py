@@ -31,19 +31,24 @@ BIDI_CONTROLS = words.BIDI_CONTROLS
 #: What text that must be one line (an actor, a message: lines of the history) may not hold:
 #: control characters, line feeds, Unicode's line and paragraph separators, bidi controls.
 NOT_ONE_LINE = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{BIDI_CONTROLS}]")
-#: Unicode's invisible formatting characters (category Cf: zero-width space and joiners, the
-#: soft hyphen, the byte order mark, bidi marks and controls, tags…), as of Unicode 15.1 (a
-#: test holds the list to the running Python's). In a name, where a name is unique as it
-#: looks, not one may hide: "Imperva Group\u200b Members" would be a second "Imperva Group
-#: Members".
-INVISIBLE = (
-    "\u00ad\u0600-\u0605\u061c\u06dd\u070f\u0890\u0891\u08e2\u180e\u200b-\u200f"
-    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\ufeff\ufff9-\ufffb\U000110bd\U000110cd"
-    "\U00013430-\U0001343f\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001"
-    "\U000e0020-\U000e007f"
+#: What a name may not hold: what breaks a line (control characters, line feeds, Unicode's
+#: line and paragraph separators). One recipient printed as two in a record's list.
+NOT_A_NAME = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029]")
+#: What a name is stored without, so that it is unique as it looks: invisible formatting
+#: characters (zero-width space, soft hyphen, byte order mark, word joiner, bidi marks and
+#: controls…) and the other default-ignorable characters that show nothing (the combining
+#: grapheme joiner, Hangul fillers, Khmer's inherent vowels). "Imperva Group\u200b Members"
+#: is "Imperva Group Members". Kept: the zero-width (non-)joiners, which shape Indic, Persian
+#: and emoji sequences, the tags of a flag, variation selectors, and the number signs and
+#: hieroglyph controls that show.
+HIDDEN = re.compile(
+    "[\u00ad\u034f\u061c\u115f\u1160\u17b4\u17b5\u180e\u200b\u200e\u200f"
+    "\u202a-\u202e\u2060-\u2064\u2066-\u206f\u3164\ufeff\uffa0\ufff9-\ufffb"
+    "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001]"
 )
-#: What a name may not hold: what one line may not, and invisible formatting characters.
-NOT_A_NAME = re.compile(f"[\x00-\x1f\x7f-\x9f\u2028\u2029{INVISIBLE}]")
+#: Any run of spaces in a name is one space: a no-break, ideographic or braille-blank space,
+#: or two spaces, made a second name that looks like the first.
+SPACES = re.compile(r"[\s\u2800]+")
 LIST_SEPARATORS = re.compile(r"[;\n]")
 MAX_TEXT = 32_767  # the most characters a spreadsheet cell holds
 TRUE = {"true", "yes", "y", "1", "x", "on"}
@@ -312,44 +317,27 @@ def character(c: str) -> str:
     return f"U+{ord(c):04X} {name}".rstrip()
 
 
-def _joins_letters(text: str, at: int) -> bool:
-    """Whether the zero-width (non-)joiner at `at` shapes the letters around it, where RFC 5892
-    (IDNA's CONTEXTJ rules) lets a domain name hold one: after a virama (Devanagari's half
-    forms), or a non-joiner between two Arabic-script letters (Persian's plural "کتاب‌ها").
-    There it shows, and a name without it looks different."""
-    import unicodedata
-
-    before = text[at - 1] if at else ""
-    after = text[at + 1] if at + 1 < len(text) else ""
-    if before and unicodedata.combining(before) == 9:  # a virama
-        return True
-    return (
-        text[at] == "\u200c"
-        and bool(before and after)
-        and all(unicodedata.name(c, "").startswith("ARABIC LETTER") for c in (before, after))
-    )
-
-
 def _parse_name(value: Any, longest: int) -> str | None:
-    """A name: one line of visible text, in Unicode's composed form (NFC), so that names
+    """A name: one line of text (a line break is refused), stored as it looks — without
+    invisible characters, its spaces single, in Unicode's composed form (NFC) — so that names
     that look the same are the same name (names are unique within their kind)."""
     text = value.strip() if isinstance(value, str) else parse_text(value)
     if not text:
         return None
-    for found in NOT_A_NAME.finditer(text):
-        if found.group() in "\u200c\u200d" and _joins_letters(text, found.start()):
-            continue
+    found = NOT_A_NAME.search(text)
+    if found:
         raise ValueError(
-            "must be one line without control characters or invisible formatting "
-            f"(found {character(found.group())})"
+            f"must be one line without control characters (found {character(found.group())})"
         )
-    text = parse_text(text)
-    if text is None:
-        return None
     if not text.isascii():
         import unicodedata
 
-        text = unicodedata.normalize("NFC", text)
+        text = unicodedata.normalize("NFC", SPACES.sub(" ", HIDDEN.sub("", text)).strip())
+    elif "  " in text:
+        text = SPACES.sub(" ", text)
+    text = parse_text(text)
+    if text is None:
+        return None
     if len(text) > longest:
         raise ValueError(
             f"is {len(text)} characters long; a name holds at most {longest} "

@@ -256,39 +256,39 @@ def test_values_are_named_as_the_document_spells_them(parse, value, message):
         ("Escape\x1b[2J", "U+001B ESCAPE"),
         ("Next\x85line", "U+0085 NEXT LINE"),
         ("Line\u2028separator", "U+2028 LINE SEPARATOR"),
-        ("Evil \u202ename", "U+202E RIGHT-TO-LEFT OVERRIDE"),
     ],
 )
 def test_a_name_with_a_line_break_or_a_control_character_is_refused(name, found):
     """One recipient printed as two in the record's Recipients cell (one item per line)."""
     _, problems = parse_record(PARTY, {"key": "p", "name": name}, "party p")
     assert [str(p) for p in problems] == [
-        f"party p.name: must be one line without control characters or invisible "
-        f"formatting (found {found})"
+        f"party p.name: must be one line without control characters (found {found})"
     ]
 
 
 @pytest.mark.parametrize(
-    ("name", "found"),
+    "name",
     [
-        ("Imperva Group\u200b Members", "U+200B ZERO WIDTH SPACE"),
-        ("Imperva Group\u00ad Members", "U+00AD SOFT HYPHEN"),
-        ("\ufeffImperva Group Members", "U+FEFF ZERO WIDTH NO-BREAK SPACE"),
-        ("Imperva\u200d Group", "U+200D ZERO WIDTH JOINER"),
-        ("Imperva\u200c Group", "U+200C ZERO WIDTH NON-JOINER"),
-        ("Imperva\u2060Group", "U+2060 WORD JOINER"),
-        ("Imperva\u200e Group", "U+200E LEFT-TO-RIGHT MARK"),
-        ("Imperva \u2066Group\u2069", "U+2066 LEFT-TO-RIGHT ISOLATE"),
-        ("Imperva\U000e0041", "U+E0041 TAG LATIN CAPITAL LETTER A"),
+        "Imperva Group\u200b Members",  # zero-width space
+        "Imperva Group\u00ad Members",  # soft hyphen
+        "\ufeffImperva Group Members",  # byte order mark
+        "Imperva\u2060 Group Members",  # word joiner
+        "Imperva\u200e Group Members",  # left-to-right mark
+        "Imperva \u2066Group\u2069 Members",  # an isolate
+        "Imperva \u202eGroup Members",  # a right-to-left override
+        "Imperva\u034f Group Members",  # combining grapheme joiner
+        "Imperva\u3164 Group Members",  # Hangul filler
+        "Imperva\u00a0Group Members",  # no-break space
+        "Imperva  Group\u3000Members",  # two spaces, an ideographic space
+        "Imperva\u2800Group Members",  # braille blank
     ],
 )
-def test_a_name_with_an_invisible_formatting_character_is_refused(name, found):
-    """Names are unique as they are folded, and an invisible character made a second
-    'Imperva Group Members' beside the first."""
-    _, problems = parse_record(PARTY, {"key": "p", "name": name}, "party p")
-    assert [p.message for p in problems] == [
-        f"must be one line without control characters or invisible formatting (found {found})"
-    ]
+def test_a_name_is_stored_as_it_looks(name):
+    """Names are unique as they are folded, and an invisible character or an unusual space
+    made a second 'Imperva Group Members' beside the first."""
+    values, problems = parse_record(PARTY, {"key": "p", "name": name}, "party p")
+    assert problems == []
+    assert values["name"] == "Imperva Group Members"
 
 
 @pytest.mark.parametrize(
@@ -296,28 +296,35 @@ def test_a_name_with_an_invisible_formatting_character_is_refused(name, found):
     [
         "\u06a9\u062a\u0627\u0628\u200c\u0647\u0627",  # Persian: the non-joiner of a plural
         "\u0915\u094d\u200d\u0937",  # Devanagari: a joiner after a virama (half form)
-        "\u0915\u094d\u200c\u0937",  # and a non-joiner after a virama (explicit virama)
+        "\u09b0\u200d\u09cd\u09af\u09be\u09ac",  # Bengali: a joiner before a virama (ya-phala)
+        "\U0001f469\u200d\U0001f4bb Developers",  # an emoji sequence
+        "\U0001f3f3\ufe0f\u200d\U0001f308 Pride network",  # with a variation selector
+        "\U0001f3f4\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f Scotland",
+        "\u0645\u0635\u0631 \u0600\u0661",  # an Arabic number sign shows
     ],
 )
-def test_joiners_that_change_how_a_script_is_written_are_kept_in_a_name(name):
-    """A zero-width (non-)joiner where RFC 5892 allows it in a domain name changes the
-    letters' shapes: the name looks different without it, and is spelt so."""
+def test_what_shapes_a_script_or_an_emoji_is_kept_in_a_name(name):
+    """The zero-width (non-)joiners shape Indic and Persian letters and emoji sequences, the
+    tags make a flag: without them a name looks different, and was refused."""
     values, problems = parse_record(PARTY, {"key": "p", "name": name}, "party p")
     assert problems == []
     assert values["name"] == name
 
 
-def test_every_invisible_formatting_character_of_unicode_is_refused_in_a_name():
+def test_every_invisible_formatting_character_is_dropped_or_kept_on_purpose():
     import sys
     import unicodedata
 
-    refused = [
+    kept = {0x200C, 0x200D, *range(0x0600, 0x0606), 0x06DD, 0x070F, 0x0890, 0x0891, 0x08E2}
+    kept |= {0x110BD, 0x110CD, *range(0x13430, 0x13440), *range(0xE0020, 0xE0080)}
+    left = [
         f"U+{ord(c):04X}"
         for c in map(chr, range(sys.maxunicode + 1))
         if unicodedata.category(c) == "Cf"
-        and parse_record(PARTY, {"key": "p", "name": f"a{c}b"}, "party p")[1] == []
+        and ord(c) not in kept
+        and parse_record(PARTY, {"key": "p", "name": f"a{c}b"}, "party p")[0]["name"] != "ab"
     ]
-    assert refused == []
+    assert left == []
 
 
 def test_a_name_is_stored_in_composed_form():
@@ -341,7 +348,7 @@ def test_a_party_renamed_to_two_lines_is_refused_and_left_as_it_was(cli):
     assert result.exit_code == 1
     assert result.stderr == (
         "error: party analytics-providers.name: must be one line without control characters "
-        "or invisible formatting (found U+000A LINE FEED)\n"
+        "(found U+000A LINE FEED)\n"
     )
     shown = cli("party", "show", "analytics-providers", "--format", "json")
     assert "National Security Agency" not in shown.stdout
@@ -352,7 +359,7 @@ def test_a_name_with_a_line_break_is_refused_by_every_import(initialised, regist
     folder.mkdir()
     (folder / "parties.csv").write_text('key,name,kind\np1,"Two\nlines",other\n')
     (tmp_path / "doc.yaml").write_text(
-        'ropa: 1\nparties:\n  - {key: p1, name: "Two\\u200b lines", kind: other}\n'
+        'ropa: 1\nparties:\n  - {key: p1, name: "Two\\u2028lines", kind: other}\n'
     )
     (tmp_path / "doc.json").write_text(
         json.dumps({"ropa": 1, "sources": [{"key": "s1", "name": "Web\nform"}]})
@@ -375,7 +382,8 @@ def test_a_name_with_a_line_break_is_refused_by_every_import(initialised, regist
 def test_names_that_look_the_same_are_one_name(initialised):
     assert initialised("party", "add", "a", "--name", "Imperva Group Members").exit_code == 0
     invisible = initialised("party", "add", "b", "--name", "Imperva Group\u200b Members")
-    assert invisible.exit_code == 1 and "U+200B ZERO WIDTH SPACE" in invisible.stderr
+    assert invisible.exit_code == 1
+    assert "party 'a' already has the name 'Imperva Group Members'" in invisible.stderr
     assert initialised("party", "add", "c", "--name", "Caf\u00e9").exit_code == 0
     decomposed = initialised("party", "add", "d", "--name", "Cafe\u0301")
     assert decomposed.exit_code == 1
