@@ -12,7 +12,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import itertools
-from collections.abc import Callable, Iterator, Mapping
+from collections.abc import Callable, Collection, Iterator, Mapping
 from contextlib import contextmanager
 from datetime import UTC, date, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -33,7 +33,7 @@ from ropa.planning import (
     read_documents,
     state_index,
 )
-from ropa.schema import ACTIVITY, KINDS, REFERENCE_KINDS, Kind, kind_named
+from ropa.schema import ACTIVITY, KINDS, REFERENCE_KINDS, Kind, T, kind_named
 from ropa.validate import (
     Index,
     LayeredIndex,
@@ -810,23 +810,29 @@ class Registry:
                 rows[row.key] = row
         outcome = ReviewOutcome(not_reviewed=sum(p.not_reviewed for p in packs))
         incoming: dict[str, list] = {k: [] for k in KINDS}
-        returned = []  # the rows not marked changed, as returned: any edit there is refused
         for where, values in parsed.records[ACTIVITY.name]:
-            row = rows.get(values["key"])
-            if row is None:
-                continue
-            if row.review == CHANGED:
+            if values["key"] in rows:
                 values["last_reviewed"] = today
-            else:
-                returned.append((where, values))
-                values = (
-                    {"key": row.key, "last_reviewed": today}
-                    if row.review == CONFIRMED
-                    else {"key": row.key, "status": "retired"}
+                incoming[ACTIVITY.name].append((where, values))
+        # The other reviewed rows as returned: never applied, compared with the register below.
+        # A cell there that does not parse is not applied either: a warning, not a refusal (a
+        # name stored before today's rules came back as it was).
+        returned = parse_tables([t for pack in packs for t in pack.returned])
+        unapplied = [f"{p} (not applied: the row is not 'changed')" for p in returned.problems]
+        warnings = [*parsed.warnings, *unapplied]
+        for where, values in returned.records[ACTIVITY.name]:
+            row = rows.get(values["key"])
+            if row is not None and row.review != CHANGED:
+                incoming[ACTIVITY.name].append(
+                    (
+                        where,
+                        {"key": row.key, "last_reviewed": today}
+                        if row.review == CONFIRMED
+                        else {"key": row.key, "status": "retired"},
+                    )
                 )
-            incoming[ACTIVITY.name].append((where, values))
         source = ", ".join(p.source for p in packs)
-        report = ImportReport(dry_run=dry_run, warnings=parsed.warnings)
+        report = ImportReport(dry_run=dry_run, warnings=warnings)
         with self.db.write() as conn:
             # The reviewed activities are read, and indexed look-ups answer for the rest of
             # the register: a review costs what the packs hold, not what the register does.
@@ -870,9 +876,7 @@ class Registry:
                 for w, v in incoming[ACTIVITY.name]
                 if v["key"] not in stale and v["key"] in activities
             ]
-            returned = [(w, v) for w, v in returned if v["key"] in activities.keys() - stale]
-            nested = [n for n in parsed.nested if n.activity not in stale]
-            parsed.nested = [n for n in nested if rows[n.activity].review == CHANGED]
+            parsed.nested = [n for n in parsed.nested if n.activity not in stale]
             for _, values in incoming[ACTIVITY.name]:
                 if rows[values["key"]].review == CHANGED:
                     # The pack held all of the activity's transfers and retention rules: a
@@ -886,13 +890,13 @@ class Registry:
                 lambda k, keys: store.read_records(conn, k, keys),
             )
             problems += _edits_not_applied(
-                dataclasses.replace(parsed, nested=nested), returned, rows, current, stored, source
+                returned, rows, activities.keys() - stale, current, stored, source
             )
             _, changes, found = plan_import(current, incoming, False, source, stored)
             reported = {p.where for p in problems}
             problems += [p for p in found if p.where not in reported]
             if problems:
-                raise ValidationFailed(problems, warnings=parsed.warnings)
+                raise ValidationFailed(problems, warnings=warnings)
             report.count({k.name: store.count_records(conn, k) for k in KINDS.values()}, changes)
             outcome.report = report
             outcome.reviewed = {row.review: 0 for row in rows.values()}
@@ -1009,27 +1013,52 @@ def _index(conn: Connection) -> LookupIndex:
 
 
 def _edits_not_applied(
-    parsed: ParsedTables,
-    returned: list[tuple[Where, dict]],
+    returned: ParsedTables,
     rows: Mapping[str, ReviewRow],
+    keys: Collection[str],
     current: State,
     stored: Stored,
     source: str,
 ) -> list[Problem]:
-    """A problem for each row reviewed `confirmed` or `retire` whose cells, or transfers and
-    retention rows, differ from the register: those reviews apply no edit, and an owner's
-    correction dropped so would be lost while the activity counted as reviewed."""
+    """A problem for each row reviewed `confirmed` or `retire` (of an activity of `keys`)
+    whose cells, or transfers and retention rows, differ from the register: those reviews
+    apply no edit, and an owner's correction dropped so would be lost while the activity
+    counted as reviewed. Compared as the import compares a row with what it changes: the
+    stored record as its own cells would read (its text trimmed, its names composed), its
+    transfers and retention rules in any order, and the field the review sets (the date of a
+    confirmed row, the status of a retired one) left out."""
     from ropa.io.data_layout import attach_nested
+    from ropa.review import CONFIRMED
 
-    records = [
-        (where, values | {n: [] for n in parsed.nested_sheets}) for where, values in returned
-    ]
-    attach_nested(parsed, records, {})
+    unread: dict[str, set[str]] = {}  # the cells of a row that did not parse (warned about)
+    for problem in returned.problems:
+        place, _, column = str(problem.where).rpartition(":")
+        unread.setdefault(place, set()).add(column)
+    records = []
+    for where, values in returned.records[ACTIVITY.name]:
+        row = rows.get(values["key"])
+        if row is None or values["key"] not in keys:
+            continue
+        values.pop("last_reviewed" if row.review == CONFIRMED else "status", None)
+        for column in unread.get(str(where), ()):
+            values.pop(column, None)
+        records.append((where, values | {n: [] for n in returned.nested_sheets}))
+    if not records:
+        return []
+    attach_nested(returned, records, {})
+    read = {key: _as_read(record) for key, record in current[ACTIVITY.name].items()}
     incoming = {k: [] for k in KINDS} | {ACTIVITY.name: records}
-    _, changes, _ = plan_import(current, incoming, False, source, stored)
+    _, changes, _ = plan_import({**current, ACTIVITY.name: read}, incoming, False, source, stored)
     problems = []
     for change in changes:
-        fields = change.changed_fields
+        fields = [
+            f
+            for f in change.changed_fields
+            if not (
+                ACTIVITY.field(f).type is T.NESTED
+                and sorted(map(repr, change.before[f])) == sorted(map(repr, change.after[f]))
+            )
+        ]
         if fields:
             one = len(fields) == 1
             problems.append(
@@ -1042,6 +1071,15 @@ def _edits_not_applied(
                 )
             )
     return problems
+
+
+def _as_read(record: dict) -> dict:
+    """A stored activity as its cells in a pack read back: each field parsed as an import
+    parses it (text trimmed, names composed); a field stored before a rule it no longer
+    meets stays as stored."""
+    values, problems = parse_record(ACTIVITY, record, "stored")
+    failed = {str(p.where).removeprefix("stored.").split(".")[0].split("[")[0] for p in problems}
+    return record | {k: v for k, v in values.items() if k not in failed}
 
 
 def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: str) -> list:

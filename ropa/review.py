@@ -303,13 +303,17 @@ class ReviewRow:
 
 @dataclass
 class ReturnedPack:
-    """What a returned pack holds: its reviewed rows, the data tables of those rows (the
-    activities sheet without the review columns; the transfers and retention rows of those
-    activities), the rows left without a review, and problems."""
+    """What a returned pack holds: its reviewed rows, the data tables of its `changed` rows
+    (the activities sheet without the review columns; the transfers and retention rows of
+    those activities) and of its other reviewed rows, the rows left without a review, and
+    problems."""
 
     source: str
     rows: list[ReviewRow] = field(default_factory=list)
     tables: list[Table] = field(default_factory=list)
+    #: The data tables of the rows reviewed `confirmed` or `retire`, as returned: compared
+    #: with the register, never applied.
+    returned: list[Table] = field(default_factory=list)
     not_reviewed: int = 0
     problems: list[Problem] = field(default_factory=list)
 
@@ -363,8 +367,10 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
     at = {c: normal.index(c) for c in (REVIEW, REVIEWER, COMMENT, "key") if c in normal}
     review_columns = {at[c] for c in (REVIEW, REVIEWER, COMMENT) if c in at}
     kept = [i for i in range(len(headers)) if i not in review_columns]
-    data_rows: list[tuple[int, list[Any]]] = [(first[0], [headers[i] for i in kept])]
-    reviewed: set[str] = set()
+    header_row = (first[0], [headers[i] for i in kept])
+    # The keys and data rows of the rows reviewed `changed`, and of those reviewed otherwise.
+    changed: tuple[set[str], list[tuple[int, list[Any]]]] = (set(), [header_row])
+    returned: tuple[set[str], list[tuple[int, list[Any]]]] = (set(), [header_row])
     listed: dict[str, int] = {}  # key -> the first row that has it
 
     def text(cells: list[Any], column: str) -> str | None:
@@ -446,15 +452,18 @@ def read_pack(path: Path, name: str | None = None) -> ReturnedPack:
         )
         # Every reviewed row is read whole: a changed row's cells are applied, and another's
         # are compared with the register (an edit it would not apply is refused).
-        reviewed.add(key)
-        data_rows.append((number, [cells[i] if i < len(cells) else None for i in kept]))
-    pack.tables.append(Table(name, activities.name, data_rows, formulas=activities.formulas))
-    for nested in ("transfers", "retention"):
-        table = by_name.get(nested)
-        if table is not None and reviewed:
-            rows, strangers = _rows_of(table, reviewed, set(versions))
-            pack.tables.append(rows)
-            pack.problems += strangers
+        group = changed if review == CHANGED else returned
+        group[0].add(key)
+        group[1].append((number, [cells[i] if i < len(cells) else None for i in kept]))
+    for (keys, data_rows), tables in ((changed, pack.tables), (returned, pack.returned)):
+        tables.append(Table(name, activities.name, data_rows, formulas=activities.formulas))
+        for nested in ("transfers", "retention"):
+            table = by_name.get(nested)
+            if table is not None and keys:
+                rows, strangers = _rows_of(table, keys, set(versions))
+                tables.append(rows)
+                if tables is pack.tables or not changed[0]:
+                    pack.problems += strangers
     return pack
 
 

@@ -718,6 +718,7 @@ def test_a_csv_row_with_more_cells_than_its_header_is_refused(initialised, regis
         "key,name,description\n"
         "bank,Bank records,Statements from the bank, kept 10 years,per HGB 257\n"
         "crm,CRM,,\n"
+        "web,Web,,  \n"
     )
     result = cli("import", "sources.csv")
     assert result.exit_code == 1
@@ -732,10 +733,12 @@ def test_a_csv_row_of_spaces_is_skipped_as_an_empty_row(initialised, registry, t
     """A row of spaces was refused cell by cell ("'   ' is not a whole number"); a workbook
     skips it as an empty row."""
     cli = initialised
-    (tmp_path / "sources.csv").write_text("key,name,description\ncrm,CRM,\n  ,   , \n")
+    (tmp_path / "sources.csv").write_text(
+        "key,name,description\ncrm,CRM,\n  ,   , \nweb,Web,,  \n"  # and spaces past the header
+    )
     result = cli("import", "sources.csv")
     assert result.exit_code == 0, result.stderr
-    assert [s["key"] for s in registry.list("source")] == ["crm"]
+    assert [s["key"] for s in registry.list("source")] == ["crm", "web"]
 
 
 def test_a_template_is_not_written_over_a_filled_in_one(initialised, tmp_path):
@@ -800,8 +803,9 @@ def test_a_list_cell_longer_than_a_spreadsheet_holds_is_refused_not_written(init
     result = cli("export", "xlsx", "--layout", "data", "-o", "d.xlsx")
     assert result.exit_code == 1
     assert result.stderr == (
-        "error: activities:2:recipients: 38,999 characters, more than a spreadsheet cell holds "
-        "(32,767); the data layout as CSV holds any length (ropa export csv --layout data)\n"
+        "error: activities:2:recipients (a): 38,999 characters, more than a spreadsheet cell "
+        "holds (32,767); the data layout as CSV holds any length (ropa export csv --layout "
+        "data)\n"
     )
     assert not (tmp_path / "d.xlsx").exists()
     assert cli("export", "csv", "--layout", "data", "-o", "d").exit_code == 0

@@ -10,6 +10,8 @@ from pathlib import Path
 
 import pytest
 
+from ropa.registry import Edit
+
 TODAY = datetime.now(UTC).date()
 LONG_AGO = TODAY - timedelta(days=800)
 
@@ -612,3 +614,51 @@ def test_a_transfer_row_deleted_for_a_confirmed_activity_is_refused(register, cl
     assert result.exit_code == 1
     assert "back.xlsx:activities:3: the row's transfers differs from the register" in result.stderr
     assert register.get("activity", "a2")["transfers"][0]["recipient"] == "mailer"
+
+
+def test_a_row_confirmed_as_it_came_is_never_taken_for_an_edit(register, cli):
+    """What the import itself changes in a stored record is no edit of the owner's: a name
+    stored decomposed or with a line break before today's rules, a description with trailing
+    spaces, transfers and retention rows sorted otherwise, the date a confirmed row sets or
+    the status a retired row sets. Each made a confirmed or retire row refused."""
+    import openpyxl
+    from sqlalchemy import text
+
+    register.edit(
+        "activity",
+        "a2",
+        Edit(add={"retention": [{"duration": "P6M"}, {"duration": "P1Y"}],
+                  "transfers": [{"country": "IN", "mechanism": "scc"}]}),
+    )  # fmt: skip
+    with register.db.write() as conn:  # as an older ropa could have stored them
+        for key, field, value in (
+            ("a1", "name", "Cafe\u0301 Marketing"),
+            ("a3", "name", "Two\nlines"),
+            ("a1", "description", "What a1 does  "),
+        ):
+            conn.execute(text(f"UPDATE activities SET {field} = :v WHERE key = :k"),
+                         {"v": value, "k": key})  # fmt: skip
+    assert cli("review", "pack", "--owner", "alice@example.com", "-o", "a.xlsx").exit_code == 0
+    _answer(
+        Path("a.xlsx"),
+        Path("back.xlsx"),
+        {
+            "a1": {"review": "confirmed", "last_reviewed": TODAY},
+            "a2": {"review": "confirmed"},
+            "a3": {"review": "retire", "status": "retired"},
+        },
+    )
+    book = openpyxl.load_workbook("back.xlsx")
+    for name in ("transfers", "retention"):
+        sheet = book[name]
+        rows = sorted(([c.value for c in r] for r in sheet.iter_rows(min_row=2)), reverse=True)
+        for r, values in enumerate(rows, 2):
+            for c, value in enumerate(values, 1):
+                sheet.cell(r, c, value)
+    book.save("back.xlsx")
+    result = cli("review", "import", "back.xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert "reviewed: 2 confirmed, 1 retire" in result.stderr
+    assert "activities:4:name: must be one line" in result.stderr  # a warning: not applied
+    assert register.get("activity", "a3")["status"] == "retired"
+    assert register.get("activity", "a1")["description"] == "What a1 does  "

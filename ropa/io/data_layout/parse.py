@@ -359,7 +359,7 @@ def _parse_rows(
                 problems.append(Problem(where.at(name), str(e)))
                 values[name] = None
                 failed = True
-        if escaped and width > header.width and any(cells[header.width :]):
+        if escaped and width > header.width and "".join(cells[header.width :]).strip():
             # An unquoted delimiter in a cell shifts the rest of its row: none of it is sure.
             problems.append(
                 Problem(

@@ -180,10 +180,11 @@ class _WorkbookWriter:
                 cells.append(stream.number(col, number, None, value))
                 continue
             if len(value) > MAX_TEXT:  # only a list can be: a text is limited on its way in
+                whose = record.get("activity") or record.get("key")
                 raise RopaError(
-                    f"{sheet.name}:{number}:{f.name}: {len(value):,} characters, more than a "
-                    f"spreadsheet cell holds ({MAX_TEXT:,}); the data layout as CSV holds any "
-                    "length (ropa export csv --layout data)"
+                    f"{sheet.name}:{number}:{f.name} ({whose}): {len(value):,} characters, more "
+                    f"than a spreadsheet cell holds ({MAX_TEXT:,}); the data layout as CSV holds "
+                    "any length (ropa export csv --layout data)"
                 )
             cells.append(stream.text(col, number, escaped if needs_escape(value) else text, value))
             if "\n" in value or len(value) > widths[col]:
