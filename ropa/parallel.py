@@ -84,7 +84,13 @@ def _check_in_processes(
     jobs = [(db.url, first, last, entity, [r.id for r in rules], today) for first, last in ranges]
     pool = _workers(len(jobs))
     try:
-        parts = pool.map(_check_range, jobs)
+        result = pool.map_async(_check_range, jobs)
+        # Waited for in short steps: the kernel may hand a Ctrl-C to one of the pool's
+        # threads, and Python's handler then only runs when the main thread wakes (a wait
+        # without a timeout never did: about one Ctrl-C in six as the pool was made hung).
+        while not result.ready():
+            result.wait(0.2)
+        parts = result.get()
     finally:
         _end(pool)
     ctx = checks.Context(references, today)
