@@ -58,8 +58,13 @@ def _sheet_pages(pdf: Path, sheet: str) -> list[list[tuple[float, str]]]:
 
 @pytest.fixture
 def printed_workbook(initialised, sample, tmp_path) -> Path:
+    return _printed(initialised, tmp_path)
+
+
+def _printed(cli, tmp_path: Path) -> Path:
+    """The record workbook exported and printed to PDF by LibreOffice."""
     office = _program("libreoffice", "soffice")
-    assert initialised("export", "xlsx", "-o", "record.xlsx").exit_code == 0
+    assert cli("export", "xlsx", "-o", "record.xlsx").exit_code == 0
     subprocess.run(
         [
             office,
@@ -101,6 +106,24 @@ def test_activity_pages_print_at_9_points_or_more_one_page_wide(printed_workbook
         assert len({t for _, t in page}) > 10
     assert "Art. 30(1)(a) Controller, joint controllers" in text
     assert "Rights available to individuals" in text
+
+
+def test_a_long_activity_name_prints_whole_on_its_page(initialised, sample, tmp_path):
+    # The page's title ran on, unwrapped, past the right edge: the end of a long name was
+    # not on paper.
+    name = (
+        "Information security of our online services, including the detection and "
+        "investigation of fraud, abuse and attacks by automated bots across every market "
+        "the group serves, and the reporting of incidents to supervisory authorities"
+    )
+    assert initialised("activity", "edit", "app-security", "--name", name).exit_code == 0
+    pages = _sheet_pages(_printed(initialised, tmp_path), "Activity pages")
+    titled = [[t for _, t in page] for page in pages if "Information" in [t for _, t in page]]
+    words = [t for page in titled for t in page]
+    for word in name.split():
+        assert word in words, word
+    # The title prints at its own size, larger than the fields.
+    assert max(h for page in pages for h, t in page if t == "investigation") >= 13 * BOX_PER_POINT
 
 
 def test_html_printed_by_chromium_holds_every_field_of_every_activity(

@@ -14,6 +14,7 @@ from ropa.io.article30 import ActivityPage
 from ropa.io.xlsx_rows import (
     CUT_MARK,
     FORMULA_FIRST,
+    MAX_HEIGHT,
     PRESERVE,
     RowStream,
     row_height,
@@ -28,6 +29,10 @@ SHEET = "Activity pages"
 # LibreOffice).
 LABEL_WIDTH = 22
 VALUE_WIDTH = 46
+#: The page's title (the activity's name, at 14 points bold) spans both columns and wraps:
+#: this many characters to a line, each line this many points high.
+TITLE_WIDTH = 44
+TITLE_LINE = 18.5
 #: Excel keeps at most this many manual page breaks on a sheet (XlsxWriter drops the rest).
 MAX_PAGE_BREAKS = 1023
 
@@ -61,11 +66,12 @@ class ActivityPagesSheet:
         self.styles = {
             name: RowStream.style(book.add_format(fmt))
             for name, fmt in {
-                "title": {"bold": True, "font_size": 14, "valign": "top"},
+                "title": {"bold": True, "font_size": 14, "valign": "top", "text_wrap": True},
                 "title escaped": {
                     "bold": True,
                     "font_size": 14,
                     "valign": "top",
+                    "text_wrap": True,
                     "quote_prefix": True,
                 },
                 "record": {"italic": True, "font_size": 10, "font_color": "#44546A"},
@@ -115,8 +121,12 @@ class ActivityPagesSheet:
         row = self.row
         number = str(row + 1)
         title = "title escaped" if page.title[0] in FORMULA_FIRST else "title"
+        # The title's cell is merged with the one beside it, so that a long name wraps across
+        # the page's width (unwrapped, it ran on past the page's edge and was lost in print).
+        self.sheet.merge.append([row, 0, row, 1])
+        high = min(MAX_HEIGHT, wrapped_lines(page.title, TITLE_WIDTH) * TITLE_LINE + 4)
         rows = [
-            f'<row r="{number}" ht="22" customHeight="1"><c r="A{number}'
+            f'<row r="{number}" ht="{high}" customHeight="1"><c r="A{number}'
             f"{self._cell(title, page.title, number)}</row>"
         ]
         row += 1

@@ -11,10 +11,11 @@ cell that do not change from row to row worked out once, and hand them to
 :meth:`RowStream.rendered`. Everything else (header rows, column widths, panes, filters, print
 set-up, styles, the package) is still XlsxWriter's, through its public API.
 
-This leans on four XlsxWriter internals, each a small stable part of its constant-memory
+This leans on five XlsxWriter internals, each a small stable part of its constant-memory
 design since 2013 (`_write_single_row`, `row_data_fh`, `_check_dimensions`,
-`Format._get_xf_index`); tests open the workbooks with openpyxl and LibreOffice reads them,
-so a change there shows.
+`Format._get_xf_index`, and the worksheet's `merge` list, which a streamed row's merged cells
+join: `merge_range` would write the cell a second time); tests open the workbooks with
+openpyxl and LibreOffice reads them, so a change there shows.
 """
 
 from __future__ import annotations
