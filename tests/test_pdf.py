@@ -208,3 +208,44 @@ def test_a_long_text_without_spaces_prints_whole_and_is_measured_a_few_times(
     result = initialised("export", "pdf", "-o", "record.pdf")
     assert result.exit_code == 0, result.stderr
     assert _printed_whole(text, _body_text(tmp_path / "record.pdf"))
+
+
+def test_a_long_name_is_shortened_with_its_key_kept_in_the_index_and_the_header(
+    initialised, sample, tmp_path
+):
+    # The index entry and the running header were cut at a number of characters, without a
+    # mark: a 500-character name ran under the page number and lost its key.
+    name = " ".join(["Very long processing name"] * 19)[:499].strip()
+    assert initialised("activity", "edit", "app-security", "--name", name).exit_code == 0
+    assert initialised("export", "pdf", "-o", "record.pdf").exit_code == 0
+    reader = PdfReader(tmp_path / "record.pdf")
+    index = reader.pages[1].extract_text().splitlines()
+    at = next(i for i, line in enumerate(index) if line.startswith("Very long processing name"))
+    assert "…" in index[at] and index[at].endswith("(app-security)")
+    page = int(index[at + 1])  # the page number, drawn on the right, comes out next
+    assert reader.pages[page - 1].extract_text().count("(app-security)") >= 2  # title, header
+    header = next(
+        line for line in reader.pages[page - 1].extract_text().splitlines() if "…" in line
+    )
+    assert header.endswith("(app-security)")  # the right half of the header: _shortened fits it
+
+
+def test_a_shortened_line_fits_its_width_and_keeps_the_key():
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    from ropa.io.pdf import BODY, FONT, _fonts, _shortened
+
+    _fonts()
+    for text in (
+        "short (key)",
+        "x" * 400 + " (the-key)",
+        "y" * 400,
+        "z" * 300 + " (" + "k" * 300 + ")",
+    ):
+        out = _shortened(text, FONT, BODY, 200)
+        assert stringWidth(out, FONT, BODY) <= 200, out
+        if stringWidth(text, FONT, BODY) <= 200:
+            assert out == text
+        else:
+            assert "…" in out
+    assert _shortened("x" * 400 + " (the-key)", FONT, BODY, 200).endswith("… (the-key)")

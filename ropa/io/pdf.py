@@ -99,6 +99,24 @@ def _cut(word: str, font: str, size: float, width: float) -> list[str]:
     return pieces
 
 
+def _shortened(text: str, font: str, size: float, width: float) -> str:
+    """A one-line text (an index entry, a running header) that fits the width: cut with "…"
+    where it would run on, a closing " (key)" kept, as it names the record."""
+    from reportlab.pdfbase.pdfmetrics import stringWidth
+
+    if stringWidth(text, font, size) <= width:
+        return text
+    head, tail = text, ""
+    if text.endswith(")") and " (" in text:
+        head, _, key = text.rpartition(" (")
+        tail = f" ({key}"
+        if stringWidth(f"…{tail}", font, size) > width / 2:  # a key too long to keep whole
+            head, tail = text, ""
+    room = width - stringWidth(f"…{tail}", font, size)
+    kept = _cut(head, font, size, room)[0].rstrip()
+    return f"{kept}…{tail}"
+
+
 def _chunked(cells: list[str]) -> list[list[str]]:
     """A table row of wrapped cells as rows of at most CHUNK lines each: a row taller than a
     page cannot be laid out, rows of a few dozen lines go on to the next page."""
@@ -214,10 +232,11 @@ def _canvas_class() -> type:
                 self._index(index)
             self.setFont(FONT, 7.5)
             self.setFillColorRGB(90 / 255, 90 / 255, 90 / 255)
-            if number > 1:
+            if number > 1:  # the controller left, what the page is about right
                 y = height - 8 * MM - 7.5
-                self.drawString(MARGIN, y, self.controller[:90])
-                self.drawRightString(width - MARGIN, y, running[:90])
+                half = (width - 2 * MARGIN) / 2 - 3 * MM
+                self.drawString(MARGIN, y, _shortened(self.controller, FONT, 7.5, half))
+                self.drawRightString(width - MARGIN, y, _shortened(running, FONT, 7.5, half))
             self.drawString(MARGIN, 12 * MM - 7.5, TITLE)
             self.drawRightString(width - MARGIN, 12 * MM - 7.5, f"Page {number} of {total}")
 
@@ -230,9 +249,10 @@ def _canvas_class() -> type:
             rows = self.sections[first : first + _index_capacity(page)]
             self.setFont(FONT, BODY)
             self.setFillColorRGB(0, 0, 0)
+            room = width - 2 * MARGIN - 12 * MM  # the page number and a gap on the right
             for i, (title, target) in enumerate(rows):
                 y = top - (i + 1) * INDEX_LINE
-                self.drawString(MARGIN, y + 1.5, title[:110])
+                self.drawString(MARGIN, y + 1.5, _shortened(title, FONT, BODY, room))
                 self.drawRightString(width - MARGIN, y + 1.5, str(target))
                 rect = (MARGIN, y, width - MARGIN, y + INDEX_LINE)
                 self.linkRect("", f"s{first + i + 1}", rect, relative=0)
