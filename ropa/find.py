@@ -44,7 +44,7 @@ class FilterOption:
 #: The filters of `activity list` and of the activities an export writes, in --help order.
 ACTIVITY_FILTERS: tuple[FilterOption, ...] = (
     FilterOption("owner", "Owned by this person or mailbox (the owner field, any case)", "TEXT"),
-    FilterOption("entity", "Of this group member (controller key or name)"),
+    FilterOption("entity", "Of this group member (key or name): controller or joint controller"),
     FilterOption("role", "With this role (controller, joint-controller, processor)", "CODE"),
     FilterOption("status", "With this status (draft, active, retired)", "CODE"),
     FilterOption("subject", "Processing data of this subject category"),
@@ -171,7 +171,7 @@ def _activity_conditions(
     import sqlalchemy as sa
 
     from ropa.models import LINK_TABLES
-    from ropa.store import nested_table, record_table
+    from ropa.store import nested_table, of_members, record_table
 
     a = record_table(ACTIVITY)
     transfers = nested_table(ACTIVITY.field("transfers"))
@@ -195,7 +195,7 @@ def _activity_conditions(
             owners = sorted({v.strip() for v in given_values})
             conditions.append(folded(a.c.owner).in_([folded(sa.literal(o)) for o in owners]))
         elif name == "entity":
-            conditions.append(a.c.controller.in_(_keys(index, "party", name, given_values)))
+            conditions.append(of_members(a, _keys(index, "party", name, given_values)))
         elif name in ("role", "status"):
             conditions.append(a.c[name].in_(_codes(name, name, ACTIVITY, given_values)))
         elif name == "subject":

@@ -25,6 +25,7 @@ from typing import Any
 
 from ropa import reference, vocab, words
 from ropa.errors import RopaError
+from ropa.schema import of_member
 from ropa.wording import (
     RIGHTS,
     complaint_authorities,
@@ -154,6 +155,9 @@ class _NoticeActivity:
     def __getitem__(self, name: str) -> Any:
         return getattr(self, name)
 
+    def get(self, name: str, default: Any = None) -> Any:
+        return getattr(self, name, default)
+
 
 def _in_sentence(name: str) -> str:
     """A name inside a sentence: "Contact details" -> "contact details"; "IP address" and a
@@ -220,22 +224,25 @@ def build_notice(
     """The notice for active activities (of one group member, or of all)."""
     parties = references["party"]
     activities = [
-        a for a in activities if in_notice(a) and (entity is None or a["controller"] == entity)
+        a for a in activities if in_notice(a) and (entity is None or of_member(a, entity))
     ]
     if not activities:  # every sentence would be about processing the register does not hold
         which = (
-            f"no active activity has {parties[entity]['name']} as its controller (--entity "
-            "takes the activities a group member controls)"
+            f"no active activity has {parties[entity]['name']} as its controller or a joint "
+            "controller"
             if entity in parties
             else "no active activity in which the group is controller or joint controller"
         )
         raise RopaError(f"{which}: the notice would have nothing to tell")
-    controllers = [
-        parties[k]
-        for k in sorted({a["controller"] for a in activities if a["controller"] in parties})
-    ]
-    if entity and entity in parties and parties[entity] not in controllers:
-        controllers.insert(0, parties[entity])
+    # A group member's notice is its own, though it controls some activities jointly.
+    controllers = (
+        [parties[entity]]
+        if entity in parties
+        else [
+            parties[k]
+            for k in sorted({a["controller"] for a in activities if a["controller"] in parties})
+        ]
+    )
     who = _names(controllers) or "we"
     # The opening names what the notice goes on to say: no retention or security section
     # (the register records none), no promise of one.

@@ -34,7 +34,7 @@ PARALLEL_FINGERPRINT_FROM = 1_000
 
 
 def _controlled_by(entity: str | None) -> store.Filter | None:
-    return store.Filter(equal={"controller": entity}) if entity else None
+    return store.Filter(member=entity) if entity else None
 
 
 def find(
@@ -204,9 +204,7 @@ def _check_range(
     try:
         with db.read() as conn:
             references = store.read_kinds(conn, REFERENCE_KINDS)
-            where = store.Filter(
-                equal={"controller": entity} if entity else {}, keys_between=(first, last)
-            )
+            where = store.Filter(member=entity, keys_between=(first, last))
             ctx = checks.Context(references, today)
             rules = [checks.RULES[r] for r in rule_ids]
             findings = checks.check_activities(

@@ -267,7 +267,7 @@ class Registry:
         with self.db.read() as conn:
             references = _references(conn)
             entity = _resolve_entity(references, entity) if entity else None
-            where = store.Filter(equal={"controller": entity}) if entity else None
+            where = store.Filter(member=entity) if entity else None
             activities = notice_activities(store.iter_records(conn, ACTIVITY, where))
             latest = store.latest_update(conn, ACTIVITY)
         updated = latest.date() if latest else today()
@@ -308,9 +308,10 @@ class Registry:
                 scope = dataclasses.replace(scope, entity=_resolve_entity(references, scope.entity))
             where, scope_text = _record_filter(scope, references)
             where = where.narrowed(_filter(conn, ACTIVITY, filters or {}))
-            controller_keys = sorted(
-                k for k in store.distinct_values(conn, ACTIVITY, "controller", where) if k
-            )
+            # A group member's record is its own, though some of its activities are another
+            # member's that it controls jointly.
+            held = store.distinct_values(conn, ACTIVITY, "controller", where)
+            controller_keys = [scope.entity] if scope.entity else sorted(k for k in held if k)
             cover = Cover(
                 controllers=[references["party"][k] for k in controller_keys],
                 scope=scope_text,
@@ -347,11 +348,15 @@ class Registry:
         return keys
 
     def entities_with_activities(self) -> set[str]:
-        """Keys of the group members that are the controller of at least one activity."""
+        """Keys of the group members with at least one activity (see
+        :func:`ropa.schema.of_member`): its controller, or a joint controller."""
         from ropa import store
 
         with self.db.read() as conn:
-            return store.distinct_values(conn, ACTIVITY, "controller")
+            kinds = store.read_column(conn, KINDS["party"], "kind")
+            joint = store.distinct_link_values(conn, ACTIVITY, "joint_controllers")
+            controllers = store.distinct_values(conn, ACTIVITY, "controller")
+        return controllers | {k for k in joint if kinds.get(k) == "group-member"}
 
     # -- writes --------------------------------------------------------------------------
 
@@ -1138,7 +1143,6 @@ def _record_filter(
     unequal: dict[str, Any] = {}
     scope_text = "All group members"
     if scope.entity:
-        equal["controller"] = scope.entity
         scope_text = references["party"][scope.entity]["name"]
     if not scope.include_retired:
         unequal["status"] = "retired"
@@ -1152,7 +1156,7 @@ def _record_filter(
         scope_text += "; controller and processor activities"
     if scope.include_retired:
         scope_text += "; retired activities included"
-    return store.Filter(equal=equal, unequal=unequal), scope_text
+    return store.Filter(equal=equal, unequal=unequal, member=scope.entity), scope_text
 
 
 def _not_found(conn: Connection, kind: Kind, key: str) -> str:

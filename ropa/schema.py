@@ -373,6 +373,16 @@ BY_SECTION: dict[str, Kind] = {k.section: k for k in KINDS.values()}
 REFERENCE_KINDS = [k for k in KINDS.values() if k is not ACTIVITY]
 
 
+def of_member(activity: Any, member: str) -> bool:
+    """Whether an activity is one of a group member's (`--entity`, `--per-entity`): the
+    member is its controller (the processor entity, for work done as a processor) or one of
+    its joint controllers, as each joint controller keeps the processing in its own record
+    (Art. 26, 30(1)(a)). :class:`ropa.store.Filter`'s `member` asks the database the same."""
+    return activity.get("controller") == member or member in (
+        activity.get("joint_controllers") or ()
+    )
+
+
 def kind_named(name: str) -> Kind:
     """The kind for a CLI group name or a document section ("party" or "parties")."""
     kind = KINDS.get(name) or BY_SECTION.get(name)

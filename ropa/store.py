@@ -156,13 +156,15 @@ class Filter:
     """Which records of a kind a read takes: those for which every condition holds (no
     condition: all of them). `equal` and `unequal` map columns to a value they hold or do
     not hold; `holding` maps list fields to a value among their items; `keys_between` is a
-    first and last key, in code-point order; `conditions` are further SQL conditions on the
-    kind's table (built by :mod:`ropa.find`)."""
+    first and last key, in code-point order; `member` takes the activities of a group member
+    (:func:`ropa.schema.of_member`); `conditions` are further SQL conditions on the kind's
+    table (built by :mod:`ropa.find`)."""
 
     equal: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     unequal: Mapping[str, Any] = dataclasses.field(default_factory=dict)
     holding: Mapping[str, str] = dataclasses.field(default_factory=dict)
     keys_between: tuple[str, str] | None = None
+    member: str | None = None
     conditions: tuple[Any, ...] = ()
 
     def narrowed(self, other: Filter | None) -> Filter:
@@ -185,8 +187,19 @@ def _clause(conn: Connection, kind: Kind, where: Filter | None) -> Any:
     if where.keys_between is not None:
         key = table.c.key if conn.dialect.name == "sqlite" else table.c.key.collate("C")
         clauses.append(key.between(*where.keys_between))
+    if where.member is not None:
+        clauses.append(of_members(table, [where.member]))
     clauses += where.conditions
     return sa.and_(*clauses) if clauses else None
+
+
+def of_members(activities: sa.Table, members: list[str]) -> Any:
+    """The SQL condition of :func:`ropa.schema.of_member`, for any of some group members."""
+    joint = LINK_TABLES[(ACTIVITY.name, "joint_controllers")]
+    return sa.or_(
+        activities.c.controller.in_(members),
+        activities.c.key.in_(sa.select(joint.c.owner).where(joint.c.value.in_(members))),
+    )
 
 
 def read_records(
@@ -283,6 +296,12 @@ def distinct_values(
     if clause is not None:
         query = query.where(clause)
     return set(conn.execute(query).scalars())
+
+
+def distinct_link_values(conn: Connection, kind: Kind, field: str) -> set[str]:
+    """The values a list field holds in any record of a kind."""
+    links = LINK_TABLES[(kind.name, field)]
+    return set(conn.execute(sa.select(links.c.value).distinct()).scalars())
 
 
 def latest_update(conn: Connection, kind: Kind) -> datetime | None:

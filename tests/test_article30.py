@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import json
 from datetime import date, timedelta
 
 import pytest
@@ -310,6 +311,63 @@ def test_entity_and_per_entity(initialised, registry, tmp_path):
     ]
     de = load_workbook(tmp_path / "out" / "ropa-record-de.xlsx")
     assert [r[0] for r in rows(de["Controller record"], 3)] == ["a-de"]
+
+
+def test_a_group_member_that_is_a_joint_controller_keeps_the_activity_in_its_record(
+    initialised, registry, tmp_path
+):
+    # Each joint controller keeps the processing in its own record (Art. 26, 30(1)(a)): with
+    # --entity and --per-entity, Acme SAS's record, notice, checks and list left out the
+    # activity it controls jointly with Acme GmbH (the DPV export alone took it).
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {"key": "de", "name": "Acme GmbH", "kind": "group-member",
+                         "email": "de@acme.example", "country": "DE"},
+                        {"key": "fr", "name": "Acme SAS", "kind": "group-member",
+                         "email": "fr@acme.example", "country": "FR"},
+                    ],
+                    "purposes": [{"key": "hr", "name": "Human resources"}],
+                    "subjects": [{"key": "staff", "name": "Staff"}],
+                    "activities": [
+                        {"key": "a-de", "name": "Payroll", "controller": "de",
+                         "purposes": ["hr"], "lawful_bases": ["contract"],
+                         "data_subjects": ["staff"]},
+                        {"key": "a-joint", "name": "Shared recruiting", "controller": "de",
+                         "role": "joint-controller", "joint_controllers": ["fr"],
+                         "purposes": ["hr"], "lawful_bases": ["contract"],
+                         "data_subjects": ["staff"]},
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )  # fmt: skip
+    book = workbook(initialised, "--entity", "fr")
+    assert [r[0] for r in rows(book["Controller record"], 3)] == ["a-joint"]
+    cover = dict(rows(book["Cover"], 3))
+    assert cover["Controller"] == "Acme SAS"  # the member whose record it is
+    result = initialised("export", "xlsx", "--per-entity", "-o", "out")
+    assert result.exit_code == 0, result.stderr
+    assert sorted(p.name for p in (tmp_path / "out").iterdir()) == [
+        "ropa-record-de.xlsx",
+        "ropa-record-fr.xlsx",
+    ]
+    de = load_workbook(tmp_path / "out" / "ropa-record-de.xlsx")
+    assert [r[0] for r in rows(de["Controller record"], 3)] == ["a-de", "a-joint"]
+    listed = initialised("activity", "list", "--entity", "Acme SAS", "--format", "csv")
+    assert [line.split(",")[0] for line in listed.stdout.splitlines()[1:]] == ["a-joint"]
+    notice = initialised("notice", "--entity", "fr")
+    assert notice.exit_code == 0, notice.stderr
+    assert "Shared recruiting" in notice.stdout and "Payroll" not in notice.stdout
+    assert "how Acme SAS (“we”)" in notice.stdout
+    checked = json.loads(initialised("check", "--entity", "fr", "--format", "json").stdout)
+    assert " in 1 activit" in checked["summary"], checked["summary"]
+    assert {f["key"] for f in checked["findings"] if f["kind"] == "activity"} <= {"a-joint"}
+    fides = initialised("export", "fides", "--entity", "fr", "-o", "-")
+    assert "a-joint" in fides.stdout and "a-de" not in fides.stdout
 
 
 def test_retired_activities_are_left_out_unless_asked(initialised, registry):

@@ -647,18 +647,16 @@ def test_the_notice_speaks_of_sources_and_safeguards_the_register_holds(initiali
     assert "**Data protection officer of Acme Ltd:** Dee Pio" in text
 
 
-def test_the_notice_of_a_member_with_no_activity_of_its_own_says_what_entity_takes(
-    initialised, sample
-):
+def test_the_notice_of_a_member_with_no_activity_says_what_entity_takes(initialised, sample):
     """The error said Acme had no activity "in which the group is controller or joint
-    controller" when Acme was a joint controller of one: --entity takes the activities a
-    group member is the controller of."""
+    controller": --entity takes the activities a group member is the controller or a joint
+    controller of (tests/test_article30.py: a joint controller's notice)."""
     cli = initialised
     cli("party", "add", "acme-de", "--name", "Acme GmbH", "--kind", "group-member",
         "--country", "DE", "--email", "p@acme.example")  # fmt: skip
     result = cli("notice", "--entity", "acme-de")
     assert result.exit_code == 1
     assert result.stderr == (
-        "error: no active activity has Acme GmbH as its controller (--entity takes the "
-        "activities a group member controls): the notice would have nothing to tell\n"
+        "error: no active activity has Acme GmbH as its controller or a joint controller: "
+        "the notice would have nothing to tell\n"
     )

@@ -49,7 +49,9 @@ def parse_as_of(text: str) -> date:
 
 #: The group member an output is limited to (a party key or name).
 EntityOption = typer.Option(
-    "--entity", metavar="KEY", help="Only this group member's activities (key or name)."
+    "--entity",
+    metavar="KEY",
+    help="Only this group member's activities (key or name): controller or joint controller.",
 )
 
 #: `--as-of WHEN`: the register as it stood at the end of that day, or at that date-time,

@@ -15,6 +15,7 @@ from collections.abc import Mapping
 from typing import Any
 
 from ropa import reference, vocab
+from ropa.schema import of_member
 
 #: The inline context: DPV's namespaces, Dublin Core for titles, and ropa's own nodes.
 CONTEXT = {
@@ -69,8 +70,7 @@ def dpv_jsonld(document: Mapping, entity: str | None = None) -> str:
     activities = [
         a
         for a in document.get("activities") or []
-        if a.get("status", "active") != "retired"
-        and (entity is None or entity in (a.get("controller"), *(a.get("joint_controllers") or [])))
+        if a.get("status", "active") != "retired" and (entity is None or of_member(a, entity))
     ]
     used: dict[str, set[str]] = {kind: set() for kind in SECTIONS}
     graph = [

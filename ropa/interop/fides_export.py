@@ -16,6 +16,7 @@ from ropa.interop.fides import (
     TAXONOMY,
     member_system_key,
 )
+from ropa.schema import of_member
 
 LAWFUL_BASIS_OUT = {
     "consent": "Consent",
@@ -38,8 +39,7 @@ def fides_manifest(document: Mapping, entity: str | None = None) -> tuple[dict, 
     activities = [
         a
         for a in by["activities"].values()
-        if a.get("status", "active") != "retired"
-        and (entity is None or a.get("controller") == entity)
+        if a.get("status", "active") != "retired" and (entity is None or of_member(a, entity))
     ]
     warnings: list[str] = []
     custom: dict[str, dict[str, dict]] = {kind: {} for kind in TAXONOMY}
