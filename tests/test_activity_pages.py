@@ -273,3 +273,61 @@ def test_an_override_in_a_name_stays_out_of_the_key_in_a_page_title(
     title = f"\u2068Evil \u202ename\u202c\u2069 ({key})"
     assert f"<h2>{title}</h2>" in page
     assert f">{title}</a>" in page
+
+
+def test_pages_past_the_sheets_last_row_are_left_out_with_a_warning(
+    initialised, small, monkeypatch
+):
+    # At ~23,000 activities the pages passed a sheet's 1,048,576 rows: XlsxWriter then wrote
+    # the sheet with no rows at all (every page lost, exit 0, only the page-break warning).
+    from ropa.io import xlsx_rows
+
+    first = _blocks(_exported(initialised)["Activity pages"])
+    rows_of_two = first["Hosting (hosting)"][-1][0]  # the last row of the second page
+    monkeypatch.setattr(xlsx_rows, "MAX_ROWS", rows_of_two + 5)
+    result = initialised("export", "xlsx", "-o", "record.xlsx")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning: Activity pages: a sheet holds "
+        f"{rows_of_two + 5:,} rows, so 1 activity (payroll) has no page here; "
+        "`ropa export pdf` gives every activity its own page"
+    ) in result.stderr
+    book = load_workbook("record.xlsx")
+    assert list(_blocks(book["Activity pages"])) == ["Joint events (events)", "Hosting (hosting)"]
+    assert book["Activity pages"].calculate_dimension() == f"A1:B{rows_of_two}"
+    assert [r[0].value for r in book["Controller record"].iter_rows(min_row=3)] == [
+        "events",
+        "payroll",
+    ]
+
+
+def test_a_table_sheet_past_the_sheets_last_row_refuses_the_export(
+    initialised, small, monkeypatch, tmp_path
+):
+    from ropa.io import xlsx_rows
+
+    monkeypatch.setattr(xlsx_rows, "MAX_ROWS", 3)  # the band, the header and one row
+    result = initialised("export", "xlsx", "-o", "record.xlsx")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ")
+    assert "Controller record" in result.stderr and "rows" in result.stderr
+    assert "export csv" in result.stderr
+    assert not (tmp_path / "record.xlsx").exists()
+
+
+def test_the_pages_sheet_says_where_its_rows_are(initialised, small):
+    # Its <dimension> said "B90000" (a single cell) at 2,000 activities.
+    import zipfile
+
+    assert initialised("export", "xlsx", "-o", "record.xlsx").exit_code == 0
+    book = load_workbook("record.xlsx")
+    last = book["Activity pages"].max_row
+    index = book.sheetnames.index("Activity pages") + 1
+    with zipfile.ZipFile("record.xlsx") as z:
+        xml = z.read(f"xl/worksheets/sheet{index}.xml").decode()
+    assert f'<dimension ref="A1:B{last}"/>' in xml
+
+
+def _exported(cli):
+    assert cli("export", "xlsx", "-o", "record.xlsx").exit_code == 0
+    return load_workbook("record.xlsx")

@@ -10,6 +10,7 @@ from __future__ import annotations
 from functools import cache
 from typing import Any
 
+from ropa.io import xlsx_rows
 from ropa.io.article30 import ActivityPage
 from ropa.io.xlsx_rows import (
     CUT_MARK,
@@ -86,6 +87,7 @@ class ActivityPagesSheet:
         self.row = 0
         self.breaks: list[int] = []
         self.pages = 0
+        self.left_out: list[str] = []  # the keys of the activities past the sheet's last row
         self.cut: list[str] = []
         #: The rendered rest (after the row number) of cells whose text recurs on every page
         #: (headings, labels), by style and text; a label's entry also holds its line count.
@@ -114,16 +116,15 @@ class ActivityPagesSheet:
         return found
 
     def write(self, page: ActivityPage) -> None:
-        """Append the page of one activity, after a page break unless it is the first."""
-        if self.pages:
-            self.breaks.append(self.row)
-        self.pages += 1
-        row = self.row
+        """Append the page of one activity, after a page break unless it is the first; a
+        page that would pass the sheet's last row is left out, and so are those after it (see
+        :meth:`finish`)."""
+        if self.left_out:
+            self.left_out.append(page.key)
+            return
+        row, cut = self.row, len(self.cut)
         number = str(row + 1)
         title = "title escaped" if page.title[0] in FORMULA_FIRST else "title"
-        # The title's cell is merged with the one beside it, so that a long name wraps across
-        # the page's width (unwrapped, it ran on past the page's edge and was lost in print).
-        self.sheet.merge.append([row, 0, row, 1])
         high = min(MAX_HEIGHT, wrapped_lines(page.title, TITLE_WIDTH) * TITLE_LINE + 4)
         rows = [
             f'<row r="{number}" ht="{high}" customHeight="1"><c r="A{number}'
@@ -149,6 +150,16 @@ class ActivityPagesSheet:
                     f'<row r="{number}"{_tall(lines)}><c r="A{number}{label_cell}'
                     f'<c r="B{number}{self._cell(style, value, number)}</row>'
                 )
+        if row >= xlsx_rows.MAX_ROWS:
+            self.left_out.append(page.key)
+            del self.cut[cut:]  # about cells now not written
+            return
+        if self.pages:
+            self.breaks.append(self.row)
+        self.pages += 1
+        # The title's cell is merged with the one beside it, so that a long name wraps across
+        # the page's width (unwrapped, it ran on past the page's edge and was lost in print).
+        self.sheet.merge.append([self.row, 0, self.row, 1])
         self.rows.rendered("".join(rows), row)
         self.row = row + 1
 
@@ -156,11 +167,19 @@ class ActivityPagesSheet:
         """Close the sheet; warnings about anything the format could not hold."""
         self.rows.finish()
         self.sheet.set_h_pagebreaks(self.breaks[:MAX_PAGE_BREAKS])
+        warnings = list(self.cut)
+        pdf = "`ropa export pdf` gives every activity its own page"
         if len(self.breaks) > MAX_PAGE_BREAKS:
-            return [
-                *self.cut,
+            warnings.append(
                 f"{SHEET}: a spreadsheet holds {MAX_PAGE_BREAKS} page breaks, so activities "
-                f"after the {MAX_PAGE_BREAKS + 1}th do not start a new printed page; "
-                "`ropa export pdf` gives every activity its own page",
-            ]
-        return self.cut
+                f"after the {MAX_PAGE_BREAKS + 1}th do not start a new printed page; {pdf}"
+            )
+        if self.left_out:
+            count, keys = len(self.left_out), self.left_out
+            which = keys[0] if count == 1 else f"{keys[0]} … {keys[-1]}"
+            warnings.append(
+                f"{SHEET}: a sheet holds {xlsx_rows.MAX_ROWS:,} rows, so {count:,} "
+                f"activit{'y' if count == 1 else 'ies'} ({which}) "
+                f"{'has' if count == 1 else 'have'} no page here; {pdf}"
+            )
+        return warnings

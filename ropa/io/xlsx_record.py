@@ -15,6 +15,8 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
+from ropa.errors import RopaError
+from ropa.io import xlsx_rows
 from ropa.io.article30 import DETAILS, TITLE, Column, activity_page, record_rows, record_sheets
 from ropa.io.record_cells import Cover, RecordBuilder
 from ropa.io.safe_csv import needs_escape
@@ -118,6 +120,12 @@ class _Sheet:
 
     def write(self, values: list) -> None:
         row = self.row
+        if row >= xlsx_rows.MAX_ROWS:
+            raise RopaError(
+                f"{self.sheet.name}: the record has more rows than a sheet holds "
+                f"({xlsx_rows.MAX_ROWS:,}); nothing was written: `ropa export csv` writes the "
+                "controller record, `ropa export pdf` the whole record, without that limit"
+            )
         number = str(row + 1)
         day = self.day
         cells = []

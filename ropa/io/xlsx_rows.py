@@ -37,6 +37,8 @@ PRESERVE = ' xml:space="preserve"'  # on a text that starts or ends with white s
 FORMULA_FIRST = frozenset(FORMULA_STARTS)
 #: Rendered rows are written to the row file once they hold this many characters.
 BATCH_CHARS = 1 << 16
+#: The rows a sheet holds. Past them XlsxWriter writes the sheet with no rows at all.
+MAX_ROWS = 1_048_576
 
 
 def xml_text(text: str) -> str:
@@ -83,6 +85,7 @@ class RowStream:
 
         sheet._write_single_row(first_row)  # flush XlsxWriter's buffered header row
         self.sheet = sheet
+        self.first_row = first_row
         self.out = sheet.row_data_fh
         self.columns = columns
         self.letters = [xl_col_to_name(c) for c in range(columns)]
@@ -135,5 +138,6 @@ class RowStream:
         """Write the rows still waiting, and tell the worksheet how far its data reaches (its
         `<dimension>`)."""
         self.flush()
-        if self.last_row is not None:
+        if self.last_row is not None:  # from the first row streamed (above it: XlsxWriter's)
+            self.sheet._check_dimensions(self.first_row, 0)
             self.sheet._check_dimensions(self.last_row, self.columns - 1)
