@@ -809,3 +809,16 @@ def test_a_list_cell_longer_than_a_spreadsheet_holds_is_refused_not_written(init
     )
     assert not (tmp_path / "d.xlsx").exists()
     assert cli("export", "csv", "--layout", "data", "-o", "d").exit_code == 0
+
+
+def test_a_sheet_past_its_last_row_refuses_the_data_export(sample, cli, tmp_path, monkeypatch):
+    # Past 1,048,576 rows XlsxWriter wrote rows no reader takes: the round trip lost them.
+    from ropa.io import xlsx_rows
+
+    monkeypatch.setattr(xlsx_rows, "MAX_ROWS", 5)
+    result = cli("export", "xlsx", "--layout", "data", "-o", "data.xlsx")
+    assert result.exit_code == 1
+    assert result.stderr.startswith("error: ") and result.stderr.count("\n") == 1
+    assert "more rows than a sheet holds (5)" in result.stderr
+    assert "`ropa export csv --layout data` has no such limit" in result.stderr
+    assert not (tmp_path / "data.xlsx").exists()

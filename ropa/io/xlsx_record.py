@@ -15,8 +15,6 @@ from typing import TYPE_CHECKING, Any
 
 from xlsxwriter.utility import xl_rowcol_to_cell
 
-from ropa.errors import RopaError
-from ropa.io import xlsx_rows
 from ropa.io.article30 import DETAILS, TITLE, Column, activity_page, record_rows, record_sheets
 from ropa.io.record_cells import Cover, RecordBuilder
 from ropa.io.safe_csv import needs_escape
@@ -47,6 +45,11 @@ FINDING_COLUMNS = (
     Column("Finding", lambda b, f: f.message),
 )
 
+#: What to export when a sheet of the record would pass a sheet's last row.
+_INSTEAD = (
+    ": `ropa export csv` writes the controller record, `ropa export pdf` the whole record, "
+    "without that limit"
+)
 #: Print scale of the tables, in percent: 10-point cells print at 8 points.
 PRINT_SCALE = 80
 HEADER_FILL = "#1F3864"
@@ -103,7 +106,7 @@ class _Sheet:
         # The data rows are rendered here, as RowStream's are (see ropa.io.xlsx_rows: why),
         # with what does not change from row to row worked out once per column: the start
         # of a cell's reference, and the rest of a text cell's opening tag in either style.
-        self.rows = RowStream(self.sheet, self.row, len(headers))
+        self.rows = RowStream(self.sheet, self.row, len(headers), instead=_INSTEAD)
         styles = {name: RowStream.style(formats[name]) for name in ("cell", "escaped", "date")}
         self.day = f'" s="{styles["date"]}"><v>'
         self.columns = [
@@ -120,12 +123,6 @@ class _Sheet:
 
     def write(self, values: list) -> None:
         row = self.row
-        if row >= xlsx_rows.MAX_ROWS:
-            raise RopaError(
-                f"{self.sheet.name}: the record has more rows than a sheet holds "
-                f"({xlsx_rows.MAX_ROWS:,}); nothing was written: `ropa export csv` writes the "
-                "controller record, `ropa export pdf` the whole record, without that limit"
-            )
         number = str(row + 1)
         day = self.day
         cells = []

@@ -78,14 +78,17 @@ def scratch_folder() -> Any:
 
 class RowStream:
     """Appends data rows to a constant-memory worksheet, from row `first_row` (0-based) on;
-    the rows above must have been written through XlsxWriter before."""
+    the rows above must have been written through XlsxWriter before. A row past the sheet's
+    last (:data:`MAX_ROWS`) is refused with a RopaError, which `instead` ends (what to export
+    instead): XlsxWriter would write the sheet with no rows, or with rows no reader takes."""
 
-    def __init__(self, sheet: Any, first_row: int, columns: int):
+    def __init__(self, sheet: Any, first_row: int, columns: int, instead: str = ""):
         from xlsxwriter.utility import xl_col_to_name
 
         sheet._write_single_row(first_row)  # flush XlsxWriter's buffered header row
         self.sheet = sheet
         self.first_row = first_row
+        self.instead = instead
         self.out = sheet.row_data_fh
         self.columns = columns
         self.letters = [xl_col_to_name(c) for c in range(columns)]
@@ -122,6 +125,13 @@ class RowStream:
 
     def rendered(self, xml: str, last_row: int) -> None:
         """Write rows rendered whole (their `<row>` elements), the last of them `last_row`."""
+        if last_row >= MAX_ROWS:
+            from ropa.errors import RopaError
+
+            raise RopaError(
+                f"{self.sheet.name}: more rows than a sheet holds ({MAX_ROWS:,}); nothing was "
+                f"written{self.instead}"
+            )
         self.pending.append(xml)
         self.pending_chars += len(xml)
         self.last_row = last_row

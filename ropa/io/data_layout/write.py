@@ -153,7 +153,9 @@ class _WorkbookWriter:
             ws.freeze_panes(1, 1)
             _print_setup(ws)
             self.sheets[sheet.name] = ws
-            self.streams[sheet.name] = RowStream(ws, 1, columns)
+            self.streams[sheet.name] = RowStream(
+                ws, 1, columns, instead=": `ropa export csv --layout data` has no such limit"
+            )
             self.rows[sheet.name] = 1
         self.styles = {
             name: RowStream.style(self.formats[name]) for name in ("text", "escaped", "date")
