@@ -25,7 +25,7 @@ from typing import Any
 
 from ropa import reference, vocab, words
 from ropa.errors import RopaError
-from ropa.schema import of_member
+from ropa.schema import of_member, told_by
 from ropa.wording import (
     RIGHTS,
     complaint_authorities,
@@ -158,6 +158,9 @@ class _NoticeActivity:
     def get(self, name: str, default: Any = None) -> Any:
         return getattr(self, name, default)
 
+    def replaced(self, **changes: Any) -> _NoticeActivity:
+        return _NoticeActivity(*(changes.get(n, getattr(self, n)) for n in NOTICE_FIELDS))
+
 
 def _in_sentence(name: str) -> str:
     """A name inside a sentence: "Contact details" -> "contact details"; "IP address" and a
@@ -224,7 +227,9 @@ def build_notice(
     """The notice for active activities (of one group member, or of all)."""
     parties = references["party"]
     activities = [
-        a for a in activities if in_notice(a) and (entity is None or of_member(a, entity))
+        a if entity is None else told_by(a, entity)
+        for a in activities
+        if in_notice(a) and (entity is None or of_member(a, entity))
     ]
     if not activities:  # every sentence would be about processing the register does not hold
         which = (

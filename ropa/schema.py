@@ -383,6 +383,20 @@ def of_member(activity: Any, member: str) -> bool:
     )
 
 
+def told_by(activity: Any, member: str) -> Any:
+    """One of a group member's activities as that member tells it (its notice, its Fides
+    manifest): the member is the controller, so its law applies, and the others, the
+    activity's controller among them, are the joint controllers it names (Art. 26(2)). A
+    dict gives a dict; another record gives its `replaced(**fields)`."""
+    if activity.get("controller") == member:
+        return activity
+    others = [activity.get("controller"), *(activity.get("joint_controllers") or ())]
+    joint = [k for k in dict.fromkeys(others) if k and k != member]
+    if isinstance(activity, dict):
+        return {**activity, "controller": member, "joint_controllers": joint}
+    return activity.replaced(controller=member, joint_controllers=tuple(joint))
+
+
 def kind_named(name: str) -> Kind:
     """The kind for a CLI group name or a document section ("party" or "parties")."""
     kind = KINDS.get(name) or BY_SECTION.get(name)

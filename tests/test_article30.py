@@ -8,6 +8,7 @@ import json
 from datetime import date, timedelta
 
 import pytest
+import yaml
 from openpyxl import load_workbook
 
 from ropa.io.article30 import CONTROLLER_HEADERS, DETAIL_HEADERS, PROCESSOR_HEADERS
@@ -366,8 +367,13 @@ def test_a_group_member_that_is_a_joint_controller_keeps_the_activity_in_its_rec
     checked = json.loads(initialised("check", "--entity", "fr", "--format", "json").stdout)
     assert " in 1 activit" in checked["summary"], checked["summary"]
     assert {f["key"] for f in checked["findings"] if f["kind"] == "activity"} <= {"a-joint"}
-    fides = initialised("export", "fides", "--entity", "fr", "-o", "-")
-    assert "a-joint" in fides.stdout and "a-de" not in fides.stdout
+    fides = yaml.safe_load(initialised("export", "fides", "--entity", "fr", "-o", "-").stdout)
+    # The member's own manifest: its organization, the activity told as its own.
+    assert [o["fides_key"] for o in fides["organization"]] == ["fr"]
+    declared = [d["name"] for s in fides["system"] for d in s["privacy_declarations"]]
+    assert any("Shared recruiting" in n for n in declared), declared
+    assert not any("Payroll" in n for n in declared)
+    assert {s["organization_fides_key"] for s in fides["system"]} == {"fr"}
 
 
 def test_retired_activities_are_left_out_unless_asked(initialised, registry):

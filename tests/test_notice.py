@@ -660,3 +660,45 @@ def test_the_notice_of_a_member_with_no_activity_says_what_entity_takes(initiali
         "error: no active activity has Acme GmbH as its controller or a joint controller: "
         "the notice would have nothing to tell\n"
     )
+
+
+def test_a_joint_controllers_notice_tells_the_activity_from_its_side(initialised, registry):
+    """Acme UK's notice named Acme UK itself among the joint controllers and not Acme GmbH,
+    the activity's controller; and said its transfers under the EU GDPR (the controller's
+    law) below a heading that gives the notice under the UK GDPR."""
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {"key": "de", "name": "Acme GmbH", "kind": "group-member",
+                         "country": "DE"},
+                        {"key": "uk", "name": "Acme UK Ltd", "kind": "group-member",
+                         "country": "GB", "regime": "uk-gdpr"},
+                        {"key": "ext", "name": "Partner BV", "kind": "business-partner",
+                         "country": "NL"},
+                        {"key": "us", "name": "US Vendor", "kind": "service-provider",
+                         "country": "US"},
+                    ],
+                    "subjects": [{"key": "s", "name": "Customers"}],
+                    "activities": [
+                        {"key": "shared", "name": "Shared loyalty scheme", "controller": "de",
+                         "role": "joint-controller", "joint_controllers": ["uk", "ext"],
+                         "data_subjects": ["s"], "lawful_bases": ["contract"],
+                         "recipients": ["us"],
+                         "transfers": [{"country": "US", "mechanism": "idta",
+                                        "recipient": "us"}]},
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )  # fmt: skip
+    uk = notice_text(initialised, "--entity", "uk")
+    assert "**Joint controllers:** Acme GmbH, Partner BV." in uk
+    assert "Acme UK Ltd." not in section(uk, "How we use your information")
+    assert "UK GDPR" in uk
+    assert "outside the United Kingdom" in section(uk, "International transfers")
+    assert "European Economic Area" not in uk
+    de = notice_text(initialised, "--entity", "de")
+    assert "**Joint controllers:** Partner BV, Acme UK Ltd." in de  # as stored (by key)

@@ -16,7 +16,7 @@ from ropa.interop.fides import (
     TAXONOMY,
     member_system_key,
 )
-from ropa.schema import of_member
+from ropa.schema import of_member, told_by
 
 LAWFUL_BASIS_OUT = {
     "consent": "Consent",
@@ -37,7 +37,7 @@ def fides_manifest(document: Mapping, entity: str | None = None) -> tuple[dict, 
     system of its own. Returns the manifest and warnings about what Fides cannot hold."""
     by = {s: {r["key"]: r for r in document.get(s) or []} for s in SECTIONS_OUT}
     activities = [
-        a
+        a if entity is None else told_by(a, entity)  # the member's own manifest
         for a in by["activities"].values()
         if a.get("status", "active") != "retired" and (entity is None or of_member(a, entity))
     ]
