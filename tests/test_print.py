@@ -126,6 +126,21 @@ def test_a_long_activity_name_prints_whole_on_its_page(initialised, sample, tmp_
     assert max(h for page in pages for h, t in page if t == "investigation") >= 13 * BOX_PER_POINT
 
 
+@pytest.mark.parametrize(
+    "name",
+    [  # long words break lines early; wide capitals fit fewer to a line (up to 500 in all)
+        ("Beschäftigtendatenverarbeitung Arbeitszeiterfassungssysteme "
+         "Personalentwicklungsmaßnahmen " * 6)[:486] + " END",
+        ("MWMWMWMWMW " * 46)[:496] + " END",
+    ],
+)  # fmt: skip
+def test_a_title_of_long_words_or_wide_letters_prints_whole(initialised, sample, tmp_path, name):
+    assert initialised("activity", "edit", "app-security", "--name", name).exit_code == 0
+    pages = _sheet_pages(_printed(initialised, tmp_path), "Activity pages")
+    words = [t for page in pages for _, t in page]
+    assert "END" in words and "(app-security)" in words
+
+
 def test_html_printed_by_chromium_holds_every_field_of_every_activity(
     initialised, sample, tmp_path
 ):

@@ -30,10 +30,16 @@ SHEET = "Activity pages"
 # LibreOffice).
 LABEL_WIDTH = 22
 VALUE_WIDTH = 46
-#: The page's title (the activity's name, at 14 points bold) spans both columns and wraps:
-#: this many characters to a line, each line this many points high.
-TITLE_WIDTH = 44
+#: The page's title (the activity's name, at 14 points bold) spans both columns and wraps;
+#: its row is as tall as :func:`title_lines` says, each line this many points.
 TITLE_LINE = 18.5
+#: How wide a character prints, against a lowercase letter (DejaVu Sans Bold, the widest font
+#: a spreadsheet program falls back to: Calibri's are narrower), and how wide a title's line
+#: is in those units: LibreOffice fits 50.3 of them on a line and breaks at 52.5.
+_WIDTHS = {" ": 0.55, "i": 0.47, "l": 0.47, "j": 0.47, "I": 0.5, ",": 0.5, ".": 0.5, "f": 0.6,
+           "t": 0.67, "r": 0.7, "(": 0.6, ")": 0.6, "-": 0.6, "s": 0.9, "w": 1.4, "m": 1.66,
+           "M": 1.47, "W": 1.69}  # fmt: skip
+_TITLE_UNITS = 48.0
 #: Excel keeps at most this many manual page breaks on a sheet (XlsxWriter drops the rest).
 MAX_PAGE_BREAKS = 1023
 
@@ -42,6 +48,27 @@ MAX_PAGE_BREAKS = 1023
 def _tall(lines: int) -> str:
     """The height attributes of a row of `lines` lines."""
     return f' ht="{row_height(lines)}" customHeight="1"'
+
+
+def _width(text: str) -> float:
+    return sum(_WIDTHS.get(c, 1.2 if c.isupper() else 1.09 if c.isdigit() else 1.0) for c in text)
+
+
+def title_lines(title: str) -> int:
+    """How many lines a page's title wraps to, word by word as a spreadsheet program wraps
+    it (a word wider than the line broken where it must), erring on the side of one more:
+    the row's height is fixed, and a line past it is not printed."""
+    lines, used = 1, 0.0
+    for word in title.split(" "):
+        wide = _width(word)
+        if used and used + _WIDTHS[" "] + wide > _TITLE_UNITS:
+            lines, used = lines + 1, 0.0
+        elif used:
+            used += _WIDTHS[" "]
+        while wide > _TITLE_UNITS:  # a word wider than the line: broken across lines
+            lines, wide = lines + 1, wide - _TITLE_UNITS
+        used += wide
+    return lines
 
 
 def _header_text(text: str) -> str:
@@ -125,7 +152,7 @@ class ActivityPagesSheet:
         row, cut = self.row, len(self.cut)
         number = str(row + 1)
         title = "title escaped" if page.title[0] in FORMULA_FIRST else "title"
-        high = min(MAX_HEIGHT, wrapped_lines(page.title, TITLE_WIDTH) * TITLE_LINE + 4)
+        high = min(MAX_HEIGHT, title_lines(page.title) * TITLE_LINE + 4)
         rows = [
             f'<row r="{number}" ht="{high}" customHeight="1"><c r="A{number}'
             f"{self._cell(title, page.title, number)}</row>"
