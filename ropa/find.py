@@ -139,6 +139,14 @@ def _option(name: str) -> str:
     return "--" + name.replace("_", "-")
 
 
+def member_key(index: Index, given: str) -> str:
+    """The key of the group member an --entity option names (by key or by name)."""
+    key = _keys(index, "party", "entity", [given])[0]
+    if index.value("party", "kind", key) != "group-member":
+        raise BadOption(f"--entity: {key!r} is not a group-member party")
+    return key
+
+
 def _keys(index: Index, kind: str, name: str, given: Sequence[str]) -> list[str]:
     """The keys that values of a filter name (by key or name)."""
     keys = []
@@ -195,7 +203,7 @@ def _activity_conditions(
             owners = sorted({v.strip() for v in given_values})
             conditions.append(folded(a.c.owner).in_([folded(sa.literal(o)) for o in owners]))
         elif name == "entity":
-            conditions.append(of_members(a, _keys(index, "party", name, given_values)))
+            conditions.append(of_members(a, [member_key(index, v) for v in given_values]))
         elif name in ("role", "status"):
             conditions.append(a.c[name].in_(_codes(name, name, ACTIVITY, given_values)))
         elif name == "subject":

@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ropa import words
 from ropa.db import Database, fold_case
-from ropa.errors import BadOption, NotFound, Problem, RopaError, StillReferenced, ValidationFailed
+from ropa.errors import NotFound, Problem, RopaError, StillReferenced, ValidationFailed
 from ropa.planning import (
     Edit,
     ImportReport,
@@ -1116,13 +1116,9 @@ def _dependents(conn: Connection, kind: Kind, after: dict, index: Index, where: 
 
 def _resolve_entity(state: dict[str, dict[str, dict]], entity: str) -> str:
     """The key of the group member an --entity option names (by key or by name)."""
-    try:
-        key = state_index(state).resolve("party", entity)
-    except ValueError as e:
-        raise BadOption(f"--entity: {e}") from None
-    if state["party"][key]["kind"] != "group-member":
-        raise BadOption(f"--entity: {key!r} is not a group-member party")
-    return key
+    from ropa.find import member_key
+
+    return member_key(state_index(state), entity)
 
 
 def _filter(conn: Connection, kind: Kind, filters: Mapping[str, Any]) -> Filter | None:

@@ -287,3 +287,12 @@ def test_find_reads_the_records_a_batch_at_a_time(registry, monkeypatch):
         assert first["key"] == "p0" and batches == [3]
         rest = [r["key"] for r in records]
     assert rest == [f"p{i}" for i in range(1, 7)] and batches == [3, 3, 1]
+
+
+def test_entity_names_a_group_member_in_list_as_in_the_exports(initialised, sample):
+    # `activity list --entity` took any party (a business partner that is a joint
+    # controller listed its activities) where the exports, check and notice refuse it.
+    for command in (("activity", "list"), ("export", "csv", "-o", "-"), ("check",)):
+        result = initialised(*command, "--entity", "event-partners")
+        assert result.exit_code == 2, command
+        assert result.stderr.endswith("--entity: 'event-partners' is not a group-member party\n")
