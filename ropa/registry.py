@@ -347,16 +347,26 @@ class Registry:
         keys[GROUP_MEMBERS] = sorted(k for k, kind in kinds.items() if kind == "group-member")
         return keys
 
-    def entities_with_activities(self) -> set[str]:
-        """Keys of the group members with at least one activity (see
-        :func:`ropa.schema.of_member`): its controller, or a joint controller."""
+    def members_with_records(
+        self, scope: RecordScope, filters: Mapping[str, Any] | None = None
+    ) -> list[str]:
+        """The keys of the group members whose record of a scope (its role, retired
+        activities or not; its entity aside) holds an activity (see
+        :func:`ropa.schema.of_member`), in order: those `--per-entity` writes."""
         from ropa import store
 
         with self.db.read() as conn:
-            kinds = store.read_column(conn, KINDS["party"], "kind")
-            joint = store.distinct_link_values(conn, ACTIVITY, "joint_controllers")
-            controllers = store.distinct_values(conn, ACTIVITY, "controller")
-        return controllers | {k for k in joint if kinds.get(k) == "group-member"}
+            references = _references(conn)
+            where, _ = _record_filter(dataclasses.replace(scope, entity=None), references)
+            where = where.narrowed(_filter(conn, ACTIVITY, filters or {}))
+            members = sorted(
+                k for k, p in references["party"].items() if p["kind"] == "group-member"
+            )
+            return [
+                m
+                for m in members
+                if store.count_records(conn, ACTIVITY, dataclasses.replace(where, member=m))
+            ]
 
     # -- writes --------------------------------------------------------------------------
 

@@ -14,6 +14,7 @@ from openpyxl import load_workbook
 from ropa.io.article30 import CONTROLLER_HEADERS, DETAIL_HEADERS, PROCESSOR_HEADERS
 from ropa.io.safe_csv import escape as escape_csv
 from ropa.io.safe_csv import unescape as unescape_csv
+from ropa.planning import Edit
 from ropa.wording import describe_duration, describe_retention
 
 SHEETS = [
@@ -374,6 +375,25 @@ def test_a_group_member_that_is_a_joint_controller_keeps_the_activity_in_its_rec
     assert any("Shared recruiting" in n for n in declared), declared
     assert not any("Payroll" in n for n in declared)
     assert {s["organization_fides_key"] for s in fides["system"]} == {"fr"}
+    # A member with no activity in the record asked for gets no (empty) file.
+    result = initialised("export", "xlsx", "--per-entity", "--role", "processor", "-o", "none")
+    assert result.exit_code == 0, result.stderr
+    assert list((tmp_path / "none").iterdir()) == []
+    assert "no group member has activities in this record; nothing was written" in result.stderr
+    registry.edit("activity", "a-de", Edit(set={"status": "retired"}))
+    assert initialised("export", "pdf", "--per-entity", "-o", "pdfs").exit_code == 0
+    assert sorted(p.name for p in (tmp_path / "pdfs").iterdir()) == [
+        "ropa-record-de.pdf",
+        "ropa-record-fr.pdf",
+    ]
+    registry.edit("activity", "a-joint", Edit(set={"status": "retired"}))
+    assert initialised("export", "pdf", "--per-entity", "-o", "gone").exit_code == 0
+    assert list((tmp_path / "gone").iterdir()) == []
+    result = initialised("export", "pdf", "--per-entity", "--include-retired", "-o", "old")
+    assert sorted(p.name for p in (tmp_path / "old").iterdir()) == [
+        "ropa-record-de.pdf",
+        "ropa-record-fr.pdf",
+    ]
 
 
 def test_retired_activities_are_left_out_unless_asked(initialised, registry):

@@ -1,5 +1,6 @@
 """`ropa import` and `ropa export`: files in and out of the register."""
 
+import dataclasses
 import sys
 from collections.abc import Callable
 from datetime import date
@@ -590,22 +591,22 @@ def _write_records(
             raise typer.BadParameter(
                 f"the {RECORD_FILES[fmt]} is written to a file; give -o a path", param_hint="-o"
             )
+    scope = RecordScope(
+        role=role.value if role else None, include_retired=include_retired, as_of=as_of
+    )
     if per_entity:
         if entity:
             raise typer.BadParameter("--per-entity writes every group member; drop --entity")
         folder = output_folder(out or _default_folder(), "--per-entity")
-        members = registry.entities_with_activities()
         name = FORMATS[fmt].file_name
-        targets = [(key, folder / name(Layout.record, key)) for key in sorted(members)]
+        members = registry.members_with_records(scope, filters)
+        targets = [(key, folder / name(Layout.record, key)) for key in members]
+        if not targets:
+            say("no group member has activities in this record; nothing was written")
     else:
         targets = [(entity, out or _default_folder() / FORMATS[fmt].file_name(Layout.record))]
     for key, target in targets:
-        scope = RecordScope(
-            entity=key,
-            role=role.value if role else None,
-            include_retired=include_retired,
-            as_of=as_of,
-        )
+        scope = dataclasses.replace(scope, entity=key)
         if str(target) == "-":
             _record_to_stdout(registry, scope, filters)
             continue
