@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from ropa import words
 from ropa.db import Database, fold_case
-from ropa.errors import NotFound, Problem, RopaError, StillReferenced, ValidationFailed
+from ropa.errors import BadOption, NotFound, Problem, RopaError, StillReferenced, ValidationFailed
 from ropa.planning import (
     Edit,
     ImportReport,
@@ -1187,7 +1187,7 @@ def _refuse_future(when: date | datetime) -> None:
     else:
         future = when > today()
     if future:
-        raise RopaError(f"--as-of {when.isoformat()} is in the future")
+        raise BadOption(f"--as-of {when.isoformat()} is in the future")
 
 
 class _PastRegistry:

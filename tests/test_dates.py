@@ -226,17 +226,17 @@ def test_as_of_with_a_zone_is_compared_as_an_instant(loaded, clock):
     past = loaded("export", "yaml", "--as-of", "2026-12-01T09:00+13:00", "-o", "-")
     assert past.exit_code == 0, past.stderr  # 20:00 UTC: an hour ago
     future = loaded("export", "yaml", "--as-of", "2026-11-30T20:00-05:00", "-o", "-")
-    assert future.exit_code == 1  # 01:00 UTC tomorrow
+    assert future.exit_code == 2  # 01:00 UTC tomorrow: a bad option
     one_error(future, "--as-of", "future")
     restore = loaded("restore", "--as-of", "2026-11-30T20:00-05:00", "--dry-run")
-    assert restore.exit_code == 1
+    assert restore.exit_code == 2
     one_error(restore, "--as-of", "future")
     restore = loaded("restore", "--as-of", "2026-12-01T09:00+13:00", "--dry-run")
     assert restore.exit_code == 0, restore.stderr
     assert loaded("export", "yaml", "--as-of", "2026-11-30", "-o", "-").exit_code == 0
-    assert loaded("export", "yaml", "--as-of", "2026-12-01", "-o", "-").exit_code == 1
+    assert loaded("export", "yaml", "--as-of", "2026-12-01", "-o", "-").exit_code == 2
     naive = loaded("export", "yaml", "--as-of", "2026-11-30T21:30", "-o", "-")  # UTC
-    assert naive.exit_code == 1
+    assert naive.exit_code == 2
 
 
 # -- 5. history refuses an empty period as diff does ----------------------------------------

@@ -79,7 +79,7 @@ def test_exports_as_of_a_date_equal_the_exports_made_that_day(
     check = json.loads(cli("check", "--as-of", "2026-02-15", "-f", "json").stdout)
     assert "R18" not in {f["rule"] for f in check["findings"]}  # the DPO was recorded then
     assert "Children" not in cli("notice", "--as-of", "2026-02-15").stdout
-    assert cli("export", "yaml", "--as-of", "2099-01-01").exit_code == 1
+    assert cli("export", "yaml", "--as-of", "2099-01-01").exit_code == 2  # a bad option
 
 
 def test_diff_lists_exactly_the_changed_fields(initialised, registry, clock):
@@ -418,3 +418,11 @@ def test_a_moment_given_to_the_second_covers_that_second(initialised, registry, 
     assert [r["key"] for r in json.loads(until.stdout)] == ["s"]
     before = json.loads(cli("export", "json", "--as-of", "2026-03-02T09:00:48", "-o", "-").stdout)
     assert before.get("subjects", []) == []
+
+
+def test_an_as_of_in_the_future_is_a_bad_option(initialised, sample):
+    # It exited 1, as a failure of the command; the other bad options exit 2.
+    for command in (("export", "yaml", "-o", "-"), ("export", "xlsx"), ("notice",)):
+        result = initialised(*command, "--as-of", "2999-01-01")
+        assert result.exit_code == 2, command
+        assert result.stderr.endswith("--as-of 2999-01-01 is in the future\n")
