@@ -249,3 +249,20 @@ def test_a_shortened_line_fits_its_width_and_keeps_the_key():
         else:
             assert "…" in out
     assert _shortened("x" * 400 + " (the-key)", FONT, BODY, 200).endswith("… (the-key)")
+
+
+def test_characters_the_font_lacks_are_named_in_a_warning(initialised, sample, tmp_path):
+    # Fira Sans has Latin, Greek and Cyrillic letters: a Japanese name printed as empty boxes,
+    # and the export said nothing.
+    name = "Recruiting in Japan (採用)"
+    assert initialised("activity", "edit", "recruiting", "--name", name).exit_code == 0
+    result = initialised("export", "pdf", "-o", "record.pdf")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning: the PDF's font has no letters for 採, 用 (in recruiting): they print as "
+        "empty boxes; the workbook (`ropa export xlsx`) and the HTML page show them"
+    ) in result.stderr
+    clean = initialised("activity", "edit", "recruiting", "--name", "Recruiting in Greece (Ελλάδα)")
+    assert clean.exit_code == 0
+    result = initialised("export", "pdf", "-o", "record.pdf")
+    assert "warning" not in result.stderr

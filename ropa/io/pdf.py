@@ -17,6 +17,7 @@ header, "Page X of Y" and the index (whose page numbers are known then) before s
 
 from __future__ import annotations
 
+import unicodedata
 import zlib
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -466,16 +467,54 @@ class _Story(list):
         return list.__len__(self)
 
 
+class _Unprintable:
+    """The characters of the record that the PDF's font has no letter for (Chinese, say):
+    they print as empty boxes, so the export names them, and where they are."""
+
+    def __init__(self) -> None:
+        from reportlab.pdfbase import pdfmetrics
+
+        face = pdfmetrics.getFont(FONT).face  # the bold font has the same letters
+        self.printable = frozenset(map(chr, face.charToGlyph)) | set("\n\t")
+        self.chars: dict[str, None] = {}
+        self.places: dict[str, None] = {}
+
+    def check(self, place: str, cells: Iterable[Any]) -> None:
+        for cell in cells:
+            if isinstance(cell, str) and not cell.isascii() and not self.printable.issuperset(cell):
+                self.places[place] = None
+                self.chars.update(
+                    dict.fromkeys(
+                        c
+                        for c in cell
+                        if c not in self.printable and unicodedata.category(c) != "Cf"
+                    )
+                )
+
+    def warnings(self) -> list[str]:
+        if not self.chars:
+            return []
+        chars = ", ".join(list(self.chars)[:10]) + (" …" if len(self.chars) > 10 else "")
+        places = list(self.places)
+        where = ", ".join(places[:5]) + (f" and {len(places) - 5} more" if len(places) > 5 else "")
+        return [
+            f"the PDF's font has no letters for {chars} (in {where}): they print as empty "
+            "boxes; the workbook (`ropa export xlsx`) and the HTML page show them"
+        ]
+
+
 def _story(
     cover: Cover,
     builder: RecordBuilder,
     activities: Iterable[dict],
     sheets: tuple[str, ...],
+    unprintable: _Unprintable,
 ) -> Iterator[Any]:
     from reportlab.platypus import NextPageTemplate, PageBreak
 
     f = _flowables()
     yield f["Paragraph"](_escape(TITLE), f["title"])
+    unprintable.check("the cover", (value for _, value in cover.rows()))
     yield _fields(((label, value or "—") for label, value in cover.rows()), None)
     entries = cover.activities + ("processor" in sheets) + len(ANNEXES)
     for page in range(_index_pages(entries)):
@@ -487,6 +526,7 @@ def _story(
     annexes.update({name: [] for name in ANNEXES})
     details = {s.name: s for s in DETAILS if s.name in ANNEXES}
     for sheet, row in record_rows(builder, activities, tuple(sheets), details=ANNEXES):
+        unprintable.check(str(row[0]), row)
         if sheet.name in details:
             annexes[sheet.name].append(row)
             continue
@@ -509,7 +549,7 @@ def write_record_pdf(
     activities: Iterable[dict],
     sheets: tuple[str, ...] = ("controller", "processor"),
 ) -> list[str]:
-    """Write the record as a PDF; returns warnings (none: a PDF page holds any text)."""
+    """Write the record as a PDF; returns warnings (about letters its font does not have)."""
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.platypus import BaseDocTemplate, Frame, PageTemplate
 
@@ -548,11 +588,13 @@ def write_record_pdf(
     from reportlab import rl_config
 
     a85, rl_config.useA85 = rl_config.useA85, 0  # binary streams: smaller, and less to encode
+    unprintable = _Unprintable()
+    story = _story(cover, builder, activities, sheets, unprintable)
     try:
-        doc.build(_Story(_story(cover, builder, activities, sheets)), canvasmaker=canvas_class)
+        doc.build(_Story(story), canvasmaker=canvas_class)
     finally:
         rl_config.useA85 = a85
-    return []
+    return unprintable.warnings()
 
 
 def _text_box(size: tuple[float, float]) -> tuple[float, float]:
