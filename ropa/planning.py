@@ -355,6 +355,52 @@ def kept_blanks(current: State, incoming: Incoming) -> int:
     return kept
 
 
+#: What the rows of a transfers or retention sheet are, in a sentence.
+_ROWS_ARE = {"transfers": "transfers", "retention": "retention rules"}
+
+
+def dropped_rows(
+    changes: Iterable[Change], sheets: Collection[str], dropped: dict[str, dict[str, int]]
+) -> None:
+    """Count in `dropped` ({field: {activity key: rows}}) the stored transfers or retention
+    rows (the fields a data-layout import has `sheets` for) that the import's rows for an
+    activity leave out: an activity's rows in such a sheet are all of its rows, and one row
+    added to a template's sheet would otherwise drop the others with only "updated" said."""
+    for change in changes:
+        if change.action != "update" or change.kind.name != "activity":
+            continue
+        assert change.before is not None and change.after is not None
+        for name in sheets:
+            left = Counter(tuple(sorted(row.items())) for row in change.after[name])
+            gone = 0
+            for row in change.before[name]:
+                kept = tuple(sorted(row.items()))
+                if left[kept]:
+                    left[kept] -= 1
+                else:
+                    gone += 1
+            if gone:
+                dropped.setdefault(name, {})[change.key] = gone
+
+
+def dropped_warnings(dropped: Mapping[str, Mapping[str, int]]) -> list[str]:
+    """The warnings of :func:`dropped_rows`, one per sheet."""
+    warnings = []
+    for name, activities in dropped.items():
+        count, rows = len(activities), sum(activities.values())
+        keys = list(activities)
+        which = ", ".join(keys[:5]) + (f" and {count - 5} more" if count > 5 else "")
+        one = count == 1
+        warnings.append(
+            f"the {name} rows of {count:,} activit{'y' if one else 'ies'} ({which}) replaced "
+            f"{'its' if one else 'their'} stored ones, {rows:,} of which "
+            f"{'is' if rows == 1 else 'are'} no longer there: an activity's rows in a {name} "
+            f"sheet are all of its {_ROWS_ARE.get(name, name)} (`ropa export xlsx --layout "
+            "data` has the stored ones to edit)"
+        )
+    return warnings
+
+
 @dataclass
 class Stored:
     """What an import that replaces nothing learns of the stored register beyond the

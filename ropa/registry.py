@@ -526,7 +526,7 @@ class Registry:
         from ropa import store
         from ropa.history import record_revisions, revision_documents, utcnow
         from ropa.io.data_layout import attach_nested, parse_tables
-        from ropa.planning import kept_blanks, present_kinds
+        from ropa.planning import dropped_rows, dropped_warnings, kept_blanks, present_kinds
 
         incoming, seen, problems = read_documents(documents, kind)
         parsed = parse_tables(tables, kind, keep_blank)
@@ -560,6 +560,9 @@ class Registry:
                     "stored value (--blank keep, the default); --blank clear makes empty "
                     "cells clear fields"
                 )
+            dropped: dict[str, dict[str, int]] = {}
+            dropped_rows(changes, parsed.nested_sheets, dropped)
+            report.warnings += dropped_warnings(dropped)
             incoming.clear()  # the records live on in `state` and `changes`
             parsed.records.clear()
             report.count({k: len(records) for k, records in state.items()}, changes)
@@ -608,7 +611,7 @@ class Registry:
         from ropa.history import record_revisions, revision_documents, utcnow
         from ropa.io.data_layout import NestedRows, attach_nested, parse_tables
         from ropa.io.data_layout.parse import ParsedTables
-        from ropa.planning import kept_blanks, stored_dependents
+        from ropa.planning import dropped_rows, dropped_warnings, kept_blanks, stored_dependents
 
         incoming, seen, problems = read_documents(documents, kind)
         parsed = parse_tables(tables, kind, keep_blank, stream=True)
@@ -631,6 +634,8 @@ class Registry:
         def all_problems() -> list[Problem]:
             return problems + parsed.problems + later
 
+        dropped: dict[str, dict[str, int]] = {}  # see dropped_rows
+
         def plan(
             conn: Connection, current: dict, part: Incoming, stored: Stored
         ) -> tuple[dict, list]:
@@ -640,6 +645,7 @@ class Registry:
             later.extend(p for p in found if p.where not in reported)
             if keep_blank and tables:
                 blanks += kept_blanks(current, part)
+            dropped_rows(changes, parsed.nested_sheets, dropped)
             report.add(changes)
             return state, changes
 
@@ -766,6 +772,7 @@ class Registry:
                     "stored value (--blank keep, the default); --blank clear makes empty "
                     "cells clear fields"
                 )
+            report.warnings += dropped_warnings(dropped)
             report.finish(sizes)
         return report
 

@@ -822,3 +822,39 @@ def test_a_sheet_past_its_last_row_refuses_the_data_export(sample, cli, tmp_path
     assert "more rows than a sheet holds (5)" in result.stderr
     assert "`ropa export csv --layout data` has no such limit" in result.stderr
     assert not (tmp_path / "data.xlsx").exists()
+
+
+def test_a_transfers_sheet_that_drops_stored_rows_says_so(initialised, sample, tmp_path):
+    # A transfers sheet's rows for an activity replace all of its transfers: a row added to
+    # the template for an activity with two transfers left it with one, and the import said
+    # only "updated".
+    cli = initialised
+    assert cli("activity", "edit", "app-security", "--add-transfer", "CH:adequacy").exit_code == 0
+    before = sample.get("activity", "app-security")["transfers"]
+    assert len(before) == 2
+    folder = tmp_path / "add"
+    folder.mkdir()
+    (folder / "transfers.csv").write_text(
+        "activity,country,recipient,mechanism,details,document_link,tia_link\n"
+        "app-security,JP,,adequacy,,,\n"
+    )
+    result = cli("import", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning: the transfers rows of 1 activity (app-security) replaced its stored ones, "
+        "2 of which are no longer there: an activity's rows in a transfers sheet are all of "
+        "its transfers (`ropa export xlsx --layout data` has the stored ones to edit)"
+    ) in result.stderr
+    # A sheet that keeps every stored row says nothing.
+    rows = "".join(
+        f"app-security,{t['country']},{t['recipient'] or ''},{t['mechanism']},"
+        f"{t['details'] or ''},,\n"
+        for t in [*before, {"country": "JP", "recipient": None, "mechanism": "adequacy",
+                            "details": None}]
+    )  # fmt: skip
+    (folder / "transfers.csv").write_text(
+        "activity,country,recipient,mechanism,details,document_link,tia_link\n" + rows
+    )
+    result = cli("import", str(folder))
+    assert result.exit_code == 0, result.stderr
+    assert "no longer there" not in result.stderr
