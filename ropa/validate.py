@@ -801,14 +801,6 @@ def _check_activity(record: dict, index: Index, where: Where) -> list[Problem]:
                 "set role joint-controller or clear joint_controllers",
             )
         )
-    if controller and controller in (record.get("joint_controllers") or ()):
-        problems.append(
-            Problem(
-                where.at("joint_controllers"),
-                f"{controller} is the controller; a joint controller is another controller "
-                "that decides the purposes and means with it (Art. 26)",
-            )
-        )
     for name in ("processor_for", "sub_processors"):  # Art. 30(2): a processor's record
         if record.get(name) and role != "processor":
             problems.append(

@@ -410,12 +410,3 @@ def test_hosting_countries_that_are_not_text_are_a_problem_not_a_traceback(count
     raw = {"key": "s", "name": "S", "countries": countries}
     _, problems = parse_record(KINDS["system"], raw, "system s")
     assert [str(p) for p in problems] == [f"system s.countries: {message}"]
-
-
-def test_an_activitys_controller_is_not_also_its_joint_controller(initialised, sample):
-    cli = initialised
-    assert cli("activity", "edit", "recruiting", "--role", "joint-controller",
-               "--add-joint-controller", "event-partners").exit_code == 0  # fmt: skip
-    result = cli("activity", "edit", "recruiting", "--add-joint-controller", "imperva-inc")
-    assert result.exit_code == 1
-    assert "imperva-inc is the controller; a joint controller is another" in result.stderr
