@@ -519,3 +519,18 @@ def test_findings_carry_the_regime_of_the_controller():
     activity = dict(state["activity"]["a1"], measures=[], dpo_name=None)
     found = run_checks(references, [activity], TODAY)
     assert [(f.rule, f.regime) for f in found] == [("R12", "uk-gdpr")]
+
+
+def test_an_activitys_controller_among_its_joint_controllers_is_found(initialised, sample):
+    # Refusing it when written made a register that held it unreadable as of any earlier
+    # moment (the history is rebuilt through the write rules) and every edit of it refused.
+    cli = initialised
+    assert cli("activity", "edit", "recruiting", "--role", "joint-controller",
+               "--joint-controller", "event-partners", "--add-joint-controller", "imperva-inc",
+               ).exit_code == 0  # fmt: skip
+    found = json.loads(cli("check", "--format", "json").stdout)["findings"]
+    assert any(
+        f["rule"] == "R06" and f["key"] == "recruiting" and "among the joint controllers"
+        in f["message"] for f in found
+    )  # fmt: skip
+    assert cli("activity", "edit", "recruiting", "--owner", "bob").exit_code == 0

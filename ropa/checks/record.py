@@ -68,7 +68,7 @@ def r05_art10_basis(ctx: Context, a: dict) -> Iterator[str]:
     "R06",
     ERROR,
     "no `controller`; processor without `processor_for`; "
-    "joint-controller without `joint_controllers`",
+    "joint-controller without `joint_controllers`, or with its controller among them",
 )
 def r06_role(ctx: Context, a: dict) -> Iterator[str]:
     if not a["controller"]:
@@ -78,6 +78,11 @@ def r06_role(ctx: Context, a: dict) -> Iterator[str]:
         yield "role processor but no controllers we act for: set --processor-for (Art. 30(2)(a))"
     if a["role"] == "joint-controller" and not a["joint_controllers"]:
         yield "role joint-controller but no joint controllers: set --joint-controller (Art. 26)"
+    if a["controller"] and a["controller"] in a["joint_controllers"]:
+        yield (
+            f"the controller {a['controller']} is among the joint controllers: a joint controller "
+            "is another controller deciding with it (Art. 26); --remove-joint-controller it"
+        )
 
 
 @rule("R11", WARNING, "no retention rule, or a rule with neither duration nor criteria")
