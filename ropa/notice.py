@@ -162,6 +162,16 @@ class _NoticeActivity:
         return _NoticeActivity(*(changes.get(n, getattr(self, n)) for n in NOTICE_FIELDS))
 
 
+def _named_by(activity: Any, member: str) -> Any:
+    """An activity as a group member's notice names its joint controllers: the others (see
+    :func:`ropa.schema.told_by`). Its controller stays: the transfers it makes are under its
+    law (:func:`_transfers`)."""
+    told = told_by(activity, member)
+    if told is activity:
+        return activity
+    return activity.replaced(joint_controllers=told["joint_controllers"])
+
+
 def _in_sentence(name: str) -> str:
     """A name inside a sentence: "Contact details" -> "contact details"; "IP address" and a
     proper name ("Via Rail Canada": another word capitalised) stay (isolated, see
@@ -227,7 +237,7 @@ def build_notice(
     """The notice for active activities (of one group member, or of all)."""
     parties = references["party"]
     activities = [
-        a if entity is None else told_by(a, entity)
+        a if entity is None else _named_by(a, entity)
         for a in activities
         if in_notice(a) and (entity is None or of_member(a, entity))
     ]
@@ -299,7 +309,7 @@ def build_notice(
         )
 
     sections.append(_sharing(references, activities))
-    sections.append(_transfers(references, activities))
+    sections.append(_transfers(references, activities, set(_regimes(controllers))))
     sections += [s for s in (retention, security) if s is not None]
     sections.append(_rights(references, activities, controllers))
     sections.append(
@@ -473,7 +483,11 @@ def _plural(label: str) -> str:
     return special.get(label) or words.plural(label)
 
 
-def _transfers(references: dict, activities: list[dict]) -> Section:
+def _transfers(references: dict, activities: list[dict], own: set[str]) -> Section:
+    """Where the activities' transfers go, and their safeguards, under the law of the
+    controller that makes them (the activity's: a joint controller's notice may tell of
+    transfers its partner makes from another area); a law other than the notice's `own`,
+    or two laws, get a part each ("From the European Economic Area")."""
     section = Section("International transfers")
     by_regime: dict[str, dict[tuple, None]] = {}
     for a in activities:
@@ -486,7 +500,7 @@ def _transfers(references: dict, activities: list[dict]) -> Section:
     for regime in regimes:
         home = reference.home_area_name(regime, short=False)
         part = section  # under two laws, each its own part: its sentence, then its list
-        if len(regimes) > 1:
+        if len(regimes) > 1 or set(regimes) != own:
             part = Section(f"From {home}", level=3)
             section.sections.append(part)
         seen = by_regime[regime]

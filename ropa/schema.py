@@ -384,10 +384,10 @@ def of_member(activity: Any, member: str) -> bool:
 
 
 def told_by(activity: Any, member: str) -> Any:
-    """One of a group member's activities as that member tells it (its notice, its Fides
-    manifest): the member is the controller, so its law applies, and the others, the
-    activity's controller among them, are the joint controllers it names (Art. 26(2)). A
-    dict gives a dict; another record gives its `replaced(**fields)`."""
+    """One of a group member's activities as that member tells it (its Fides manifest; its
+    notice names the joint controllers so): the member is the controller, and the others,
+    the activity's controller among them, are the joint controllers it names (Art. 26(2)).
+    A dict gives a dict; another record gives its `replaced(**fields)`."""
     if activity.get("controller") == member:
         return activity
     others = [activity.get("controller"), *(activity.get("joint_controllers") or ())]

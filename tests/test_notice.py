@@ -664,8 +664,9 @@ def test_the_notice_of_a_member_with_no_activity_says_what_entity_takes(initiali
 
 def test_a_joint_controllers_notice_tells_the_activity_from_its_side(initialised, registry):
     """Acme UK's notice named Acme UK itself among the joint controllers and not Acme GmbH,
-    the activity's controller; and said its transfers under the EU GDPR (the controller's
-    law) below a heading that gives the notice under the UK GDPR."""
+    the activity's controller; and told of Acme GmbH's transfers from the EEA, under the EU
+    GDPR, as if they were its own from the UK (one fix relabelled the EU clauses as UK
+    safeguards): they are told as the EEA's, in a part of their own."""
     registry.import_documents(
         [
             (
@@ -686,7 +687,7 @@ def test_a_joint_controllers_notice_tells_the_activity_from_its_side(initialised
                          "role": "joint-controller", "joint_controllers": ["uk", "ext"],
                          "data_subjects": ["s"], "lawful_bases": ["contract"],
                          "recipients": ["us"],
-                         "transfers": [{"country": "US", "mechanism": "idta",
+                         "transfers": [{"country": "US", "mechanism": "scc",
                                         "recipient": "us"}]},
                     ],
                 },
@@ -697,8 +698,10 @@ def test_a_joint_controllers_notice_tells_the_activity_from_its_side(initialised
     uk = notice_text(initialised, "--entity", "uk")
     assert "**Joint controllers:** Acme GmbH, Partner BV." in uk
     assert "Acme UK Ltd." not in section(uk, "How we use your information")
-    assert "UK GDPR" in uk
-    assert "outside the United Kingdom" in section(uk, "International transfers")
-    assert "European Economic Area" not in uk
+    assert "This notice is given under the UK GDPR" in uk
+    transfers = section(uk, "International transfers")
+    assert "### From the European Economic Area" in transfers
+    assert "United States:** Standard contractual clauses, Art. 46(2)(c)" in transfers
+    assert "UK GDPR" not in transfers and "United Kingdom" not in transfers
     de = notice_text(initialised, "--entity", "de")
     assert "**Joint controllers:** Partner BV, Acme UK Ltd." in de  # as stored (by key)
