@@ -662,3 +662,62 @@ def test_export_reports_progress_to_a_tracker(sample, tmp_path):
 
     count, _ = export_record(sample, "xlsx", tmp_path / "r.xlsx", RecordScope(), track=track)
     assert count == 14 and seen[0] == 14 and len(seen) == 15 and "marketing" in seen
+
+
+def test_per_entity_says_which_files_of_an_earlier_run_it_left(initialised, registry, tmp_path):
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {"key": "de", "name": "Acme GmbH", "kind": "group-member"},
+                        {"key": "fr", "name": "Acme SAS", "kind": "group-member"},
+                    ],
+                    "activities": [
+                        {"key": "a-de", "name": "DE", "controller": "de"},
+                        {"key": "a-fr", "name": "FR", "controller": "fr"},
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )
+    assert initialised("export", "xlsx", "--per-entity", "-o", "out").exit_code == 0
+    registry.edit("activity", "a-fr", Edit(set={"status": "retired"}))
+    result = initialised("export", "xlsx", "--per-entity", "-o", "out")
+    assert result.exit_code == 0, result.stderr
+    assert (
+        "warning: out/ropa-record-fr.xlsx is from an earlier export: fr has no activity in "
+        "this record now, and its file was left as it was"
+    ) in " ".join(result.stderr.split())
+
+
+def test_per_entity_names_the_member_whose_record_failed_and_the_files_written(
+    initialised, registry, monkeypatch
+):
+    from ropa.io import xlsx_rows
+
+    registry.import_documents(
+        [
+            (
+                {
+                    "parties": [
+                        {"key": "de", "name": "Acme GmbH", "kind": "group-member"},
+                        {"key": "fr", "name": "Acme SAS", "kind": "group-member"},
+                    ],
+                    "activities": [
+                        {"key": "a-de", "name": "DE", "controller": "de"},
+                        *({"key": f"a-fr-{i}", "name": f"FR {i}", "controller": "fr"}
+                          for i in range(3)),
+                    ],
+                },
+                "doc",
+            )
+        ]
+    )  # fmt: skip
+    monkeypatch.setattr(xlsx_rows, "MAX_ROWS", 4)  # a band, a header and two rows
+    result = initialised("export", "xlsx", "--per-entity", "-o", "out")
+    assert result.exit_code == 1
+    error = result.stderr.splitlines()[-1]
+    assert error.startswith("error: out/ropa-record-fr.xlsx: Controller record: more rows")
+    assert error.endswith("; the file before it (de) was written")

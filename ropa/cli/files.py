@@ -603,17 +603,39 @@ def _write_records(
         targets = [(key, folder / name(Layout.record, key)) for key in members]
         if not targets:
             say("no group member has activities in this record; nothing was written")
+        from ropa.io.data_layout.sheets import GROUP_MEMBERS
+
+        for key in registry.keys()[GROUP_MEMBERS]:
+            earlier = folder / name(Layout.record, key)
+            if key not in members and earlier.exists():
+                typer.echo(
+                    f"warning: {earlier} is from an earlier export: {key} has no activity in "
+                    "this record now, and its file was left as it was",
+                    err=True,
+                )
     else:
         targets = [(entity, out or _default_folder() / FORMATS[fmt].file_name(Layout.record))]
-    for key, target in targets:
+    for done, (key, target) in enumerate(targets):
         scope = dataclasses.replace(scope, entity=key)
         if str(target) == "-":
             _record_to_stdout(registry, scope, filters)
             continue
         findings = registry.findings(key) if with_findings else None
-        count, warnings = export_record(
-            registry, fmt, target, scope, findings, progress(f"writing {target.name}"), filters
-        )
+        try:
+            count, warnings = export_record(
+                registry, fmt, target, scope, findings, progress(f"writing {target.name}"), filters
+            )
+        except RopaError as e:
+            if not per_entity:
+                raise
+            written = ", ".join(k for k, _ in targets[:done])
+            before = (
+                f"; the file{'s' * (done > 1)} before it ({written}) "
+                f"{'were' if done > 1 else 'was'} written"
+                if done
+                else ""
+            )
+            raise RopaError(f"{target}: {e}{before}") from None
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
         say(f"wrote {target} ({words.count(count, 'activity')})")
