@@ -249,6 +249,9 @@ def test_a_shortened_line_fits_its_width_and_keeps_the_key():
         else:
             assert "…" in out
     assert _shortened("x" * 400 + " (the-key)", FONT, BODY, 200).endswith("… (the-key)")
+    # A key too wide for half the line is cut too, and still marked as a key.
+    long_key = _shortened("z" * 300 + " (" + "k" * 300 + ")", FONT, BODY, 200)
+    assert long_key.startswith("zz") and long_key.endswith("k…)") and "… (k" in long_key
 
 
 def test_characters_the_font_lacks_are_named_in_a_warning(initialised, sample, tmp_path):

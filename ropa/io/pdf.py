@@ -102,7 +102,8 @@ def _cut(word: str, font: str, size: float, width: float) -> list[str]:
 
 def _shortened(text: str, font: str, size: float, width: float) -> str:
     """A one-line text (an index entry, a running header) that fits the width: cut with "…"
-    where it would run on, a closing " (key)" kept, as it names the record."""
+    where it would run on, a closing " (key)" kept, as it names the record (a key wider than
+    half the width cut to that, with "…" too)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     if stringWidth(text, font, size) <= width:
@@ -111,8 +112,9 @@ def _shortened(text: str, font: str, size: float, width: float) -> str:
     if text.endswith(")") and " (" in text:
         head, _, key = text.rpartition(" (")
         tail = f" ({key}"
-        if stringWidth(f"…{tail}", font, size) > width / 2:  # a key too long to keep whole
-            head, tail = text, ""
+        if stringWidth(f"…{tail}", font, size) > width / 2:
+            room = width / 2 - stringWidth("… (…)", font, size)
+            tail = f" ({_cut(key[:-1], font, size, room)[0]}…)"
     room = width - stringWidth(f"…{tail}", font, size)
     kept = _cut(head, font, size, room)[0].rstrip()
     return f"{kept}…{tail}"
