@@ -331,3 +331,11 @@ def test_the_pages_sheet_says_where_its_rows_are(initialised, small):
 def _exported(cli):
     assert cli("export", "xlsx", "-o", "record.xlsx").exit_code == 0
     return load_workbook("record.xlsx")
+
+
+def test_a_title_in_chinese_or_japanese_is_given_room_for_letters_twice_as_wide():
+    from ropa.io.xlsx_pages import title_lines
+
+    # They print about two Latin letters wide: counted as one, a long name was cut in print.
+    assert title_lines("漢字" * 50) >= 4
+    assert title_lines("Payroll") == 1

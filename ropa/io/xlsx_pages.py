@@ -7,6 +7,7 @@ Rows stream through :class:`~ropa.io.xlsx_rows.RowStream` like the other sheets.
 
 from __future__ import annotations
 
+import unicodedata
 from functools import cache
 from typing import Any
 
@@ -51,7 +52,15 @@ def _tall(lines: int) -> str:
 
 
 def _width(text: str) -> float:
-    return sum(_WIDTHS.get(c, 1.2 if c.isupper() else 1.09 if c.isdigit() else 1.0) for c in text)
+    return sum(_WIDTHS.get(c) or _char_width(c) for c in text)
+
+
+def _char_width(c: str) -> float:
+    """A character's width, against a lowercase letter (see :data:`_WIDTHS`): Chinese,
+    Japanese and Korean letters and other wide forms print about two letters wide."""
+    if not c.isascii() and unicodedata.east_asian_width(c) in ("W", "F"):
+        return 1.9
+    return 1.2 if c.isupper() else 1.09 if c.isdigit() else 1.0
 
 
 def title_lines(title: str) -> int:
