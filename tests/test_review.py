@@ -655,3 +655,18 @@ def test_a_row_confirmed_as_it_came_is_never_taken_for_an_edit(register, cli):
     assert "activities:4:name: must be one line" in result.stderr  # a warning: not applied
     assert register.get("activity", "a3")["status"] == "retired"
     assert register.get("activity", "a1")["description"] == "What a1 does  "
+
+
+def test_a_pack_past_a_sheets_last_row_says_how_to_make_it_smaller(
+    initialised, sample, monkeypatch, tmp_path
+):
+    # The error suggested `ropa export csv --layout data`, which makes no review pack.
+    from ropa.io import xlsx_rows
+
+    monkeypatch.setattr(xlsx_rows, "MAX_ROWS", 2)
+    result = initialised("review", "pack", "--owner", "privacy@imperva.com", "-o", "pack.xlsx")
+    assert result.exit_code == 1
+    assert "more rows than a sheet holds (2)" in result.stderr
+    assert "make smaller packs (`--due-within`, or one owner's with `--owner`)" in result.stderr
+    assert "--layout data" not in result.stderr
+    assert not (tmp_path / "pack.xlsx").exists()

@@ -98,11 +98,13 @@ class _WorkbookWriter:
         extra: tuple[tuple[str, str, tuple[str, ...]], ...] = (),
         preface: tuple[str, ...] = (),
         how_to_import: tuple[str, ...] = tuple(IMPORT_INSTRUCTIONS),
+        instead: str = ": `ropa export csv --layout data` has no such limit",
     ):
         """`sheets` are the data sheets written; `extra` are columns added after the fields
         of the first sheet, as (header, meaning, choices: a drop-down when not empty);
         `preface` are instruction lines written before the general ones, `how_to_import`
-        the lines saying how the workbook goes back into ropa."""
+        the lines saying how the workbook goes back into ropa; `instead`, what to do when a
+        sheet would pass a sheet's last row (see RowStream)."""
         import xlsxwriter
 
         from ropa.io.xlsx_rows import RowStream, scratch_folder
@@ -153,9 +155,7 @@ class _WorkbookWriter:
             ws.freeze_panes(1, 1)
             _print_setup(ws)
             self.sheets[sheet.name] = ws
-            self.streams[sheet.name] = RowStream(
-                ws, 1, columns, instead=": `ropa export csv --layout data` has no such limit"
-            )
+            self.streams[sheet.name] = RowStream(ws, 1, columns, instead=instead)
             self.rows[sheet.name] = 1
         self.styles = {
             name: RowStream.style(self.formats[name]) for name in ("text", "escaped", "date")
@@ -365,7 +365,15 @@ def write_pack_workbook(
     from ropa.io.xlsx_pages import ActivityPagesSheet
 
     layout = tuple(s for s in SHEETS if s.kind is ACTIVITY)
-    writer = _WorkbookWriter(path, keys, layout, extra, preface, how_to_import=())
+    writer = _WorkbookWriter(
+        path,
+        keys,
+        layout,
+        extra,
+        preface,
+        how_to_import=(),
+        instead=": make smaller packs (`--due-within`, or one owner's with `--owner`)",
+    )
     with writer.unless_stopped():
         for sheet, record in table_rows([("activities", [list(activities)])]):
             writer.write(sheet, record)
