@@ -162,14 +162,19 @@ class _NoticeActivity:
         return _NoticeActivity(*(changes.get(n, getattr(self, n)) for n in NOTICE_FIELDS))
 
 
-def _named_by(activity: Any, member: str) -> Any:
-    """An activity as a group member's notice names its joint controllers: the others (see
-    :func:`ropa.schema.told_by`). Its controller stays: the transfers it makes are under its
-    law (:func:`_transfers`)."""
-    told = told_by(activity, member)
-    if told is activity:
+def _as_named(activity: Any, member: str | None) -> Any:
+    """An activity as a notice names its joint controllers: never the controller whose
+    notice it is (an activity listing its own controller among them: check R06), and in a
+    group member's notice the others, the activity's controller among them (see
+    :func:`ropa.schema.told_by`). Its controller stays: the transfers it makes are under
+    its law (:func:`_transfers`)."""
+    told = told_by(activity, member) if member else activity
+    joint = tuple(k for k in told["joint_controllers"] if k != told["controller"])
+    if joint == tuple(activity["joint_controllers"]):
         return activity
-    return activity.replaced(joint_controllers=told["joint_controllers"])
+    if isinstance(activity, dict):
+        return {**activity, "joint_controllers": list(joint)}
+    return activity.replaced(joint_controllers=joint)
 
 
 def _in_sentence(name: str) -> str:
@@ -237,7 +242,7 @@ def build_notice(
     """The notice for active activities (of one group member, or of all)."""
     parties = references["party"]
     activities = [
-        a if entity is None else _named_by(a, entity)
+        _as_named(a, entity)
         for a in activities
         if in_notice(a) and (entity is None or of_member(a, entity))
     ]
@@ -489,10 +494,14 @@ def _transfers(references: dict, activities: list[dict], own: set[str]) -> Secti
     transfers its partner makes from another area); a law other than the notice's `own`,
     or two laws, get a part each ("From the European Economic Area")."""
     section = Section("International transfers")
+    parties = references["party"]
     by_regime: dict[str, dict[tuple, None]] = {}
+    makers: dict[str, dict[str, None]] = {}  # the controllers making the transfers, by law
     for a in activities:
         regime = _regime_of(references, a)
         seen = by_regime.setdefault(regime, {})
+        if a["transfers"] and a["controller"] in parties:
+            makers.setdefault(regime, {})[a["controller"]] = None
         for t in a["transfers"]:
             if t["country"] not in reference.home_area(regime):
                 seen[(t["country"], t["mechanism"], t["details"])] = None
@@ -504,15 +513,34 @@ def _transfers(references: dict, activities: list[dict], own: set[str]) -> Secti
             part = Section(f"From {home}", level=3)
             section.sections.append(part)
         seen = by_regime[regime]
+        law = vocab.REGIMES.get(regime).label
+        short = law.split(" (")[0].split(" and ")[0]  # "EU GDPR"
         if not seen:
             part.paragraphs.append(Item(f"We do not transfer your information outside {home}."))
             continue
-        part.paragraphs.append(
-            Item(f"We transfer personal information outside {home}, with these safeguards:")
-        )
+        if regime in own:
+            part.paragraphs.append(
+                Item(f"We transfer personal information outside {home}, with these safeguards:")
+            )
+        else:  # a joint controller's transfers, under its law: said as its, and cited so
+            who = [parties[k] for k in makers.get(regime, ())]
+            several = len(who) != 1
+            whom = (
+                f"{_names(who)}, our joint controller{'s' * several},"
+                if who
+                else "Our joint controllers"
+            )
+            part.paragraphs.append(
+                Item(
+                    f"{whom} transfer{'s' * (not several)} personal information outside "
+                    f"{home} under the {law}, with these safeguards:"
+                )
+            )
         for country, mechanism, details in sorted(seen, key=lambda t: (t[0], t[1] or "")):
             where = reference.country_name(country)
             how = vocab.TRANSFER_MECHANISMS.label(mechanism, regime) if mechanism else ""
+            if how and regime not in own and "Art." in how and not how.endswith(short):
+                how += f" {short}"  # an article of the other law: named
             how += f" — {details}" if details and how else details or ""
             part.items.append(Item(how, where + ":") if how else Item(where))
     if not section.paragraphs and not section.sections:

@@ -701,7 +701,22 @@ def test_a_joint_controllers_notice_tells_the_activity_from_its_side(initialised
     assert "This notice is given under the UK GDPR" in uk
     transfers = section(uk, "International transfers")
     assert "### From the European Economic Area" in transfers
-    assert "United States:** Standard contractual clauses, Art. 46(2)(c)" in transfers
-    assert "UK GDPR" not in transfers and "United Kingdom" not in transfers
+    # Said as the partner's transfers, under its law, its articles named as that law's.
+    assert (
+        "Acme GmbH, our joint controller, transfers personal information outside the "
+        "European Economic Area under the EU GDPR (Regulation (EU) 2016/679), with these "
+        "safeguards:"
+    ) in " ".join(transfers.split())
+    assert "United States:** Standard contractual clauses, Art. 46(2)(c) EU GDPR" in transfers
+    assert "UK GDPR" not in transfers and "We transfer" not in transfers
+    # An activity listing its own controller among its joint controllers (check R06): the
+    # notice never names the controller whose notice it is as its own joint controller.
+    assert initialised("activity", "edit", "shared", "--add-joint-controller", "de").exit_code == 0
+    assert "**Joint controllers:** Partner BV, Acme UK Ltd." in notice_text(
+        initialised, "--entity", "de"
+    )
+    assert "**Joint controllers:** Acme GmbH, Partner BV." in notice_text(
+        initialised, "--entity", "uk"
+    )
     de = notice_text(initialised, "--entity", "de")
     assert "**Joint controllers:** Partner BV, Acme UK Ltd." in de  # as stored (by key)
