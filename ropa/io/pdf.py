@@ -103,7 +103,7 @@ def _cut(word: str, font: str, size: float, width: float) -> list[str]:
 def _shortened(text: str, font: str, size: float, width: float) -> str:
     """A one-line text (an index entry, a running header) that fits the width: cut with "…"
     where it would run on, a closing " (key)" kept, as it names the record (a key wider than
-    half the width cut to that, with "…" too)."""
+    half the width loses its middle: keys alike but at their ends stay apart)."""
     from reportlab.pdfbase.pdfmetrics import stringWidth
 
     if stringWidth(text, font, size) <= width:
@@ -112,9 +112,13 @@ def _shortened(text: str, font: str, size: float, width: float) -> str:
     if text.endswith(")") and " (" in text:
         head, _, key = text.rpartition(" (")
         tail = f" ({key}"
-        if stringWidth(f"…{tail}", font, size) > width / 2:
-            room = width / 2 - stringWidth("… (…)", font, size)
-            tail = f" ({_cut(key[:-1], font, size, room)[0]}…)"
+        if stringWidth(tail, font, size) > width / 2:
+            room = (width / 2 - stringWidth(" (…)", font, size)) / 2
+            start = _cut(key[:-1], font, size, room)[0]
+            end = _cut(key[:-1][::-1], font, size, room)[0][::-1]
+            tail = f" ({start}…{end})"
+        if stringWidth(head + tail, font, size) <= width:
+            return head + tail
     room = width - stringWidth(f"…{tail}", font, size)
     kept = _cut(head, font, size, room)[0].rstrip()
     return f"{kept}…{tail}"
