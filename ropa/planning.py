@@ -362,25 +362,20 @@ _ROWS_ARE = {"transfers": "transfers", "retention": "retention rules"}
 def dropped_rows(
     changes: Iterable[Change], sheets: Collection[str], dropped: dict[str, dict[str, int]]
 ) -> None:
-    """Count in `dropped` ({field: {activity key: rows}}) the stored transfers or retention
-    rows (the fields a data-layout import has `sheets` for) that the import's rows for an
-    activity leave out: an activity's rows in such a sheet are all of its rows, and one row
-    added to a template's sheet would otherwise drop the others with only "updated" said."""
+    """Count in `dropped` ({field: {activity key: rows}}) how many fewer transfers or
+    retention rows (the fields a data-layout import has `sheets` for) an activity has after
+    the import's rows for it than it had: an activity's rows in such a sheet are all of its
+    rows, and one row added to a template's sheet would otherwise drop the others with only
+    "updated" said. An edited row is not one fewer; an activity the sheet has no rows for
+    (its rows cleared with --blank clear) is left to the change it shows."""
     for change in changes:
         if change.action != "update" or change.kind.name != "activity":
             continue
         assert change.before is not None and change.after is not None
         for name in sheets:
-            left = Counter(tuple(sorted(row.items())) for row in change.after[name])
-            gone = 0
-            for row in change.before[name]:
-                kept = tuple(sorted(row.items()))
-                if left[kept]:
-                    left[kept] -= 1
-                else:
-                    gone += 1
-            if gone:
-                dropped.setdefault(name, {})[change.key] = gone
+            after = len(change.after[name])
+            if after and after < len(change.before[name]):
+                dropped.setdefault(name, {})[change.key] = len(change.before[name]) - after
 
 
 def dropped_warnings(dropped: Mapping[str, Mapping[str, int]]) -> list[str]:
@@ -392,11 +387,10 @@ def dropped_warnings(dropped: Mapping[str, Mapping[str, int]]) -> list[str]:
         which = ", ".join(keys[:5]) + (f" and {count - 5} more" if count > 5 else "")
         one = count == 1
         warnings.append(
-            f"the {name} rows of {count:,} activit{'y' if one else 'ies'} ({which}) replaced "
-            f"{'its' if one else 'their'} stored ones, {rows:,} of which "
-            f"{'is' if rows == 1 else 'are'} no longer there: an activity's rows in a {name} "
-            f"sheet are all of its {_ROWS_ARE.get(name, name)} (`ropa export xlsx --layout "
-            "data` has the stored ones to edit)"
+            f"the {name} rows of {count:,} activit{'y' if one else 'ies'} ({which}) are "
+            f"{rows:,} fewer than {'its' if one else 'their'} stored ones, which they replace: "
+            f"an activity's rows in a {name} sheet are all of its {_ROWS_ARE.get(name, name)} "
+            "(`ropa export xlsx --layout data` has the stored ones to edit)"
         )
     return warnings
 
