@@ -720,4 +720,4 @@ def test_per_entity_names_the_member_whose_record_failed_and_the_files_written(
     assert result.exit_code == 1
     error = result.stderr.splitlines()[-1]
     assert error.startswith("error: out/ropa-record-fr.xlsx: Controller record: more rows")
-    assert error.endswith("; the file before it (de) was written")
+    assert error.endswith("; the file before it (ropa-record-de.xlsx) was written")

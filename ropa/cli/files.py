@@ -628,14 +628,15 @@ def _write_records(
         except RopaError as e:
             if not per_entity:
                 raise
-            written = ", ".join(k for k, _ in targets[:done])
+            written = ", ".join(t.name for _, t in targets[:done])
             before = (
                 f"; the file{'s' * (done > 1)} before it ({written}) "
                 f"{'were' if done > 1 else 'was'} written"
                 if done
                 else ""
             )
-            raise RopaError(f"{target}: {e}{before}") from None
+            where = "" if str(target) in str(e) else f"{target}: "
+            raise RopaError(f"{where}{e}{before}") from None
         for warning in warnings:
             typer.echo(f"warning: {warning}", err=True)
         say(f"wrote {target} ({words.count(count, 'activity')})")
