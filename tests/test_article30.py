@@ -664,23 +664,22 @@ def test_export_reports_progress_to_a_tracker(sample, tmp_path):
     assert count == 14 and seen[0] == 14 and len(seen) == 15 and "marketing" in seen
 
 
+def _acme(registry, activities: list[dict]) -> None:
+    """Two group members, Acme GmbH (de) and Acme SAS (fr), and these activities."""
+    parties = [
+        {"key": "de", "name": "Acme GmbH", "kind": "group-member"},
+        {"key": "fr", "name": "Acme SAS", "kind": "group-member"},
+    ]
+    registry.import_documents([({"parties": parties, "activities": activities}, "doc")])
+
+
 def test_per_entity_says_which_files_of_an_earlier_run_it_left(initialised, registry, tmp_path):
-    registry.import_documents(
+    _acme(
+        registry,
         [
-            (
-                {
-                    "parties": [
-                        {"key": "de", "name": "Acme GmbH", "kind": "group-member"},
-                        {"key": "fr", "name": "Acme SAS", "kind": "group-member"},
-                    ],
-                    "activities": [
-                        {"key": "a-de", "name": "DE", "controller": "de"},
-                        {"key": "a-fr", "name": "FR", "controller": "fr"},
-                    ],
-                },
-                "doc",
-            )
-        ]
+            {"key": "a-de", "name": "DE", "controller": "de"},
+            {"key": "a-fr", "name": "FR", "controller": "fr"},
+        ],
     )
     assert initialised("export", "xlsx", "--per-entity", "-o", "out").exit_code == 0
     registry.edit("activity", "a-fr", Edit(set={"status": "retired"}))
@@ -697,24 +696,13 @@ def test_per_entity_names_the_member_whose_record_failed_and_the_files_written(
 ):
     from ropa.io import xlsx_rows
 
-    registry.import_documents(
+    _acme(
+        registry,
         [
-            (
-                {
-                    "parties": [
-                        {"key": "de", "name": "Acme GmbH", "kind": "group-member"},
-                        {"key": "fr", "name": "Acme SAS", "kind": "group-member"},
-                    ],
-                    "activities": [
-                        {"key": "a-de", "name": "DE", "controller": "de"},
-                        *({"key": f"a-fr-{i}", "name": f"FR {i}", "controller": "fr"}
-                          for i in range(3)),
-                    ],
-                },
-                "doc",
-            )
-        ]
-    )  # fmt: skip
+            {"key": "a-de", "name": "DE", "controller": "de"},
+            *({"key": f"a-fr-{i}", "name": f"FR {i}", "controller": "fr"} for i in range(3)),
+        ],
+    )
     monkeypatch.setattr(xlsx_rows, "MAX_ROWS", 4)  # a band, a header and two rows
     result = initialised("export", "xlsx", "--per-entity", "-o", "out")
     assert result.exit_code == 1
