@@ -298,12 +298,6 @@ def distinct_values(
     return set(conn.execute(query).scalars())
 
 
-def distinct_link_values(conn: Connection, kind: Kind, field: str) -> set[str]:
-    """The values a list field holds in any record of a kind."""
-    links = LINK_TABLES[(kind.name, field)]
-    return set(conn.execute(sa.select(links.c.value).distinct()).scalars())
-
-
 def latest_update(conn: Connection, kind: Kind) -> datetime | None:
     """When a record of a kind was last written; None when there is none."""
     table = record_table(kind)
