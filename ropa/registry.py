@@ -310,8 +310,11 @@ class Registry:
             where = where.narrowed(_filter(conn, ACTIVITY, filters or {}))
             # A group member's record is its own, though some of its activities are another
             # member's that it controls jointly.
-            held = store.distinct_values(conn, ACTIVITY, "controller", where)
-            controller_keys = [scope.entity] if scope.entity else sorted(k for k in held if k)
+            if scope.entity:
+                controller_keys = [scope.entity]
+            else:
+                held = store.distinct_values(conn, ACTIVITY, "controller", where)
+                controller_keys = sorted(k for k in held if k)
             cover = Cover(
                 controllers=[references["party"][k] for k in controller_keys],
                 scope=scope_text,
