@@ -25,7 +25,7 @@ from typing import Any
 
 from ropa import reference, vocab, words
 from ropa.errors import RopaError
-from ropa.schema import of_member, told_by
+from ropa.schema import joint_named_by, of_member
 from ropa.wording import (
     RIGHTS,
     complaint_authorities,
@@ -163,13 +163,10 @@ class _NoticeActivity:
 
 
 def _as_named(activity: Any, member: str | None) -> Any:
-    """An activity as a notice names its joint controllers: never the controller whose
-    notice it is (an activity listing its own controller among them: check R06), and in a
-    group member's notice the others, the activity's controller among them (see
-    :func:`ropa.schema.told_by`). Its controller stays: the transfers it makes are under
-    its law (:func:`_transfers`)."""
-    told = told_by(activity, member) if member else activity
-    joint = tuple(k for k in told["joint_controllers"] if k != told["controller"])
+    """An activity with the joint controllers its notice names
+    (:func:`ropa.schema.joint_named_by`). Its controller stays: the transfers it makes are
+    under its law (:func:`_transfers`)."""
+    joint = tuple(joint_named_by(activity, member))
     if joint == tuple(activity["joint_controllers"]):
         return activity
     if isinstance(activity, dict):

@@ -383,18 +383,22 @@ def of_member(activity: Any, member: str) -> bool:
     )
 
 
-def told_by(activity: Any, member: str) -> Any:
-    """One of a group member's activities as that member tells it (its Fides manifest; its
-    notice names the joint controllers so): the member is the controller, and the others,
-    the activity's controller among them, are the joint controllers it names (Art. 26(2)).
-    A dict gives a dict; another record gives its `replaced(**fields)`."""
+def joint_named_by(activity: Any, member: str | None = None) -> list[str]:
+    """The joint controllers a group member names for one of its activities (Art. 26(2)):
+    the others, the activity's controller among them; never the member itself, nor, without
+    a member, the activity's controller (an activity listing it among them: check R06)."""
+    controller = activity.get("controller")
+    named = dict.fromkeys([controller, *(activity.get("joint_controllers") or ())])
+    return [k for k in named if k and k != (member or controller)]
+
+
+def told_by(activity: dict, member: str) -> dict:
+    """One of a group member's activities as that member tells it in its Fides manifest:
+    the member is the controller, and the others are the joint controllers
+    (:func:`joint_named_by`)."""
     if activity.get("controller") == member:
         return activity
-    others = [activity.get("controller"), *(activity.get("joint_controllers") or ())]
-    joint = [k for k in dict.fromkeys(others) if k and k != member]
-    if isinstance(activity, dict):
-        return {**activity, "controller": member, "joint_controllers": joint}
-    return activity.replaced(controller=member, joint_controllers=tuple(joint))
+    return {**activity, "controller": member, "joint_controllers": joint_named_by(activity, member)}
 
 
 def kind_named(name: str) -> Kind:
